@@ -1,0 +1,1 @@
+"""The HTTP service: routes, auth, request models, settings, errors, pages."""

@@ -1,0 +1,18 @@
+"""`Auth-Key` header → the domain the key belongs to."""
+
+from sanic import Request
+
+from app.errors import ApiError
+
+HEADER = "Auth-Key"
+
+
+async def authenticated_domain(request: Request) -> str:
+    key = request.headers.get(HEADER, "").strip()
+    if not key:
+        raise ApiError(401, f"missing {HEADER} header")
+    domain = await request.app.ctx.backends.store.domain_for_key(key)
+    if domain is None:
+        # Never echo the key: it may be someone's live secret sent by mistake.
+        raise ApiError(403, f"{HEADER} is not a valid key (unknown or revoked)")
+    return domain

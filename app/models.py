@@ -1,0 +1,65 @@
+"""Request models: what a valid document and a valid search look like."""
+
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from store.base import Document
+
+
+def _printable(value: str) -> str:
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _blank_as_default(value: object) -> object:
+    return 0 if value is None or value == "" else value
+
+
+def _none_as_empty(value: object) -> object:
+    return "" if value is None else value
+
+
+def Text(max_length: int, min_length: int = 0) -> type[str]:
+    return Annotated[  # type: ignore[return-value]
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_printable),
+    ]
+
+
+class DocumentIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    url: Text(2048, min_length=1)
+    title: Text(500, min_length=1)
+    group: Annotated[Text(100), BeforeValidator(_none_as_empty)] = ""
+    popularity: Annotated[
+        float, Field(allow_inf_nan=False), BeforeValidator(_blank_as_default)
+    ] = 0.0
+
+    def to_document(self) -> Document:
+        return Document(self.url, self.title, self.group, self.popularity)
+
+
+def _split_groups(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(group.strip() for group in value.split(",") if group.strip())
+    return value
+
+
+class SearchParams(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    d: Text(255, min_length=1)
+    q: Text(200, min_length=1)
+    n: int = Field(10, ge=1, le=100)
+    g: Annotated[tuple[Text(100), ...], BeforeValidator(_split_groups)] = ()

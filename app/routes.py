@@ -1,0 +1,128 @@
+"""The v1 API, compatible with the original Autocompeter service."""
+
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json, text
+
+from app.auth import authenticated_domain
+from app.errors import ApiError, describe
+from app.models import DocumentIn, SearchParams
+from indexer.base import SearchQuery
+from indexer.text import words
+
+v1 = Blueprint("v1", url_prefix="/v1")
+
+PUBLIC = {"Access-Control-Allow-Origin": "*"}
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def read_body(request: Request) -> dict[str, Any]:
+    """A JSON object or form fields, whichever the client sent."""
+    content_type = request.content_type.split(";")[0].strip().lower()
+    if content_type in FORM_TYPES:
+        return {name: values[0] for name, values in request.form.items()}
+    if content_type == "application/json" or (not request.body and content_type == ""):
+        try:
+            payload = orjson.loads(request.body or b"{}")
+        except orjson.JSONDecodeError as error:
+            raise ApiError(400, f"body is not valid JSON: {error}") from None
+        if not isinstance(payload, dict):
+            raise ApiError(400, "body must be a JSON object")
+        return payload
+    raise ApiError(415, "send application/json or form-encoded fields")
+
+
+def query_args(request: Request) -> dict[str, str]:
+    return {name: values[0] for name, values in request.args.items()}
+
+
+async def known_domain(request: Request, domain: str) -> None:
+    known: set[str] = request.app.ctx.known_domains
+    if domain not in known:
+        if not await request.app.ctx.backends.store.domain_exists(domain):
+            raise ApiError(400, f"d: unknown domain {domain!r}")
+        known.add(domain)
+
+
+@v1.get("")
+async def search(request: Request) -> HTTPResponse:
+    try:
+        params = SearchParams.model_validate(query_args(request))
+    except ValidationError as error:
+        raise ApiError(400, describe(error)) from None
+    query_words = tuple(words(params.q))
+    if not query_words:
+        raise ApiError(400, "q: has no letters or digits to search for")
+    await known_domain(request, params.d)
+    query = SearchQuery(params.d, query_words, params.n, params.g)
+    result = await request.app.ctx.backends.engine.search(query)
+    request.app.ctx.fetches.record(params.d)
+    body = {"terms": result.terms, "results": [[hit.url, hit.title] for hit in result.hits]}
+    return json(body, headers=PUBLIC)
+
+
+@v1.get("/ping")
+async def ping(request: Request) -> HTTPResponse:
+    return text("pong", headers=PUBLIC)
+
+
+@v1.post("")
+async def add(request: Request) -> HTTPResponse:
+    domain = await authenticated_domain(request)
+    try:
+        document = DocumentIn.model_validate(read_body(request)).to_document()
+    except ValidationError as error:
+        raise ApiError(400, describe(error)) from None
+    await request.app.ctx.backends.store.upsert(domain, [document])
+    return json({"message": "OK"}, 201)
+
+
+@v1.delete("")
+async def delete(request: Request) -> HTTPResponse:
+    domain = await authenticated_domain(request)
+    url = request.args.get("url", "").strip()
+    if not url:
+        raise ApiError(400, "url: give the URL of the document to delete")
+    if not await request.app.ctx.backends.store.delete(domain, url):
+        raise ApiError(404, "url: no document with that URL in this domain")
+    return json({"message": "OK"})
+
+
+@v1.route("/bulk", methods=["POST", "PUT"])
+async def bulk(request: Request) -> HTTPResponse:
+    domain = await authenticated_domain(request)
+    entries = read_body(request).get("documents")
+    if not isinstance(entries, list):
+        raise ApiError(400, 'documents: send {"documents": [{"url": ..., "title": ...}, ...]}')
+    limit = request.app.ctx.settings.max_bulk_documents
+    if len(entries) > limit:
+        raise ApiError(413, f"documents: at most {limit} per request, got {len(entries)}")
+    documents, rejected = [], []
+    for index, entry in enumerate(entries):
+        try:
+            documents.append(DocumentIn.model_validate(entry).to_document())
+        except ValidationError as error:
+            rejected.append({"index": index, "error": describe(error, whole="document")})
+    if rejected and not documents:
+        raise ApiError(400, "documents: none of them is valid", rejected=rejected)
+    await request.app.ctx.backends.store.upsert(domain, documents)
+    return json({"message": "OK", "count": len(documents), "rejected": rejected}, 201)
+
+
+@v1.route("/flush", methods=["DELETE", "POST"])
+async def flush(request: Request) -> HTTPResponse:
+    domain = await authenticated_domain(request)
+    removed = await request.app.ctx.backends.store.flush(domain)
+    return json({"message": "OK", "count": removed})
+
+
+@v1.get("/stats")
+async def stats(request: Request) -> HTTPResponse:
+    domain = await authenticated_domain(request)
+    store = request.app.ctx.backends.store
+    await request.app.ctx.fetches.flush()
+    body = {"fetches": await store.fetches(domain), "documents": await store.count(domain)}
+    return json(body)

@@ -1,0 +1,1 @@
+"""Everything about the search index: text folding, engines, query building."""

@@ -1,0 +1,39 @@
+"""The `SearchEngine` port: what a search needs, whatever answers it."""
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    domain: str
+    words: tuple[str, ...]
+    """Folded query words (see `indexer.text.words`); never empty."""
+    size: int = 10
+    groups: tuple[str, ...] = ()
+    """Groups asked for besides the empty group, which is always searched."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    url: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    hits: list[Hit]
+    terms: list[str] = field(default_factory=list)
+    """Words to highlight: the query's words, then any corrected spellings."""
+
+
+class EngineUnavailable(Exception):
+    """The search engine did not answer in time; searches get a 503."""
+
+
+class SearchEngine(Protocol):
+    async def search(self, query: SearchQuery) -> SearchResult: ...
+
+    async def ping(self) -> bool: ...
+
+    async def close(self) -> None: ...

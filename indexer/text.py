@@ -1,0 +1,45 @@
+"""How titles and queries become words.
+
+Both sides of a search go through the same functions, so a title and a query
+that look alike to a person produce the same words: case, accents and
+punctuation never matter.
+"""
+
+import re
+import unicodedata
+
+# Letters that have no Unicode decomposition but that readers treat as
+# accented forms of plain ones ("orsted" must find "Ørsted").
+_LETTER_FOLDS = str.maketrans(
+    {
+        "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
+        "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D",
+        "þ": "th", "Þ": "TH", "\u0131": "i", "ħ": "h", "Ħ": "H",
+    }
+)
+# An apostrophe between letters belongs to the word ("they're" is one word).
+_INNER_APOSTROPHE = re.compile(r"(?<=[^\W_])['\u2019\u02bc](?=[^\W_])")
+_WORD = re.compile(r"[^\W_]+")
+MAX_WORD_LENGTH = 40
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` and strip accents and invisible format characters."""
+    text = unicodedata.normalize("NFKD", text.translate(_LETTER_FOLDS))
+    kept = (
+        ch
+        for ch in text
+        if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf"
+    )
+    return "".join(kept).casefold()
+
+
+def words(text: str) -> list[str]:
+    """The folded words of ``text``, in order; punctuation separates words."""
+    folded = _INNER_APOSTROPHE.sub("", fold(text))
+    return [word[:MAX_WORD_LENGTH] for word in _WORD.findall(folded)]
+
+
+def search_text(title: str) -> str:
+    """The form of a title that the full-text index sees: folded words, spaced."""
+    return " ".join(words(title))

@@ -1,0 +1,74 @@
+"""The `Store` port: what the HTTP layer and the CLI need from a database."""
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One title of a domain; (domain, url) identifies it."""
+
+    url: str
+    title: str
+    group: str = ""
+    popularity: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """What may be shown of a key: never the key itself."""
+
+    key_id: int
+    domain: str
+    prefix: str
+    note: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+# (domain, year, month) -> number of searches
+FetchCounts = Mapping[tuple[str, int, int], int]
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached or is too busy; the request may be retried."""
+
+
+class Store(Protocol):
+    async def migrate(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def create_key(self, domain: str, note: str = "") -> str:
+        """Make a new key for ``domain`` (creating the domain) and return it."""
+        ...
+
+    async def domain_for_key(self, key: str) -> str | None:
+        """The domain a live key belongs to, or None for unknown and revoked keys."""
+        ...
+
+    async def list_keys(self) -> list[KeyInfo]: ...
+
+    async def revoke_key(self, key: str) -> bool: ...
+
+    async def revoke_key_by_id(self, key_id: int) -> bool: ...
+
+    async def domain_exists(self, domain: str) -> bool: ...
+
+    async def upsert(self, domain: str, documents: Sequence[Document]) -> int:
+        """Store documents, replacing any with the same URL, in one transaction."""
+        ...
+
+    async def delete(self, domain: str, url: str) -> bool: ...
+
+    async def flush(self, domain: str) -> int: ...
+
+    async def count(self, domain: str) -> int: ...
+
+    def documents(self, domain: str) -> AsyncIterator[Document]: ...
+
+    async def add_fetches(self, counts: FetchCounts) -> None: ...
+
+    async def fetches(self, domain: str) -> dict[str, dict[str, int]]: ...

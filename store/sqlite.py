@@ -1,0 +1,258 @@
+"""The embedded store: everything in one SQLite file.
+
+The full-text index (FTS5) lives in the same file and is kept in step with the
+documents table by triggers, so a document and its index entry are written in
+the same transaction.
+"""
+
+import hmac
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+
+from indexer.text import search_text
+from store.base import Document, FetchCounts, KeyInfo
+from store.keys import hash_key, key_prefix, new_key
+from store.sqlite_db import SqliteDatabase
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS domains (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS keys (
+    id INTEGER PRIMARY KEY,
+    domain_id INTEGER NOT NULL REFERENCES domains(id),
+    key_hash TEXT NOT NULL UNIQUE,
+    prefix TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    domain_id INTEGER NOT NULL REFERENCES domains(id),
+    url TEXT NOT NULL,
+    title TEXT NOT NULL,
+    grp TEXT NOT NULL DEFAULT '',
+    popularity REAL NOT NULL DEFAULT 0,
+    search_text TEXT NOT NULL,
+    UNIQUE (domain_id, url)
+);
+CREATE INDEX IF NOT EXISTS documents_by_popularity
+    ON documents (domain_id, popularity DESC);
+CREATE TABLE IF NOT EXISTS fetches (
+    domain_id INTEGER NOT NULL REFERENCES domains(id),
+    year INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (domain_id, year, month)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
+    search_text,
+    content='documents',
+    content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2',
+    prefix='1 2 3'
+);
+CREATE TRIGGER IF NOT EXISTS documents_fts_insert AFTER INSERT ON documents BEGIN
+    INSERT INTO documents_fts(rowid, search_text) VALUES (new.id, new.search_text);
+END;
+CREATE TRIGGER IF NOT EXISTS documents_fts_delete AFTER DELETE ON documents BEGIN
+    INSERT INTO documents_fts(documents_fts, rowid, search_text)
+        VALUES ('delete', old.id, old.search_text);
+END;
+CREATE TRIGGER IF NOT EXISTS documents_fts_update AFTER UPDATE ON documents BEGIN
+    INSERT INTO documents_fts(documents_fts, rowid, search_text)
+        VALUES ('delete', old.id, old.search_text);
+    INSERT INTO documents_fts(rowid, search_text) VALUES (new.id, new.search_text);
+END;
+"""
+
+UPSERT = """
+INSERT INTO documents (domain_id, url, title, grp, popularity, search_text)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (domain_id, url) DO UPDATE SET
+    title = excluded.title, grp = excluded.grp,
+    popularity = excluded.popularity, search_text = excluded.search_text
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _domain_id(conn: sqlite3.Connection, domain: str) -> int | None:
+    row = conn.execute("SELECT id FROM domains WHERE name = ?", (domain,)).fetchone()
+    return row[0] if row else None
+
+
+def _ensure_domain(conn: sqlite3.Connection, domain: str) -> int:
+    conn.execute("INSERT OR IGNORE INTO domains (name) VALUES (?)", (domain,))
+    domain_id = _domain_id(conn, domain)
+    assert domain_id is not None
+    return domain_id
+
+
+class SqliteStore:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+
+    async def migrate(self) -> None:
+        await self.db.script(SCHEMA)
+
+    async def close(self) -> None:
+        self.db.close()
+
+    async def create_key(self, domain: str, note: str = "") -> str:
+        key = new_key()
+
+        def insert(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO keys (domain_id, key_hash, prefix, note, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (_ensure_domain(conn, domain), hash_key(key), key_prefix(key), note, _now()),
+            )
+
+        await self.db.write(insert)
+        return key
+
+    async def domain_for_key(self, key: str) -> str | None:
+        wanted = hash_key(key)
+
+        def find(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(
+                "SELECT k.key_hash, d.name FROM keys k JOIN domains d ON d.id = k.domain_id"
+                " WHERE k.key_hash = ? AND k.revoked_at IS NULL",
+                (wanted,),
+            ).fetchone()
+            if row and hmac.compare_digest(row[0], wanted):
+                return row[1]
+            return None
+
+        return await self.db.read(find)
+
+    async def list_keys(self) -> list[KeyInfo]:
+        def select(conn: sqlite3.Connection) -> list[KeyInfo]:
+            rows = conn.execute(
+                "SELECT k.id, d.name, k.prefix, k.note, k.created_at, k.revoked_at"
+                " FROM keys k JOIN domains d ON d.id = k.domain_id ORDER BY d.name, k.id"
+            )
+            return [
+                KeyInfo(
+                    key_id, domain, prefix, note,
+                    datetime.fromisoformat(created),
+                    datetime.fromisoformat(revoked) if revoked else None,
+                )
+                for key_id, domain, prefix, note, created, revoked in rows
+            ]
+
+        return await self.db.read(select)
+
+    async def revoke_key(self, key: str) -> bool:
+        def revoke(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "UPDATE keys SET revoked_at = ? WHERE key_hash = ? AND revoked_at IS NULL",
+                (_now(), hash_key(key)),
+            )
+            return cursor.rowcount == 1
+
+        return await self.db.write(revoke)
+
+    async def revoke_key_by_id(self, key_id: int) -> bool:
+        def revoke(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                (_now(), key_id),
+            )
+            return cursor.rowcount == 1
+
+        return await self.db.write(revoke)
+
+    async def domain_exists(self, domain: str) -> bool:
+        return await self.db.read(lambda conn: _domain_id(conn, domain) is not None)
+
+    async def upsert(self, domain: str, documents: Sequence[Document]) -> int:
+        def insert(conn: sqlite3.Connection) -> int:
+            domain_id = _ensure_domain(conn, domain)
+            conn.executemany(
+                UPSERT,
+                (
+                    (domain_id, d.url, d.title, d.group, d.popularity, search_text(d.title))
+                    for d in documents
+                ),
+            )
+            return len(documents)
+
+        return await self.db.write(insert)
+
+    async def delete(self, domain: str, url: str) -> bool:
+        def remove(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "DELETE FROM documents WHERE url = ?"
+                " AND domain_id = (SELECT id FROM domains WHERE name = ?)",
+                (url, domain),
+            )
+            return cursor.rowcount > 0
+
+        return await self.db.write(remove)
+
+    async def flush(self, domain: str) -> int:
+        def remove_all(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "DELETE FROM documents WHERE domain_id = (SELECT id FROM domains WHERE name = ?)",
+                (domain,),
+            )
+            return cursor.rowcount
+
+        return await self.db.write(remove_all)
+
+    async def count(self, domain: str) -> int:
+        def select(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "SELECT count(*) FROM documents"
+                " WHERE domain_id = (SELECT id FROM domains WHERE name = ?)",
+                (domain,),
+            ).fetchone()
+            return row[0]
+
+        return await self.db.read(select)
+
+    async def documents(self, domain: str) -> AsyncIterator[Document]:
+        def select(conn: sqlite3.Connection) -> list[Document]:
+            rows = conn.execute(
+                "SELECT url, title, grp, popularity FROM documents"
+                " WHERE domain_id = (SELECT id FROM domains WHERE name = ?) ORDER BY id",
+                (domain,),
+            )
+            return [Document(*row) for row in rows]
+
+        for document in await self.db.read(select):
+            yield document
+
+    async def add_fetches(self, counts: FetchCounts) -> None:
+        def add(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT INTO fetches (domain_id, year, month, count)"
+                " SELECT id, ?, ?, ? FROM domains WHERE name = ?"
+                " ON CONFLICT (domain_id, year, month) DO UPDATE"
+                " SET count = count + excluded.count",
+                ((year, month, n, domain) for (domain, year, month), n in counts.items()),
+            )
+
+        await self.db.write(add)
+
+    async def fetches(self, domain: str) -> dict[str, dict[str, int]]:
+        def select(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
+            rows = conn.execute(
+                "SELECT year, month, count FROM fetches"
+                " WHERE domain_id = (SELECT id FROM domains WHERE name = ?)"
+                " ORDER BY year, month",
+                (domain,),
+            )
+            result: dict[str, dict[str, int]] = {}
+            for year, month, count in rows:
+                result.setdefault(str(year), {})[str(month)] = count
+            return result
+
+        return await self.db.read(select)
