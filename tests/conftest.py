@@ -47,6 +47,13 @@ class LiveServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def settle(self) -> None:
+        """Wait until every acknowledged write is searchable.
+
+        The embedded engine indexes in the write's own transaction, so there is
+        nothing to wait for; setups with an asynchronous indexer override this.
+        """
+
 
 def start_server(tmp: Path, workers: int = 2, **env: str) -> LiveServer:
     """Run `autocompeter serve` as users do, and wait until it answers."""
@@ -57,6 +64,7 @@ def start_server(tmp: Path, workers: int = 2, **env: str) -> LiveServer:
         **os.environ,
         "DATABASE_URL": f"sqlite:///{db_path}",
         "STATS_FLUSH_SECONDS": "0.2",
+        "MAX_BODY_BYTES": str(2 * 1024 * 1024),
         **env,
     }
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port),
@@ -69,6 +77,11 @@ def start_server(tmp: Path, workers: int = 2, **env: str) -> LiveServer:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{server.log()}")
+        # Sanic logs each worker as it becomes ready; wait for all of them so a
+        # test never races a worker that is still starting.
+        if server.log().count("Worker ready") < workers:
+            time.sleep(0.1)
+            continue
         try:
             if httpx.get(f"{server.base_url}/v1/ping", timeout=1).text == "pong":
                 return server
@@ -106,6 +119,7 @@ class Site:
     domain: str
     key: str
     client: httpx.Client
+    server: LiveServer
 
     @property
     def auth(self) -> dict[str, str]:
@@ -119,6 +133,7 @@ class Site:
         return self.client.post("/v1/bulk", json={"documents": documents}, headers=self.auth)
 
     def search(self, q: str, **params: object) -> httpx.Response:
+        self.server.settle()
         return self.client.get("/v1", params={"d": self.domain, "q": q, **params})
 
     def urls(self, q: str, **params: object) -> list[str]:
@@ -129,7 +144,29 @@ class Site:
 
 def new_site(server: LiveServer, client: httpx.Client) -> Site:
     domain = f"{uuid.uuid4().hex[:10]}.example"
-    return Site(domain, server.create_key(domain), client)
+    return Site(domain, server.create_key(domain), client, server)
+
+
+# The setups every behaviour test in tests/conformance/ runs against.
+SETUPS = ["embedded"]
+SETUP_FIXTURES = {"embedded": "server"}
+
+
+@pytest.fixture(params=SETUPS)
+def any_server(request: pytest.FixtureRequest) -> LiveServer:
+    return request.getfixturevalue(SETUP_FIXTURES[request.param])
+
+
+@pytest.fixture
+def any_site(any_server: LiveServer, client: httpx.Client) -> Iterator[Site]:
+    with httpx.Client(base_url=any_server.base_url, timeout=10) as http:
+        yield new_site(any_server, http)
+
+
+@pytest.fixture
+def other_site_on_same_server(any_server: LiveServer, client: httpx.Client) -> Iterator[Site]:
+    with httpx.Client(base_url=any_server.base_url, timeout=10) as http:
+        yield new_site(any_server, http)
 
 
 @pytest.fixture

@@ -1,0 +1,79 @@
+"""The `autocompeter` command, run as users run it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cli(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+
+    def run(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT,
+                              env={**env, **extra_env}, capture_output=True, text=True,
+                              timeout=60)
+
+    return run
+
+
+def test_keys_create_prints_only_the_key_and_stores_only_its_hash(cli, tmp_path):
+    result = cli("keys", "create", "a.example")
+    assert result.returncode == 0, result.stderr
+    key = result.stdout.strip()
+    assert len(key) >= 32 and "\n" not in key
+    assert key.encode() not in (tmp_path / "cli.db").read_bytes()
+    listing = cli("keys", "list").stdout
+    assert "a.example" in listing and key[:8] in listing and key not in listing
+
+
+def test_keys_revoke_marks_the_key_revoked(cli):
+    key = cli("keys", "create", "a.example").stdout.strip()
+    assert cli("keys", "revoke", key).returncode == 0
+    assert "revoked" in cli("keys", "list").stdout
+    again = cli("keys", "revoke", key)
+    assert again.returncode == 2 and "no live key" in again.stderr
+
+
+def test_load_reads_documents_or_items_and_reports_rejects(cli, tmp_path):
+    data = tmp_path / "titles.json"
+    data.write_text(json.dumps({"items": [
+        {"url": "/1", "title": "One"}, {"url": "/2", "title": ""}, {"url": "/3", "title": "Three"},
+    ]}))
+    result = cli("load", str(data), "--domain", "a.example")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "loaded 2, rejected 1"
+    assert "#1: title:" in result.stderr
+
+
+def test_load_of_a_bad_file_is_one_clear_line(cli, tmp_path):
+    data = tmp_path / "bad.json"
+    data.write_text("[]")
+    result = cli("load", str(data), "--domain", "a.example")
+    assert result.returncode == 2
+    assert result.stderr.startswith("autocompeter: ") and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "env, name",
+    [({"PORT": "eighty"}, "PORT"), ({"DATABASE_URL": "mysql://db"}, "DATABASE_URL"),
+     ({"WORKERS": "0"}, "WORKERS")],
+)
+def test_a_bad_setting_stops_with_one_line(cli, env, name):
+    result = cli("migrate", **env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0] and "Traceback" not in result.stderr
+
+
+def test_every_subcommand_has_help(cli):
+    for args in (["--help"], ["serve", "--help"], ["keys", "create", "--help"],
+                 ["load", "--help"], ["migrate", "--help"]):
+        result = cli(*args)
+        assert result.returncode == 0 and "usage:" in result.stdout
