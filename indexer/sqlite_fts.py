@@ -1,25 +1,66 @@
 """The embedded engine: SQLite FTS5 over the store's own file.
 
 The index is maintained by the store's triggers (see `store.sqlite`); this
-module only asks it questions. Ranking follows DESIGN.md's tiers: titles with
-the query words as an in-order phrase of prefixes first, then titles with all
-the words as prefixes in any order; popularity decides within a tier.
+module decides what the index holds and asks it questions.
+
+Ranking follows DESIGN.md's tiers: titles with the query words as an in-order
+phrase of prefixes first, then titles with all the words as prefixes in any
+order; popularity decides within a tier, then the BM25 score, then the shorter
+title.
+
+Speed: a one-letter query matches thousands of titles, and sorting them all
+by popularity on every keystroke is too slow. So the FTS5 rowid is a *rank
+key*: the domain, then the popularity (most popular first), then the order of
+writing. A domain's titles are one rowid range that FTS5 can seek to, and FTS5
+hands matches over in rowid order, so reading stops once it has enough titles
+and the popularity tie at the cut-off is complete.
 """
 
 import sqlite3
+import struct
+from itertools import islice
 
 from indexer.base import Hit, SearchQuery, SearchResult
 from store.sqlite_db import SqliteDatabase
 
-TIER_SQL = """
-SELECT d.url, d.title
-FROM documents_fts f JOIN documents d ON d.id = f.rowid
-WHERE documents_fts MATCH ?
-  AND d.domain_id = (SELECT id FROM domains WHERE name = ?)
-  AND d.grp IN ({groups})
-ORDER BY d.popularity DESC, f.rank, length(d.title), d.id
-LIMIT ?
+DOMAIN_BITS = 20
+POPULARITY_BITS = 20
+SEQUENCE_BITS = 23
+MAX_DOMAIN_ID = (1 << DOMAIN_BITS) - 1
+MAX_SEQUENCE = 1 << SEQUENCE_BITS
+FLOAT32_MAX = 3.4028234663852886e38
+# Among more equally popular matches than this at the cut-off, the earliest
+# written win, so a one-letter query on a corpus without popularity stays fast.
+MAX_TIE_ROWS = 500
+
+MATCH_SQL = """
+SELECT f.rowid, d.url, d.title, d.popularity, d.search_text
+FROM documents_fts f JOIN documents d ON d.rank_key = f.rowid
+WHERE documents_fts MATCH ? AND f.rowid >= ? AND f.rowid < ? AND d.grp IN ({groups})
+ORDER BY f.rowid
 """
+
+
+def popularity_key(popularity: float) -> int:
+    """A key of POPULARITY_BITS that sorts the most popular first (about 3 digits)."""
+    clamped = max(-FLOAT32_MAX, min(FLOAT32_MAX, popularity))
+    (bits,) = struct.unpack(">I", struct.pack(">f", clamped))
+    ascending = bits ^ 0xFFFFFFFF if bits & 0x80000000 else bits | 0x80000000
+    return (0xFFFFFFFF - ascending) >> (32 - POPULARITY_BITS)
+
+
+def rank_key(domain_id: int, popularity: float, sequence: int) -> int:
+    """The FTS5 rowid of a title; see the module docstring."""
+    if not 0 < domain_id <= MAX_DOMAIN_ID:
+        raise ValueError(f"domain id {domain_id} does not fit in a rank key")
+    return (domain_id << (POPULARITY_BITS + SEQUENCE_BITS)
+            | popularity_key(popularity) << SEQUENCE_BITS
+            | sequence)
+
+
+def domain_range(domain_id: int) -> tuple[int, int]:
+    shift = POPULARITY_BITS + SEQUENCE_BITS
+    return domain_id << shift, (domain_id + 1) << shift
 
 
 def prefix_terms(words: tuple[str, ...]) -> list[str]:
@@ -29,7 +70,7 @@ def prefix_terms(words: tuple[str, ...]) -> list[str]:
 
 
 def tier_expressions(words: tuple[str, ...]) -> list[str]:
-    """FTS5 expressions, best tier first, each excluding the tiers before it."""
+    """FTS5 expressions for the title column, best tier first, each excluding the ones before."""
     terms = prefix_terms(words)
     phrase = " + ".join(terms)
     if len(terms) == 1:
@@ -37,22 +78,56 @@ def tier_expressions(words: tuple[str, ...]) -> list[str]:
     return [phrase, f"({' AND '.join(terms)}) NOT ({phrase})"]
 
 
+Row = tuple[int, str, str, float, str]
+
+
+def top_matches(rows: sqlite3.Cursor, size: int) -> list[Row]:
+    """The first ``size`` rows in rank order, plus the rest of the tie at the cut-off."""
+    best = list(islice(rows, size))
+    if len(best) == size:
+        cut_off = best[-1][0] >> SEQUENCE_BITS
+        for row in islice(rows, MAX_TIE_ROWS):
+            if row[0] >> SEQUENCE_BITS != cut_off:
+                break
+            best.append(row)
+    return best
+
+
+def ranked(rows: list[Row], first_word: str, size: int) -> list[Hit]:
+    """Exact popularity first; then titles that start with the first word, then shorter."""
+    rows.sort(key=lambda r: (-r[3], not r[4].startswith(first_word), len(r[2]), r[0]))
+    return [Hit(url, title) for _key, url, title, _pop, _text in rows[:size]]
+
+
 class Fts5Engine:
     def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
+        self._domain_ids: dict[str, int] = {}
+
+    def _domain_id(self, conn: sqlite3.Connection, domain: str) -> int | None:
+        if domain not in self._domain_ids:
+            row = conn.execute("SELECT id FROM domains WHERE name = ?", (domain,)).fetchone()
+            if row is None:
+                return None
+            self._domain_ids[domain] = row[0]  # domains are never deleted
+        return self._domain_ids[domain]
 
     async def search(self, query: SearchQuery) -> SearchResult:
         groups = ("", *query.groups)
-        sql = TIER_SQL.format(groups=", ".join("?" * len(groups)))
+        sql = MATCH_SQL.format(groups=", ".join("?" * len(groups)))
 
         def run(conn: sqlite3.Connection) -> list[Hit]:
+            domain_id = self._domain_id(conn, query.domain)
             hits: list[Hit] = []
+            if domain_id is None:
+                return hits
+            low, high = domain_range(domain_id)
             for expression in tier_expressions(query.words):
                 wanted = query.size - len(hits)
                 if wanted <= 0:
                     break
-                rows = conn.execute(sql, (expression, query.domain, *groups, wanted))
-                hits.extend(Hit(url, title) for url, title in rows)
+                rows = conn.execute(sql, (expression, low, high, *groups))
+                hits.extend(ranked(top_matches(rows, wanted), query.words[0], wanted))
             return hits
 
         return SearchResult(hits=await self.db.read(run), terms=list(query.words))

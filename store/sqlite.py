@@ -9,7 +9,9 @@ import hmac
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 
+from indexer.sqlite_fts import MAX_SEQUENCE, rank_key
 from indexer.text import search_text
 from store.base import Document, FetchCounts, KeyInfo
 from store.keys import hash_key, key_prefix, new_key
@@ -18,7 +20,9 @@ from store.sqlite_db import SqliteDatabase
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS domains (
     id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE
+    name TEXT NOT NULL UNIQUE,
+    -- the next sequence number of the domain's rank keys (indexer/sqlite_fts.py)
+    next_sequence INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS keys (
     id INTEGER PRIMARY KEY,
@@ -36,11 +40,11 @@ CREATE TABLE IF NOT EXISTS documents (
     title TEXT NOT NULL,
     grp TEXT NOT NULL DEFAULT '',
     popularity REAL NOT NULL DEFAULT 0,
+    -- What the FTS5 index sees; see indexer/sqlite_fts.py for why.
     search_text TEXT NOT NULL,
+    rank_key INTEGER NOT NULL UNIQUE,
     UNIQUE (domain_id, url)
 );
-CREATE INDEX IF NOT EXISTS documents_by_popularity
-    ON documents (domain_id, popularity DESC);
 CREATE TABLE IF NOT EXISTS fetches (
     domain_id INTEGER NOT NULL REFERENCES domains(id),
     year INTEGER NOT NULL,
@@ -51,30 +55,30 @@ CREATE TABLE IF NOT EXISTS fetches (
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
     search_text,
     content='documents',
-    content_rowid='id',
+    content_rowid='rank_key',
     tokenize='unicode61 remove_diacritics 2',
     prefix='1 2 3'
 );
 CREATE TRIGGER IF NOT EXISTS documents_fts_insert AFTER INSERT ON documents BEGIN
-    INSERT INTO documents_fts(rowid, search_text) VALUES (new.id, new.search_text);
+    INSERT INTO documents_fts(rowid, search_text) VALUES (new.rank_key, new.search_text);
 END;
 CREATE TRIGGER IF NOT EXISTS documents_fts_delete AFTER DELETE ON documents BEGIN
     INSERT INTO documents_fts(documents_fts, rowid, search_text)
-        VALUES ('delete', old.id, old.search_text);
+        VALUES ('delete', old.rank_key, old.search_text);
 END;
 CREATE TRIGGER IF NOT EXISTS documents_fts_update AFTER UPDATE ON documents BEGIN
     INSERT INTO documents_fts(documents_fts, rowid, search_text)
-        VALUES ('delete', old.id, old.search_text);
-    INSERT INTO documents_fts(rowid, search_text) VALUES (new.id, new.search_text);
+        VALUES ('delete', old.rank_key, old.search_text);
+    INSERT INTO documents_fts(rowid, search_text) VALUES (new.rank_key, new.search_text);
 END;
 """
 
 UPSERT = """
-INSERT INTO documents (domain_id, url, title, grp, popularity, search_text)
-VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO documents (domain_id, url, title, grp, popularity, search_text, rank_key)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (domain_id, url) DO UPDATE SET
-    title = excluded.title, grp = excluded.grp,
-    popularity = excluded.popularity, search_text = excluded.search_text
+    title = excluded.title, grp = excluded.grp, popularity = excluded.popularity,
+    search_text = excluded.search_text, rank_key = excluded.rank_key
 """
 
 
@@ -92,6 +96,40 @@ def _ensure_domain(conn: sqlite3.Connection, domain: str) -> int:
     domain_id = _domain_id(conn, domain)
     assert domain_id is not None
     return domain_id
+
+
+def _take_sequence(conn: sqlite3.Connection, domain_id: int, count: int) -> int:
+    """Reserve ``count`` sequence numbers of the domain's rank keys; returns the first."""
+    (first,) = conn.execute(
+        "SELECT next_sequence FROM domains WHERE id = ?", (domain_id,)
+    ).fetchone()
+    if first + count > MAX_SEQUENCE:
+        first = _renumber(conn, domain_id)
+    conn.execute(
+        "UPDATE domains SET next_sequence = ? WHERE id = ?", (first + count, domain_id)
+    )
+    return first
+
+
+def _renumber(conn: sqlite3.Connection, domain_id: int) -> int:
+    """Give the domain's documents sequence numbers 0..n-1 again, keeping their order.
+
+    Rank keys only have room for MAX_SEQUENCE writes per domain; this runs once
+    each time a domain has used them all up. Returns the next free number.
+    """
+    rows = conn.execute(
+        "SELECT id, popularity FROM documents WHERE domain_id = ? ORDER BY rank_key",
+        (domain_id,),
+    ).fetchall()
+    # Move every key out of the way first: the UNIQUE index checks each row.
+    conn.execute("UPDATE documents SET rank_key = -rank_key - 1 WHERE domain_id = ?",
+                 (domain_id,))
+    conn.executemany(
+        "UPDATE documents SET rank_key = ? WHERE id = ?",
+        ((rank_key(domain_id, popularity, n), doc_id) for n, (doc_id, popularity) in
+         enumerate(rows)),
+    )
+    return len(rows)
 
 
 class SqliteStore:
@@ -175,13 +213,15 @@ class SqliteStore:
     async def upsert(self, domain: str, documents: Sequence[Document]) -> int:
         def insert(conn: sqlite3.Connection) -> int:
             domain_id = _ensure_domain(conn, domain)
-            conn.executemany(
-                UPSERT,
-                (
-                    (domain_id, d.url, d.title, d.group, d.popularity, search_text(d.title))
-                    for d in documents
-                ),
-            )
+            first = _take_sequence(conn, domain_id, len(documents))
+            rows = [
+                (domain_id, d.url, d.title, d.group, d.popularity, search_text(d.title),
+                 rank_key(domain_id, d.popularity, first + offset))
+                for offset, d in enumerate(documents)
+            ]
+            # In rank-key order the index and FTS5 pages fill one after another.
+            rows.sort(key=itemgetter(6))
+            conn.executemany(UPSERT, rows)
             return len(documents)
 
         return await self.db.write(insert)
