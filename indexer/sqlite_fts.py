@@ -8,6 +8,10 @@ phrase of prefixes first, then titles with all the words as prefixes in any
 order; popularity decides within a tier, then the BM25 score, then the shorter
 title.
 
+When the first two tiers leave room, a third adds titles that match once
+mistyped words are corrected (see `indexer.typos`); the corrections join the
+query's words in `terms`.
+
 Speed: a one-letter query matches thousands of titles, and sorting them all
 by popularity on every keystroke is too slow. So the FTS5 rowid is a *rank
 key*: the domain, then the popularity (most popular first), then the order of
@@ -21,6 +25,7 @@ import struct
 from itertools import islice
 
 from indexer.base import Hit, SearchQuery, SearchResult
+from indexer.typos import allowed_edits, corrections
 from store.sqlite_db import SqliteDatabase
 
 DOMAIN_BITS = 20
@@ -78,6 +83,47 @@ def tier_expressions(words: tuple[str, ...]) -> list[str]:
     return [phrase, f"({' AND '.join(terms)}) NOT ({phrase})"]
 
 
+def typo_expression(words: tuple[str, ...], fixes: dict[str, list[str]]) -> str:
+    """Every word or one of its corrections, excluding what the first tiers matched."""
+    alternatives = [
+        "(" + " OR ".join(prefix_terms((word, *fixes.get(word, [])))) + ")" for word in words
+    ]
+    return f"({' AND '.join(alternatives)}) NOT ({' AND '.join(prefix_terms(words))})"
+
+
+class Vocabulary:
+    """The indexed words by first letter, cached until the next write to the file.
+
+    Used by read connections only, whose `PRAGMA data_version` changes exactly
+    when another connection has committed.
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, str], tuple[int, list[str]]] = {}
+
+    def starting_with(self, conn: sqlite3.Connection, letter: str) -> list[str]:
+        (version,) = conn.execute("PRAGMA data_version").fetchone()
+        cached = self._cache.get((id(conn), letter))
+        if cached and cached[0] == version:
+            return cached[1]
+        rows = conn.execute(
+            "SELECT term FROM documents_vocab WHERE term >= ? AND term < ?",
+            (letter, letter + "\U0010ffff"),
+        )
+        terms = [term for (term,) in rows]
+        self._cache[(id(conn), letter)] = (version, terms)
+        return terms
+
+    def corrections(self, conn: sqlite3.Connection, words: tuple[str, ...]) -> dict[str, list[str]]:
+        fixes = {}
+        for word in words:
+            if allowed_edits(word) and (
+                found := corrections(word, self.starting_with(conn, word[0]))
+            ):
+                fixes[word] = found
+        return fixes
+
+
 Row = tuple[int, str, str, float, str]
 
 
@@ -103,6 +149,7 @@ class Fts5Engine:
     def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
         self._domain_ids: dict[str, int] = {}
+        self._vocabulary = Vocabulary()
 
     def _domain_id(self, conn: sqlite3.Connection, domain: str) -> int | None:
         if domain not in self._domain_ids:
@@ -116,21 +163,30 @@ class Fts5Engine:
         groups = ("", *query.groups)
         sql = MATCH_SQL.format(groups=", ".join("?" * len(groups)))
 
-        def run(conn: sqlite3.Connection) -> list[Hit]:
+        def run(conn: sqlite3.Connection) -> SearchResult:
+            result = SearchResult(hits=[], terms=list(query.words))
             domain_id = self._domain_id(conn, query.domain)
-            hits: list[Hit] = []
             if domain_id is None:
-                return hits
+                return result
             low, high = domain_range(domain_id)
-            for expression in tier_expressions(query.words):
-                wanted = query.size - len(hits)
-                if wanted <= 0:
-                    break
-                rows = conn.execute(sql, (expression, low, high, *groups))
-                hits.extend(ranked(top_matches(rows, wanted), query.words[0], wanted))
-            return hits
 
-        return SearchResult(hits=await self.db.read(run), terms=list(query.words))
+            def add_tier(expression: str) -> None:
+                wanted = query.size - len(result.hits)
+                rows = conn.execute(sql, (expression, low, high, *groups))
+                result.hits.extend(ranked(top_matches(rows, wanted), query.words[0], wanted))
+
+            for expression in tier_expressions(query.words):
+                if len(result.hits) < query.size:
+                    add_tier(expression)
+            # Typo work only when the exact tiers left room for more titles.
+            if len(result.hits) < query.size and (
+                fixes := self._vocabulary.corrections(conn, query.words)
+            ):
+                add_tier(typo_expression(query.words, fixes))
+                result.terms.extend(fix for found in fixes.values() for fix in found)
+            return result
+
+        return await self.db.read(run)
 
     async def ping(self) -> bool:
         return await self.db.read(lambda conn: conn.execute("SELECT 1").fetchone() == (1,))

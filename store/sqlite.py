@@ -59,6 +59,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
     tokenize='unicode61 remove_diacritics 2',
     prefix='1 2 3'
 );
+CREATE VIRTUAL TABLE IF NOT EXISTS documents_vocab USING fts5vocab(documents_fts, 'row');
 CREATE TRIGGER IF NOT EXISTS documents_fts_insert AFTER INSERT ON documents BEGIN
     INSERT INTO documents_fts(rowid, search_text) VALUES (new.rank_key, new.search_text);
 END;
