@@ -1,0 +1,23 @@
+# syntax=docker/dockerfile:1
+# Autocompeter: build a wheel in one stage, run it slim and unprivileged in the next.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY app ./app
+COPY indexer ./indexer
+COPY store ./store
+RUN pip wheel --no-cache-dir --wheel-dir /wheels '.[postgres,elasticsearch,opensearch]'
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 autocompeter
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+COPY static /app/static
+WORKDIR /data
+RUN chown autocompeter /data
+USER autocompeter
+ENV HOST=0.0.0.0 PORT=8000 STATIC_DIR=/app/static DATABASE_URL=sqlite:////data/autocompeter.db
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s \
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/v1/ping', timeout=2)"
+CMD ["autocompeter", "serve"]
