@@ -1,0 +1,153 @@
+// Unit tests of the widget's pure helpers: `node --test tests/js/`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const Autocompeter = require('../../static/autocompeter.js');
+const { fold, words, highlightRanges, completion, parseOptions, buildUrl, pingUrl, safeUrl } =
+  Autocompeter._internals;
+
+/** The highlighted pieces of a title, as the widget would wrap them in <mark>. */
+const marked = (title, terms) => highlightRanges(title, terms).map(([a, b]) => title.slice(a, b));
+
+test('exports one function with its helpers, also on globalThis', () => {
+  assert.equal(typeof Autocompeter, 'function');
+  assert.equal(globalThis.Autocompeter, Autocompeter);
+});
+
+test('fold: lower case, accents stripped', () => {
+  assert.equal(fold('Café'), 'cafe');
+  assert.equal(fold('CRÈME Brûlée'), 'creme brulee');
+  assert.equal(fold('Cafe\u0301'), 'cafe'); // already decomposed
+  assert.equal(fold('Ångström'), 'angstrom');
+  assert.equal(fold('İstanbul'), 'istanbul');
+  assert.equal(fold(42), '42');
+});
+
+test('words: folded, split on anything but letters and digits', () => {
+  assert.deepEqual(words('json.DU'), ['json', 'du']);
+  assert.deepEqual(words('  Crème—brûlée, 2014! '), ['creme', 'brulee', '2014']);
+  assert.deepEqual(words('...'), []);
+});
+
+test('highlightRanges: prefixes of words, in the original text', () => {
+  assert.deepEqual(highlightRanges('json.dumps — Serialize', ['json', 'du']), [[0, 4], [5, 7]]);
+  assert.deepEqual(marked('json.dumps — Serialize obj to a JSON formatted str', ['json', 'du']),
+    ['json', 'du', 'JSON']);
+});
+
+test('highlightRanges: only at word starts, never inside a word', () => {
+  assert.deepEqual(marked('Uncertain certainty', ['cert']), ['cert']);
+  assert.deepEqual(highlightRanges('Uncertain certainty', ['cert']), [[10, 14]]);
+  assert.deepEqual(marked('os.path.join', ['ath']), []);
+});
+
+test('highlightRanges: accents and case do not matter, the original is kept', () => {
+  assert.deepEqual(marked('Café Crème', ['cafe', 'CREM']), ['Café', 'Crèm']);
+  assert.deepEqual(marked('cafe creme', ['CAFÉ']), ['cafe']);
+  // A decomposed accent stays with its letter.
+  const title = 'Cafe\u0301 noir';
+  assert.deepEqual(marked(title, ['cafe']), ['Cafe\u0301']);
+  assert.deepEqual(marked('İstanbul', ['ist']), ['İst']);
+});
+
+test('highlightRanges: several words, the longest prefix wins, server terms too', () => {
+  assert.deepEqual(marked('Python testing in Python', ['pyth te']), ['Pyth', 'te', 'Pyth']);
+  assert.deepEqual(marked('JavaScript', ['j', 'java']), ['Java']);
+  assert.deepEqual(marked('Python', ['pythn', 'python']), ['Python']); // a corrected spelling
+  const ranges = highlightRanges('a b a b', ['a', 'b']);
+  for (let i = 1; i < ranges.length; i++) assert.ok(ranges[i][0] >= ranges[i - 1][1]);
+});
+
+test('highlightRanges: nothing to highlight', () => {
+  assert.deepEqual(highlightRanges('Title', []), []);
+  assert.deepEqual(highlightRanges('Title', undefined), []);
+  assert.deepEqual(highlightRanges('', ['a']), []);
+  assert.deepEqual(highlightRanges('Title', ['...']), []);
+});
+
+test('highlightRanges: markup in a title is plain text to it', () => {
+  const title = '<img src=x onerror=alert(1)>';
+  assert.deepEqual(marked(title, ['img', 'alert']), ['img', 'alert']);
+  // The ranges only ever cut the title; nothing is added to it.
+  const pieces = [];
+  let pos = 0;
+  for (const [a, b] of highlightRanges(title, ['img', 'src', 'onerror'])) {
+    pieces.push(title.slice(pos, a), title.slice(a, b));
+    pos = b;
+  }
+  pieces.push(title.slice(pos));
+  assert.equal(pieces.join(''), title);
+});
+
+test('completion: the rest of the last word from the top title', () => {
+  assert.deepEqual(completion('json.du', 'json.dumps — Serialize'), {
+    rest: 'mps', value: 'json.dumps',
+  });
+  assert.deepEqual(completion('JSO', 'json.dumps'), { rest: 'n', value: 'json' });
+  assert.deepEqual(completion('creme bru', 'Crème brûlée'), { rest: 'lée', value: 'creme brûlée' });
+  assert.equal(completion('json ', 'json.dumps'), null); // the last word is finished
+  assert.equal(completion('json', 'json.dumps'), null); // nothing left to complete
+  assert.equal(completion('xyz', 'json.dumps'), null);
+  assert.equal(completion('', 'json.dumps'), null);
+});
+
+test('parseOptions: defaults', () => {
+  assert.deepEqual(parseOptions(undefined, 'example.com'), {
+    url: '/v1', domain: 'example.com', number: 10, groups: [], ping: true,
+  });
+  assert.equal(parseOptions({}, '').domain, '');
+});
+
+test('parseOptions: groups as an array or a comma-separated string', () => {
+  assert.deepEqual(parseOptions({ groups: 'private, staff,,' }).groups, ['private', 'staff']);
+  assert.deepEqual(parseOptions({ groups: [' a ', 'b', ''] }).groups, ['a', 'b']);
+  assert.deepEqual(parseOptions({ groups: '' }).groups, []);
+  assert.deepEqual(parseOptions({ groups: null }).groups, []);
+});
+
+test('parseOptions: number, url, domain, ping', () => {
+  assert.equal(parseOptions({ number: '5' }).number, 5);
+  assert.equal(parseOptions({ number: 0 }).number, 10);
+  assert.equal(parseOptions({ number: 'lots' }).number, 10);
+  assert.equal(parseOptions({ number: 1000 }).number, 100);
+  assert.equal(parseOptions({ url: 'https://search.example/v1/' }).url, 'https://search.example/v1');
+  assert.equal(parseOptions({ domain: 'demo' }, 'host.example').domain, 'demo');
+  assert.equal(parseOptions({ ping: false }).ping, false);
+  assert.equal(parseOptions({ ping: 0 }).ping, true); // only an explicit false turns it off
+});
+
+test('buildUrl: q, d, n and g encoded', () => {
+  const o = parseOptions({ domain: 'demo' });
+  assert.equal(buildUrl(o, 'json du'), '/v1?d=demo&q=json%20du&n=10');
+  assert.equal(buildUrl(o, 'a&b=c#d?'), '/v1?d=demo&q=a%26b%3Dc%23d%3F&n=10');
+  assert.equal(buildUrl(o, 'café'), '/v1?d=demo&q=caf%C3%A9&n=10');
+  const g = parseOptions({ url: 'https://s.example/v1', domain: 'a.b', number: 3, groups: ['x y', 'z&'] });
+  assert.equal(buildUrl(g, 'q'), 'https://s.example/v1?d=a.b&q=q&n=3&g=x%20y%2Cz%26');
+  const url = new URL(buildUrl(g, '<script>'));
+  assert.equal(url.searchParams.get('q'), '<script>');
+  assert.equal(url.searchParams.get('g'), 'x y,z&');
+  assert.equal(buildUrl(parseOptions({ url: '/v1?key=1', domain: 'd' }), 'q'), '/v1?key=1&d=d&q=q&n=10');
+});
+
+test('pingUrl', () => {
+  assert.equal(pingUrl(parseOptions({})), '/v1/ping');
+  assert.equal(pingUrl(parseOptions({ url: 'https://s.example/v1/' })), 'https://s.example/v1/ping');
+  assert.equal(pingUrl(parseOptions({ url: '/v1?x=1' })), '/v1/ping');
+});
+
+test('safeUrl: only http(s) links', () => {
+  const base = 'https://site.example/page';
+  assert.ok(safeUrl('https://site.example/a', base));
+  assert.ok(safeUrl('/relative', base));
+  assert.ok(safeUrl('http://other.example/', base));
+  assert.ok(!safeUrl('javascript:alert(1)', base));
+  assert.ok(!safeUrl(' JavaScript:alert(1)', base));
+  assert.ok(!safeUrl('data:text/html,<b>x</b>', base));
+  assert.ok(!safeUrl('http://[bad', base));
+});
+
+test('Autocompeter() without an input throws a clear error', () => {
+  assert.throws(() => Autocompeter(null), /input/);
+});
