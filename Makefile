@@ -5,23 +5,38 @@ VENV := .venv
 BIN := $(VENV)/bin
 WORK := .work
 
-.PHONY: run test lint test-python test-js browser-deps clean
+.PHONY: run test lint test-python test-js browser-deps clean services services-stop
 
 $(BIN)/autocompeter: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,postgres,opensearch,elasticsearch]'
 	touch $@
 
 ## run: the service on the embedded default, with the demo domain, on :8000
 run: $(BIN)/autocompeter
 	$(BIN)/autocompeter serve --demo
 
+# The scaled-out setup's real services for the tests (fixed ports, data in .work/services).
+PG_PORT ?= 55432
+OPENSEARCH_PORT ?= 59200
+export TEST_DATABASE_URL := postgresql://autocompeter@127.0.0.1:$(PG_PORT)/autocompeter
+export TEST_SEARCH_URL := opensearch+http://127.0.0.1:$(OPENSEARCH_PORT)
+
 ## test: install and start what the tests need, then run every test
-test: $(BIN)/autocompeter browser-deps
+test: $(BIN)/autocompeter browser-deps services
 	$(BIN)/ruff check .
 	$(MAKE) test-js
 	$(BIN)/pytest
+
+## services: start PostgreSQL 15 and OpenSearch 2.19 for the scaled-out tests
+services:
+	bash services/postgres/start.sh $(WORK)/services $(PG_PORT)
+	bash services/opensearch/start.sh $(WORK)/services $(OPENSEARCH_PORT)
+
+services-stop:
+	bash services/opensearch/stop.sh $(WORK)/services
+	bash services/postgres/stop.sh $(WORK)/services
 
 test-js:
 	node --test tests/js/
@@ -35,3 +50,13 @@ lint: $(BIN)/autocompeter
 
 clean:
 	rm -rf $(VENV) $(WORK) test-output
+
+## bench: issue 6's benchmark (minutes; not part of `make test`), rewrites BENCHMARKS.md
+.PHONY: bench
+bench: $(BIN)/autocompeter
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## relevance: issue 5's relevance report (embedded; scaled too when TEST_DATABASE_URL/TEST_SEARCH_URL are set)
+.PHONY: relevance
+relevance: $(BIN)/autocompeter services
+	$(BIN)/python -m tests.relevance.report $(RELEVANCE_ARGS)

@@ -8,6 +8,7 @@ HEADER = "Auth-Key"
 
 
 async def authenticated_domain(request: Request) -> str:
+    """The key's domain; also counts the request against the domain's write limit."""
     key = request.headers.get(HEADER, "").strip()
     if not key:
         raise ApiError(401, f"missing {HEADER} header")
@@ -15,4 +16,5 @@ async def authenticated_domain(request: Request) -> str:
     if domain is None:
         # Never echo the key: it may be someone's live secret sent by mistake.
         raise ApiError(403, f"{HEADER} is not a valid key (unknown or revoked)")
+    await request.app.ctx.rate_limits.check_write(domain)
     return domain

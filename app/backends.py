@@ -5,6 +5,7 @@ else talks to the two ports.
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app.settings import Settings, sqlite_path
 from indexer.base import SearchEngine
@@ -12,6 +13,11 @@ from indexer.sqlite_fts import Fts5Engine
 from store.base import Store
 from store.sqlite import SqliteStore
 from store.sqlite_db import SqliteDatabase
+
+if TYPE_CHECKING:
+    from indexer.search_cluster import SearchCluster
+    from indexer.sync import SyncWorker
+    from store.postgres import PostgresStore
 
 
 class UnsupportedSetup(ValueError):
@@ -30,8 +36,68 @@ class Backends:
 
 def open_backends(settings: Settings) -> Backends:
     if not settings.database_url.startswith("sqlite:"):
-        raise UnsupportedSetup("DATABASE_URL: only sqlite:/// is supported by this build")
+        return open_scaled(settings)
     db = SqliteDatabase(sqlite_path(settings.database_url))
     if settings.effective_search_url != settings.database_url:
         raise UnsupportedSetup("SEARCH_URL: the embedded engine searches the DATABASE_URL file")
     return Backends(store=SqliteStore(db), engine=Fts5Engine(db))
+
+
+# -- scaled out: PostgreSQL + Elasticsearch/OpenSearch -------------------------------
+# Imported inside the functions: their drivers are optional extras
+# (`pip install 'autocompeter[postgres,opensearch]'`), not needed when embedded.
+
+
+def open_scaled(settings: Settings) -> Backends:
+    if not settings.search_url or settings.search_url.startswith("sqlite:"):
+        raise UnsupportedSetup("SEARCH_URL: with PostgreSQL, set SEARCH_URL to "
+                               "opensearch+http://host:9200 or elasticsearch+https://host:9200")
+    try:
+        from indexer.search_cluster import open_cluster
+        from store.postgres import PostgresStore
+    except ImportError as error:
+        raise UnsupportedSetup(f"{error.name} is not installed: pip install "
+                               "'autocompeter[postgres,opensearch,elasticsearch]'") from None
+    store = PostgresStore(settings.database_url, pool_size=settings.database_pool_size,
+                          timeout=settings.database_timeout_seconds)
+    try:
+        engine = open_cluster(
+            settings.search_url, alias=settings.search_index, api_key=settings.search_api_key,
+            verify_certs=settings.search_verify_certs,
+            ca_file=str(settings.search_ca_file) if settings.search_ca_file else None,
+            search_timeout=settings.search_timeout_seconds,
+            bulk_timeout=settings.search_bulk_timeout_seconds,
+        )
+    except ImportError as error:
+        raise UnsupportedSetup(f"{error.name} is not installed: pip install "
+                               "'autocompeter[opensearch]' or 'autocompeter[elasticsearch]'"
+                               ) from None
+    except ValueError as error:
+        raise UnsupportedSetup(f"SEARCH_URL: {error}") from None
+    return Backends(store=store, engine=engine)
+
+
+def scaled_parts(backends: Backends) -> "tuple[PostgresStore, SearchCluster] | None":
+    """The PostgreSQL store and the cluster, or None in the embedded setup."""
+    if isinstance(backends.store, SqliteStore):
+        return None  # and the scaled-out drivers may not even be installed
+    from indexer.search_cluster import SearchCluster
+    from store.postgres import PostgresStore
+
+    if isinstance(backends.store, PostgresStore) and isinstance(backends.engine, SearchCluster):
+        return backends.store, backends.engine
+    return None
+
+
+def sync_worker(backends: Backends, settings: Settings) -> "SyncWorker | None":
+    """A worker feeding the engine from the outbox, or None when there is none to feed."""
+    if settings.database_url.startswith("sqlite:"):
+        return None
+    parts = scaled_parts(backends)
+    if parts is None:
+        return None
+    from indexer.sync import SyncOptions, SyncWorker
+
+    options = SyncOptions(batch=settings.indexer_batch_size,
+                          poll_seconds=settings.indexer_poll_seconds)
+    return SyncWorker(*parts, options=options)

@@ -1,4 +1,4 @@
-"""The `autocompeter` command: serve, migrate, keys, load."""
+"""The `autocompeter` command: serve, migrate, keys, load, indexer, reindex."""
 
 import argparse
 import asyncio
@@ -11,7 +11,7 @@ import orjson
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from app.backends import Backends, UnsupportedSetup, open_backends
+from app.backends import Backends, UnsupportedSetup, open_backends, scaled_parts, sync_worker
 from app.errors import describe
 from app.models import DocumentIn
 from app.settings import Settings, describe_settings_error, load_settings
@@ -36,8 +36,26 @@ async def with_backends(settings: Settings, work: Callable[[Backends], Awaitable
 
 
 async def migrated(backends: Backends) -> int:
-    """Nothing to do: `with_backends` has migrated the store already."""
+    """`with_backends` has migrated the store; a search cluster also needs its index."""
+    parts = scaled_parts(backends)
+    if parts is not None:
+        _store, engine = parts
+        print(f"search index: {await engine.ensure_index()} (alias {engine.alias!r})",
+              file=sys.stderr)
     return 0
+
+
+async def migrated_for_serve(backends: Backends) -> int:
+    """Like `migrated`, but an engine that is down must not stop the service:
+    writes queue in the outbox and the sync worker makes the index later."""
+    from indexer.base import EngineUnavailable
+
+    try:
+        return await migrated(backends)
+    except EngineUnavailable as error:
+        print(f"autocompeter: search engine unavailable ({error}); serving anyway",
+              file=sys.stderr)
+        return 0
 
 
 # -- serve -------------------------------------------------------------------
@@ -77,12 +95,13 @@ def serve(settings: Settings, demo: bool) -> int:
 
     from app.server import create_app
 
-    asyncio.run(with_backends(settings, partial(seed_demo, settings=settings)
-                              if demo else migrated))
+    asyncio.run(with_backends(settings, migrated_for_serve))
+    if demo:
+        asyncio.run(with_backends(settings, partial(seed_demo, settings=settings)))
     loader = AppLoader(factory=partial(create_app, settings))
     app = loader.load()
     app.prepare(host=settings.host, port=settings.port, workers=settings.workers,
-                motd=False, access_log=settings.access_log)
+                motd=False, access_log=False)  # app.access_log writes our own lines
     Sanic.serve(primary=app, app_loader=loader)
     return 0
 
@@ -146,6 +165,38 @@ async def load(backends: Backends, path: Path, domain: str) -> int:
     return 0
 
 
+# -- indexer, reindex (scaled-out setup only) ------------------------------------------
+
+
+async def run_indexer(backends: Backends, settings: Settings) -> int:
+    worker = sync_worker(backends, settings)
+    if worker is None:
+        raise CommandError("the indexer feeds a search cluster from PostgreSQL; "
+                           "set DATABASE_URL=postgresql://... and SEARCH_URL")
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    await migrated(backends)
+    print("indexer running; Ctrl-C stops it", file=sys.stderr)
+    await worker.run()
+    return 0
+
+
+async def run_reindex(backends: Backends) -> int:
+    from indexer.reindex import reindex
+
+    parts = scaled_parts(backends)
+    if parts is None:
+        raise CommandError("reindex rebuilds a search cluster's index; the embedded "
+                           "FTS5 index is always in step with its store")
+    store, engine = parts
+    await engine.ensure_index()
+    with tqdm(unit="doc", desc="reindexing") as progress:
+        name, count = await reindex(store, engine, progress.update)
+    print(f"reindexed {count} documents into {name}; alias {engine.alias!r} points at it")
+    return 0
+
+
 # -- wiring --------------------------------------------------------------------
 
 
@@ -173,6 +224,10 @@ def parser() -> argparse.ArgumentParser:
     load_cmd = commands.add_parser("load", help="load titles from a JSON file")
     load_cmd.add_argument("file", type=Path)
     load_cmd.add_argument("--domain", required=True)
+
+    commands.add_parser("indexer", help="run a sync worker: outbox -> search cluster")
+    commands.add_parser("reindex", help="rebuild the search index from the store, "
+                                        "then swap the alias (no search downtime)")
     return top
 
 
@@ -194,6 +249,14 @@ def run(args: argparse.Namespace) -> int:
         case "load":
             return asyncio.run(with_backends(settings, partial(load, path=args.file,
                                                                domain=args.domain)))
+        case "indexer":
+            try:
+                return asyncio.run(with_backends(settings, partial(run_indexer,
+                                                                   settings=settings)))
+            except KeyboardInterrupt:
+                return 0
+        case "reindex":
+            return asyncio.run(with_backends(settings, run_reindex))
     return 2
 
 

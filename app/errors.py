@@ -8,14 +8,19 @@ from sanic.exceptions import SanicException
 from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse, json
 
+from indexer.base import EngineUnavailable
+from store.base import StoreUnavailable
+
 log = logging.getLogger("autocompeter")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, **extra: object) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None,
+                 **extra: object) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
         self.extra = extra
 
 
@@ -34,7 +39,14 @@ def describe(error: ValidationError, whole: str = "body") -> str:
 class JsonErrorHandler(ErrorHandler):
     def default(self, request: Request, exception: Exception) -> HTTPResponse:
         if isinstance(exception, ApiError):
-            return json({"error": exception.message, **exception.extra}, exception.status)
+            return json({"error": exception.message, **exception.extra}, exception.status,
+                        headers=exception.headers)
+        if isinstance(exception, EngineUnavailable | StoreUnavailable):
+            # An outage, not a bug: no traceback, and a message the widget can show.
+            log.warning("%s: %s", exception.__class__.__name__, exception)
+            what = "search engine" if isinstance(exception, EngineUnavailable) else "database"
+            return json({"error": f"{what} unavailable, try again shortly"}, 503,
+                        headers={"Retry-After": "1", "Access-Control-Allow-Origin": "*"})
         if isinstance(exception, SanicException) and exception.status_code < 500:
             message = str(exception) or exception.__class__.__name__
             return json({"error": message}, exception.status_code)

@@ -5,7 +5,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json, text
+from sanic.response import HTTPResponse, json, raw, text
 
 from app.auth import authenticated_domain
 from app.errors import ApiError, describe
@@ -49,6 +49,7 @@ async def known_domain(request: Request, domain: str) -> None:
 
 @v1.get("")
 async def search(request: Request) -> HTTPResponse:
+    await request.app.ctx.rate_limits.check_search(request)
     try:
         params = SearchParams.model_validate(query_args(request))
     except ValidationError as error:
@@ -57,11 +58,17 @@ async def search(request: Request) -> HTTPResponse:
     if not query_words:
         raise ApiError(400, "q: has no letters or digits to search for")
     await known_domain(request, params.d)
+    engine, cache = request.app.ctx.backends.engine, request.app.ctx.cache
     query = SearchQuery(params.d, query_words, params.n, params.g)
-    result = await request.app.ctx.backends.engine.search(query)
+    generation = engine.generation(params.d)
+    body = cache.get(query, generation)
+    if body is None:
+        result = await engine.search(query)
+        answer = {"terms": result.terms, "results": [[h.url, h.title] for h in result.hits]}
+        body = orjson.dumps(answer)
+        cache.put(query, generation, body)
     request.app.ctx.fetches.record(params.d)
-    body = {"terms": result.terms, "results": [[hit.url, hit.title] for hit in result.hits]}
-    return json(body, headers=PUBLIC)
+    return raw(body, content_type="application/json", headers=PUBLIC)
 
 
 @v1.get("/ping")

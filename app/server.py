@@ -7,21 +7,32 @@ import orjson
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, file
 
-from app.backends import open_backends
+from app.access_log import configure_logging, log_request, start_timer
+from app.backends import open_backends, sync_worker
+from app.cache import ResponseCache
 from app.counters import FetchCounter
 from app.errors import JsonErrorHandler
+from app.ratelimit import RateLimits
 from app.routes import v1
+from app.security import add_security_headers
 from app.settings import Settings
 
 log = logging.getLogger("autocompeter")
 
 
 def create_app(settings: Settings) -> Sanic:
+    configure_logging(json_logs=settings.log_format == "json")
     app = Sanic("autocompeter", dumps=orjson.dumps, error_handler=JsonErrorHandler())
     app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.ctx.settings = settings
+    app.ctx.cache = ResponseCache(settings.response_cache_size)
+    app.ctx.rate_limits = RateLimits(settings.search_rate_limit, settings.write_rate_limit)
     app.blueprint(v1)
+    app.on_response(add_security_headers)
+    if settings.access_log:
+        app.on_request(start_timer)
+        app.on_response(log_request)
     app.static("/static", settings.static_dir, name="static")
 
     @app.get("/")
@@ -37,10 +48,18 @@ def create_app(settings: Settings) -> Sanic:
         app.ctx.flusher = asyncio.create_task(
             app.ctx.fetches.flush_every(settings.stats_flush_seconds)
         )
+        # Scaled-out setup: each worker process feeds the engine from the outbox
+        # (SKIP LOCKED shares the rows); INDEXER_IN_SERVE=false leaves it to
+        # separate `autocompeter indexer` processes.
+        app.ctx.sync = sync_worker(app.ctx.backends, settings)
+        if app.ctx.sync is not None and settings.indexer_in_serve:
+            app.ctx.sync.start()
 
     @app.after_server_stop
     async def close_connections(app: Sanic) -> None:
         app.ctx.flusher.cancel()
+        if app.ctx.sync is not None:
+            await app.ctx.sync.stop()  # a no-op if it was never started
         try:
             await app.ctx.fetches.flush()
         finally:

@@ -1,12 +1,15 @@
 """Settings from the environment and `.env`, validated once at start-up."""
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SEARCH_SCHEMES = ("sqlite", *(f"{kind}+{transport}" for kind in ("opensearch", "elasticsearch")
+                              for transport in ("http", "https")))
 
 
 class Settings(BaseSettings):
@@ -23,6 +26,30 @@ class Settings(BaseSettings):
     stats_flush_seconds: float = Field(5.0, gt=0, le=3600)
     static_dir: Path = PROJECT_ROOT / "static"
     access_log: bool = False
+    """One log line per request: method, path, status, milliseconds, request id."""
+    log_format: Literal["text", "json"] = "text"
+    response_cache_size: int = Field(10_000, ge=0)
+    """Cached search answers per worker; 0 turns the cache off."""
+    search_rate_limit: str = "50/second"
+    """Searches per client address and worker, e.g. '50/second'; 'off' for none."""
+    write_rate_limit: str = "20/second"
+    """Write requests per domain and worker; a bulk counts once."""
+
+    # -- scaled out: PostgreSQL + Elasticsearch/OpenSearch (docs/scaling.md) --
+    database_pool_size: int = Field(10, ge=1, le=1000)
+    database_timeout_seconds: float = Field(5.0, gt=0)
+    search_index: str = Field("autocompeter", pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    """The alias searches use; indexes are named SEARCH_INDEX-<timestamp>."""
+    search_api_key: str | None = None
+    search_verify_certs: bool = True
+    search_ca_file: Path | None = None
+    search_timeout_seconds: float = Field(1.0, gt=0)
+    """Per search request, no retries: past it the visitor gets a 503."""
+    search_bulk_timeout_seconds: float = Field(30.0, gt=0)
+    indexer_in_serve: bool = True
+    """Run a sync worker in every `serve` worker; off when `autocompeter indexer` runs."""
+    indexer_batch_size: int = Field(500, ge=1, le=10_000)
+    indexer_poll_seconds: float = Field(1.0, gt=0)
 
     @field_validator("database_url")
     @classmethod
@@ -32,6 +59,28 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:/// or postgresql://")
         if scheme == "sqlite" and not sqlite_path(value):
             raise ValueError("sqlite URLs look like sqlite:///path/to/file.db")
+        return value
+
+    @field_validator("search_rate_limit", "write_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from app.ratelimit import parse_limit
+
+        try:
+            parse_limit(value)
+        except ValueError:
+            raise ValueError("write it as '50/second', '1000/minute' or 'off'") from None
+        return value
+
+    @field_validator("search_url")
+    @classmethod
+    def _known_engine(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        scheme = urlsplit(value).scheme
+        if scheme not in SEARCH_SCHEMES:
+            raise ValueError("must start with opensearch+http(s):// or elasticsearch+http(s)://"
+                             " (or be unset for the embedded engine)")
         return value
 
     @property

@@ -34,6 +34,14 @@ class EngineUnavailable(Exception):
 class SearchEngine(Protocol):
     async def search(self, query: SearchQuery) -> SearchResult: ...
 
+    def generation(self, domain: str) -> int:
+        """A number that changes when the domain's searchable titles may have.
+
+        Cached answers for the domain are only reused while it stays the same;
+        it must be cheap, as every search asks.
+        """
+        ...
+
     async def ping(self) -> bool: ...
 
     async def close(self) -> None: ...

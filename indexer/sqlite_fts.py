@@ -188,6 +188,14 @@ class Fts5Engine:
 
         return await self.db.read(run)
 
+    def generation(self, domain: str) -> int:
+        row = self.db.read_inline(
+            lambda conn: conn.execute(
+                "SELECT generation FROM domains WHERE name = ?", (domain,)
+            ).fetchone()
+        )
+        return row[0] if row else 0
+
     async def ping(self) -> bool:
         return await self.db.read(lambda conn: conn.execute("SELECT 1").fetchone() == (1,))
 

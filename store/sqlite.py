@@ -22,7 +22,9 @@ CREATE TABLE IF NOT EXISTS domains (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
     -- the next sequence number of the domain's rank keys (indexer/sqlite_fts.py)
-    next_sequence INTEGER NOT NULL DEFAULT 0
+    next_sequence INTEGER NOT NULL DEFAULT 0,
+    -- bumped by every change to the domain's documents; cached answers check it
+    generation INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS keys (
     id INTEGER PRIMARY KEY,
@@ -97,6 +99,10 @@ def _ensure_domain(conn: sqlite3.Connection, domain: str) -> int:
     domain_id = _domain_id(conn, domain)
     assert domain_id is not None
     return domain_id
+
+
+def _changed(conn: sqlite3.Connection, domain_id: int | None) -> None:
+    conn.execute("UPDATE domains SET generation = generation + 1 WHERE id = ?", (domain_id,))
 
 
 def _take_sequence(conn: sqlite3.Connection, domain_id: int, count: int) -> int:
@@ -223,27 +229,27 @@ class SqliteStore:
             # In rank-key order the index and FTS5 pages fill one after another.
             rows.sort(key=itemgetter(6))
             conn.executemany(UPSERT, rows)
+            _changed(conn, domain_id)
             return len(documents)
 
         return await self.db.write(insert)
 
     async def delete(self, domain: str, url: str) -> bool:
         def remove(conn: sqlite3.Connection) -> bool:
+            domain_id = _domain_id(conn, domain)
             cursor = conn.execute(
-                "DELETE FROM documents WHERE url = ?"
-                " AND domain_id = (SELECT id FROM domains WHERE name = ?)",
-                (url, domain),
+                "DELETE FROM documents WHERE url = ? AND domain_id = ?", (url, domain_id)
             )
+            _changed(conn, domain_id)
             return cursor.rowcount > 0
 
         return await self.db.write(remove)
 
     async def flush(self, domain: str) -> int:
         def remove_all(conn: sqlite3.Connection) -> int:
-            cursor = conn.execute(
-                "DELETE FROM documents WHERE domain_id = (SELECT id FROM domains WHERE name = ?)",
-                (domain,),
-            )
+            domain_id = _domain_id(conn, domain)
+            cursor = conn.execute("DELETE FROM documents WHERE domain_id = ?", (domain_id,))
+            _changed(conn, domain_id)
             return cursor.rowcount
 
         return await self.db.write(remove_all)

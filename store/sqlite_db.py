@@ -27,6 +27,7 @@ class SqliteDatabase:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._inline: sqlite3.Connection | None = None
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -40,6 +41,18 @@ class SqliteDatabase:
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, lambda: fn(self._connection()))
+
+    def read_inline(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read of a row or two on the caller's thread.
+
+        For lookups by primary key a thread hop costs more than the read; in
+        WAL mode a reader never waits for a writer, so this cannot stall the loop.
+        """
+        if self._inline is None:
+            self._inline = connect(self.path)
+            with self._lock:
+                self._connections.append(self._inline)
+        return fn(self._inline)
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` in one immediate transaction: all of it is stored, or none."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from scaled.support import ScaledParts, drop_database, new_parts, require_services
 
 from store.sqlite import SqliteStore
 from store.sqlite_db import SqliteDatabase
@@ -65,6 +66,10 @@ def start_server(tmp: Path, workers: int = 2, **env: str) -> LiveServer:
         "DATABASE_URL": f"sqlite:///{db_path}",
         "STATS_FLUSH_SECONDS": "0.2",
         "MAX_BODY_BYTES": str(2 * 1024 * 1024),
+        # Tests fire requests far faster than people; test_limits.py turns them on.
+        "SEARCH_RATE_LIMIT": "off",
+        "WRITE_RATE_LIMIT": "off",
+        "ACCESS_LOG": "true",
         **env,
     }
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port),
@@ -147,9 +152,48 @@ def new_site(server: LiveServer, client: httpx.Client) -> Site:
     return Site(domain, server.create_key(domain), client, server)
 
 
+# -- the scaled-out setup: PostgreSQL + OpenSearch (see tests/scaled/support.py) ----
+
+
+@dataclass
+class ScaledServer(LiveServer):
+    parts: ScaledParts | None = None
+
+    def create_key(self, domain: str) -> str:
+        assert self.parts is not None
+        return self.parts.create_key(domain)
+
+    def settle(self) -> None:
+        """Writes reach the engine through the outbox: wait for it to drain."""
+        assert self.parts is not None
+        self.parts.settle()
+
+
+def start_scaled_server(tmp: Path, parts: ScaledParts, workers: int = 2,
+                        **env: str) -> ScaledServer:
+    live = start_server(tmp, workers=workers, **parts.env(), **env)
+    return ScaledServer(**vars(live), parts=parts)
+
+
+@pytest.fixture(scope="session")
+def scaled_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScaledServer]:
+    database_base, search_url = require_services()
+    parts = new_parts(database_base, search_url)
+    try:
+        # A loaded two-core machine (OpenSearch, PostgreSQL, two workers and the
+        # tests) can take over a second to answer; the outage tests keep 1 s.
+        live = start_scaled_server(tmp_path_factory.mktemp("scaled"), parts,
+                                   SEARCH_TIMEOUT_SECONDS="10")
+        yield live
+        stop_server(live)
+    finally:
+        parts.drop_indexes()
+        drop_database(parts.database_url, database_base)
+
+
 # The setups every behaviour test in tests/conformance/ runs against.
-SETUPS = ["embedded"]
-SETUP_FIXTURES = {"embedded": "server"}
+SETUPS = ["embedded", "scaled"]
+SETUP_FIXTURES = {"embedded": "server", "scaled": "scaled_server"}
 
 
 @pytest.fixture(params=SETUPS)

@@ -7,7 +7,6 @@ import threading
 import time
 
 import httpx
-
 from conftest import start_server, stop_server
 
 BATCH = 2000

@@ -1,0 +1,87 @@
+"""The search index's definition and its documents, shared by ES and OpenSearch.
+
+Built with `elasticsearch.dsl` and sent as plain JSON (`.to_dict()`), so the
+same bodies go through either client.
+
+The analysed field holds `indexer.text.search_text(title)`, the folded words
+the embedded engine indexes too, so "orsted" finds "Ørsted" on both; the raw
+title is kept only for display.
+"""
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from elasticsearch.dsl import (
+    Float,
+    Index,
+    Integer,
+    Keyword,
+    Long,
+    Mapping,
+    Text,
+    analyzer,
+    token_filter,
+)
+
+from indexer.text import search_text
+
+MAX_GRAM = 20
+
+edge_ngram = token_filter("autocomplete_edge_ngram", "edge_ngram", min_gram=1, max_gram=MAX_GRAM)
+index_analyzer = analyzer(
+    "autocomplete", tokenizer="standard", filter=["lowercase", "asciifolding", edge_ngram]
+)
+search_analyzer = analyzer(
+    "autocomplete_search", tokenizer="standard", filter=["lowercase", "asciifolding"]
+)
+
+
+def mapping() -> Mapping:
+    m = Mapping()
+    m.field("search_text", Text(analyzer=index_analyzer, search_analyzer=search_analyzer))
+    m.field("title", Keyword(index=False, doc_values=False))
+    m.field("domain", Keyword())
+    m.field("group", Keyword())
+    m.field("popularity", Float())
+    m.field("url", Keyword())
+    # Tie-breakers, the same as the embedded engine's: shorter title, then the
+    # document written first (`sequence` is the store's version of the write).
+    m.field("title_length", Integer())
+    m.field("sequence", Long())
+    m.meta("dynamic", "strict")
+    return m
+
+
+def index_body(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
+    index = Index("unused")  # the name travels in the URL, not in the body
+    # refresh_interval is explicit so a search-idle shard still refreshes every
+    # second: a write is searchable within about a second, as promised.
+    index.settings(number_of_shards=shards, number_of_replicas=replicas, refresh_interval="1s")
+    index.mapping(mapping())
+    return index.to_dict()
+
+
+def new_index_name(alias: str) -> str:
+    return f"{alias}-{datetime.now(UTC):%Y%m%d%H%M%S%f}"
+
+
+def document_id(domain: str, url: str) -> str:
+    """Stable across reindexes and processes; the length prefix keeps
+    ("a", "bc") and ("ab", "c") apart."""
+    key = f"{len(domain)}:{domain}{url}".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(key, digest_size=16).hexdigest()
+
+
+def source(sequence: int, domain: str, url: str, title: str, group: str,
+           popularity: float) -> dict[str, Any]:
+    return {
+        "search_text": search_text(title),
+        "title": title,
+        "domain": domain,
+        "group": group,
+        "popularity": popularity,
+        "url": url,
+        "title_length": len(title),
+        "sequence": sequence,
+    }

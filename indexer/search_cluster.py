@@ -1,0 +1,281 @@
+"""The scaled-out engine: Elasticsearch 8/9 or OpenSearch 2/3.
+
+`SEARCH_URL` picks the client by scheme: `elasticsearch+https://host:9200`
+uses `AsyncElasticsearch`, `opensearch+http://host:9200` uses
+`AsyncOpenSearch`. Both clients accept the same JSON bodies (built in
+`indexer.mapping` and `indexer.query`) through the same few calls, so there is
+one code path; only the client's construction and its error classes differ.
+
+Two client instances per process: a search client with a short timeout and no
+retries (a visitor gets a 503 within about a second rather than waiting), and
+an indexing client with a longer timeout for bulk requests, whose retries the
+sync worker does itself, with backoff.
+"""
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from indexer.base import EngineUnavailable, Hit, SearchQuery, SearchResult
+from indexer.mapping import index_body, new_index_name
+from indexer.query import domain_filter, ranked, search_body
+
+log = logging.getLogger("autocompeter")
+
+KINDS = ("elasticsearch", "opensearch")
+CACHE_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    kind: str
+    """"elasticsearch" or "opensearch"."""
+    hosts: list[str]
+    username: str | None = None
+    password: str | None = None
+    api_key: str | None = None
+    verify_certs: bool = True
+    ca_file: str | None = None
+    alias: str = "autocompeter"
+    search_timeout: float = 1.0
+    bulk_timeout: float = 30.0
+
+
+def parse_search_url(url: str, **options: Any) -> ClusterConfig:
+    """`opensearch+https://user:pass@host:9200,host2:9200` -> a ClusterConfig."""
+    parts = urlsplit(url)
+    kind, _, transport = parts.scheme.partition("+")
+    if kind not in KINDS or transport not in ("http", "https"):
+        raise ValueError(
+            "SEARCH_URL must look like opensearch+http://host:9200 or "
+            "elasticsearch+https://host:9200"
+        )
+    # Several hosts may be given comma-separated after the credentials.
+    netloc = parts.netloc.rpartition("@")[2]
+    hosts = [f"{transport}://{host}" for host in netloc.split(",") if host]
+    if not hosts:
+        raise ValueError("SEARCH_URL names no host")
+    return ClusterConfig(
+        kind=kind,
+        hosts=hosts,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        **options,
+    )
+
+
+class ClusterClient:
+    """The calls we need, the same for both clients (both accept ``body=``)."""
+
+    def __init__(self, config: ClusterConfig, timeout: float) -> None:
+        self.kind = config.kind
+        if config.kind == "elasticsearch":
+            self.client, self.unavailable = _elasticsearch(config, timeout)
+        else:
+            self.client, self.unavailable = _opensearch(config, timeout)
+
+    async def call(self, method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Run ``client.<method>``; engine outages become EngineUnavailable."""
+        target: Any = self.client
+        for name in method.split("."):
+            target = getattr(target, name)
+        try:
+            response = await target(*args, **kwargs)
+        except self.unavailable as error:
+            raise EngineUnavailable(f"{self.kind}: {error}") from error
+        except Exception as error:
+            if _status(error) in (429, 502, 503, 504) or _status(error) == "N/A":
+                raise EngineUnavailable(f"{self.kind}: {error}") from error
+            raise
+        # elasticsearch-py wraps bodies in ObjectApiResponse; opensearch-py returns dicts.
+        return getattr(response, "body", response)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+def _status(error: Exception) -> object:
+    """The HTTP status of a client error, for both clients' exception classes."""
+    status = getattr(error, "status_code", None)
+    if status is None:
+        status = getattr(getattr(error, "meta", None), "status", None)
+    return status
+
+
+def _elasticsearch(config: ClusterConfig, timeout: float) -> tuple[Any, tuple[type, ...]]:
+    import elastic_transport
+    from elasticsearch import AsyncElasticsearch
+
+    auth: dict[str, Any] = {}
+    if config.api_key:
+        auth["api_key"] = config.api_key
+    elif config.username:
+        auth["basic_auth"] = (config.username, config.password or "")
+    client = AsyncElasticsearch(
+        config.hosts, **auth, verify_certs=config.verify_certs, ca_certs=config.ca_file,
+        request_timeout=timeout, max_retries=0, retry_on_timeout=False,
+    )
+    return client, (elastic_transport.ConnectionError, elastic_transport.ConnectionTimeout,
+                    asyncio.TimeoutError)
+
+
+def _opensearch(config: ClusterConfig, timeout: float) -> tuple[Any, tuple[type, ...]]:
+    from opensearchpy import AsyncOpenSearch
+    from opensearchpy.exceptions import ConnectionError as OsConnectionError
+
+    options: dict[str, Any] = {}
+    if config.api_key:
+        options["headers"] = {"Authorization": f"ApiKey {config.api_key}"}
+    elif config.username:
+        options["http_auth"] = (config.username, config.password or "")
+    https = config.hosts[0].startswith("https:")
+    if https:
+        options.update(use_ssl=True, verify_certs=config.verify_certs,
+                       ssl_show_warn=config.verify_certs)
+        if config.ca_file:
+            options["ca_certs"] = config.ca_file
+    client = AsyncOpenSearch(config.hosts, **options, timeout=timeout, max_retries=0,
+                             retry_on_timeout=False)
+    # opensearch-py's ConnectionTimeout is a ConnectionError.
+    return client, (OsConnectionError, asyncio.TimeoutError)
+
+
+class SearchCluster:
+    """`SearchEngine` over an ES/OpenSearch alias, plus what indexing needs."""
+
+    def __init__(self, config: ClusterConfig) -> None:
+        self.config = config
+        self.alias = config.alias
+        self._search: ClusterClient | None = None
+        self._admin: ClusterClient | None = None
+
+    @property
+    def searcher(self) -> ClusterClient:
+        if self._search is None:
+            self._search = ClusterClient(self.config, self.config.search_timeout)
+        return self._search
+
+    @property
+    def admin(self) -> ClusterClient:
+        if self._admin is None:
+            self._admin = ClusterClient(self.config, self.config.bulk_timeout)
+        return self._admin
+
+    # -- SearchEngine ---------------------------------------------------------------
+
+    async def search(self, query: SearchQuery) -> SearchResult:
+        try:
+            body = await self.searcher.call("search", index=self.alias, body=search_body(query))
+        except EngineUnavailable:
+            raise
+        except Exception as error:
+            if _status(error) == 404:  # no index yet: `autocompeter migrate` makes it
+                raise EngineUnavailable(f"index {self.alias!r} does not exist") from error
+            raise
+        best = ranked(body["hits"]["hits"], query.words[0], query.size)
+        hits = [Hit(hit["_source"]["url"], hit["_source"]["title"]) for hit in best]
+        return SearchResult(hits=hits, terms=list(query.words))
+
+    def generation(self, domain: str) -> int:
+        # Writes reach the cluster through the outbox and its one-second refresh,
+        # so a cached answer is reused for at most CACHE_SECONDS, per worker.
+        return int(time.monotonic() / CACHE_SECONDS)
+
+    async def ping(self) -> bool:
+        try:
+            await self.searcher.call("cluster.health")
+        except EngineUnavailable:
+            return False
+        return True
+
+    async def close(self) -> None:
+        for client in (self._search, self._admin):
+            if client is not None:
+                await client.close()
+        self._search = self._admin = None
+
+    # -- indexing ---------------------------------------------------------------------
+
+    async def alias_targets(self) -> list[str]:
+        try:
+            body = await self.admin.call("indices.get_alias", name=self.alias)
+        except EngineUnavailable:
+            raise
+        except Exception as error:
+            if _status(error) == 404:
+                return []
+            raise
+        return sorted(body)
+
+    async def create_index(self) -> str:
+        name = new_index_name(self.alias)
+        await self.admin.call("indices.create", index=name, body=index_body())
+        return name
+
+    async def ensure_index(self) -> str:
+        """Make the first index and point the alias at it, unless it exists."""
+        targets = await self.alias_targets()
+        if targets:
+            return targets[0]
+        name = await self.create_index()
+        try:
+            await self.admin.call("indices.update_aliases", body={"actions": [
+                {"add": {"index": name, "alias": self.alias, "is_write_index": True}}]})
+        except Exception:
+            # Another process won the race to make the first index: keep theirs.
+            await self.delete_index(name)
+            targets = await self.alias_targets()
+            if not targets:
+                raise
+            return targets[0]
+        return name
+
+    async def swap_alias(self, new: str, old: list[str]) -> None:
+        """Point the alias at ``new`` only, in one atomic request."""
+        actions: list[dict[str, Any]] = [{"remove": {"index": name, "alias": self.alias}}
+                                         for name in old]
+        actions.append({"add": {"index": new, "alias": self.alias, "is_write_index": True}})
+        await self.admin.call("indices.update_aliases", body={"actions": actions})
+
+    async def delete_index(self, name: str) -> None:
+        try:
+            await self.admin.call("indices.delete", index=name)
+        except EngineUnavailable:
+            raise
+        except Exception as error:
+            if _status(error) != 404:
+                raise
+
+    async def bulk(self, operations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Send a bulk body; return the items the engine did not accept."""
+        body = await self.admin.call("bulk", body=operations)
+        if not body.get("errors"):
+            return []
+        failed = []
+        for item in body["items"]:
+            (action, result), = item.items()
+            status = result.get("status", 200)
+            # 409: the engine already has a newer version (see store.postgres);
+            # 404: deleting what is not there. Both leave the index right.
+            if status >= 300 and status != 409 and not (action == "delete" and status == 404):
+                failed.append(item)
+        return failed
+
+    async def refresh(self, index: str | None = None) -> None:
+        await self.admin.call("indices.refresh", index=index or self.alias)
+
+    async def count(self, domain: str, index: str | None = None) -> int:
+        body = await self.admin.call("count", index=index or self.alias,
+                                     body=domain_filter(domain))
+        return body["count"]
+
+
+def open_cluster(url: str, **options: Any) -> SearchCluster:
+    return SearchCluster(parse_search_url(url, **options))
+
+
+__all__ = ["ClusterConfig", "EngineUnavailable", "SearchCluster", "open_cluster",
+           "parse_search_url"]

@@ -1,0 +1,1 @@
+"""Tests of the scaled-out setup: PostgreSQL + OpenSearch, both real."""

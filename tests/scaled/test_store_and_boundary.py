@@ -1,0 +1,57 @@
+"""The PostgreSQL store's outbox (real PostgreSQL), and the Elasticsearch client
+at its boundary (no Elasticsearch node can run here)."""
+
+import asyncio
+
+import certifi
+import pytest
+
+from indexer.search_cluster import ClusterClient, parse_search_url
+from scaled.support import drop_database, new_parts, require_services
+from store.base import Document
+from store.postgres import PostgresStore
+
+
+def test_elasticsearch_url_builds_the_elasticsearch_client_with_auth_and_tls() -> None:
+    config = parse_search_url("elasticsearch+https://me:s%40cret@es1:9243,es2:9243",
+                              verify_certs=True, ca_file=certifi.where())
+    assert config.kind == "elasticsearch"
+    assert config.hosts == ["https://es1:9243", "https://es2:9243"]
+    assert (config.username, config.password) == ("me", "s@cret")
+    client = ClusterClient(config, timeout=1.0)
+    assert type(client.client).__name__ == "AsyncElasticsearch"
+    asyncio.run(client.close())
+
+
+def test_unknown_search_scheme_is_refused() -> None:
+    with pytest.raises(ValueError, match="SEARCH_URL"):
+        parse_search_url("solr+http://x:8983")
+
+
+@pytest.mark.scaled
+def test_every_write_adds_outbox_rows_in_its_transaction() -> None:
+    base, search = require_services()
+    parts = new_parts(base, search)
+
+    async def run() -> None:
+        store = PostgresStore(parts.database_url)
+        try:
+            await store.migrate()
+            await store.migrate()  # idempotent
+            await store.upsert("d", [Document("/a", "A"), Document("/b", "B"),
+                                     Document("/a", "A again")])
+            assert await store.count("d") == 2
+            assert [d.title for d in [x async for x in store.documents("d")]] == ["A again", "B"]
+            assert await store.outbox_size() == 2
+            assert await store.delete("d", "/a")
+            assert not await store.delete("d", "/a")  # nothing deleted: no outbox row
+            assert await store.outbox_size() == 3
+            assert await store.flush("d") == 1
+            assert await store.outbox_size() == 4
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(run())
+    finally:
+        drop_database(parts.database_url, base)
