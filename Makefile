@@ -24,10 +24,11 @@ export TEST_DATABASE_URL := postgresql://autocompeter@127.0.0.1:$(PG_PORT)/autoc
 export TEST_SEARCH_URL := opensearch+http://127.0.0.1:$(OPENSEARCH_PORT)
 
 ## test: install and start what the tests need, then run every test
+# Services are stopped again whatever the outcome, so nothing outlives the run.
 test: $(BIN)/autocompeter browser-deps services
-	$(BIN)/ruff check .
-	$(MAKE) test-js
-	$(BIN)/pytest
+	status=0; \
+	$(BIN)/ruff check . && $(MAKE) test-js && $(BIN)/pytest || status=$$?; \
+	$(MAKE) services-stop; exit $$status
 
 ## services: start PostgreSQL 15 and OpenSearch 2.19 for the scaled-out tests
 services:
