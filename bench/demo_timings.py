@@ -15,7 +15,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import start_server, stop_server  # noqa: E402
+from live import start_server, stop_server  # noqa: E402
 
 from app.demo import documents  # noqa: E402
 from store.sqlite import SqliteStore  # noqa: E402

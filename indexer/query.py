@@ -4,8 +4,8 @@ Ranking follows the embedded engine's tiers (see `indexer.sqlite_fts`):
 tier 1, the words as an in-order phrase of prefixes, scores 3 (2 + 1);
 tier 2, all the words as prefixes in any order, scores 1. The scores are
 constant, so sorting by `_score` sorts by tier; within a tier the order is the
-embedded engine's: popularity, then titles that start with the first query
-word (see `ranked`), then the shorter title, then the document written first.
+embedded engine's: popularity, then `indexer.ranking.closeness` (see
+`ranked`), then the shorter title, then the document written first.
 
 Not here yet: the embedded engine's third tier (typo corrections).
 """
@@ -16,6 +16,7 @@ from elasticsearch.dsl import Q, Search
 
 from indexer.base import SearchQuery
 from indexer.mapping import MAX_GRAM
+from indexer.ranking import closeness
 
 TIER_1_BOOST = 2.0
 TIER_2_BOOST = 1.0
@@ -48,8 +49,9 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
     return search.to_dict()
 
 
-def ranked(hits: list[dict[str, Any]], first_word: str, size: int) -> list[dict[str, Any]]:
-    """Put titles that start with the first word first within each (tier, popularity) run.
+def ranked(hits: list[dict[str, Any]], words: tuple[str, ...], size: int
+           ) -> list[dict[str, Any]]:
+    """Order each (tier, popularity) run by `indexer.ranking.closeness`.
 
     Done here rather than in a sort script so it needs no scripting module on
     the cluster; the engine returns TIE_MARGIN extra hits so the run at the
@@ -57,8 +59,8 @@ def ranked(hits: list[dict[str, Any]], first_word: str, size: int) -> list[dict[
     """
     def key(hit: dict[str, Any]) -> tuple[Any, ...]:
         score, popularity, length, sequence = hit["sort"]
-        starts = hit["_source"].get("search_text", "").startswith(first_word)
-        return (-score, -popularity, not starts, length, sequence)
+        near = closeness(hit["_source"].get("search_text", ""), words)
+        return (-score, -popularity, *near, length, sequence)
 
     return sorted(hits, key=key)[:size]
 

@@ -175,7 +175,7 @@ class SearchCluster:
             if _status(error) == 404:  # no index yet: `autocompeter migrate` makes it
                 raise EngineUnavailable(f"index {self.alias!r} does not exist") from error
             raise
-        best = ranked(body["hits"]["hits"], query.words[0], query.size)
+        best = ranked(body["hits"]["hits"], query.words, query.size)
         hits = [Hit(hit["_source"]["url"], hit["_source"]["title"]) for hit in best]
         return SearchResult(hits=hits, terms=list(query.words))
 

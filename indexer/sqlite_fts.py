@@ -5,8 +5,8 @@ module decides what the index holds and asks it questions.
 
 Ranking follows DESIGN.md's tiers: titles with the query words as an in-order
 phrase of prefixes first, then titles with all the words as prefixes in any
-order; popularity decides within a tier, then the BM25 score, then the shorter
-title.
+order; popularity decides within a tier, then `indexer.ranking.closeness` (whole
+words, then the first word first), then the shorter title.
 
 When the first two tiers leave room, a third adds titles that match once
 mistyped words are corrected (see `indexer.typos`); the corrections join the
@@ -25,6 +25,7 @@ import struct
 from itertools import islice
 
 from indexer.base import Hit, SearchQuery, SearchResult
+from indexer.ranking import closeness
 from indexer.typos import allowed_edits, corrections
 from store.sqlite_db import SqliteDatabase
 
@@ -44,6 +45,11 @@ FROM documents_fts f JOIN documents d ON d.rank_key = f.rowid
 WHERE documents_fts MATCH ? AND f.rowid >= ? AND f.rowid < ? AND d.grp IN ({groups})
 ORDER BY f.rowid
 """
+
+PRESENT_SQL = (
+    "SELECT 1 FROM documents_fts WHERE documents_fts MATCH ? AND rowid >= ? AND rowid < ?"
+    " LIMIT 1"
+)
 
 
 def popularity_key(popularity: float) -> int:
@@ -114,11 +120,19 @@ class Vocabulary:
         self._cache[(id(conn), letter)] = (version, terms)
         return terms
 
-    def corrections(self, conn: sqlite3.Connection, words: tuple[str, ...]) -> dict[str, list[str]]:
+    def corrections(self, conn: sqlite3.Connection, words: tuple[str, ...],
+                    domain_id: int) -> dict[str, list[str]]:
+        """Corrections that occur in the domain: the vocabulary is every domain's."""
+        low, high = domain_range(domain_id)
+
+        def in_domain(form: str) -> bool:
+            row = conn.execute(PRESENT_SQL, (f'"{form}"*', low, high)).fetchone()
+            return row is not None
+
         fixes = {}
         for word in words:
             if allowed_edits(word) and (
-                found := corrections(word, self.starting_with(conn, word[0]))
+                found := corrections(word, self.starting_with(conn, word[0]), in_domain)
             ):
                 fixes[word] = found
         return fixes
@@ -139,9 +153,9 @@ def top_matches(rows: sqlite3.Cursor, size: int) -> list[Row]:
     return best
 
 
-def ranked(rows: list[Row], first_word: str, size: int) -> list[Hit]:
-    """Exact popularity first; then titles that start with the first word, then shorter."""
-    rows.sort(key=lambda r: (-r[3], not r[4].startswith(first_word), len(r[2]), r[0]))
+def ranked(rows: list[Row], words: tuple[str, ...], size: int) -> list[Hit]:
+    """Exact popularity first, then `indexer.ranking.closeness`, then shorter."""
+    rows.sort(key=lambda r: (-r[3], *closeness(r[4], words), len(r[2]), r[0]))
     return [Hit(url, title) for _key, url, title, _pop, _text in rows[:size]]
 
 
@@ -173,14 +187,14 @@ class Fts5Engine:
             def add_tier(expression: str) -> None:
                 wanted = query.size - len(result.hits)
                 rows = conn.execute(sql, (expression, low, high, *groups))
-                result.hits.extend(ranked(top_matches(rows, wanted), query.words[0], wanted))
+                result.hits.extend(ranked(top_matches(rows, wanted), query.words, wanted))
 
             for expression in tier_expressions(query.words):
                 if len(result.hits) < query.size:
                     add_tier(expression)
             # Typo work only when the exact tiers left room for more titles.
             if len(result.hits) < query.size and (
-                fixes := self._vocabulary.corrections(conn, query.words)
+                fixes := self._vocabulary.corrections(conn, query.words, domain_id)
             ):
                 add_tier(typo_expression(query.words, fixes))
                 result.terms.extend(fix for found in fixes.values() for fix in found)

@@ -7,7 +7,7 @@ import threading
 import time
 
 import httpx
-from conftest import start_server, stop_server
+from live import start_server, stop_server
 
 BATCH = 2000
 

@@ -4,7 +4,7 @@ import json
 
 import httpx
 import pytest
-from conftest import start_server, stop_server
+from live import start_server, stop_server
 
 
 @pytest.fixture(scope="module")

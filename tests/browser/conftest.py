@@ -8,7 +8,6 @@ browser tests are skipped locally and fail in CI (CI=true).
 import json
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,30 +31,6 @@ CHROMIUM_ARGS = [
 
 def movies() -> list[dict]:
     return json.loads((DATA / "movies-2014.json").read_text())["items"]
-
-
-class KeysInAThread:
-    """The session's server, whose create_key runs asyncio in a thread of its own.
-
-    Playwright's sync API keeps an event loop in this thread, where the
-    asyncio.run() in LiveServer.create_key would refuse to run.
-    """
-
-    def __init__(self, live) -> None:
-        self._live = live
-
-    def __getattr__(self, name: str):
-        return getattr(self._live, name)
-
-    def create_key(self, domain: str) -> str:
-        with ThreadPoolExecutor(1) as pool:
-            return pool.submit(self._live.create_key, domain).result()
-
-
-@pytest.fixture(scope="session")
-def server(server):
-    """Overrides tests/conftest.py's for the browser tests (site, other_site use it)."""
-    return KeysInAThread(server)
 
 
 def _missing(what: str) -> None:

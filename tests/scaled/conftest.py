@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import free_port, start_scaled_server, stop_server
+from live import free_port, start_scaled_server, stop_server
 
 from scaled.support import (
     OpenSearchNode,

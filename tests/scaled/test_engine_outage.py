@@ -9,7 +9,7 @@ import time
 
 import httpx
 import pytest
-from conftest import ScaledServer, Site, new_site
+from live import ScaledServer, Site, new_site
 
 from scaled.support import OpenSearchNode
 

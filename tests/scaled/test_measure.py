@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from conftest import OUTPUT, ScaledServer, new_site
+from live import OUTPUT, ScaledServer, new_site
 
 from app.demo import documents
 from indexer.base import SearchQuery

@@ -6,7 +6,7 @@ import struct
 
 import httpx
 import pytest
-from conftest import LiveServer, ScaledServer, new_site
+from live import LiveServer, ScaledServer, new_site
 
 from app.demo import documents
 from indexer.text import words
