@@ -1,0 +1,338 @@
+"""The processes a benchmark run drives: the service, nginx and wrk.
+
+Everything listens on and talks to 127.0.0.1 only. Every process started here is
+stopped by the object that started it, by its own pid.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+WRK_SCRIPT = Path(__file__).resolve().parent / "report.lua"
+_WORKER_READY = re.compile(r"Worker ready \[(\d+)\]")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def ensure_debian_package(command: str, package: str) -> str:
+    """The path of ``command``, apt-installing ``package`` first when it is missing."""
+    found = shutil.which(command) or shutil.which(command, path="/usr/sbin:/sbin")
+    if found:
+        return found
+    print(f"bench: installing {package} (apt-get)", file=sys.stderr)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-qq", package]
+    if subprocess.run(install, env=env, stdout=subprocess.DEVNULL).returncode != 0:
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=True)
+        subprocess.run(install, env=env, check=True, stdout=subprocess.DEVNULL)
+    found = shutil.which(command) or shutil.which(command, path="/usr/sbin:/sbin")
+    if not found:
+        sys.exit(f"bench: {package} is installed but {command} is not on PATH")
+    return found
+
+
+def wait_until(check: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"timed out after {seconds:.0f} s waiting for {what}")
+
+
+def answers(url: str, expect: str | None = None) -> bool:
+    try:
+        response = httpx.get(url, timeout=1)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200 and (expect is None or response.text == expect)
+
+
+# -- the service ---------------------------------------------------------------
+
+
+class Service:
+    """`autocompeter serve --workers N` on 127.0.0.1, as a user starts it."""
+
+    def __init__(self, workdir: Path, env: dict[str, str], workers: int, name: str) -> None:
+        self.env = {**os.environ, **env}
+        self.workers = workers
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / f"serve-{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "Service":
+        command = [
+            str(BIN / "autocompeter"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        process = self.process
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"serve exited early:\n{self.log()}")
+            return answers(f"{self.base_url}/v1/ping", "pong")
+
+        wait_until(ready, 60, "autocompeter serve to answer /v1/ping")
+        # Every worker logs "Worker ready [PID]"; wait for all of them, so no
+        # measurement races a worker that is still starting.
+        try:
+            wait_until(lambda: len(self.worker_pids()) >= self.workers, 20, "all workers")
+        except RuntimeError:
+            print("bench: could not see every worker in the log; going on", file=sys.stderr)
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def worker_pids(self) -> list[int]:
+        pids = sorted({int(pid) for pid in _WORKER_READY.findall(self.log())})
+        if pids or self.process is None:
+            return pids
+        return [pid for pid in children(self.process.pid) if "resource_tracker" not in cmdline(pid)]
+
+    def create_key(self, domain: str) -> str:
+        done = subprocess.run(
+            [str(BIN / "autocompeter"), "keys", "create", domain, "--note", "bench"],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found.extend(int(child) for child in task.read_text().split())
+    return sorted(found)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of ``pids`` so far, from /proc/PID/stat."""
+    total = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+@dataclass
+class Memory:
+    pid: int
+    rss_mb: float
+    hwm_mb: float
+
+
+def memory(pid: int) -> Memory | None:
+    """VmRSS and VmHWM (peak RSS) of one process, from /proc/PID/status."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+
+    def mb(name: str) -> float:
+        return int(fields.get(name, "0 kB").split()[0]) / 1024
+
+    return Memory(pid, mb("VmRSS"), mb("VmHWM"))
+
+
+# -- nginx ---------------------------------------------------------------------
+
+NGINX_CONF = """\
+daemon off;
+user root;
+worker_processes {workers};
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/client_body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    keepalive_requests 1000000;
+    etag off;
+    server {{
+        listen 127.0.0.1:{port};
+        root {tmp}/root;
+        default_type application/json;
+        location / {{ add_header Access-Control-Allow-Origin "*"; }}
+    }}
+}}
+"""
+
+
+class Nginx:
+    """nginx serving fixed files: the ceiling for an HTTP answer on this machine."""
+
+    def __init__(self, tmp: Path, workers: int) -> None:
+        self.binary = ensure_debian_package("nginx", "nginx")
+        self.tmp = tmp
+        self.workers = workers
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        (tmp / "root").mkdir(parents=True, exist_ok=True)
+
+    def put(self, name: str, body: bytes) -> str:
+        """Serve ``body`` as /NAME.json; returns its URL (checked to answer the same bytes)."""
+        (self.tmp / "root" / f"{name}.json").write_bytes(body)
+        url = f"{self.base_url}/{name}.json"
+        if self.process is not None:
+            served = httpx.get(url, timeout=5)
+            if served.status_code != 200 or served.content != body:
+                raise RuntimeError(f"nginx does not serve the same body at {url}")
+        return url
+
+    def start(self) -> "Nginx":
+        conf = self.tmp / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(tmp=self.tmp, port=self.port, workers=self.workers))
+        self.process = subprocess.Popen(
+            [self.binary, "-p", str(self.tmp), "-c", str(conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=(self.tmp / "stderr.log").open("wb"),
+        )
+        process = self.process
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    "nginx exited early: " + (self.tmp / "stderr.log").read_text(errors="replace")
+                )
+            return answers(f"{self.base_url}/ping.json")
+
+        (self.tmp / "root" / "ping.json").write_text("{}")
+        wait_until(ready, 20, "nginx to answer")
+        return self
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)  # fast shutdown, workers too
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+# -- wrk -----------------------------------------------------------------------
+
+
+@dataclass
+class WrkResult:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+    """Connect, read, write and timeout errors plus non-2xx/3xx answers."""
+    cpu_us_per_request: float | None = None
+    """CPU time (user + system) the service's workers spent per answered request."""
+    load_average: float | None = None
+    """The 1-minute load average of the machine right after the run."""
+
+    @classmethod
+    def parse(cls, output: str) -> "WrkResult":
+        for line in output.splitlines():
+            if line.startswith("WRK_JSON "):
+                data = json.loads(line.removeprefix("WRK_JSON "))
+                errors = sum(int(value) for key, value in data.items() if key.startswith("errors_"))
+                return cls(data["rps"], data["p50_ms"], data["p99_ms"], data["requests"], errors)
+        raise RuntimeError(f"wrk printed no WRK_JSON line:\n{output}")
+
+
+class Wrk:
+    def __init__(self, duration: float) -> None:
+        self.binary = ensure_debian_package("wrk", "wrk")
+        self.duration = duration
+
+    def run(self, url: str, connections: int, workers: list[int] | None = None) -> WrkResult:
+        """One wrk run; with ``workers``, also their CPU time per request."""
+        before = cpu_seconds(workers or [])
+        result = self._run(url, connections)
+        if workers:
+            spent = cpu_seconds(workers) - before
+            result.cpu_us_per_request = spent * 1e6 / max(result.requests, 1)
+        result.load_average = load_average()
+        return result
+
+    def _run(self, url: str, connections: int) -> WrkResult:
+        if not url.startswith("http://127.0.0.1:"):
+            raise ValueError(f"bench only sends traffic to 127.0.0.1, not {url}")
+        threads = min(2, connections)  # wrk needs connections >= threads
+        command = [
+            self.binary,
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{self.duration:g}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(WRK_SCRIPT),
+            url,
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=self.duration + 60)
+        if done.returncode != 0:
+            raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr}")
+        return WrkResult.parse(done.stdout)

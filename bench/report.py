@@ -1,0 +1,354 @@
+"""BENCHMARKS.md: the measurements of one run as markdown tables, with the targets."""
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from run import Results
+
+# The targets of issue 6.
+WARM_SHARE_OF_NGINX = 0.5
+COLD_P99_MS = 10.0
+BULK_64K_SECONDS = 3.0
+RSS_MB_PER_WORKER = 150.0
+SCALE_P50_FACTOR = 2.0
+
+
+class ScenarioLike(Protocol):
+    name: str
+    q: str
+    groups: str
+
+    @property
+    def slug(self) -> str: ...
+
+
+def number(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def cpu(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def query_text(scenario: ScenarioLike) -> str:
+    text = f"`q={scenario.q}`"
+    return text + (f" `g={scenario.groups}`" if scenario.groups else "")
+
+
+def targets(results: "Results", scenarios: Sequence[ScenarioLike]) -> list[str]:
+    rows = ["| target (issue 6) | measured | |", "|---|---|---|"]
+    top = max(results.args.connections)
+    names = {s.slug: s.name for s in scenarios}
+
+    # Warm cache >= 50% of nginx req/s, at the highest connection count.
+    shares = {
+        s.slug: results.warm[s.slug, top].rps / results.nginx[s.slug, top].rps
+        for s in scenarios
+        if (s.slug, top) in results.warm and (s.slug, top) in results.nginx
+    }
+    if shares:
+        worst = min(shares, key=shares.__getitem__)
+        share = shares[worst]
+        status = (
+            "met"
+            if share >= WARM_SHARE_OF_NGINX
+            else f"**missed** by {100 * (WARM_SHARE_OF_NGINX - share):.0f} points "
+            f"({WARM_SHARE_OF_NGINX / share:.1f}x too slow)"
+        )
+        cache = "" if results.cache_available else " (cache setting not available: no cache)"
+        rows.append(
+            f"| warm cache ≥ {WARM_SHARE_OF_NGINX:.0%} of nginx req/s, every scenario "
+            f"at {top} connections{cache} | worst {share:.1%} ({names[worst]}) | "
+            f"{status} |"
+        )
+
+    # Cold p99 <= 10 ms at 50 connections.
+    p99s = {
+        s.slug: results.cold[s.slug, 50].p99_ms for s in scenarios if (s.slug, 50) in results.cold
+    }
+    if p99s:
+        worst = max(p99s, key=p99s.__getitem__)
+        p99 = p99s[worst]
+        status = (
+            "met"
+            if p99 <= COLD_P99_MS
+            else (f"**missed** by {p99 - COLD_P99_MS:.1f} ms ({p99 / COLD_P99_MS:.1f}x)")
+        )
+        over = sum(1 for v in p99s.values() if v > COLD_P99_MS)
+        rows.append(
+            f"| cold p99 ≤ {COLD_P99_MS:g} ms, every scenario at 50 connections | "
+            f"worst {p99:.1f} ms ({names[worst]}); {over} of {len(p99s)} over | "
+            f"{status} |"
+        )
+    else:
+        rows.append(
+            f"| cold p99 ≤ {COLD_P99_MS:g} ms at 50 connections | not measured "
+            "(50 not in --connections) | - |"
+        )
+
+    # Bulk load of 64k <= 3 s.
+    if results.loads and results.loads[0].domains == 1:
+        first = results.loads[0]
+        status = (
+            "met"
+            if first.seconds <= BULK_64K_SECONDS
+            else (
+                f"**missed** by {first.seconds - BULK_64K_SECONDS:.1f} s "
+                f"({first.seconds / BULK_64K_SECONDS:.1f}x)"
+            )
+        )
+        rows.append(
+            f"| bulk load of the {first.loaded:,} titles ≤ {BULK_64K_SECONDS:g} s | "
+            f"{first.seconds:.2f} s ({first.rate:,.0f} docs/s) | {status} |"
+        )
+
+    # RSS <= 150 MB per worker.
+    peaks = [(m.hwm_mb, label) for label, found in results.memory for m in found]
+    if peaks:
+        peak, label = max(peaks)
+        status = (
+            "met"
+            if peak <= RSS_MB_PER_WORKER
+            else (f"**missed** by {peak - RSS_MB_PER_WORKER:.0f} MB")
+        )
+        rows.append(
+            f"| RSS ≤ {RSS_MB_PER_WORKER:g} MB per worker | peak {peak:.0f} MB "
+            f"(VmHWM, {label}) | {status} |"
+        )
+
+    # 1M titles: cold p50 <= 2x the 64k figure.
+    if results.scale and len(results.scale) > 1:
+        biggest = max(results.scale)
+        factors = {
+            slug: results.scale[biggest][slug].p50_ms / max(base.p50_ms, 1e-9)
+            for slug, base in results.scale[1].items()
+        }
+        worst = max(factors, key=factors.__getitem__)
+        factor = factors[worst]
+        titles = next((load.titles_total for load in results.loads if load.domains == biggest), 0)
+        status = (
+            "met"
+            if factor <= SCALE_P50_FACTOR
+            else (f"**missed** ({factor:.1f}x instead of ≤ {SCALE_P50_FACTOR:g}x)")
+        )
+        rows.append(
+            f"| {titles:,} titles: cold p50 ≤ {SCALE_P50_FACTOR:g}x the 64k figure "
+            f"(c={results.args.scale_connections}) | worst {factor:.2f}x "
+            f"({names[worst]}: {results.scale[1][worst].p50_ms:.2f} → "
+            f"{results.scale[biggest][worst].p50_ms:.2f} ms) | {status} |"
+        )
+    else:
+        rows.append("| 1M titles: cold p50 ≤ 2x the 64k figure | not measured (--no-scale) | - |")
+    return rows
+
+
+def query_table(results: "Results", scenarios: Sequence[ScenarioLike], warm: bool) -> list[str]:
+    measured = results.warm if warm else results.cold
+    rows = [
+        "| scenario | query | hits | conns | req/s | p50 ms | p99 ms | nginx req/s "
+        "| service/nginx | worker CPU us/req | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for scenario in scenarios:
+        for conns in results.args.connections:
+            if (scenario.slug, conns) not in measured:
+                continue
+            ours = measured[scenario.slug, conns]
+            ceiling = results.nginx.get((scenario.slug, conns))
+            ratio = f"{ours.rps / ceiling.rps:.1%}" if ceiling else "-"
+            rows.append(
+                f"| {scenario.name} | {query_text(scenario)} | {results.hits[scenario.slug]} "
+                f"| {conns} | {number(ours.rps)} | {number(ours.p50_ms)} | {number(ours.p99_ms)} "
+                f"| {number(ceiling.rps) if ceiling else '-'} | {ratio} "
+                f"| {cpu(ours.cpu_us_per_request)} | {ours.errors} |"
+            )
+    return rows
+
+
+def setup_section(results: "Results", scenarios: Sequence[ScenarioLike]) -> list[str]:
+    args = results.args
+    out = [f"## {results.setup} setup", ""]
+    out += [*targets(results, scenarios), ""]
+    bad = [
+        r
+        for r in [
+            *results.cold.values(),
+            *results.warm.values(),
+            *(m for by in results.scale.values() for m in by.values()),
+        ]
+        if r.errors > r.requests / 100
+    ]
+    if bad:
+        out += [
+            f"- **{len(bad)} wrk runs got more than 1% errors (non-2xx or socket "
+            "errors)**: their req/s are not answers; see the errors column",
+            "",
+        ]
+    if results.notes:
+        out += [*(f"- {note}" for note in results.notes), ""]
+
+    out += [
+        "### Bulk load (`POST /v1/bulk`, chunks of 10,000, one client)",
+        "",
+        "| domains | titles in the database | loaded in this step | seconds "
+        "| docs/s | searchable after s |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for load in results.loads:
+        out.append(
+            f"| {load.domains} | {load.titles_total:,} | {load.loaded:,} "
+            f"| {load.seconds:.2f} | {load.rate:,.0f} | {load.searchable_seconds:.2f} |"
+        )
+    if results.db_bytes:
+        sizes = ", ".join(
+            f"{n} domain(s): {size / 2**20:,.0f} MiB"
+            for n, size in sorted(results.db_bytes.items())
+            if size
+        )
+        if sizes:
+            out += ["", f"Database file size (with WAL): {sizes}."]
+    out.append("")
+
+    out += [f"### Queries, cold (`RESPONSE_CACHE=off`), {args.duration:g} s of wrk each", ""]
+    out += [*query_table(results, scenarios, warm=False), ""]
+    out += [f"### Queries, warm (`RESPONSE_CACHE=on`), {args.duration:g} s of wrk each", ""]
+    if not results.cache_available:
+        out += [
+            "*cache setting not available*: the service has no `RESPONSE_CACHE` setting "
+            "yet, so this run measures the same thing as the cold one (a second sample).",
+            "",
+        ]
+    out += [*query_table(results, scenarios, warm=True), ""]
+
+    if results.scale:
+        sizes = sorted(results.scale)
+        titles = {load.domains: load.titles_total for load in results.loads}
+        out += [
+            f"### Scale curve: cold, {args.scale_connections} connections, queries on "
+            "domain 0, the same titles copied into more domains of the same file",
+            "",
+        ]
+        head = " | ".join(
+            f"{titles.get(n, 0):,} titles ({n} dom.) req/s · p50 · p99 · CPU us/req" for n in sizes
+        )
+        out += [
+            f"| scenario | {head} | p50 {sizes[-1]} dom. / 1 dom. |",
+            "|---|" + "---:|" * (len(sizes) + 1),
+        ]
+        for scenario in scenarios:
+            cells = " | ".join(
+                f"{number(results.scale[n][scenario.slug].rps)} · "
+                f"{number(results.scale[n][scenario.slug].p50_ms)} · "
+                f"{number(results.scale[n][scenario.slug].p99_ms)} · "
+                f"{cpu(results.scale[n][scenario.slug].cpu_us_per_request)}"
+                for n in sizes
+            )
+            factor = results.scale[sizes[-1]][scenario.slug].p50_ms / max(
+                results.scale[1][scenario.slug].p50_ms, 1e-9
+            )
+            out.append(f"| {scenario.name} | {cells} | {factor:.2f}x |")
+        out.append("")
+
+    if results.engine_ms:
+        sizes = sorted(results.engine_ms)
+        out += [
+            "### Where the time goes: the engine alone, in-process, one search at a time",
+            "",
+            f"`SearchEngine.search` called directly ({args.engine_rounds} rounds per "
+            "scenario, server stopped), no HTTP; compare with p50 at 1 connection above.",
+            "",
+            "| scenario | " + " | ".join(f"{n} domain(s) median ms · p99 ms" for n in sizes) + " |",
+            "|---|" + "---:|" * len(sizes),
+        ]
+        for scenario in scenarios:
+            cells = " | ".join(
+                f"{number(results.engine_ms[n][scenario.slug][0])} · "
+                f"{number(results.engine_ms[n][scenario.slug][1])}"
+                for n in sizes
+            )
+            out.append(f"| {scenario.name} | {cells} |")
+        out.append("")
+
+    out += [
+        "### Memory of the worker processes (`/proc/PID/status`)",
+        "",
+        "| when | worker pid | VmRSS MB | VmHWM (peak) MB |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, found in results.memory:
+        for m in found:
+            out.append(f"| {label} | {m.pid} | {m.rss_mb:.0f} | {m.hwm_mb:.0f} |")
+    out.append("")
+    return out
+
+
+def write_report(
+    all_results: "Sequence[Results]",
+    skipped: Sequence[str],
+    machine: dict[str, str],
+    scenarios: Sequence[ScenarioLike],
+) -> str:
+    first = all_results[0]
+    args = first.args
+    finished = all_results[-1].finished or first.started
+    minutes = (finished - first.started).total_seconds() / 60
+    out = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (bench/run.py); every run rewrites this file. "
+        "Issue 6's targets are checked at the top of each setup.",
+        "",
+        f"- date: {first.started:%Y-%m-%d %H:%M} UTC ({minutes:.1f} min)",
+        f"- machine: {machine['cores']} cores, {machine['memory']} memory, {machine['cpu']}",
+        f"- software: {machine['os']}, Python {machine['python']}, SQLite {machine['sqlite']}, "
+        f"{machine['wrk']}, {machine['nginx']}",
+        f"- code: commit {machine['revision']}",
+        f"- command: `{first.command}`",
+        f"- service: `autocompeter serve --workers {args.workers}` on a temp SQLite file; "
+        f"corpus: Debian's package names with their one-line descriptions "
+        f"(`apt-cache dumpavail`), popularity = reverse `Depends`, `Section: doc` in "
+        "group `docs`",
+        f"- load: `wrk -t2 -cN -d{args.duration:g}s` (`-t1` for 1 connection) with "
+        "bench/report.lua, on the same machine as the service, so wrk takes CPU from it",
+        "- nginx: the same response body as the service's answer, as a static file, "
+        f"{args.workers} workers, same wrk settings: the ceiling for an HTTP answer here",
+        "- rate limits: `SEARCH_RATE_LIMIT=off WRITE_RATE_LIMIT=off` (capacity, not the limiter)",
+        "- response cache: "
+        + (
+            "cold `RESPONSE_CACHE=off RESPONSE_CACHE_SIZE=0`, "
+            "warm `RESPONSE_CACHE=on` (default size)"
+            if first.cache_available
+            else "**cache setting not available** (`RESPONSE_CACHE` is not "
+            "a setting of the service yet): cold and warm measure the same"
+        ),
+        "",
+    ]
+    loads = sorted(
+        r.load_average
+        for results in all_results
+        for r in [*results.cold.values(), *results.warm.values(), *results.nginx.values()]
+        if r.load_average is not None
+    )
+    if loads:
+        busy = loads[-1] > float(machine["cores"] or 1) + 1
+        out += [
+            f"- machine load (1-min load average after each wrk run): median "
+            f"{loads[len(loads) // 2]:.1f}, max {loads[-1]:.1f} on {machine['cores']} cores"
+            + (
+                " - **other work was running on the machine; req/s and p99 are noisy, "
+                "worker CPU per request is the steadier figure**"
+                if busy
+                else ""
+            ),
+            "",
+        ]
+    for results in all_results:
+        out += setup_section(results, scenarios)
+    if skipped:
+        out += ["## scaled setup", ""] + [f"- {line}" for line in skipped] + [""]
+    return "\n".join(out)
