@@ -18,6 +18,8 @@ RUN chown autocompeter /data
 USER autocompeter
 ENV HOST=0.0.0.0 PORT=8000 STATIC_DIR=/app/static DATABASE_URL=sqlite:////data/autocompeter.db
 EXPOSE 8000
+# /readyz checks the database and the search engine (each within 1 s); a 503
+# makes urlopen raise, so the container shows as unhealthy while either is away.
 HEALTHCHECK --interval=30s --timeout=3s \
-  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/v1/ping', timeout=2)"
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=2)"
 CMD ["autocompeter", "serve"]

@@ -1,9 +1,13 @@
-"""The `autocompeter` command: serve, migrate, keys, load, indexer, reindex."""
+"""The `autocompeter` command: serve, migrate, keys, load, export, stats, indexer, reindex."""
 
 import argparse
 import asyncio
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -90,19 +94,28 @@ Its auth key for this run: {key}
 
 
 def serve(settings: Settings, demo: bool) -> int:
-    from sanic import Sanic
-    from sanic.worker.loader import AppLoader
+    # Every worker process writes its metrics to files in this directory and
+    # /metrics adds them up (app/metrics.py). It must be set before
+    # prometheus-client is first imported, and be fresh: files left by an
+    # earlier run would be counted again.
+    metrics_dir = tempfile.mkdtemp(prefix="autocompeter-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        from sanic import Sanic
+        from sanic.worker.loader import AppLoader
 
-    from app.server import create_app
+        from app.server import create_app
 
-    asyncio.run(with_backends(settings, migrated_for_serve))
-    if demo:
-        asyncio.run(with_backends(settings, partial(seed_demo, settings=settings)))
-    loader = AppLoader(factory=partial(create_app, settings))
-    app = loader.load()
-    app.prepare(host=settings.host, port=settings.port, workers=settings.workers,
-                motd=False, access_log=False)  # app.access_log writes our own lines
-    Sanic.serve(primary=app, app_loader=loader)
+        asyncio.run(with_backends(settings, migrated_for_serve))
+        if demo:
+            asyncio.run(with_backends(settings, partial(seed_demo, settings=settings)))
+        loader = AppLoader(factory=partial(create_app, settings))
+        app = loader.load()
+        app.prepare(host=settings.host, port=settings.port, workers=settings.workers,
+                    motd=False, access_log=False)  # app.access_log writes our own lines
+        Sanic.serve(primary=app, app_loader=loader)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 
@@ -162,6 +175,75 @@ async def load(backends: Backends, path: Path, domain: str) -> int:
     for line in rejected[:20]:
         print(f"rejected {line}", file=sys.stderr)
     print(f"loaded {len(documents)}, rejected {len(rejected)}")
+    return 0
+
+
+# -- export --------------------------------------------------------------------
+
+
+def export_entry(document: Document) -> dict[str, object]:
+    popularity = document.popularity
+    return {"url": document.url, "title": document.title, "group": document.group,
+            # 3 rather than 3.0: the file reads as people wrote the numbers.
+            "popularity": int(popularity) if popularity.is_integer() else popularity}
+
+
+async def export(backends: Backends, domain: str) -> int:
+    """Write the domain's titles to stdout in the bulk format `load` reads.
+
+    Written as the store pages through them, so a large domain is never held in
+    memory whole.
+    """
+    store = backends.store
+    if not await store.domain_exists(domain):
+        raise CommandError(f"no domain named {domain!r}")
+    out = sys.stdout.buffer
+    out.write(b'{"documents": [')
+    count = 0
+    async for document in store.documents(domain):
+        out.write(b"\n  " if count == 0 else b",\n  ")
+        out.write(orjson.dumps(export_entry(document)))
+        count += 1
+    out.write(b"\n]}\n" if count else b"]}\n")
+    out.flush()
+    print(f"exported {count}", file=sys.stderr)
+    return 0
+
+
+# -- stats -----------------------------------------------------------------------
+
+BAR_WIDTH = 40
+# The same window as GET /v1/stats (app/routes.py).
+TOP_QUERIES_DAYS = 30
+TOP_QUERIES_LIMIT = 10
+
+
+def bar_chart(rows: list[tuple[str, int]], width: int = BAR_WIDTH) -> list[str]:
+    """'label  ████████ 12' lines, the longest bar for the largest count."""
+    if not rows:
+        return ["  (none)"]
+    label_width = max(len(label) for label, _n in rows)
+    largest = max(n for _label, n in rows) or 1
+    return [f"  {label:<{label_width}}  {'█' * max(1, round(n / largest * width))} {n}"
+            for label, n in rows]
+
+
+async def stats(backends: Backends, domain: str) -> int:
+    store = backends.store
+    if not await store.domain_exists(domain):
+        raise CommandError(f"no domain named {domain!r}")
+    fetches = await store.fetches(domain)
+    since = datetime.now(UTC).date() - timedelta(days=TOP_QUERIES_DAYS - 1)
+    top = await store.top_queries(domain, since, TOP_QUERIES_LIMIT)
+    months = [(f"{year}-{int(month):02d}", n) for year, by_month in fetches.items()
+              for month, n in by_month.items()]
+    documents = await store.count(domain)
+    lines = [f"{domain}: {documents} document{'' if documents == 1 else 's'}", "",
+             "searches per month", *bar_chart(sorted(months)), "",
+             f"top queries, last {TOP_QUERIES_DAYS} days", *bar_chart(top.queries), "",
+             f"top queries without results, last {TOP_QUERIES_DAYS} days",
+             *bar_chart(top.misses)]
+    print("\n".join(lines))
     return 0
 
 
@@ -225,6 +307,14 @@ def parser() -> argparse.ArgumentParser:
     load_cmd.add_argument("file", type=Path)
     load_cmd.add_argument("--domain", required=True)
 
+    export_cmd = commands.add_parser(
+        "export", help="write a domain's titles to stdout as JSON that `load` reads")
+    export_cmd.add_argument("domain")
+
+    stats_cmd = commands.add_parser(
+        "stats", help="searches per month, documents and top queries of a domain")
+    stats_cmd.add_argument("domain")
+
     commands.add_parser("indexer", help="run a sync worker: outbox -> search cluster")
     commands.add_parser("reindex", help="rebuild the search index from the store, "
                                         "then swap the alias (no search downtime)")
@@ -249,6 +339,10 @@ def run(args: argparse.Namespace) -> int:
         case "load":
             return asyncio.run(with_backends(settings, partial(load, path=args.file,
                                                                domain=args.domain)))
+        case "export":
+            return asyncio.run(with_backends(settings, partial(export, domain=args.domain)))
+        case "stats":
+            return asyncio.run(with_backends(settings, partial(stats, domain=args.domain)))
         case "indexer":
             try:
                 return asyncio.run(with_backends(settings, partial(run_indexer,

@@ -4,36 +4,85 @@ A search must not cost a database write, so each worker counts in memory and
 flushes every `STATS_FLUSH_SECONDS` and when it stops. `GET /v1/stats` is
 therefore exact for the worker that answers it and at most one flush interval
 behind for the others.
+
+Besides the searches per month, each search's folded query text is counted per
+domain and day, with whether it found anything, for the site owner's top
+queries and top misses. Visitors can type anything, so the number of distinct
+queries waiting for a flush is capped: past the cap, new queries are dropped
+(and counted in a metric) rather than letting a flood of random strings grow
+the worker's memory.
 """
 
 import asyncio
 import logging
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
+from app.metrics import QUERIES_DROPPED
 from store.base import Store
 
 log = logging.getLogger("autocompeter")
 
+MAX_PENDING_QUERIES = 10_000
+QUERY_RETENTION_DAYS = 30
+"""Query counts older than this are deleted: /v1/stats shows the last 30 days."""
+
 
 class FetchCounter:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, max_pending_queries: int = MAX_PENDING_QUERIES) -> None:
         self.store = store
+        self.max_pending_queries = max_pending_queries
         self._pending: Counter[tuple[str, int, int]] = Counter()
+        # (domain, day, query) -> [searches, misses]
+        self._queries: dict[tuple[str, date, str], list[int]] = {}
+        self.dropped = 0
+        self._pruned_on: date | None = None
 
-    def record(self, domain: str) -> None:
+    def record(self, domain: str, query: str | None = None, found: bool = True) -> None:
         now = datetime.now(UTC)
         self._pending[(domain, now.year, now.month)] += 1
+        if query is None:
+            return
+        key = (domain, now.date(), query)
+        counts = self._queries.get(key)
+        if counts is None:
+            if len(self._queries) >= self.max_pending_queries:
+                self.dropped += 1
+                QUERIES_DROPPED.inc()
+                return
+            counts = self._queries[key] = [0, 0]
+        counts[0] += 1
+        if not found:
+            counts[1] += 1
 
     async def flush(self) -> None:
-        if not self._pending:
-            return
-        pending, self._pending = self._pending, Counter()
-        try:
-            await self.store.add_fetches(pending)
-        except Exception:
-            self._pending.update(pending)  # keep them for the next flush
-            raise
+        # Each part is handed back if its write fails, so one failing part
+        # neither loses nor double-counts the other.
+        if self._pending:
+            pending, self._pending = self._pending, Counter()
+            try:
+                await self.store.add_fetches(pending)
+            except Exception:
+                self._pending.update(pending)  # keep them for the next flush
+                raise
+        if self._queries:
+            queries, self._queries = self._queries, {}
+            try:
+                await self.store.add_queries({k: (s, m) for k, (s, m) in queries.items()})
+            except Exception:
+                for key, (searches, misses) in queries.items():
+                    counts = self._queries.setdefault(key, [0, 0])
+                    counts[0] += searches
+                    counts[1] += misses
+                raise
+        await self._prune()
+
+    async def _prune(self) -> None:
+        """Delete query counts past the retention, at most once a day per worker."""
+        today = datetime.now(UTC).date()
+        if self._pruned_on != today:
+            await self.store.prune_queries(today - timedelta(days=QUERY_RETENTION_DAYS))
+            self._pruned_on = today
 
     async def flush_every(self, seconds: float) -> None:
         while True:

@@ -1,6 +1,8 @@
 """The v1 API, compatible with the original Autocompeter service."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from pydantic import ValidationError
@@ -8,20 +10,31 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, raw, text
 
 from app.auth import authenticated_domain
+from app.cache import Answer
 from app.errors import ApiError, describe
+from app.metrics import ENGINE_SEARCH_SECONDS
 from app.models import DocumentIn, SearchParams
 from indexer.base import SearchQuery
 from indexer.text import words
+from store.base import StoreUnavailable
 
 v1 = Blueprint("v1", url_prefix="/v1")
 
 PUBLIC = {"Access-Control-Allow-Origin": "*"}
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+TOP_QUERIES_DAYS = 30
+TOP_QUERIES_LIMIT = 10
 
 
 def read_body(request: Request) -> dict[str, Any]:
     """A JSON object or form fields, whichever the client sent."""
     content_type = request.content_type.split(";")[0].strip().lower()
+    if content_type == "application/x-www-form-urlencoded":
+        try:
+            fields = parse_qsl(request.body.decode(), errors="strict")
+        except UnicodeDecodeError:
+            raise ApiError(400, "body: form fields are not valid UTF-8") from None
+        return dict(reversed(fields))  # the first value of a repeated field wins
     if content_type in FORM_TYPES:
         return {name: values[0] for name, values in request.form.items()}
     if content_type == "application/json" or (not request.body and content_type == ""):
@@ -41,10 +54,17 @@ def query_args(request: Request) -> dict[str, str]:
 
 async def known_domain(request: Request, domain: str) -> None:
     known: set[str] = request.app.ctx.known_domains
-    if domain not in known:
-        if not await request.app.ctx.backends.store.domain_exists(domain):
-            raise ApiError(400, f"d: unknown domain {domain!r}")
-        known.add(domain)
+    if domain in known:
+        return
+    try:
+        exists = await request.app.ctx.backends.store.domain_exists(domain)
+    except StoreUnavailable:
+        # Searching needs only the engine, which filters by domain anyway: with
+        # the database away, an unknown domain just finds nothing.
+        return
+    if not exists:
+        raise ApiError(400, f"d: unknown domain {domain!r}")
+    known.add(domain)
 
 
 @v1.get("")
@@ -61,14 +81,15 @@ async def search(request: Request) -> HTTPResponse:
     engine, cache = request.app.ctx.backends.engine, request.app.ctx.cache
     query = SearchQuery(params.d, query_words, params.n, params.g)
     generation = engine.generation(params.d)
-    body = cache.get(query, generation)
-    if body is None:
-        result = await engine.search(query)
-        answer = {"terms": result.terms, "results": [[h.url, h.title] for h in result.hits]}
-        body = orjson.dumps(answer)
-        cache.put(query, generation, body)
-    request.app.ctx.fetches.record(params.d)
-    return raw(body, content_type="application/json", headers=PUBLIC)
+    answer = cache.get(query, generation)
+    if answer is None:
+        with ENGINE_SEARCH_SECONDS.time():
+            result = await engine.search(query)
+        body = {"terms": result.terms, "results": [[h.url, h.title] for h in result.hits]}
+        answer = Answer(orjson.dumps(body), found=bool(result.hits))
+        cache.put(query, generation, answer)
+    request.app.ctx.fetches.record(params.d, " ".join(query_words), answer.found)
+    return raw(answer.body, content_type="application/json", headers=PUBLIC)
 
 
 @v1.get("/ping")
@@ -131,5 +152,12 @@ async def stats(request: Request) -> HTTPResponse:
     domain = await authenticated_domain(request)
     store = request.app.ctx.backends.store
     await request.app.ctx.fetches.flush()
-    body = {"fetches": await store.fetches(domain), "documents": await store.count(domain)}
+    since = datetime.now(UTC).date() - timedelta(days=TOP_QUERIES_DAYS - 1)
+    top = await store.top_queries(domain, since, TOP_QUERIES_LIMIT)
+    body = {
+        "fetches": await store.fetches(domain), "documents": await store.count(domain),
+        # The last 30 UTC days, today included; queries as folded words ("cafe" for "Café").
+        "top_queries": [{"q": q, "count": n} for q, n in top.queries],
+        "top_misses": [{"q": q, "count": n} for q, n in top.misses],
+    }
     return json(body)

@@ -11,7 +11,9 @@ from app.access_log import configure_logging, log_request, start_timer
 from app.backends import open_backends, sync_worker
 from app.cache import ResponseCache
 from app.counters import FetchCounter
+from app.docs import docs
 from app.errors import JsonErrorHandler
+from app.ops import setup_ops
 from app.ratelimit import RateLimits
 from app.routes import v1
 from app.security import add_security_headers
@@ -29,6 +31,8 @@ def create_app(settings: Settings) -> Sanic:
     app.ctx.cache = ResponseCache(settings.response_cache_size)
     app.ctx.rate_limits = RateLimits(settings.search_rate_limit, settings.write_rate_limit)
     app.blueprint(v1)
+    app.blueprint(docs)
+    setup_ops(app)  # /healthz, /readyz, /metrics and the request metrics
     app.on_response(add_security_headers)
     if settings.access_log:
         app.on_request(start_timer)

@@ -98,17 +98,18 @@ def typo_expression(words: tuple[str, ...], fixes: dict[str, list[str]]) -> str:
 
 
 class Vocabulary:
-    """The indexed words by first letter, cached until the next write to the file.
+    """The indexed words by first letter, cached until a domain's documents change.
 
-    Used by read connections only, whose `PRAGMA data_version` changes exactly
-    when another connection has committed.
+    Listing them from fts5vocab costs tens of milliseconds on a large index, so
+    the list is kept until any domain's generation moves (search counters and
+    other writes that leave documents alone do not count).
     """
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[int, str], tuple[int, list[str]]] = {}
+        self._cache: dict[tuple[int, str], tuple[float, list[str]]] = {}
 
     def starting_with(self, conn: sqlite3.Connection, letter: str) -> list[str]:
-        (version,) = conn.execute("PRAGMA data_version").fetchone()
+        (version,) = conn.execute("SELECT total(generation) FROM domains").fetchone()
         cached = self._cache.get((id(conn), letter))
         if cached and cached[0] == version:
             return cached[1]

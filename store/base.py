@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 
@@ -30,6 +30,16 @@ class KeyInfo:
 
 # (domain, year, month) -> number of searches
 FetchCounts = Mapping[tuple[str, int, int], int]
+# (domain, day, folded query text) -> (searches, searches without results)
+QueryCounts = Mapping[tuple[str, date, str], tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class TopQueries:
+    """A domain's most frequent queries and most frequent queries that found nothing."""
+
+    queries: list[tuple[str, int]]
+    misses: list[tuple[str, int]]
 
 
 class StoreUnavailable(Exception):
@@ -40,6 +50,11 @@ class Store(Protocol):
     async def migrate(self) -> None: ...
 
     async def close(self) -> None: ...
+
+    async def ping(self) -> bool:
+        """True when the database answers a trivial query; outages may raise
+        StoreUnavailable instead, whose message says what is wrong."""
+        ...
 
     async def create_key(self, domain: str, note: str = "") -> str:
         """Make a new key for ``domain`` (creating the domain) and return it."""
@@ -67,8 +82,22 @@ class Store(Protocol):
 
     async def count(self, domain: str) -> int: ...
 
+    async def count_all(self) -> int:
+        """Documents of every domain, for the metrics."""
+        ...
+
     def documents(self, domain: str) -> AsyncIterator[Document]: ...
 
     async def add_fetches(self, counts: FetchCounts) -> None: ...
 
     async def fetches(self, domain: str) -> dict[str, dict[str, int]]: ...
+
+    async def add_queries(self, counts: QueryCounts) -> None: ...
+
+    async def prune_queries(self, before: date) -> int:
+        """Delete query counts of days before ``before``; returns how many rows."""
+        ...
+
+    async def top_queries(self, domain: str, since: date, limit: int) -> TopQueries:
+        """The ``limit`` most searched queries and misses from ``since`` (a UTC day) on."""
+        ...

@@ -16,12 +16,20 @@ import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import TypeVar
 
 import asyncpg
 
 from indexer.text import search_text
-from store.base import Document, FetchCounts, KeyInfo, StoreUnavailable
+from store.base import (
+    Document,
+    FetchCounts,
+    KeyInfo,
+    QueryCounts,
+    StoreUnavailable,
+    TopQueries,
+)
 from store.keys import hash_key, key_prefix, new_key
 
 T = TypeVar("T")
@@ -66,6 +74,17 @@ CREATE TABLE IF NOT EXISTS fetches (
     count BIGINT NOT NULL,
     PRIMARY KEY (domain_id, year, month)
 );
+-- Searches per domain, UTC day and folded query text, for the top queries and
+-- misses in /v1/stats; app/counters.py deletes days past the retention.
+CREATE TABLE IF NOT EXISTS query_counts (
+    domain_id BIGINT NOT NULL REFERENCES domains(id),
+    day DATE NOT NULL,
+    query TEXT NOT NULL,
+    searches BIGINT NOT NULL,
+    misses BIGINT NOT NULL,
+    PRIMARY KEY (domain_id, day, query)
+);
+CREATE INDEX IF NOT EXISTS query_counts_by_day ON query_counts (day);
 -- One row per document change still to be sent to the search engine.
 CREATE TABLE IF NOT EXISTS outbox (
     id BIGSERIAL PRIMARY KEY,
@@ -117,6 +136,12 @@ WITH gone AS (
 INSERT INTO outbox (domain, url, version) SELECT $1, url, nextval('change_seq') FROM gone
 """
 
+TOP_QUERIES = """
+SELECT query, sum({column})::bigint AS n FROM query_counts
+WHERE domain_id = (SELECT id FROM domains WHERE name = $1) AND day >= $2
+GROUP BY query HAVING sum({column}) > 0 ORDER BY n DESC, query LIMIT $3
+"""
+
 # What cannot be fixed by the client: the server is away, restarting or full.
 UNAVAILABLE = (
     OSError,
@@ -124,6 +149,10 @@ UNAVAILABLE = (
     asyncpg.PostgresConnectionError,
     asyncpg.OperatorInterventionError,  # shutting down, starting up
     asyncpg.TooManyConnectionsError,
+    # A connection that lost its server half-way through an operation is left
+    # in a state asyncpg reports with these; the pool replaces it afterwards.
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
 )
 # Two bulk writes to the same URLs in different orders can deadlock; PostgreSQL
 # aborts one of them, which is then safe to run again.
@@ -222,6 +251,9 @@ class PostgresStore:
             await self._pool.close()
             self._pool = None
 
+    async def ping(self) -> bool:
+        return await self._run(lambda conn: conn.fetchval("SELECT 1")) == 1
+
     async def _ensure_domain(self, conn: asyncpg.Connection, domain: str) -> int:
         await conn.execute(
             "INSERT INTO domains (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", domain
@@ -307,6 +339,9 @@ class PostgresStore:
             domain,
         ))
 
+    async def count_all(self) -> int:
+        return await self._run(lambda conn: conn.fetchval("SELECT count(*) FROM documents"))
+
     async def documents(self, domain: str) -> AsyncIterator[Document]:
         # Pages by id rather than one cursor, so no transaction stays open
         # while the caller works through a large domain.
@@ -368,3 +403,43 @@ class PostgresStore:
 
     async def outbox_size(self) -> int:
         return await self._run(lambda conn: conn.fetchval("SELECT count(*) FROM outbox"))
+
+    async def outbox_stats(self) -> tuple[int, float]:
+        """Rows waiting for the engine and the age of the oldest in seconds (0 if none):
+        a growing age means the sync workers are stuck, not merely busy."""
+        row = await self._run(lambda conn: conn.fetchrow(
+            "SELECT count(*) AS depth,"
+            " coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS age"
+            " FROM outbox"
+        ))
+        return row["depth"], max(0.0, row["age"])
+
+    async def add_queries(self, counts: QueryCounts) -> None:
+        async def add(conn: asyncpg.Connection) -> None:
+            await conn.executemany(
+                "INSERT INTO query_counts (domain_id, day, query, searches, misses)"
+                " SELECT id, $1, $2, $3, $4 FROM domains WHERE name = $5"
+                " ON CONFLICT (domain_id, day, query) DO UPDATE"
+                " SET searches = query_counts.searches + excluded.searches,"
+                " misses = query_counts.misses + excluded.misses",
+                [(day, query, searches, misses, domain)
+                 for (domain, day, query), (searches, misses) in counts.items()],
+            )
+
+        await self._run(add)
+
+    async def prune_queries(self, before: date) -> int:
+        return _rows_changed(await self._run(lambda conn: conn.execute(
+            "DELETE FROM query_counts WHERE day < $1", before
+        )))
+
+    async def top_queries(self, domain: str, since: date, limit: int) -> TopQueries:
+        async def select(conn: asyncpg.Connection) -> TopQueries:
+            def top(column: str) -> Awaitable[list[asyncpg.Record]]:
+                return conn.fetch(TOP_QUERIES.format(column=column), domain, since, limit)
+
+            queries, misses = await top("searches"), await top("misses")
+            return TopQueries(queries=[(r["query"], r["n"]) for r in queries],
+                              misses=[(r["query"], r["n"]) for r in misses])
+
+        return await self._run(select)

@@ -8,12 +8,12 @@ the same transaction.
 import hmac
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from operator import itemgetter
 
 from indexer.sqlite_fts import MAX_SEQUENCE, rank_key
 from indexer.text import search_text
-from store.base import Document, FetchCounts, KeyInfo
+from store.base import Document, FetchCounts, KeyInfo, QueryCounts, TopQueries
 from store.keys import hash_key, key_prefix, new_key
 from store.sqlite_db import SqliteDatabase
 
@@ -54,6 +54,17 @@ CREATE TABLE IF NOT EXISTS fetches (
     count INTEGER NOT NULL,
     PRIMARY KEY (domain_id, year, month)
 );
+-- Searches per domain, UTC day and folded query text, for the top queries and
+-- misses in /v1/stats; app/counters.py deletes days past the retention.
+CREATE TABLE IF NOT EXISTS query_counts (
+    domain_id INTEGER NOT NULL REFERENCES domains(id),
+    day TEXT NOT NULL,
+    query TEXT NOT NULL,
+    searches INTEGER NOT NULL,
+    misses INTEGER NOT NULL,
+    PRIMARY KEY (domain_id, day, query)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS query_counts_by_day ON query_counts (day);
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
     search_text,
     content='documents',
@@ -82,6 +93,14 @@ VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (domain_id, url) DO UPDATE SET
     title = excluded.title, grp = excluded.grp, popularity = excluded.popularity,
     search_text = excluded.search_text, rank_key = excluded.rank_key
+"""
+
+PAGE_SIZE = 1000
+
+TOP_QUERIES = """
+SELECT query, sum({column}) AS n FROM query_counts
+WHERE domain_id = (SELECT id FROM domains WHERE name = ?) AND day >= ?
+GROUP BY query HAVING n > 0 ORDER BY n DESC, query LIMIT ?
 """
 
 
@@ -148,6 +167,9 @@ class SqliteStore:
 
     async def close(self) -> None:
         self.db.close()
+
+    async def ping(self) -> bool:
+        return await self.db.read(lambda conn: conn.execute("SELECT 1").fetchone() == (1,))
 
     async def create_key(self, domain: str, note: str = "") -> str:
         key = new_key()
@@ -265,17 +287,30 @@ class SqliteStore:
 
         return await self.db.read(select)
 
-    async def documents(self, domain: str) -> AsyncIterator[Document]:
-        def select(conn: sqlite3.Connection) -> list[Document]:
-            rows = conn.execute(
-                "SELECT url, title, grp, popularity FROM documents"
-                " WHERE domain_id = (SELECT id FROM domains WHERE name = ?) ORDER BY id",
-                (domain,),
-            )
-            return [Document(*row) for row in rows]
+    async def count_all(self) -> int:
+        return await self.db.read(
+            lambda conn: conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+        )
 
-        for document in await self.db.read(select):
-            yield document
+    async def documents(self, domain: str) -> AsyncIterator[Document]:
+        # In pages by id, so exporting a large domain never holds all of it.
+        def select(conn: sqlite3.Connection, after: int) -> list[tuple[int, Document]]:
+            rows = conn.execute(
+                "SELECT id, url, title, grp, popularity FROM documents"
+                " WHERE domain_id = (SELECT id FROM domains WHERE name = ?) AND id > ?"
+                " ORDER BY id LIMIT ?",
+                (domain, after, PAGE_SIZE),
+            )
+            return [(row[0], Document(*row[1:])) for row in rows]
+
+        last = 0
+        while True:
+            page = await self.db.read(lambda conn, after=last: select(conn, after))
+            for _id, document in page:
+                yield document
+            if len(page) < PAGE_SIZE:
+                return
+            last = page[-1][0]
 
     async def add_fetches(self, counts: FetchCounts) -> None:
         def add(conn: sqlite3.Connection) -> None:
@@ -301,5 +336,38 @@ class SqliteStore:
             for year, month, count in rows:
                 result.setdefault(str(year), {})[str(month)] = count
             return result
+
+        return await self.db.read(select)
+
+    async def add_queries(self, counts: QueryCounts) -> None:
+        def add(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT INTO query_counts (domain_id, day, query, searches, misses)"
+                " SELECT id, ?, ?, ?, ? FROM domains WHERE name = ?"
+                " ON CONFLICT (domain_id, day, query) DO UPDATE"
+                " SET searches = searches + excluded.searches,"
+                " misses = misses + excluded.misses",
+                ((day.isoformat(), query, searches, misses, domain)
+                 for (domain, day, query), (searches, misses) in counts.items()),
+            )
+
+        await self.db.write(add)
+
+    async def prune_queries(self, before: date) -> int:
+        def prune(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute("DELETE FROM query_counts WHERE day < ?",
+                                  (before.isoformat(),))
+            return cursor.rowcount
+
+        return await self.db.write(prune)
+
+    async def top_queries(self, domain: str, since: date, limit: int) -> TopQueries:
+        def select(conn: sqlite3.Connection) -> TopQueries:
+            def top(column: str) -> list[tuple[str, int]]:
+                rows = conn.execute(TOP_QUERIES.format(column=column),
+                                    (domain, since.isoformat(), limit))
+                return [(query, n) for query, n in rows]
+
+            return TopQueries(queries=top("searches"), misses=top("misses"))
 
         return await self.db.read(select)

@@ -221,7 +221,8 @@ def test_stats_count_searches_per_month_and_documents(site):
         if seen == 5 or time.monotonic() > deadline:
             break
         time.sleep(0.1)
-    assert stats == {"fetches": {str(now.year): {str(now.month): 5}}, "documents": 1}
+    assert stats == {"fetches": {str(now.year): {str(now.month): 5}}, "documents": 1,
+                     "top_queries": [{"q": "count", "count": 5}], "top_misses": []}
 
 
 def count(site) -> int:

@@ -1,0 +1,214 @@
+"""The OpenAPI 3 description of the service, served at /openapi.json.
+
+Written out rather than generated from the routes: the v1 API is a contract
+with the original service's users, and changing it should show up as a diff
+here. Request bodies come from the pydantic models that validate them, so
+the two cannot drift apart; tests/test_openapi.py checks the rest against the
+running service with schemathesis.
+"""
+
+from typing import Any
+
+from app.models import DocumentIn
+
+Json = dict[str, Any]
+
+ERROR: Json = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string", "description": "what went wrong, field first"}},
+}
+OK: Json = {"type": "object", "required": ["message"],
+            "properties": {"message": {"const": "OK"}, "count": {"type": "integer"}}}
+
+
+def json_body(schema: Json, description: str) -> Json:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def errors(*statuses: int) -> Json:
+    reasons = {
+        400: "invalid input; the message names the field",
+        401: "no Auth-Key header",
+        403: "the key is unknown or revoked",
+        404: "no such document",
+        413: "the body or the bulk is too large",
+        415: "the body is neither JSON nor form fields",
+        429: "too many requests; see Retry-After",
+        503: "the database or search engine is unavailable for a moment",
+    }
+    return {str(status): json_body(ERROR, reasons[status]) for status in statuses}
+
+
+def document_schema() -> Json:
+    schema = DocumentIn.model_json_schema()
+    schema.pop("title", None)
+    return schema
+
+
+def search_operation() -> Json:
+    results = {"type": "array", "items": {
+        "type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2,
+        "description": "[url, title]"}}
+    return {
+        "summary": "Search a domain's titles",
+        "description": "Public and CORS-open: what the widget calls on every keystroke.",
+        "operationId": "search",
+        "tags": ["search"],
+        "parameters": [
+            {"name": "d", "in": "query", "required": True, "description": "the domain",
+             "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+             "example": "demo"},
+            {"name": "q", "in": "query", "required": True, "description": "what was typed",
+             "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+             "example": "json du"},
+            {"name": "n", "in": "query", "description": "how many results",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}},
+            {"name": "g", "in": "query", "description": "extra groups, comma-separated",
+             "schema": {"type": "string"}, "example": "staff,admin"},
+        ],
+        "responses": {
+            "200": json_body({
+                "type": "object", "required": ["terms", "results"],
+                "properties": {"terms": {"type": "array", "items": {"type": "string"}},
+                               "results": results},
+            }, "the best titles, best first; terms are the words to highlight"),
+            **errors(400, 429, 503),
+        },
+    }
+
+
+def keyed(operation: Json) -> Json:
+    operation["security"] = [{"authKey": []}]
+    operation["responses"].update(errors(401, 403, 429, 503))
+    return operation
+
+
+def add_operation() -> Json:
+    return keyed({
+        "summary": "Add or replace one title",
+        "operationId": "add",
+        "tags": ["titles"],
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Document"},
+                                 "example": {"url": "https://example.com/a",
+                                             "title": "About us", "popularity": 3}},
+            "application/x-www-form-urlencoded": {
+                "schema": {"$ref": "#/components/schemas/Document"}},
+        }},
+        "responses": {"201": json_body(OK, "stored"), **errors(400, 413, 415)},
+    })
+
+
+def bulk_operation(method: str) -> Json:
+    rejected = {"type": "array", "items": {
+        "type": "object", "required": ["index", "error"],
+        "properties": {"index": {"type": "integer"}, "error": {"type": "string"}}}}
+    body = {"type": "object", "required": ["documents"], "properties": {
+        "documents": {"type": "array", "maxItems": 10_000,
+                      "items": {"$ref": "#/components/schemas/Document"}}}}
+    return keyed({
+        "summary": "Add or replace many titles",
+        "description": "Valid entries are stored in one transaction; invalid ones are "
+                       "listed by position. If none is valid: 400 and nothing is stored.",
+        "operationId": f"bulk_{method}",
+        "tags": ["titles"],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": body,
+            "example": {"documents": [{"url": "https://example.com/a", "title": "About us"}]},
+        }}},
+        "responses": {
+            "201": json_body({**OK, "properties": {**OK["properties"], "rejected": rejected}},
+                             "stored; count is how many"),
+            "400": json_body({**ERROR, "properties": {**ERROR["properties"],
+                                                      "rejected": rejected}},
+                             "no valid entry, or no documents list"),
+            **errors(413, 415),
+        },
+    })
+
+
+def flush_operation(method: str) -> Json:
+    return keyed({
+        "summary": "Remove every title of the key's domain",
+        "operationId": f"flush_{method}",
+        "tags": ["titles"],
+        "responses": {"200": json_body(OK, "removed; count is how many")},
+    })
+
+
+def stats_operation() -> Json:
+    monthly = {"type": "object", "additionalProperties": {
+        "type": "object", "additionalProperties": {"type": "integer"}}}
+    ranked = {"type": "array", "items": {"type": "object", "properties": {
+        "q": {"type": "string"}, "count": {"type": "integer"}}}}
+    return keyed({
+        "summary": "Searches per month and the number of titles",
+        "operationId": "stats",
+        "tags": ["titles"],
+        "responses": {"200": json_body({
+            "type": "object", "required": ["fetches", "documents"],
+            "properties": {"fetches": monthly, "documents": {"type": "integer"},
+                           "top_queries": ranked, "top_misses": ranked},
+        }, "fetches by year and month; top queries of the last 30 days")},
+    })
+
+
+def delete_operation() -> Json:
+    return keyed({
+        "summary": "Remove one title",
+        "operationId": "delete",
+        "tags": ["titles"],
+        "parameters": [{"name": "url", "in": "query", "required": True,
+                        "schema": {"type": "string", "minLength": 1}}],
+        "responses": {"200": json_body(OK, "removed"), **errors(400, 404)},
+    })
+
+
+def plain(summary: str, operation_id: str, media: str, schema: Json) -> Json:
+    return {"summary": summary, "operationId": operation_id, "tags": ["operations"],
+            "responses": {"200": {"description": "OK",
+                                  "content": {media: {"schema": schema}}}}}
+
+
+def readiness_operation(status: Json) -> Json:
+    part = {"type": "object", "required": ["ok"], "properties": {
+        "ok": {"type": "boolean"}, "ms": {"type": "number"}, "error": {"type": "string"}}}
+    ready = {**status, "properties": {**status["properties"], "store": part, "engine": part}}
+    operation = plain("The store and the engine answer", "readyz", "application/json", ready)
+    operation["responses"]["503"] = json_body(ready, "the store or the engine does not answer")
+    return operation
+
+
+def openapi_document() -> Json:
+    status = {"type": "object", "required": ["status"],
+              "properties": {"status": {"type": "string"}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Autocompeter",
+            "version": "1",
+            "description": "Autocomplete search for websites. Compatible with the v1 API "
+                           "of the original Autocompeter service.",
+        },
+        "paths": {
+            "/v1": {"get": search_operation(), "post": add_operation(),
+                    "delete": delete_operation()},
+            "/v1/ping": {"get": plain("Warm the connection", "ping", "text/plain",
+                                      {"const": "pong"})},
+            "/v1/bulk": {"post": bulk_operation("post"), "put": bulk_operation("put")},
+            "/v1/flush": {"delete": flush_operation("delete"), "post": flush_operation("post")},
+            "/v1/stats": {"get": stats_operation()},
+            "/healthz": {"get": plain("The process is up", "healthz", "application/json",
+                                      status)},
+            "/readyz": {"get": readiness_operation(status)},
+            "/metrics": {"get": plain("Prometheus metrics of all workers", "metrics",
+                                      "text/plain", {"type": "string"})},
+        },
+        "components": {
+            "schemas": {"Document": document_schema()},
+            "securitySchemes": {"authKey": {
+                "type": "apiKey", "in": "header", "name": "Auth-Key",
+                "description": "made with `autocompeter keys create DOMAIN`; names its domain"}},
+        },
+    }

@@ -1,0 +1,118 @@
+"""Metrics across worker processes, the query counters' memory bound, and
+`autocompeter stats`, on the embedded setup."""
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from live import ROOT, Site, start_server, stop_server
+from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+
+from app.counters import FetchCounter
+from store.sqlite import SqliteStore
+from store.sqlite_db import SqliteDatabase
+
+SEARCHES = 'autocompeter_http_requests_total{endpoint="v1.search",method="GET",status="200"}'
+
+
+def search_count(metrics_text: str) -> float:
+    for line in metrics_text.splitlines():
+        if line.startswith(SEARCHES):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def per_process_search_counts(metrics_dir: Path, scratch: Path) -> list[float]:
+    """Each process's own count, read from its file alone."""
+    counts = []
+    for path in sorted(metrics_dir.glob("counter_*.db")):
+        alone = scratch / path.stem
+        alone.mkdir(parents=True)
+        shutil.copy(path, alone / path.name)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=str(alone))
+        counts.append(search_count(generate_latest(registry).decode()))
+    return counts
+
+
+def test_metrics_add_up_every_worker_and_go_away_with_the_server(tmp_path: Path) -> None:
+    # TMPDIR puts serve's fresh metrics directory where the test can look at it.
+    server = start_server(tmp_path, workers=2, TMPDIR=str(tmp_path))
+    try:
+        [metrics_dir] = tmp_path.glob("autocompeter-metrics-*")
+        domain = "metrics.example"
+        server.create_key(domain)
+        # A new connection per request, so the kernel hands them to both workers.
+        searches = 0
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            for _ in range(20):
+                response = httpx.get(f"{server.base_url}/v1", params={"d": domain, "q": "x"})
+                assert response.status_code == 200
+                searches += 1
+            scratch = tmp_path / f"scratch-{searches}"
+            if sum(n > 0 for n in per_process_search_counts(metrics_dir, scratch)) >= 2:
+                break
+        counts = per_process_search_counts(metrics_dir, tmp_path / "final")
+        assert sum(n > 0 for n in counts) >= 2, f"one worker took every request: {counts}"
+        total = search_count(httpx.get(f"{server.base_url}/metrics").text)
+        assert total == sum(counts) == searches
+    finally:
+        stop_server(server)
+    assert not metrics_dir.exists(), "serve must remove its metrics directory at exit"
+
+
+def test_pending_distinct_queries_are_capped(tmp_path: Path) -> None:
+    async def run() -> tuple[int, list[tuple[str, int]]]:
+        store = SqliteStore(SqliteDatabase(tmp_path / "cap.db"))
+        try:
+            await store.migrate()
+            await store.create_key("cap.example")
+            counter = FetchCounter(store, max_pending_queries=3)
+            for q in ["a", "b", "c", "d", "e", "a", "e"]:
+                counter.record("cap.example", q, found=q != "b")
+            await counter.flush()
+            counter.record("cap.example", "d")  # a new flush interval has room again
+            await counter.flush()
+            top = await store.top_queries("cap.example", since=datetime.now(UTC).date(), limit=10)
+            return counter.dropped, top.queries
+        finally:
+            await store.close()
+
+    dropped, queries = asyncio.run(run())
+    assert dropped == 3  # "d", "e" and the second "e": new queries past the cap
+    assert queries == [("a", 2), ("b", 1), ("c", 1), ("d", 1)]
+
+
+def test_stats_command_draws_searches_and_top_queries(site: Site) -> None:
+    site.bulk([{"url": "/1", "title": "Python testing"}])
+    for q in ["pyth"] * 4 + ["pyth test"] * 2 + ["nothing here"]:
+        site.search(q)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{site.server.db_path}"}
+
+    def stats() -> str:
+        result = subprocess.run([sys.executable, "-m", "app.cli", "stats", site.domain],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    # The workers write their counts every 0.2 s in the tests.
+    deadline = time.monotonic() + 5
+    while "nothing here" not in (out := stats()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    lines = out.splitlines()
+    assert lines[0] == f"{site.domain}: 1 document"
+    month = time.strftime("%Y-%m", time.gmtime())
+    assert any(line.split()[:1] == [month] and line.endswith(" 7") for line in lines)
+    top = lines[lines.index("top queries, last 30 days") + 1:]
+    assert top[0] == "  pyth          " + "█" * 40 + " 4"
+    assert top[1] == "  pyth test     " + "█" * 20 + " 2"
+    assert top[2] == "  nothing here  " + "█" * 10 + " 1"
+    misses = lines[lines.index("top queries without results, last 30 days") + 1:]
+    assert misses == ["  nothing here  " + "█" * 40 + " 1"]
