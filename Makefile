@@ -57,7 +57,9 @@ clean:
 bench: $(BIN)/autocompeter
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-## relevance: issue 5's relevance report (embedded; scaled too when TEST_DATABASE_URL/TEST_SEARCH_URL are set)
+## relevance: issue 5's relevance report on the embedded and the scaled setup (stops services after, like test)
 .PHONY: relevance
 relevance: $(BIN)/autocompeter services
-	$(BIN)/python -m tests.relevance.report $(RELEVANCE_ARGS)
+	status=0; \
+	$(BIN)/python -m tests.relevance.report $(RELEVANCE_ARGS) || status=$$?; \
+	$(MAKE) services-stop; exit $$status
