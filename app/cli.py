@@ -19,7 +19,7 @@ from app.backends import Backends, UnsupportedSetup, open_backends, scaled_parts
 from app.errors import describe
 from app.models import DocumentIn
 from app.settings import Settings, describe_settings_error, load_settings
-from store.base import Document
+from store.base import Document, IncompatibleStore
 
 DEMO_DOMAIN = "demo"
 DEMO_KEY_NOTE = "made by serve --demo"
@@ -360,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         return run(args)
     except ValidationError as error:
         message = describe_settings_error(error)
-    except (CommandError, UnsupportedSetup) as error:
+    except (CommandError, UnsupportedSetup, IncompatibleStore) as error:
         message = str(error)
     print(f"autocompeter: {message}", file=sys.stderr)
     return 2

@@ -46,6 +46,10 @@ class StoreUnavailable(Exception):
     """The database cannot be reached or is too busy; the request may be retried."""
 
 
+class IncompatibleStore(Exception):
+    """The database was made by a version whose tables this one cannot use."""
+
+
 class Store(Protocol):
     async def migrate(self) -> None: ...
 

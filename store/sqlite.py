@@ -13,9 +13,13 @@ from operator import itemgetter
 
 from indexer.sqlite_fts import MAX_SEQUENCE, rank_key
 from indexer.text import search_text
-from store.base import Document, FetchCounts, KeyInfo, QueryCounts, TopQueries
+from store.base import Document, FetchCounts, IncompatibleStore, KeyInfo, QueryCounts, TopQueries
 from store.keys import hash_key, key_prefix, new_key
 from store.sqlite_db import SqliteDatabase
+
+# Bumped with every change to the tables below; files of another version are
+# refused rather than half-understood.
+SCHEMA_VERSION = 1
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS domains (
@@ -163,7 +167,19 @@ class SqliteStore:
         self.db = db
 
     async def migrate(self) -> None:
-        await self.db.script(SCHEMA)
+        def version(conn: sqlite3.Connection) -> tuple[int, bool]:
+            (number,) = conn.execute("PRAGMA user_version").fetchone()
+            tables = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'documents'")
+            return number, tables.fetchone() is not None
+
+        number, has_tables = await self.db.read(version)
+        if has_tables and number != SCHEMA_VERSION:
+            raise IncompatibleStore(
+                f"{self.db.path} has schema version {number}, this version uses "
+                f"{SCHEMA_VERSION}: export its domains with the version that made it "
+                "(autocompeter export), then load them into a new file"
+            )
+        await self.db.script(f"{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};")
 
     async def close(self) -> None:
         self.db.close()

@@ -77,3 +77,16 @@ def test_every_subcommand_has_help(cli):
                  ["load", "--help"], ["migrate", "--help"]):
         result = cli(*args)
         assert result.returncode == 0 and "usage:" in result.stdout
+
+
+def test_a_database_of_another_schema_version_is_refused_in_one_line(cli, tmp_path):
+    import sqlite3
+
+    assert cli("migrate").returncode == 0
+    conn = sqlite3.connect(tmp_path / "cli.db")
+    conn.execute("PRAGMA user_version = 0")  # as a file made before versions were kept
+    conn.commit()
+    conn.close()
+    result = cli("keys", "list")
+    assert result.returncode == 2
+    assert "schema version 0" in result.stderr and "Traceback" not in result.stderr
