@@ -63,3 +63,8 @@ relevance: $(BIN)/autocompeter services
 	status=0; \
 	$(BIN)/python -m tests.relevance.report $(RELEVANCE_ARGS) || status=$$?; \
 	$(MAKE) services-stop; exit $$status
+
+## soak: 10 minutes of mixed searches and writes at ~70% of peak (not part of `make test`)
+.PHONY: soak
+soak: $(BIN)/autocompeter
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
