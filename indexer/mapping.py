@@ -6,6 +6,13 @@ same bodies go through either client.
 The analysed field holds `indexer.text.search_text(title)`, the folded words
 the embedded engine indexes too, so "orsted" finds "Ørsted" on both; the raw
 title is kept only for display.
+
+`words` holds the title's distinct folded words, whole: the typo tier's
+vocabulary (a terms aggregation per domain, see `indexer.cluster_vocabulary`),
+as the FTS5 vocabulary is the embedded engine's. Indexes made before the field
+existed get it from `autocompeter migrate` (`words_mapping`, a put-mapping:
+adding a field is allowed); their old documents get values from
+`autocompeter reindex`, and until then simply offer no corrections.
 """
 
 import hashlib
@@ -24,7 +31,7 @@ from elasticsearch.dsl import (
     token_filter,
 )
 
-from indexer.text import search_text
+from indexer.text import words
 
 MAX_GRAM = 20
 
@@ -49,8 +56,19 @@ def mapping() -> Mapping:
     # document written first (`sequence` is the store's version of the write).
     m.field("title_length", Integer())
     m.field("sequence", Long())
+    m.field("words", words_field())
     m.meta("dynamic", "strict")
     return m
+
+
+def words_field() -> Keyword:
+    # Only aggregated, never searched: doc values without an inverted index.
+    return Keyword(index=False)
+
+
+def words_mapping() -> dict[str, Any]:
+    """A put-mapping body that adds `words` to an index made before it existed."""
+    return {"properties": {"words": words_field().to_dict()}}
 
 
 def index_body(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
@@ -75,8 +93,9 @@ def document_id(domain: str, url: str) -> str:
 
 def source(sequence: int, domain: str, url: str, title: str, group: str,
            popularity: float) -> dict[str, Any]:
+    title_words = words(title)
     return {
-        "search_text": search_text(title),
+        "search_text": " ".join(title_words),  # indexer.text.search_text(title)
         "title": title,
         "domain": domain,
         "group": group,
@@ -84,4 +103,5 @@ def source(sequence: int, domain: str, url: str, title: str, group: str,
         "url": url,
         "title_length": len(title),
         "sequence": sequence,
+        "words": list(dict.fromkeys(title_words)),
     }

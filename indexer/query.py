@@ -7,7 +7,10 @@ constant, so sorting by `_score` sorts by tier; within a tier the order is the
 embedded engine's: popularity, then `indexer.ranking.closeness` (see
 `ranked`), then the shorter title, then the document written first.
 
-Not here yet: the embedded engine's third tier (typo corrections).
+Tier 3, typo corrections, is a second request (`typo_body`), sent only when
+the first two tiers leave room, as in the embedded engine: every word or one
+of its corrections (`indexer.cluster_vocabulary`) as prefixes, excluding what
+tier 2 matched, ranked the same way.
 """
 
 from typing import Any
@@ -24,29 +27,53 @@ SOURCE_FIELDS = ["url", "title", "search_text"]
 TIE_MARGIN = 50
 
 
-def query_text(query: SearchQuery) -> str:
+def query_text(words: tuple[str, ...]) -> str:
     # The index holds prefixes of at most MAX_GRAM characters; a longer query
     # word would otherwise match nothing, where the embedded engine matches it.
-    return " ".join(word[:MAX_GRAM] for word in query.words)
+    return " ".join(word[:MAX_GRAM] for word in words)
 
 
-def search_body(query: SearchQuery) -> dict[str, Any]:
-    text = query_text(query)
-    tier_2 = Q("constant_score", boost=TIER_2_BOOST,
-               filter=Q("match", search_text={"query": text, "operator": "and"}))
-    tier_1 = Q("constant_score", boost=TIER_1_BOOST,
-               filter=Q("match_phrase", search_text={"query": text}))
+def all_prefixes(words: tuple[str, ...]) -> Q:
+    """Every word as a prefix, in any order (tier 2's match)."""
+    return Q("match", search_text={"query": query_text(words), "operator": "and"})
+
+
+def _ranked_search(query: SearchQuery, matching: Q, size: int) -> dict[str, Any]:
     search = (
         Search()
         .filter("term", domain=query.domain)
         .filter("terms", group=["", *query.groups])
-        .query(Q("bool", must=[tier_2], should=[tier_1]))
+        .query(matching)
         .sort({"_score": "desc"}, {"popularity": "desc"}, {"title_length": "asc"},
               {"sequence": "asc"})
         .source(SOURCE_FIELDS)
-        .extra(size=query.size + TIE_MARGIN, track_total_hits=False)
+        .extra(size=size + TIE_MARGIN, track_total_hits=False)
     )
     return search.to_dict()
+
+
+def search_body(query: SearchQuery) -> dict[str, Any]:
+    """Tiers 1 and 2 in one request."""
+    tier_2 = Q("constant_score", boost=TIER_2_BOOST, filter=all_prefixes(query.words))
+    tier_1 = Q("constant_score", boost=TIER_1_BOOST,
+               filter=Q("match_phrase", search_text={"query": query_text(query.words)}))
+    return _ranked_search(query, Q("bool", must=[tier_2], should=[tier_1]), query.size)
+
+
+def typo_body(query: SearchQuery, fixes: dict[str, list[str]], size: int) -> dict[str, Any]:
+    """Tier 3: each word or one of its corrections as a prefix, not tier 2's titles.
+
+    As `indexer.sqlite_fts.typo_expression`; every hit scores the same (a
+    constant score), so the order is popularity, then as `ranked`.
+    """
+    alternatives = [
+        Q("bool", minimum_should_match=1,
+          should=[all_prefixes((form,)) for form in dict.fromkeys((word, *fixes.get(word, [])))])
+        for word in query.words
+    ]
+    matching = Q("constant_score", boost=TIER_2_BOOST,
+                 filter=Q("bool", filter=alternatives, must_not=[all_prefixes(query.words)]))
+    return _ranked_search(query, matching, size)
 
 
 def ranked(hits: list[dict[str, Any]], words: tuple[str, ...], size: int

@@ -20,8 +20,9 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from indexer.base import EngineUnavailable, Hit, SearchQuery, SearchResult
-from indexer.mapping import index_body, new_index_name
-from indexer.query import domain_filter, ranked, search_body
+from indexer.cluster_vocabulary import ClusterVocabulary
+from indexer.mapping import index_body, new_index_name, words_mapping
+from indexer.query import domain_filter, ranked, search_body, typo_body
 
 log = logging.getLogger("autocompeter")
 
@@ -151,6 +152,7 @@ class SearchCluster:
         self.alias = config.alias
         self._search: ClusterClient | None = None
         self._admin: ClusterClient | None = None
+        self._vocabulary = ClusterVocabulary()
 
     @property
     def searcher(self) -> ClusterClient:
@@ -166,18 +168,31 @@ class SearchCluster:
 
     # -- SearchEngine ---------------------------------------------------------------
 
-    async def search(self, query: SearchQuery) -> SearchResult:
+    async def _search_alias(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            body = await self.searcher.call("search", index=self.alias, body=search_body(query))
+            return await self.searcher.call("search", index=self.alias, body=body)
         except EngineUnavailable:
             raise
         except Exception as error:
             if _status(error) == 404:  # no index yet: `autocompeter migrate` makes it
                 raise EngineUnavailable(f"index {self.alias!r} does not exist") from error
             raise
+
+    async def search(self, query: SearchQuery) -> SearchResult:
+        body = await self._search_alias(search_body(query))
         best = ranked(body["hits"]["hits"], query.words, query.size)
+        terms = list(query.words)
+        # Typo work only when the exact tiers left room (as indexer.sqlite_fts).
+        if len(best) < query.size and (fixes := await self._vocabulary.corrections(
+            self._search_alias, self.generation(query.domain), query.domain, query.groups,
+            query.words,
+        )):
+            wanted = query.size - len(best)
+            body = await self._search_alias(typo_body(query, fixes, wanted))
+            best += ranked(body["hits"]["hits"], query.words, wanted)
+            terms.extend(fix for found in fixes.values() for fix in found)
         hits = [Hit(hit["_source"]["url"], hit["_source"]["title"]) for hit in best]
-        return SearchResult(hits=hits, terms=list(query.words))
+        return SearchResult(hits=hits, terms=terms)
 
     def generation(self, domain: str) -> int:
         # Writes reach the cluster through the outbox and its one-second refresh,
@@ -216,9 +231,15 @@ class SearchCluster:
         return name
 
     async def ensure_index(self) -> str:
-        """Make the first index and point the alias at it, unless it exists."""
+        """Make the first index and point the alias at it, unless it exists.
+
+        An existing index gets the fields added to the mapping since it was
+        made (a put-mapping; `autocompeter reindex` fills them in for the
+        documents it already holds).
+        """
         targets = await self.alias_targets()
         if targets:
+            await self.update_mapping(targets)
             return targets[0]
         name = await self.create_index()
         try:
@@ -232,6 +253,21 @@ class SearchCluster:
                 raise
             return targets[0]
         return name
+
+    async def update_mapping(self, indexes: list[str]) -> None:
+        """Add newer fields (`words`) to those of ``indexes`` that lack them.
+
+        Only indexes that need it get a put-mapping, so a deployment whose
+        search user may not change mappings still starts once they are current.
+        """
+        body = await self.admin.call("indices.get_mapping", index=",".join(indexes))
+        added = words_mapping()["properties"]
+        outdated = [name for name, found in body.items()
+                    if not added.keys() <= found["mappings"].get("properties", {}).keys()]
+        if outdated:
+            log.info("adding %s to the mapping of %s", ", ".join(added), ", ".join(outdated))
+            await self.admin.call("indices.put_mapping", index=",".join(outdated),
+                                  body=words_mapping())
 
     async def swap_alias(self, new: str, old: list[str]) -> None:
         """Point the alias at ``new`` only, in one atomic request."""

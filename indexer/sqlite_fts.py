@@ -46,10 +46,11 @@ WHERE documents_fts MATCH ? AND f.rowid >= ? AND f.rowid < ? AND d.grp IN ({grou
 ORDER BY f.rowid
 """
 
-PRESENT_SQL = (
-    "SELECT 1 FROM documents_fts WHERE documents_fts MATCH ? AND rowid >= ? AND rowid < ?"
-    " LIMIT 1"
-)
+PRESENT_SQL = """
+SELECT 1 FROM documents_fts f JOIN documents d ON d.rank_key = f.rowid
+WHERE documents_fts MATCH ? AND f.rowid >= ? AND f.rowid < ? AND d.grp IN ({groups})
+LIMIT 1
+"""
 
 
 def popularity_key(popularity: float) -> int:
@@ -122,13 +123,15 @@ class Vocabulary:
         return terms
 
     def corrections(self, conn: sqlite3.Connection, words: tuple[str, ...],
-                    domain_id: int) -> dict[str, list[str]]:
-        """Corrections that occur in the domain: the vocabulary is every domain's."""
+                    domain_id: int, groups: tuple[str, ...]) -> dict[str, list[str]]:
+        """Corrections that occur in the searched groups of the domain: the
+        vocabulary is every domain's, and other sites' words must neither take
+        the places of this site's nor show in its terms."""
         low, high = domain_range(domain_id)
+        sql = PRESENT_SQL.format(groups=", ".join("?" * len(groups)))
 
         def in_domain(form: str) -> bool:
-            row = conn.execute(PRESENT_SQL, (f'"{form}"*', low, high)).fetchone()
-            return row is not None
+            return conn.execute(sql, (f'"{form}"*', low, high, *groups)).fetchone() is not None
 
         fixes = {}
         for word in words:
@@ -195,7 +198,7 @@ class Fts5Engine:
                     add_tier(expression)
             # Typo work only when the exact tiers left room for more titles.
             if len(result.hits) < query.size and (
-                fixes := self._vocabulary.corrections(conn, query.words, domain_id)
+                fixes := self._vocabulary.corrections(conn, query.words, domain_id, groups)
             ):
                 add_tier(typo_expression(query.words, fixes))
                 result.terms.extend(fix for found in fixes.values() for fix in found)

@@ -13,29 +13,13 @@ Wikipedia article, a demo `module.name`, a mini path. Kinds: ``first``,
 from .case import Case, first, none, ordered, top
 
 # Reasons shared by several expected failures (engine problems, see the report).
-EXTRA_LETTER = (
-    "typo tier drops corrections that are beginnings of the query word "
-    "(indexer/typos.py `related(candidate, word)`), so a word typed one letter "
-    "too long ('djangoo', plural 'premailers') never finds the word it extends")
 COMPOUND = (
     "no compound handling: a word written joined in the query and split by "
     "punctuation in the title (or the other way round) never matches")
 WHOLE_WORD = (
-    "a finished query word gets no preference for whole-word matches: every "
-    "word is a prefix, so tier 1 takes 'compiler returns' for 'compile re', and "
-    "for 'c++' (the word 'c') 'CPU info' ties with 'C++ templates' and wins as "
-    "the shorter title (embedded: the 'starts with the first query word' "
-    "tie-break is a raw string prefix test, not a word test)")
-TYPO_DISTANCE = (
-    "the typo tier is one tier: a 2-edit correction ('posture') ranks with a "
-    "1-edit one ('postgres'), so popularity/shortest title decide, not closeness")
-
-CROSS_DOMAIN = (
-    "the typo vocabulary is the whole FTS5 vocabulary, shared by every domain "
-    "(indexer/sqlite_fts.py `Vocabulary` reads documents_vocab): other sites' "
-    "words ('responses', 'responsee') take the MAX_CORRECTIONS=3 slots and the "
-    "right correction of this site is dropped; they also show up in `terms`")
-
+    "tiers come before whole words: 'compiler returns' is the in-order phrase "
+    "'compile* re*' (tier 1), so it beats re.compile, which has both words only in "
+    "the other order (tier 2); whole words only break ties within a tier")
 # Known gaps of a whole setup: (categories, reason). Cases of those categories
 # are expected to fail on that setup only.
 # (None now: the scaled engine has the typo tier too, see indexer/cluster_vocabulary.py.)
@@ -217,19 +201,16 @@ CASES: list[Case] = [
     top("typo", "demo", "jsno", ["json"], "a swap in a 4-letter word", n=3),
     top("typo", "blog", "postgrse", POSTGRES_SHORTEST,
         "'postgrse' is one swap from 'postgres': PostgreSQL posts (shortest first, as "
-        "there is no popularity) before 'Good posture website', two edits away",
-        xfail=TYPO_DISTANCE),
-    first("typo", "movies", "birdmann", "Birdman_(film)", "one letter too many",
-          xfail=EXTRA_LETTER),
+        "there is no popularity) before 'Good posture website', two edits away"),
+    first("typo", "movies", "birdmann", "Birdman_(film)", "one letter too many"),
     top("typo", "blog", "djangoo", ["django-vs-java", "django-html-validator"],
-        "one letter too many; Django posts", n=10, xfail=EXTRA_LETTER),
-    top("typo", "blog", "premailers", PREMAILER, "a plural of a word in the titles",
-        xfail=EXTRA_LETTER),
+        "one letter too many; Django posts", n=10),
+    top("typo", "blog", "premailers", PREMAILER, "a plural of a word in the titles"),
     first("typo", "mini", "respones", "/dont-panic",
           "one swap from 'response'; found when the server holds only this site, "
-          "lost when it also holds the other corpora", xfail=CROSS_DOMAIN),
+          "and also when the server holds the other corpora"),
     top("typo", "demo", "jsonn", ["json"], "one letter too many; the json module in the top 3",
-        n=3, xfail=EXTRA_LETTER),
+        n=3),
 
     # -- typo budget: beyond it, nothing (noise would be worse than no answer)
     none("typo-budget", "blog", "trnaod", "two edits in a 6-letter word is beyond one"),
@@ -280,7 +261,7 @@ CASES: list[Case] = [
     first("punctuation", "mini", "c++ move", "/cpp-move", "'c++' is the word 'c'"),
     first("punctuation", "blog", "c++", "blogitem-040218-1",
           "'C++ templates or not' is the one post a 'c++' query means; it should not "
-          "crash and should rank the whole word 'c' first", xfail=WHOLE_WORD),
+          "crash and should rank the whole word 'c' first"),
     first("punctuation", "demo", "urllib.parse.urlparse", "urllib.parse.urlparse",
           "a dotted name as a query"),
     first("punctuation", "demo", "json.dumps", "json.dumps", "a dotted name as a query"),

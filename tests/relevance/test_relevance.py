@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from .case import Case
-from .cases import CASES, CROSS_DOMAIN, expected_failure
+from .cases import CASES, expected_failure
 from .corpora import CORPORA, titles_by_short_name
 from .harness import Domains, Server, run, run_all
 
@@ -36,8 +36,6 @@ def test_relevance(case: Case, any_server: Server, relevance_domains: Domains,
 def test_terms_hold_no_other_domains_words(any_server: Server, relevance_domains: Domains,
                                           request: pytest.FixtureRequest) -> None:
     """`terms` may add typo corrections, but only words of the domain's own titles."""
-    if request.node.callspec.params["any_server"] == "embedded":
-        request.applymarker(pytest.mark.xfail(reason=CROSS_DOMAIN, strict=False))
     leaks = {outcome.case.id: outcome.foreign_terms
              for outcome in run_all(any_server, relevance_domains) if outcome.foreign_terms}
     assert not leaks

@@ -22,7 +22,8 @@ START_AFTER = 22
 
 
 def doc(n: int, title: str | None = None) -> dict:
-    # A fixed-width token per document: searching it finds exactly that one.
+    # A fixed-width token per document: searching it finds that one first (then,
+    # as the typo tier fills the rest, tokens one edit away).
     return {"url": f"https://example.com/{n}", "title": title or f"Doc t{n:06d} item",
             "popularity": n % 7}
 
@@ -75,11 +76,10 @@ def test_acknowledged_writes_survive_an_engine_outage(
         # Every acknowledged document is in the engine, none twice.
         assert private_server.parts.engine_count(site.domain) == expected
         for n in (0, 42, STOP_AFTER * BATCH + 1, 1999, BATCH * BATCHES - 1):
-            assert site.urls(f"t{n:06d}") == [f"https://example.com/{n}"]
+            assert site.urls(f"t{n:06d}")[:1] == [f"https://example.com/{n}"]
         assert site.urls("renamed while") == ["https://example.com/3"]
-        assert site.urls("t000003") == []
-        for n in (5, 6, 7):
-            assert site.urls(f"t{n:06d}") == []
+        for n in (3, 5, 6, 7):
+            assert f"https://example.com/{n}" not in site.urls(f"t{n:06d}")
 
 
 def test_a_frozen_engine_answers_503_within_the_timeout(

@@ -1,0 +1,110 @@
+"""The typo tier's vocabulary on ES/OpenSearch: a domain's words by first letter.
+
+The embedded engine reads the FTS5 vocabulary (`indexer.sqlite_fts.Vocabulary`);
+here each document carries its title's distinct folded words in the `words`
+field (`indexer.mapping.source`), and a terms aggregation over the documents
+of the domain and the groups searched lists those starting with a letter. The
+vocabulary is then the search's own, so every correction occurs where the
+search looks and none comes from another site or a group not asked for.
+
+Answers are cached per (domain, groups, letter) for the engine's generation
+bucket (`SearchCluster.generation`, one second): within it a write may not be
+searchable yet anyway. The cache is emptied when the bucket changes and holds
+at most MAX_ENTRIES in between.
+"""
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from indexer.typos import allowed_edits, corrections
+
+# More distinct words than this starting with one letter in one domain: the
+# most frequent are kept (a terms aggregation orders by document count).
+MAX_WORDS = 20_000
+MAX_ENTRIES = 256
+# Lucene regular expression operators; a letter of `indexer.text.words` is
+# never one, but a query is outside input all the same.
+_REGEX_OPERATORS = frozenset('.?+*|{}[]()"\\#@&<>~^$-')
+
+Key = tuple[str, tuple[str, ...], str]
+Fetch = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def regex_literal(text: str) -> str:
+    return "".join(f"\\{ch}" if ch in _REGEX_OPERATORS else ch for ch in text)
+
+
+def vocabulary_body(domain: str, groups: tuple[str, ...], letters: list[str]
+                    ) -> dict[str, Any]:
+    """One search, no hits: an aggregation per letter over the searched documents."""
+    return {
+        "size": 0,
+        "track_total_hits": False,
+        "query": {"bool": {"filter": [{"term": {"domain": domain}},
+                                      {"terms": {"group": ["", *groups]}}]}},
+        "aggs": {
+            f"l{i}": {"terms": {
+                "field": "words",
+                "include": f"{regex_literal(letter)}.*",
+                "size": MAX_WORDS,
+                # A domain is usually a small part of the index: collecting its
+                # documents' values beats global ordinals over every domain's
+                # words (rebuilt after each refresh).
+                "execution_hint": "map",
+            }}
+            for i, letter in enumerate(letters)
+        },
+    }
+
+
+class ClusterVocabulary:
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._generation: int | None = None
+        self._cache: OrderedDict[Key, list[str]] = OrderedDict()
+
+    async def starting_with(self, fetch: Fetch, generation: int, domain: str,
+                            groups: tuple[str, ...], letters: set[str]
+                            ) -> dict[str, list[str]]:
+        """The searched documents' words starting with each of ``letters``."""
+        if generation != self._generation:
+            self._cache.clear()
+            self._generation = generation
+        groups = tuple(sorted(set(groups) - {""}))
+        found: dict[str, list[str]] = {}
+        missing = []
+        for letter in sorted(letters):
+            key = (domain, groups, letter)
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                found[letter] = self._cache[key]
+            else:
+                missing.append(letter)
+        if missing:
+            body = await fetch(vocabulary_body(domain, groups, missing))
+            aggregations = body.get("aggregations") or {}
+            for i, letter in enumerate(missing):
+                buckets = (aggregations.get(f"l{i}") or {}).get("buckets", [])
+                terms = [bucket["key"] for bucket in buckets]
+                found[letter] = terms
+                if generation == self._generation:  # not emptied while fetching
+                    self._cache[(domain, groups, letter)] = terms
+                    while len(self._cache) > self.max_entries:
+                        self._cache.popitem(last=False)
+        return found
+
+    async def corrections(self, fetch: Fetch, generation: int, domain: str,
+                          groups: tuple[str, ...], words: tuple[str, ...]
+                          ) -> dict[str, list[str]]:
+        """Each mistyped-looking word's corrections, as `indexer.sqlite_fts` finds them."""
+        checked = [word for word in words if allowed_edits(word)]
+        if not checked:
+            return {}
+        vocabulary = await self.starting_with(fetch, generation, domain, groups,
+                                              {word[0] for word in checked})
+        fixes = {}
+        for word in checked:
+            if found := corrections(word, vocabulary[word[0]]):
+                fixes[word] = found
+        return fixes
