@@ -1,5 +1,6 @@
 """Request models: what a valid document and a valid search look like."""
 
+import re
 from typing import Annotated
 
 from pydantic import (
@@ -13,9 +14,11 @@ from pydantic import (
 
 from store.base import Document
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # tab, newline, return are fine
+
 
 def _printable(value: str) -> str:
-    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+    if _CONTROL.search(value):
         raise ValueError("must not contain control characters")
     return value
 

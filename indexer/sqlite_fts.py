@@ -124,22 +124,36 @@ class Vocabulary:
 
     def corrections(self, conn: sqlite3.Connection, words: tuple[str, ...],
                     domain_id: int, groups: tuple[str, ...]) -> dict[str, list[str]]:
-        """Corrections that occur in the searched groups of the domain: the
-        vocabulary is every domain's, and other sites' words must neither take
-        the places of this site's nor show in its terms."""
-        low, high = domain_range(domain_id)
-        sql = PRESENT_SQL.format(groups=", ".join("?" * len(groups)))
-
-        def in_domain(form: str) -> bool:
-            return conn.execute(sql, (f'"{form}"*', low, high, *groups)).fetchone() is not None
-
+        site = SearchedTitles(conn, domain_id, groups)
         fixes = {}
         for word in words:
             if allowed_edits(word) and (
-                found := corrections(word, self.starting_with(conn, word[0]), in_domain)
+                found := corrections(word, self.starting_with(conn, word[0]), site)
             ):
                 fixes[word] = found
         return fixes
+
+
+class SearchedTitles:
+    """`indexer.typos.Site` for one search: the vocabulary is every domain's,
+    and other sites' words must neither take this site's places nor show in
+    its terms, so each candidate is looked up in the domain's searched groups."""
+
+    def __init__(self, conn: sqlite3.Connection, domain_id: int, groups: tuple[str, ...]) -> None:
+        self.conn = conn
+        self.low, self.high = domain_range(domain_id)
+        self.groups = groups
+        self.sql = PRESENT_SQL.format(groups=", ".join("?" * len(groups)))
+
+    def _matches(self, expression: str) -> bool:
+        row = self.conn.execute(self.sql, (expression, self.low, self.high, *self.groups))
+        return row.fetchone() is not None
+
+    def has_prefix(self, form: str) -> bool:
+        return self._matches(f'"{form}"*')
+
+    def has_word(self, form: str) -> bool:
+        return self._matches(f'"{form}"')
 
 
 Row = tuple[int, str, str, float, str]

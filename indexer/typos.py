@@ -6,15 +6,45 @@ delete, a replacement or a swap of neighbours; the first letter is trusted.
 The query word is usually still being typed, so it is compared with the
 beginnings of longer indexed words as well as with whole ones; only the
 corrections with the fewest edits are used ("postgrse" means "postgres", not
-"posture").
+"posture"), whole words before beginnings, longer before shorter.
+
+What counts is the words of the titles being searched (one domain, its
+groups). An engine whose word list is exactly that passes it alone; one whose
+word list spans more (the embedded engine's FTS5 vocabulary holds every
+domain's words) also passes a `Site` that answers for the searched titles, so
+both engines find the same corrections.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from typing import Protocol
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 MAX_CORRECTIONS = 3
+
+
+class Site(Protocol):
+    def has_prefix(self, form: str) -> bool:
+        """Some searched title has a word that starts with ``form``."""
+        ...
+
+    def has_word(self, form: str) -> bool:
+        """Some searched title has ``form`` as a whole word."""
+        ...
+
+
+class WordList:
+    """A `Site` from a list that holds exactly the searched titles' words."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = set(words)
+
+    def has_prefix(self, form: str) -> bool:
+        return True  # every form is made from these words
+
+    def has_word(self, form: str) -> bool:
+        return form in self.words
 
 
 def allowed_edits(word: str) -> int:
@@ -35,37 +65,39 @@ def candidate_forms(word: str, vocabulary: Iterable[str], edits: int) -> set[str
     return forms
 
 
-def corrections(word: str, vocabulary: Iterable[str],
-                present: Callable[[str], bool] = lambda _form: True) -> list[str]:
-    """Up to MAX_CORRECTIONS closest forms of ``vocabulary`` that ``word`` may mean.
+def corrections(word: str, vocabulary: Iterable[str], site: Site | None = None) -> list[str]:
+    """Up to MAX_CORRECTIONS closest forms that ``word`` may mean.
 
-    ``vocabulary`` should hold the indexed words that start with ``word[0]``;
-    ``present`` tells whether a form occurs where the search looks (an engine
-    whose vocabulary spans other sites uses it to skip their words).
+    ``vocabulary`` holds indexed words that start with ``word[0]``; ``site``
+    answers for the searched titles (default: the vocabulary is exactly theirs).
     """
     edits = allowed_edits(word)
     if not edits:
         return []
-    whole_words = set(vocabulary)
-    found = process.extract(word, candidate_forms(word, whole_words, edits),
-                            scorer=OSA.distance, score_cutoff=edits, limit=None)
-    # Fewest edits first; among equals a whole word, then the longer form.
-    found.sort(key=lambda m: (m[1], m[0] not in whole_words, -len(m[0]), m[0]))
-    kept: list[str] = []
+    words = list(vocabulary)
+    site = site or WordList(words)
+    # Extensions of the word (and the word itself) are found without typo work.
+    forms = {form for form in candidate_forms(word, words, edits) if not form.startswith(word)}
+    found = process.extract(word, forms, scorer=OSA.distance, score_cutoff=edits, limit=None)
+    closest = []
     fewest = None
-    for form, distance, _key in found:
+    for form, distance, _key in sorted(found, key=lambda match: match[1]):
         if fewest is not None and distance > fewest:
             break
-        # Extensions of the word are found without typo work, and a form
-        # related to one already kept finds the same titles.
-        if form.startswith(word) or any(related(form, other) for other in kept):
+        if not site.has_prefix(form):
             continue
-        if not present(form):
-            continue
-        kept.append(form)
+        whole = site.has_word(form)
+        if len(form) < len(word) and not whole:
+            continue  # a shorter form only stands for a whole word of the titles
         fewest = distance
-        if len(kept) == MAX_CORRECTIONS:
-            break
+        closest.append((not whole, -len(form), form))
+    kept: list[str] = []
+    for _beginning, _length, form in sorted(closest):
+        # A form related to one already kept finds the same titles.
+        if not any(related(form, other) for other in kept):
+            kept.append(form)
+            if len(kept) == MAX_CORRECTIONS:
+                break
     return kept
 
 

@@ -74,7 +74,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
     content='documents',
     content_rowid='rank_key',
     tokenize='unicode61 remove_diacritics 2',
-    prefix='1 2 3'
+    prefix='1 2 3 4 5 6'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_vocab USING fts5vocab(documents_fts, 'row');
 CREATE TRIGGER IF NOT EXISTS documents_fts_insert AFTER INSERT ON documents BEGIN
