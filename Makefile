@@ -54,6 +54,7 @@ clean:
 
 ## bench: issue 6's benchmark (minutes; not part of `make test`), rewrites BENCHMARKS.md
 .PHONY: bench
+BENCH_ARGS ?= --setup both
 bench: $(BIN)/autocompeter
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 

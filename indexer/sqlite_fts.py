@@ -26,7 +26,7 @@ from itertools import islice
 
 from indexer.base import Hit, SearchQuery, SearchResult
 from indexer.ranking import closeness
-from indexer.typos import allowed_edits, corrections
+from indexer.typos import allowed_edits, candidate_forms, corrections
 from store.sqlite_db import SqliteDatabase
 
 DOMAIN_BITS = 20
@@ -99,36 +99,54 @@ def typo_expression(words: tuple[str, ...], fixes: dict[str, list[str]]) -> str:
 
 
 class Vocabulary:
-    """The indexed words by first letter, cached until a domain's documents change.
+    """The indexed words by first letter, and the candidate forms made from them,
+    cached until a domain's documents change.
 
-    Listing them from fts5vocab costs tens of milliseconds on a large index, so
-    the list is kept until any domain's generation moves (search counters and
-    other writes that leave documents alone do not count).
+    Listing the words from fts5vocab costs tens of milliseconds on a large
+    index, and making the forms a few more, so both are kept until any domain's
+    generation moves (search counters and other writes that leave documents
+    alone do not count).
     """
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[int, str], tuple[float, list[str]]] = {}
+        self._version: dict[int, float] = {}
+        self._words: dict[tuple[int, str], list[str]] = {}
+        self._forms: dict[tuple[int, str, int, int], list[str]] = {}
+
+    def _fresh(self, conn: sqlite3.Connection) -> None:
+        (version,) = conn.execute("SELECT total(generation) FROM domains").fetchone()
+        if self._version.get(id(conn)) != version:
+            self._version[id(conn)] = version
+            for cache in (self._words, self._forms):
+                for key in [key for key in cache if key[0] == id(conn)]:
+                    del cache[key]
 
     def starting_with(self, conn: sqlite3.Connection, letter: str) -> list[str]:
-        (version,) = conn.execute("SELECT total(generation) FROM domains").fetchone()
-        cached = self._cache.get((id(conn), letter))
-        if cached and cached[0] == version:
-            return cached[1]
-        rows = conn.execute(
-            "SELECT term FROM documents_vocab WHERE term >= ? AND term < ?",
-            (letter, letter + "\U0010ffff"),
-        )
-        terms = [term for (term,) in rows]
-        self._cache[(id(conn), letter)] = (version, terms)
-        return terms
+        key = (id(conn), letter)
+        if key not in self._words:
+            rows = conn.execute(
+                "SELECT term FROM documents_vocab WHERE term >= ? AND term < ?",
+                (letter, letter + "\U0010ffff"),
+            )
+            self._words[key] = [term for (term,) in rows]
+        return self._words[key]
+
+    def forms(self, conn: sqlite3.Connection, word: str) -> list[str]:
+        edits = allowed_edits(word)
+        key = (id(conn), word[0], len(word), edits)
+        if key not in self._forms:
+            vocabulary = self.starting_with(conn, word[0])
+            self._forms[key] = list(candidate_forms(word, vocabulary, edits))
+        return self._forms[key]
 
     def corrections(self, conn: sqlite3.Connection, words: tuple[str, ...],
                     domain_id: int, groups: tuple[str, ...]) -> dict[str, list[str]]:
+        self._fresh(conn)
         site = SearchedTitles(conn, domain_id, groups)
         fixes = {}
         for word in words:
             if allowed_edits(word) and (
-                found := corrections(word, self.starting_with(conn, word[0]), site)
+                found := corrections(word, (), site, forms=self.forms(conn, word))
             ):
                 fixes[word] = found
         return fixes

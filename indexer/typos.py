@@ -6,7 +6,10 @@ delete, a replacement or a swap of neighbours; the first letter is trusted.
 The query word is usually still being typed, so it is compared with the
 beginnings of longer indexed words as well as with whole ones; only the
 corrections with the fewest edits are used ("postgrse" means "postgres", not
-"posture"), whole words before beginnings, longer before shorter.
+"posture"), and whole words if there are any ("libary" means "library", not
+"libart…"), then beginnings of words, longer before shorter. A word found as
+typed can still be a typo ("pyhton" in one description of thousands), so it
+is corrected too when the exact tiers leave room.
 
 What counts is the words of the titles being searched (one domain, its
 groups). An engine whose word list is exactly that passes it alone; one whose
@@ -15,7 +18,7 @@ domain's words) also passes a `Site` that answers for the searched titles, so
 both engines find the same corrections.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Protocol
 
 from rapidfuzz import process
@@ -41,7 +44,7 @@ class WordList:
         self.words = set(words)
 
     def has_prefix(self, form: str) -> bool:
-        return True  # every form is made from these words
+        return True  # forms are made from these very words
 
     def has_word(self, form: str) -> bool:
         return form in self.words
@@ -65,20 +68,24 @@ def candidate_forms(word: str, vocabulary: Iterable[str], edits: int) -> set[str
     return forms
 
 
-def corrections(word: str, vocabulary: Iterable[str], site: Site | None = None) -> list[str]:
+def corrections(word: str, vocabulary: Iterable[str], site: Site | None = None,
+                forms: Collection[str] | None = None) -> list[str]:
     """Up to MAX_CORRECTIONS closest forms that ``word`` may mean.
 
     ``vocabulary`` holds indexed words that start with ``word[0]``; ``site``
     answers for the searched titles (default: the vocabulary is exactly theirs).
+    ``forms``, if given, are `candidate_forms` made earlier (engines cache them).
     """
     edits = allowed_edits(word)
     if not edits:
         return []
     words = list(vocabulary)
     site = site or WordList(words)
-    # Extensions of the word (and the word itself) are found without typo work.
-    forms = {form for form in candidate_forms(word, words, edits) if not form.startswith(word)}
+    if forms is None:
+        forms = candidate_forms(word, words, edits)
     found = process.extract(word, forms, scorer=OSA.distance, score_cutoff=edits, limit=None)
+    # Extensions of the word (and the word itself) are found without typo work.
+    found = [match for match in found if not match[0].startswith(word)]
     closest = []
     fewest = None
     for form, distance, _key in sorted(found, key=lambda match: match[1]):
@@ -91,6 +98,9 @@ def corrections(word: str, vocabulary: Iterable[str], site: Site | None = None) 
             continue  # a shorter form only stands for a whole word of the titles
         fewest = distance
         closest.append((not whole, -len(form), form))
+    if any(not beginning for beginning, _length, _form in closest):
+        # A whole word one edit away is what was meant, not other words' beginnings.
+        closest = [entry for entry in closest if not entry[0]]
     kept: list[str] = []
     for _beginning, _length, form in sorted(closest):
         # A form related to one already kept finds the same titles.
