@@ -19,16 +19,12 @@ class ResponseCache:
         self._entries: LRUCache[Hashable, tuple[int, Answer]] | None = (
             LRUCache(maxsize=size) if size > 0 else None
         )
-        self.hits = 0
-        self.misses = 0
 
     def get(self, key: Hashable, generation: int) -> Answer | None:
         entry = self._entries.get(key) if self._entries is not None else None
         if entry is not None and entry[0] == generation:
-            self.hits += 1
             CACHE_HITS.inc()
             return entry[1]
-        self.misses += 1
         CACHE_MISSES.inc()
         return None
 
