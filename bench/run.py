@@ -109,6 +109,8 @@ class Results:
     nginx: dict[tuple[str, int], WrkResult] = field(default_factory=dict)
     scale: dict[int, dict[str, WrkResult]] = field(default_factory=dict)
     engine_ms: dict[int, dict[str, tuple[float, float]]] = field(default_factory=dict)
+    engine_direct: dict[tuple[str, int], WrkResult] = field(default_factory=dict)
+    """Scaled setup: the service's tier 1-2 search body sent straight to the engine."""
     db_bytes: dict[int, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     finished: datetime | None = None
@@ -199,6 +201,46 @@ def drive(
         f"  p99 {result.p99_ms:7.2f} ms{errors}"
     )
     return result
+
+
+def drive_engine_directly(env: dict[str, str], domain: str, args: argparse.Namespace,
+                          workdir: Path, results: Results, wrk: Wrk) -> None:
+    """The same search the service sends (tiers 1-2), straight to the engine's _search."""
+    from indexer.base import SearchQuery
+    from indexer.query import search_body
+    from indexer.text import words
+
+    engine = env["SEARCH_URL"].split("+", 1)[1].rstrip("/")
+    url = f"{engine}/{env.get('SEARCH_INDEX', 'autocompeter')}/_search"
+    direct = EngineWrk(wrk.duration)
+    for scenario in SCENARIOS:
+        groups = tuple(g for g in scenario.groups.split(",") if g)
+        body = search_body(SearchQuery(domain, tuple(words(scenario.q)), 10, groups))
+        body_file = workdir / f"engine-{scenario.slug}.json"
+        body_file.write_bytes(orjson.dumps(body))
+        direct.body_file = body_file
+        for conns in args.connections:
+            results.engine_direct[scenario.slug, conns] = drive(
+                direct, url, conns, f"engine directly {scenario.name}")
+
+
+class EngineWrk(Wrk):
+    """wrk POSTing one JSON body (bench/engine.lua) instead of GETting a URL."""
+
+    body_file: Path
+
+    def _run(self, url: str, connections: int) -> WrkResult:
+        if not url.startswith("http://127.0.0.1:"):
+            raise ValueError(f"bench only sends traffic to 127.0.0.1, not {url}")
+        threads = min(2, connections)
+        command = [self.binary, f"-t{threads}", f"-c{connections}", f"-d{self.duration:g}s",
+                   "--timeout", "5s", "-s", str(ROOT / "bench" / "engine.lua"), url, "--",
+                   str(self.body_file)]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT,
+                              timeout=self.duration + 60)
+        if done.returncode != 0:
+            raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr}")
+        return WrkResult.parse(done.stdout)
 
 
 def engine_timings(
@@ -412,6 +454,8 @@ def cold_phase(
         record_memory(results, service, "after the cold load test")
     finally:
         service.stop()
+    if env.get("SEARCH_URL"):
+        drive_engine_directly(env, base_domain, args, workdir, results, wrk)
     engine_timings(results, 1, env, base_domain, args.engine_rounds)
     results.db_bytes[1] = database_bytes(env)
     return answers

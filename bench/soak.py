@@ -70,15 +70,19 @@ def main() -> int:
         print(f"soak: peak {peak.rps:.0f} req/s; pacing {args.connections} connections "
               f"with {delay_ms} ms between requests for ~{target:.0f} req/s", file=sys.stderr)
         rows = []
+        first_delay_ms = delay_ms
         segments = max(1, round(args.minutes * 60 / args.segment))
-        paced = PacedWrk(args.segment, key, delay_ms)
         for index in range(segments):
-            result = paced.run(url, args.connections)
+            result = PacedWrk(args.segment, key, delay_ms).run(url, args.connections)
+            # Each connection waits for its answer too: steer the pause so the
+            # rate stays near the target (latency is not known beforehand).
+            cycle_ms = args.connections * 1000 / max(result.rps, 1)
+            delay_ms = max(0, round(delay_ms + args.connections * 1000 / target - cycle_ms))
             rss = [m.rss_mb for pid in service.worker_pids() if (m := memory(pid))]
             rows.append((index, result, rss))
             print(f"soak: {(index + 1) * args.segment:.0f}s {result.rps:.0f} req/s "
                   f"p99 {result.p99_ms:.1f} ms errors {result.errors} rss {rss}", file=sys.stderr)
-        write_report(args, peak.rps, target, delay_ms, rows)
+        write_report(args, peak.rps, target, first_delay_ms, rows)
         return 0 if all(result.errors == 0 for _, result, _ in rows) else 1
     finally:
         service.stop()
@@ -103,7 +107,7 @@ def write_report(args: argparse.Namespace, peak: float, target: float, delay_ms:
         f"write (`POST /v1`) in {WRITE_EVERY}",
         f"- peak (wrk, 50 connections, no pause): {peak:,.0f} req/s; soak target "
         f"{args.share:.0%} of it, {target:,.0f} req/s ({args.connections} connections, "
-        f"{delay_ms} ms pause each)",
+        f"the pause between requests steered after each segment; {delay_ms} ms at first)",
         f"- errors in total: **{errors}**; worker RSS summed: {first_rss:.0f} MB in the first "
         f"segment, {last_rss:.0f} MB in the last",
         "",
