@@ -11,11 +11,16 @@ log = logging.getLogger("autocompeter.access")
 
 
 def start_timer(request: Request) -> None:
+    """When the request began: the access log and the metrics both read it."""
     request.ctx.started = time.perf_counter()
 
 
-def log_request(request: Request, response: HTTPResponse) -> None:
+def add_request_id(request: Request, response: HTTPResponse) -> None:
+    """Every answer names its request, so a user can quote it and we can find it."""
     response.headers["X-Request-ID"] = str(request.id)
+
+
+def log_request(request: Request, response: HTTPResponse) -> None:
     started = getattr(request.ctx, "started", None)
     elapsed_ms = (time.perf_counter() - started) * 1000 if started else 0.0
     # The path only: query strings may carry URLs site owners consider private,

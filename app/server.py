@@ -7,7 +7,7 @@ import orjson
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, file
 
-from app.access_log import configure_logging, log_request, start_timer
+from app.access_log import add_request_id, configure_logging, log_request, start_timer
 from app.backends import open_backends, sync_worker
 from app.cache import ResponseCache
 from app.counters import FetchCounter
@@ -32,10 +32,11 @@ def create_app(settings: Settings) -> Sanic:
     app.ctx.rate_limits = RateLimits(settings.search_rate_limit, settings.write_rate_limit)
     app.blueprint(v1)
     app.blueprint(docs)
+    app.on_request(start_timer)
     setup_ops(app)  # /healthz, /readyz, /metrics and the request metrics
     app.on_response(add_security_headers)
+    app.on_response(add_request_id)
     if settings.access_log:
-        app.on_request(start_timer)
         app.on_response(log_request)
     app.static("/static", settings.static_dir, name="static")
 

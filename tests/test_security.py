@@ -95,3 +95,15 @@ def test_an_unexpected_error_is_a_json_500_with_a_request_id_and_no_sql(tmp_path
         assert body["request_id"] in server.log()
     finally:
         stop_server(server)
+
+
+def test_every_answer_names_its_request_even_without_the_access_log(tmp_path):
+    server = start_server(tmp_path, workers=1, ACCESS_LOG="false")
+    try:
+        with httpx.Client(base_url=server.base_url) as http:
+            answers = [http.get("/v1/ping"), http.get("/no/such/page"),
+                       http.post("/v1", json={"url": "/", "title": "t"})]
+        ids = [answer.headers.get("x-request-id") for answer in answers]
+        assert all(ids) and len(set(ids)) == 3, ids
+    finally:
+        stop_server(server)
