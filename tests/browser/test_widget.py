@@ -365,33 +365,39 @@ def test_one_request_per_distinct_trimmed_value(browsing, site):
     assert len(search_requests(page, "hob")) == 1
 
 
-def test_stale_response_is_discarded(browsing, site):
-    add_movies(site)
-    page = single_widget(browsing, site.domain)
-    held = []
-    failed = []
-    page.on("requestfailed", lambda request: failed.append(request.url))
 
-    def hold_gu(route) -> None:
-        if parse_qs(urlparse(route.request.url).query).get("q") == ["gu"]:
-            held.append(route)  # answered later, after the newer value's results
+def hold_answer(page, box, q: str):
+    """Type ``q`` and hold the widget's request for it: the route, to answer later."""
+    held = []
+
+    def hold(route) -> None:
+        if parse_qs(urlparse(route.request.url).query).get("q") == [q]:
+            held.append(route)
         else:
             route.fallback()
 
-    page.route(re.compile(r"/v1\?"), hold_gu)
-    box = page.locator("#q")
-    box.fill("gu")
+    page.route(re.compile(r"/v1\?"), hold)
+    box.fill(q)
     deadline = time.monotonic() + 5
     while not held and time.monotonic() < deadline:
         page.wait_for_timeout(50)
-    assert held, "the request for 'gu' never came"
+    assert held, f"the request for {q!r} never came"
+    return held[0]
+
+def test_stale_response_is_discarded(browsing, site):
+    add_movies(site)
+    page = single_widget(browsing, site.domain)
+    failed = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    box = page.locator("#q")
+    held = hold_answer(page, box, "gu")  # answered later, after the newer value's results
 
     box.fill("guardians")
     expect(options(page)).to_have_text(["Guardians of the Galaxy"])
     # Now the old answer arrives (if the browser still listens): it must not win.
     stale = {"terms": ["gu"], "results": [["https://stale.example/", "Gu STALE result"]]}
     with contextlib.suppress(Exception):  # already aborted by the widget: fine too
-        held[0].fulfill(
+        held.fulfill(
             status=200,
             content_type="application/json",
             body=json.dumps(stale),
@@ -409,24 +415,11 @@ def test_late_answer_for_an_old_value_is_ignored(browsing, site):
     page = single_widget(browsing, site.domain)
     # Make abort() a no-op, so only the value check can keep the stale answer out.
     page.evaluate("() => { AbortController.prototype.abort = function () {}; }")
-    held = []
-
-    def hold_lego(route) -> None:
-        if parse_qs(urlparse(route.request.url).query).get("q") == ["lego"]:
-            held.append(route)
-        else:
-            route.fallback()
-
-    page.route(re.compile(r"/v1\?"), hold_lego)
     box = page.locator("#q")
-    box.fill("lego")
-    deadline = time.monotonic() + 5
-    while not held and time.monotonic() < deadline:
-        page.wait_for_timeout(50)
-    assert held
+    held = hold_answer(page, box, "lego")
     box.fill("hobbit")
     expect(options(page)).to_have_text(["The Hobbit: The Battle of the Five Armies"])
-    held[0].fallback()
+    held.fallback()
     page.wait_for_timeout(500)
     expect(options(page)).to_have_text(["The Hobbit: The Battle of the Five Armies"])
 
