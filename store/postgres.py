@@ -342,40 +342,43 @@ class PostgresStore:
     async def count_all(self) -> int:
         return await self._run(lambda conn: conn.fetchval("SELECT count(*) FROM documents"))
 
-    async def documents(self, domain: str) -> AsyncIterator[Document]:
-        # Pages by id rather than one cursor, so no transaction stays open
-        # while the caller works through a large domain.
+    async def _pages(self, sql: str, *args: object,
+                     page_size: int = PAGE_SIZE) -> AsyncIterator[list[asyncpg.Record]]:
+        """The rows of ``sql`` in pages by ascending id; its last two parameters are the
+        last id seen and the page size. Pages rather than one cursor, so no transaction
+        stays open while the caller works through a large result."""
         last = 0
         while True:
-            rows = await self._run(lambda conn, after=last: conn.fetch(
-                "SELECT id, url, title, grp, popularity FROM documents"
-                " WHERE domain_id = (SELECT id FROM domains WHERE name = $1) AND id > $2"
-                " ORDER BY id LIMIT $3",
-                domain, after, PAGE_SIZE,
-            ))
-            for row in rows:
-                yield Document(row["url"], row["title"], row["grp"], row["popularity"])
-            if len(rows) < PAGE_SIZE:
+            rows = await self._run(
+                lambda conn, after=last: conn.fetch(sql, *args, after, page_size)
+            )
+            if rows:
+                yield rows
+            if len(rows) < page_size:
                 return
             last = rows[-1]["id"]
+
+    async def documents(self, domain: str) -> AsyncIterator[Document]:
+        async for rows in self._pages(
+            "SELECT id, url, title, grp, popularity FROM documents"
+            " WHERE domain_id = (SELECT id FROM domains WHERE name = $1) AND id > $2"
+            " ORDER BY id LIMIT $3",
+            domain,
+        ):
+            for row in rows:
+                yield Document(row["url"], row["title"], row["grp"], row["popularity"])
 
     async def indexed_documents(self, page_size: int = PAGE_SIZE) -> AsyncIterator[
         list[IndexedDocument]
     ]:
         """Every document of every domain, in pages, for `autocompeter reindex`."""
-        last = 0
-        while True:
-            rows = await self._run(lambda conn, after=last: conn.fetch(
-                "SELECT d.id, m.name, d.url, d.title, d.grp, d.popularity, d.version"
-                " FROM documents d JOIN domains m ON m.id = d.domain_id"
-                " WHERE d.id > $1 ORDER BY d.id LIMIT $2",
-                after, page_size,
-            ))
-            if rows:
-                yield [IndexedDocument(*row) for row in rows]
-            if len(rows) < page_size:
-                return
-            last = rows[-1]["id"]
+        async for rows in self._pages(
+            "SELECT d.id, m.name, d.url, d.title, d.grp, d.popularity, d.version"
+            " FROM documents d JOIN domains m ON m.id = d.domain_id"
+            " WHERE d.id > $1 ORDER BY d.id LIMIT $2",
+            page_size=page_size,
+        ):
+            yield [IndexedDocument(*row) for row in rows]
 
     async def add_fetches(self, counts: FetchCounts) -> None:
         async def add(conn: asyncpg.Connection) -> None:
