@@ -2,13 +2,17 @@
 
 import hashlib
 import secrets
+import string
 
-KEY_BYTES = 24  # 192 bits
+# Letters and digits only: a key from token_urlsafe could start with "-", which
+# a shell command line (`autocompeter keys revoke KEY`) takes for an option.
+ALPHABET = string.ascii_letters + string.digits
+KEY_LENGTH = 32  # 32 * log2(62) = 190 bits
 PREFIX_LENGTH = 8
 
 
 def new_key() -> str:
-    return secrets.token_urlsafe(KEY_BYTES)
+    return "".join(secrets.choice(ALPHABET) for _ in range(KEY_LENGTH))
 
 
 def hash_key(key: str) -> str:

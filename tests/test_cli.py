@@ -90,3 +90,11 @@ def test_a_database_of_another_schema_version_is_refused_in_one_line(cli, tmp_pa
     result = cli("keys", "list")
     assert result.returncode == 2
     assert "schema version 0" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_keys_are_long_plain_and_never_look_like_an_option():
+    from store.keys import new_key
+
+    keys = [new_key() for _ in range(2000)]
+    assert len(set(keys)) == len(keys)
+    assert all(len(key) == 32 and key.isalnum() and key.isascii() for key in keys)
