@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -303,9 +303,15 @@ class WrkResult:
 
 
 class Wrk:
-    def __init__(self, duration: float) -> None:
+    """wrk with a Lua script that prints one WRK_JSON line (bench/report.lua by
+    default); ``script_args`` reach the script's init() after `--`."""
+
+    def __init__(self, duration: float, script: Path = WRK_SCRIPT,
+                 script_args: Sequence[str] = ()) -> None:
         self.binary = ensure_debian_package("wrk", "wrk")
         self.duration = duration
+        self.script = script
+        self.script_args = list(script_args)
 
     def run(self, url: str, connections: int, workers: list[int] | None = None) -> WrkResult:
         """One wrk run; with ``workers``, also their CPU time per request."""
@@ -321,18 +327,13 @@ class Wrk:
         if not url.startswith("http://127.0.0.1:"):
             raise ValueError(f"bench only sends traffic to 127.0.0.1, not {url}")
         threads = min(2, connections)  # wrk needs connections >= threads
-        command = [
-            self.binary,
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{self.duration:g}s",
-            "--timeout",
-            "5s",
-            "-s",
-            str(WRK_SCRIPT),
-            url,
-        ]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=self.duration + 60)
+        command = [self.binary, f"-t{threads}", f"-c{connections}", f"-d{self.duration:g}s",
+                   "--timeout", "5s", "-s", str(self.script), url]
+        if self.script_args:
+            command += ["--", *self.script_args]
+        # From the project root: the scripts dofile("bench/report.lua").
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT,
+                              timeout=self.duration + 60)
         if done.returncode != 0:
             raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr}")
         return WrkResult.parse(done.stdout)

@@ -212,35 +212,16 @@ def drive_engine_directly(env: dict[str, str], domain: str, args: argparse.Names
 
     engine = env["SEARCH_URL"].split("+", 1)[1].rstrip("/")
     url = f"{engine}/{env.get('SEARCH_INDEX', 'autocompeter')}/_search"
-    direct = EngineWrk(wrk.duration)
     for scenario in SCENARIOS:
         groups = tuple(g for g in scenario.groups.split(",") if g)
         body = search_body(SearchQuery(domain, tuple(words(scenario.q)), 10, groups))
         body_file = workdir / f"engine-{scenario.slug}.json"
         body_file.write_bytes(orjson.dumps(body))
-        direct.body_file = body_file
+        # bench/engine.lua POSTs the file's JSON instead of GETting the URL.
+        direct = Wrk(wrk.duration, ROOT / "bench" / "engine.lua", [str(body_file)])
         for conns in args.connections:
             results.engine_direct[scenario.slug, conns] = drive(
                 direct, url, conns, f"engine directly {scenario.name}")
-
-
-class EngineWrk(Wrk):
-    """wrk POSTing one JSON body (bench/engine.lua) instead of GETting a URL."""
-
-    body_file: Path
-
-    def _run(self, url: str, connections: int) -> WrkResult:
-        if not url.startswith("http://127.0.0.1:"):
-            raise ValueError(f"bench only sends traffic to 127.0.0.1, not {url}")
-        threads = min(2, connections)
-        command = [self.binary, f"-t{threads}", f"-c{connections}", f"-d{self.duration:g}s",
-                   "--timeout", "5s", "-s", str(ROOT / "bench" / "engine.lua"), url, "--",
-                   str(self.body_file)]
-        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT,
-                              timeout=self.duration + 60)
-        if done.returncode != 0:
-            raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr}")
-        return WrkResult.parse(done.stdout)
 
 
 def engine_timings(

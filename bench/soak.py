@@ -26,25 +26,9 @@ WRITE_EVERY = 20  # one write in twenty requests
 REPORT = ROOT / "docs" / "soak.md"
 
 
-class PacedWrk(Wrk):
-    """wrk with bench/soak.lua: a request mix paced by a per-connection delay."""
-
-    def __init__(self, duration: float, key: str, delay_ms: int) -> None:
-        super().__init__(duration)
-        self.extra = [key, DOMAIN, str(delay_ms), str(WRITE_EVERY)]
-
-    def _run(self, url: str, connections: int):  # type: ignore[override]
-        import subprocess
-
-        from bench.processes import WrkResult
-
-        command = [self.binary, "-t2", f"-c{connections}", f"-d{self.duration:g}s",
-                   "--timeout", "5s", "-s", str(SOAK_SCRIPT), url, "--", *self.extra]
-        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT,
-                              timeout=self.duration + 60)
-        if done.returncode != 0:
-            raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr}")
-        return WrkResult.parse(done.stdout)
+def paced(seconds: float, key: str, delay_ms: int) -> Wrk:
+    """wrk with bench/soak.lua: the request mix, each connection pausing ``delay_ms``."""
+    return Wrk(seconds, SOAK_SCRIPT, [key, DOMAIN, str(delay_ms), str(WRITE_EVERY)])
 
 
 def main() -> int:
@@ -64,7 +48,7 @@ def main() -> int:
         load_domain(service, DOMAIN, bulk_bodies(documents), documents[0])
         key = service.create_key(DOMAIN)
         url = f"{service.base_url}/v1"
-        peak = PacedWrk(10, key, 0).run(url, 50)
+        peak = paced(10, key, 0).run(url, 50)
         target = peak.rps * args.share
         delay_ms = max(0, round(args.connections * 1000 / target))
         print(f"soak: peak {peak.rps:.0f} req/s; pacing {args.connections} connections "
@@ -73,7 +57,7 @@ def main() -> int:
         first_delay_ms = delay_ms
         segments = max(1, round(args.minutes * 60 / args.segment))
         for index in range(segments):
-            result = PacedWrk(args.segment, key, delay_ms).run(url, args.connections)
+            result = paced(args.segment, key, delay_ms).run(url, args.connections)
             # Each connection waits for its answer too: steer the pause so the
             # rate stays near the target (latency is not known beforehand).
             cycle_ms = args.connections * 1000 / max(result.rps, 1)
