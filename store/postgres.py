@@ -404,9 +404,6 @@ class PostgresStore:
             result.setdefault(str(row["year"]), {})[str(row["month"])] = row["count"]
         return result
 
-    async def outbox_size(self) -> int:
-        return await self._run(lambda conn: conn.fetchval("SELECT count(*) FROM outbox"))
-
     async def outbox_stats(self) -> tuple[int, float]:
         """Rows waiting for the engine and the age of the oldest in seconds (0 if none):
         a growing age means the sync workers are stuck, not merely busy."""
