@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 from scaled.support import ScaledParts
 
-from store.sqlite import SqliteStore
-from store.sqlite_db import SqliteDatabase
+from embedded.database import SqliteDatabase
+from embedded.store import SqliteStore
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
