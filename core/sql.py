@@ -61,6 +61,44 @@ WHERE domain_id = {DOMAIN_ID} AND day >= ?
 GROUP BY query HAVING sum({{column}}) > 0 ORDER BY n DESC, query LIMIT ?
 """
 
+SHARED_TABLES = """
+CREATE TABLE IF NOT EXISTS keys (
+    id {serial} PRIMARY KEY,
+    domain_id {id} NOT NULL REFERENCES domains(id),
+    key_hash TEXT NOT NULL UNIQUE,
+    prefix TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    created_at {timestamp} NOT NULL,
+    revoked_at {timestamp}
+);
+CREATE TABLE IF NOT EXISTS fetches (
+    domain_id {id} NOT NULL REFERENCES domains(id),
+    year INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    count {counter} NOT NULL,
+    PRIMARY KEY (domain_id, year, month)
+);
+-- Searches per domain, UTC day and folded query text, for the top queries and
+-- misses in /v1/stats; app/counters.py deletes days past the retention.
+CREATE TABLE IF NOT EXISTS query_counts (
+    domain_id {id} NOT NULL REFERENCES domains(id),
+    day {day} NOT NULL,
+    query TEXT NOT NULL,
+    searches {counter} NOT NULL,
+    misses {counter} NOT NULL,
+    PRIMARY KEY (domain_id, day, query)
+){without_rowid};
+CREATE INDEX IF NOT EXISTS query_counts_by_day ON query_counts (day);
+"""
+"""The tables that `SqlStore`'s statements use besides `domains` and `documents`,
+in each dialect's types (`shared_tables`)."""
+
+
+def shared_tables(*, serial: str, id: str, timestamp: str, counter: str, day: str,
+                  without_rowid: str = "") -> str:
+    return SHARED_TABLES.format(serial=serial, id=id, timestamp=timestamp, counter=counter,
+                                day=day, without_rowid=without_rowid)
+
 
 def now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)

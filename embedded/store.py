@@ -11,7 +11,14 @@ from datetime import date
 from operator import itemgetter
 from typing import Any
 
-from core.sql import ENSURE_DOMAIN, Row, SqlStore, Statement, check_schema_version
+from core.sql import (
+    ENSURE_DOMAIN,
+    Row,
+    SqlStore,
+    Statement,
+    check_schema_version,
+    shared_tables,
+)
 from core.store import Document
 from core.text import search_text
 from embedded.database import SqliteDatabase
@@ -30,15 +37,6 @@ CREATE TABLE IF NOT EXISTS domains (
     -- bumped by every change to the domain's documents; cached answers check it
     generation INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE IF NOT EXISTS keys (
-    id INTEGER PRIMARY KEY,
-    domain_id INTEGER NOT NULL REFERENCES domains(id),
-    key_hash TEXT NOT NULL UNIQUE,
-    prefix TEXT NOT NULL,
-    note TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL,
-    revoked_at TEXT
-);
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY,
     domain_id INTEGER NOT NULL REFERENCES domains(id),
@@ -51,24 +49,6 @@ CREATE TABLE IF NOT EXISTS documents (
     rank_key INTEGER NOT NULL UNIQUE,
     UNIQUE (domain_id, url)
 );
-CREATE TABLE IF NOT EXISTS fetches (
-    domain_id INTEGER NOT NULL REFERENCES domains(id),
-    year INTEGER NOT NULL,
-    month INTEGER NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (domain_id, year, month)
-);
--- Searches per domain, UTC day and folded query text, for the top queries and
--- misses in /v1/stats; app/counters.py deletes days past the retention.
-CREATE TABLE IF NOT EXISTS query_counts (
-    domain_id INTEGER NOT NULL REFERENCES domains(id),
-    day TEXT NOT NULL,
-    query TEXT NOT NULL,
-    searches INTEGER NOT NULL,
-    misses INTEGER NOT NULL,
-    PRIMARY KEY (domain_id, day, query)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS query_counts_by_day ON query_counts (day);
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
     search_text,
     content='documents',
@@ -89,7 +69,10 @@ CREATE TRIGGER IF NOT EXISTS documents_fts_update AFTER UPDATE ON documents BEGI
         VALUES ('delete', old.rank_key, old.search_text);
     INSERT INTO documents_fts(rowid, search_text) VALUES (new.rank_key, new.search_text);
 END;
-"""
+""" + shared_tables(
+    serial="INTEGER", id="INTEGER", timestamp="TEXT", counter="INTEGER", day="TEXT",
+    without_rowid=" WITHOUT ROWID",
+)
 
 UPSERT = """
 INSERT INTO documents (domain_id, url, title, grp, popularity, search_text, rank_key)

@@ -21,7 +21,15 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from core.sql import ENSURE_DOMAIN, PAGE_SIZE, Row, SqlStore, Statement, check_schema_version
+from core.sql import (
+    ENSURE_DOMAIN,
+    PAGE_SIZE,
+    Row,
+    SqlStore,
+    Statement,
+    check_schema_version,
+    shared_tables,
+)
 from core.store import Document, StoreUnavailable
 from core.text import search_text
 
@@ -39,15 +47,6 @@ CREATE TABLE IF NOT EXISTS domains (
     id BIGSERIAL PRIMARY KEY,
     name TEXT NOT NULL UNIQUE
 );
-CREATE TABLE IF NOT EXISTS keys (
-    id BIGSERIAL PRIMARY KEY,
-    domain_id BIGINT NOT NULL REFERENCES domains(id),
-    key_hash TEXT NOT NULL UNIQUE,
-    prefix TEXT NOT NULL,
-    note TEXT NOT NULL DEFAULT '',
-    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-    revoked_at TIMESTAMPTZ
-);
 CREATE SEQUENCE IF NOT EXISTS change_seq;
 CREATE TABLE IF NOT EXISTS documents (
     id BIGSERIAL PRIMARY KEY,
@@ -62,24 +61,6 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 CREATE INDEX IF NOT EXISTS documents_by_popularity
     ON documents (domain_id, popularity DESC);
-CREATE TABLE IF NOT EXISTS fetches (
-    domain_id BIGINT NOT NULL REFERENCES domains(id),
-    year INTEGER NOT NULL,
-    month INTEGER NOT NULL,
-    count BIGINT NOT NULL,
-    PRIMARY KEY (domain_id, year, month)
-);
--- Searches per domain, UTC day and folded query text, for the top queries and
--- misses in /v1/stats; app/counters.py deletes days past the retention.
-CREATE TABLE IF NOT EXISTS query_counts (
-    domain_id BIGINT NOT NULL REFERENCES domains(id),
-    day DATE NOT NULL,
-    query TEXT NOT NULL,
-    searches BIGINT NOT NULL,
-    misses BIGINT NOT NULL,
-    PRIMARY KEY (domain_id, day, query)
-);
-CREATE INDEX IF NOT EXISTS query_counts_by_day ON query_counts (day);
 -- One row per document change still to be sent to the search engine.
 CREATE TABLE IF NOT EXISTS outbox (
     id BIGSERIAL PRIMARY KEY,
@@ -97,7 +78,9 @@ CREATE TABLE IF NOT EXISTS search_indexes_building (
 CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER NOT NULL
 );
-"""
+""" + shared_tables(
+    serial="BIGSERIAL", id="BIGINT", timestamp="TIMESTAMPTZ", counter="BIGINT", day="DATE",
+)
 HAS_TABLES = "SELECT to_regclass('documents') IS NOT NULL"
 
 # The outbox rows (locked, skipping rows another worker holds), each with the
