@@ -18,7 +18,7 @@ from app.services import Services, services
 from app.validation import describe
 from core.engine import SearchQuery
 from core.store import StoreUnavailable
-from core.text import words
+from core.text import query_words
 
 v1 = Blueprint("v1", url_prefix="/v1")
 
@@ -74,12 +74,12 @@ async def search(request: Request) -> HTTPResponse:
         params = SearchParams.model_validate(query_args(request))
     except ValidationError as error:
         raise ApiError(400, describe(error)) from None
-    query_words = tuple(words(params.q))
-    if not query_words:
+    searched = query_words(params.q)
+    if not searched:
         raise ApiError(400, "q: has no letters or digits to search for")
     await known_domain(used, params.d)
     engine, cache = used.backends.engine, used.cache
-    query = SearchQuery(params.d, query_words, params.n, params.g)
+    query = SearchQuery(params.d, searched, params.n, params.g)
     generation = engine.generation(params.d)
     answer = cache.get(query, generation)
     if answer is None:
@@ -88,7 +88,7 @@ async def search(request: Request) -> HTTPResponse:
         body = {"terms": result.terms, "results": [[h.url, h.title] for h in result.hits]}
         answer = Answer(orjson.dumps(body), found=bool(result.hits))
         cache.put(query, generation, answer)
-    used.fetches.record(params.d, " ".join(query_words), answer.found)
+    used.fetches.record(params.d, " ".join(searched), answer.found)
     return raw(answer.body, content_type="application/json", headers=PUBLIC)
 
 

@@ -21,6 +21,8 @@ LETTER_FOLDS = str.maketrans(
 _INNER_APOSTROPHE = re.compile(r"(?<=[^\W_])['\u2019\u02bc](?=[^\W_])")
 _WORD = re.compile(r"[^\W_]+")
 MAX_WORD_LENGTH = 40
+MAX_QUERY_WORDS = 8
+"""Words of a query searched; the rest are ignored (and left out of `terms`)."""
 
 
 def _fold_char(ch: str) -> str:
@@ -61,3 +63,12 @@ def words(text: str) -> list[str]:
 def search_text(title: str) -> str:
     """The form of a title that the full-text index sees: folded words, spaced."""
     return " ".join(words(title))
+
+
+def query_words(query: str) -> tuple[str, ...]:
+    """The words a query searches for: each once, in order, at most MAX_QUERY_WORDS.
+
+    A word repeated adds nothing to a search of prefixes but cost, and a
+    stranger can send a hundred; both bounds keep one query's cost small.
+    """
+    return tuple(dict.fromkeys(words(query)))[:MAX_QUERY_WORDS]

@@ -7,7 +7,7 @@ constant, so sorting by `_score` sorts by tier; within a tier the order is the
 embedded engine's, `core.ranking.order_key` (see `ranked`).
 
 Tier 3, typo corrections, is a second request (`typo_body`), sent only when
-the first two tiers leave room, as in the embedded engine: every word or one
+the first two tiers find nothing (`core.search`): every word or one
 of its corrections (`scaled.vocabulary`) as prefixes, excluding what
 tier 2 matched, ranked the same way.
 """
