@@ -443,8 +443,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--distinct-duration",
         type=float,
-        default=8.0,
-        help="seconds of wrk per distinct-comparison run (default 8)",
+        default=6.0,
+        help="seconds of wrk per distinct-comparison run (default 6, as --duration)",
     )
     parser.add_argument(
         "--distinct-connections",

@@ -32,8 +32,8 @@ RULES = [
     "a uniformly drawn title, a uniformly drawn pair of adjacent words in it whose first has "
     "2+ characters, that first word whole, a space, and a prefix of the second of 1 to all "
     "of its characters (`python mo`, `debconf to`)",
-    "a query drawn before is drawn again, so every query in the stream is distinct; the "
-    f"stream is shuffled with the same seed ({SEED}) so both kinds mix",
+    "a query already in the stream is thrown away and another drawn, so every query is "
+    f"distinct; the stream is shuffled with the same seed ({SEED}) so both kinds mix",
 ]
 
 
