@@ -71,9 +71,9 @@ def capture_bodies(service: Service, domain: str) -> dict[str, bytes]:
 def drive_engine_directly(env: dict[str, str], domain: str, args: argparse.Namespace,
                           workdir: Path, results: Results, wrk: Wrk) -> None:
     """The same search the service sends (tiers 1-2), straight to the engine's _search."""
-    from indexer.base import SearchQuery
-    from indexer.query import search_body
-    from indexer.text import words
+    from core.engine import SearchQuery
+    from core.text import words
+    from scaled.query import search_body
 
     engine = env["SEARCH_URL"].split("+", 1)[1].rstrip("/")
     url = f"{engine}/{env.get('SEARCH_INDEX', 'autocompeter')}/_search"
@@ -104,8 +104,8 @@ async def measure_engine(
 ) -> dict[str, tuple[float, float]]:
     from app.backends import open_backends
     from app.settings import load_settings
-    from indexer.base import SearchQuery
-    from indexer.text import words
+    from core.engine import SearchQuery
+    from core.text import words
 
     settings = load_settings(database_url=env["DATABASE_URL"], search_url=env.get("SEARCH_URL"))
     backends = open_backends(settings)
@@ -580,8 +580,8 @@ def run_one_setup(
         stop_scaled_services(workdir)
 
 
-# The service's packages, before and after issue 14's split (absent ones add nothing).
-SERVICE_PACKAGES = ("app", "core", "embedded", "scaled", "indexer", "store")
+# The service's packages.
+SERVICE_PACKAGES = ("app", "core", "embedded", "scaled", "indexer")
 
 
 def code_fingerprint() -> str:
