@@ -233,7 +233,7 @@ def setup_section(results: Results, scenarios: Sequence[Scenario]) -> list[str]:
             out += ["", f"Database file size (with WAL): {sizes}."]
     out.append("")
 
-    out += [f"### Queries, cold (`RESPONSE_CACHE_SIZE=0`), {args.duration:g} s of wrk each", ""]
+    out += [f"### Queries, cold (`RESPONSE_CACHE_BYTES=0`), {args.duration:g} s of wrk each", ""]
     out += [*query_table(results, scenarios, warm=False), ""]
     out += [f"### Queries, warm (response cache at its default size), {args.duration:g} s "
             "of wrk each", ""]
@@ -383,7 +383,7 @@ def write_report(
         "- nginx: the same response body as the service's answer, as a static file, "
         f"{args.workers} workers, same wrk settings: the ceiling for an HTTP answer here",
         "- rate limits: `SEARCH_RATE_LIMIT=off WRITE_RATE_LIMIT=off` (capacity, not the limiter)",
-        "- response cache: cold `RESPONSE_CACHE_SIZE=0`, warm at its default size",
+        "- response cache: cold `RESPONSE_CACHE_BYTES=0`, warm at its default size",
         "",
     ]
     out += load_line(
