@@ -24,7 +24,9 @@ MAX_WORD_LENGTH = 40
 
 
 def _fold_char(ch: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", ch.translate(_LETTER_FOLDS))
+    # The letter table goes after NFKD, so a letter that decomposes INTO one of
+    # its letters ("Ǿ" is "Ø" and an accent) folds too, and folding is idempotent.
+    decomposed = unicodedata.normalize("NFKD", ch).translate(_LETTER_FOLDS)
     kept = "".join(
         c for c in decomposed
         if not unicodedata.combining(c) and unicodedata.category(c) != "Cf"
