@@ -91,8 +91,8 @@
    */
   function completion(value, title) {
     var last = LAST_WORD.exec(value), hit = null;
-    if (!last) return null;
-    var w = fold(last[0]);
+    var w = last && fold(last[0]);
+    if (!w) return null; // nothing typed, or only marks or invisible characters
     eachMatch(String(title), null, function (m, f) {
       if (f.s.length > w.length && f.s.indexOf(w) === 0) {
         var rest = m[0].slice(f.ends[w.length - 1]);

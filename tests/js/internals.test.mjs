@@ -172,3 +172,8 @@ test('highlightRanges: letters without a decomposition match their plain forms',
 test('parseOptions: the default domain is what the caller passes (the page\'s host name)', () => {
   assert.equal(parseOptions({}, 'localhost').domain, 'localhost');
 });
+
+test('completion: nothing for a last word that folds to nothing', () => {
+  assert.equal(completion('json \u200b', 'json.dumps'), null);
+  assert.equal(completion('json \u0301', 'json.dumps'), null);
+});
