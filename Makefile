@@ -52,13 +52,15 @@ lint: $(BIN)/autocompeter
 clean:
 	rm -rf $(VENV) $(WORK) test-output
 
-## bench: issue 6's benchmark (minutes; not part of `make test`), rewrites BENCHMARKS.md
+## bench: load, query and memory benchmarks, and issue 11's never-seen queries beside the Go original
+## (not part of `make test`), rewrites BENCHMARKS.md; installs wrk, nginx, redis if missing.
+## BENCH_ARGS="--only distinct": that comparison alone, a few minutes, .work/bench/distinct.md
 .PHONY: bench
 BENCH_ARGS ?= --setup both
 bench: $(BIN)/autocompeter
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-## relevance: issue 5's relevance report on the embedded and the scaled setup (stops services after, like test)
+## relevance: the relevance report on the embedded and the scaled setup (stops services after, like test)
 .PHONY: relevance
 relevance: $(BIN)/autocompeter services
 	status=0; \

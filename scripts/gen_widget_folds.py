@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer.text import _LETTER_FOLDS as LETTER_FOLDS  # noqa: E402
+from core.text import LETTER_FOLDS  # noqa: E402  (the one source of the table)
 
 WIDGET = ROOT / "static" / "autocompeter.js"
 BEGIN = ("  // BEGIN folds: written by scripts/gen_widget_folds.py from Python's table;"

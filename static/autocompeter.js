@@ -25,7 +25,7 @@
   // ---- pure helpers (no DOM; exported on Autocompeter._internals) ----
 
   /**
-   * Case- and accent-insensitive form, as the server folds (indexer/text.py):
+   * Case- and accent-insensitive form, as the server folds (core/text.py):
    * each character NFKD-decomposed, combining marks and format characters
    * dropped, lower-cased, then looked up in FOLDS. Character by character, so
    * a final "Σ" folds like any other.

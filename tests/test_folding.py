@@ -7,7 +7,7 @@ found only by `Ǿrsted`, never by `orsted` or `ørsted`.
 
 import sys
 
-from indexer.text import fold
+from core.text import fold
 
 EVERY_CHARACTER = "".join(
     chr(code) for code in range(sys.maxunicode + 1) if not 0xD800 <= code <= 0xDFFF

@@ -4,7 +4,7 @@
 
 The server finds "Ørsted wind" for `orsted`; the widget must then highlight
 "Ørsted", so its fold (static/autocompeter.js) has to agree with Python's
-(indexer/text.py) on every letter a reader may type. The widget's table is
+(core/text.py) on every letter a reader may type. The widget's table is
 written by scripts/gen_widget_folds.py from Python's; these tests check it is
 up to date and run the real widget in node against the real Python fold.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.text import fold
+from core.text import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = ROOT / "scripts" / "gen_widget_folds.py"

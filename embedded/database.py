@@ -43,10 +43,11 @@ class SqliteDatabase:
         return await loop.run_in_executor(self._readers, lambda: fn(self._connection()))
 
     def read_inline(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run a read of a row or two on the caller's thread.
+        """Run a short read on the caller's thread (the event loop's).
 
-        For lookups by primary key a thread hop costs more than the read; in
-        WAL mode a reader never waits for a writer, so this cannot stall the loop.
+        For a search, which takes a fraction of a millisecond, handing the work
+        to a thread and back costs more than the read itself; in WAL mode a
+        reader never waits for a writer, so this cannot stall the loop.
         """
         if self._inline is None:
             self._inline = connect(self.path)

@@ -10,7 +10,7 @@ import unicodedata
 
 # Letters that have no Unicode decomposition but that readers treat as
 # accented forms of plain ones ("orsted" must find "Ørsted").
-_LETTER_FOLDS = str.maketrans(
+LETTER_FOLDS = str.maketrans(
     {
         "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
         "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D",
@@ -21,12 +21,14 @@ _LETTER_FOLDS = str.maketrans(
 _INNER_APOSTROPHE = re.compile(r"(?<=[^\W_])['\u2019\u02bc](?=[^\W_])")
 _WORD = re.compile(r"[^\W_]+")
 MAX_WORD_LENGTH = 40
+MAX_QUERY_WORDS = 8
+"""Words of a query searched; the rest are ignored (and left out of `terms`)."""
 
 
 def _fold_char(ch: str) -> str:
     # The letter table goes after NFKD, so a letter that decomposes INTO one of
     # its letters ("Ǿ" is "Ø" and an accent) folds too, and folding is idempotent.
-    decomposed = unicodedata.normalize("NFKD", ch).translate(_LETTER_FOLDS)
+    decomposed = unicodedata.normalize("NFKD", ch).translate(LETTER_FOLDS)
     kept = "".join(
         c for c in decomposed
         if not unicodedata.combining(c) and unicodedata.category(c) != "Cf"
@@ -63,3 +65,12 @@ def words(text: str) -> list[str]:
 def search_text(title: str) -> str:
     """The form of a title that the full-text index sees: folded words, spaced."""
     return " ".join(words(title))
+
+
+def query_words(query: str) -> tuple[str, ...]:
+    """The words a query searches for: each once, in order, at most MAX_QUERY_WORDS.
+
+    A word repeated adds nothing to a search of prefixes but cost, and a
+    stranger can send a hundred; both bounds keep one query's cost small.
+    """
+    return tuple(dict.fromkeys(words(query)))[:MAX_QUERY_WORDS]
