@@ -69,6 +69,16 @@ async def known_domain(used: Services, domain: str) -> None:
 
 @v1.get("")
 async def search(request: Request) -> HTTPResponse:
+    try:
+        return await _search(request)
+    except ApiError as error:
+        # The widget calls from the site's origin: without the CORS header the
+        # browser hides the reason ("d: unknown domain", "retry in 1 s").
+        error.headers = {**error.headers, **PUBLIC}
+        raise
+
+
+async def _search(request: Request) -> HTTPResponse:
     used = services(request)
     await used.rate_limits.check_search(request)
     try:

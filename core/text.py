@@ -26,7 +26,9 @@ MAX_QUERY_WORDS = 8
 
 
 def _fold_char(ch: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", ch.translate(LETTER_FOLDS))
+    # The letter table goes after NFKD, so a letter that decomposes INTO one of
+    # its letters ("Ǿ" is "Ø" and an accent) folds too, and folding is idempotent.
+    decomposed = unicodedata.normalize("NFKD", ch).translate(LETTER_FOLDS)
     kept = "".join(
         c for c in decomposed
         if not unicodedata.combining(c) and unicodedata.category(c) != "Cf"
