@@ -36,11 +36,18 @@ def _fold_char(ch: str) -> str:
     return kept.casefold()
 
 
+MAX_FOLDS_CACHED = 16_384
+"""Characters whose folded form is kept: every script a site is likely to use,
+but not all 1.1 million code points a stranger could send (about 100 MB)."""
+
+
 class _FoldTable(dict[int, str]):
     """Each character's folded form, worked out the first time it is seen."""
 
     def __missing__(self, code: int) -> str:
-        folded = self[code] = _fold_char(chr(code))
+        folded = _fold_char(chr(code))
+        if len(self) < MAX_FOLDS_CACHED:
+            self[code] = folded
         return folded
 
 
