@@ -70,18 +70,18 @@ def capture_bodies(service: Service, domain: str) -> dict[str, bytes]:
 
 def drive_engine_directly(env: dict[str, str], domain: str, args: argparse.Namespace,
                           workdir: Path, results: Results, wrk: Wrk) -> None:
-    """The same search the service sends (tiers 1-2), straight to the engine's _search."""
+    """The same search the service sends (tiers 1-2), straight to the engine."""
     from core.engine import SearchQuery
     from core.text import words
-    from scaled.query import search_body
+    from scaled.query import exact_request
 
     engine = env["SEARCH_URL"].split("+", 1)[1].rstrip("/")
-    url = f"{engine}/{env.get('SEARCH_INDEX', 'autocompeter')}/_search"
     for scenario in SCENARIOS:
         groups = tuple(g for g in scenario.groups.split(",") if g)
-        body = search_body(SearchQuery(domain, tuple(words(scenario.q)), 10, groups))
+        path, body = exact_request(SearchQuery(domain, tuple(words(scenario.q)), 10, groups))
+        url = f"{engine}/{env.get('SEARCH_INDEX', 'autocompeter')}/{path}"
         body_file = workdir / f"engine-{scenario.slug}.json"
-        body_file.write_bytes(orjson.dumps(body))
+        body_file.write_bytes(body)
         # bench/engine.lua POSTs the file's JSON instead of GETting the URL.
         direct = Wrk(wrk.duration, ROOT / "bench" / "engine.lua", [str(body_file)])
         for conns in args.connections:

@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import product
 
 import httpx
-
 from live import Site
 
 WORDS = ["python", "pyramid", "rust", "django", "flask", "testing", "tips", "tricks",
