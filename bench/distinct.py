@@ -16,6 +16,7 @@ One query stream (bench/workload.py), one corpus, one run:
 
 import argparse
 from pathlib import Path
+from urllib.parse import unquote
 
 import httpx
 from corpus import BenchDocument
@@ -24,7 +25,7 @@ from peers import BareSanic, GoPeer, find_peer_go_source
 from processes import Service, Wrk, WrkResult, wrk_threads
 from results import BARE_SANIC, CACHED, GO, MIXED, ONE_WORD, OURS, DistinctResults, domain_name
 from steps import CACHE_ON, bulk_bodies, drive, load_domain, record_memory, say
-from workload import generate, one_word_only, write_paths
+from workload import FLOOD_SIZE, generate, one_word_only, write_flood_paths, write_paths
 
 DISTINCT_SCRIPT = Path(__file__).resolve().parent / "distinct.lua"
 REPEATED_QUERY = "lib"
@@ -117,6 +118,12 @@ def run_ours(
             args.distinct_connections, f"{OURS}: {CACHED}", service,
         )
         record_memory(results.memory, service, "after the distinct-query runs")
+        flood = write_flood_paths(paths_queries(paths[MIXED]), domain,
+                                  workdir / "flood.paths")
+        drive(distinct_wrk(args, flood), service.base_url + "/", args.distinct_connections,
+              f"{OURS}: flood of distinct queries and groups, n={FLOOD_SIZE}", service)
+        record_memory(results.memory, service,
+                      f"after a flood of distinct queries, each with its own group, n={FLOOD_SIZE}")
     finally:
         service.stop()
     return answer
@@ -165,6 +172,11 @@ def warm_up(base_url: str, domain: str) -> None:
     with httpx.Client(base_url=base_url, timeout=30) as http:
         for i in range(20):
             http.get("/v1", params={"d": domain, "q": f"qqwarmup{i}"}).raise_for_status()
+
+
+def paths_queries(paths: Path) -> list[str]:
+    """The queries of a paths file, in order (`q=` of each line, decoded)."""
+    return [unquote(line.split("&q=", 1)[1]) for line in paths.read_text().splitlines()]
 
 
 def lib_url(base_url: str, domain: str) -> str:

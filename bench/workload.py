@@ -9,6 +9,7 @@ prints them).
 
 import random
 import re
+import string
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -94,6 +95,23 @@ def write_paths(queries: Sequence[str], domain: str, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     d = quote(domain, safe="")
     path.write_text("".join(f"/v1?d={d}&q={quote(query, safe='')}\n" for query in queries))
+    return path
+
+
+FLOOD_SIZE = 100
+
+
+def write_flood_paths(queries: Sequence[str], domain: str, path: Path, seed: int = SEED) -> Path:
+    """Each query with a group of its own (80 random letters) and n=100: every answer
+    is a new, large entry for the response cache, as a stranger could send them."""
+    rng = random.Random(seed)
+    d = quote(domain, safe="")
+    lines = []
+    for query in queries:
+        group = "".join(rng.choices(string.ascii_lowercase, k=80))
+        lines.append(f"/v1?d={d}&q={quote(query, safe='')}&n={FLOOD_SIZE}&g={group}\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(lines))
     return path
 
 
