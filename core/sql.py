@@ -9,7 +9,7 @@ writes (the FTS5 rank keys; the outbox) and migrations.
 
 import hmac
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -109,6 +109,20 @@ def as_datetime(value: datetime | str | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(value)
+
+
+def migrations(found: int | None, expected: int, steps: Mapping[int, str], where: str
+               ) -> list[str]:
+    """The scripts that bring a database of version ``found`` to ``expected``:
+    ``steps[n]`` takes version n to n + 1. None (no tables yet) needs none.
+    A version with no way forward (or a newer one) is refused, not half-understood.
+    """
+    if found is None or found == expected:
+        return []
+    if found < expected and all(n in steps for n in range(found, expected)):
+        return [steps[n] for n in range(found, expected)]
+    check_schema_version(found, expected, where)
+    return []
 
 
 def check_schema_version(found: int | None, expected: int, where: str) -> None:

@@ -97,4 +97,6 @@ def connect(path: str | Path) -> sqlite3.Connection:
     # FULL: an acknowledged write survives a power cut, not only a crash.
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
+    # A write's rows pass through a temporary table (embedded/store.py): in memory.
+    conn.execute("PRAGMA temp_store = MEMORY")
     return conn

@@ -30,7 +30,7 @@ from core.sql import (
     check_schema_version,
     shared_tables,
 )
-from core.store import Document, StoreUnavailable
+from core.store import Document, StoreUnavailable, last_wins
 from core.text import search_text
 
 T = TypeVar("T")
@@ -199,14 +199,6 @@ def _rows_changed(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-def _last_wins(documents: Sequence[Document]) -> list[Document]:
-    # One statement may not update a row twice, so keep the last title sent
-    # for a URL, at the place the URL first appeared (like SQLite's rowid).
-    by_url: dict[str, Document] = {}
-    for document in documents:
-        by_url[document.url] = document
-    return list(by_url.values())
-
 
 class PostgresStore(SqlStore):
     def __init__(self, dsn: str, pool_size: int = 10, timeout: float = 5.0) -> None:
@@ -302,7 +294,7 @@ class PostgresStore(SqlStore):
         return await conn.fetchval("SELECT id FROM domains WHERE name = $1", domain)
 
     async def upsert(self, domain: str, documents: Sequence[Document]) -> int:
-        unique = _last_wins(documents)
+        unique = last_wins(documents)
 
         async def insert(conn: asyncpg.Connection) -> int:
             domain_id = await self._ensure_domain(conn, domain)
