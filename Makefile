@@ -52,7 +52,7 @@ lint: $(BIN)/autocompeter
 clean:
 	rm -rf $(VENV) $(WORK) test-output
 
-## bench: load, query and memory benchmarks, and issue 11's never-seen queries beside the Go original
+## bench: load, query and memory benchmarks, and never-seen queries beside the Go original
 ## (not part of `make test`), rewrites BENCHMARKS.md; installs wrk, nginx, redis if missing.
 ## BENCH_ARGS="--only distinct": that comparison alone, a few minutes, .work/bench/distinct.md
 .PHONY: bench

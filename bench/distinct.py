@@ -1,4 +1,4 @@
-"""Issue 11's comparison: never-seen queries on our service, the Go original and bare Sanic.
+"""Never-seen queries on our service, the original Go service and a bare Sanic app, side by side.
 
 One query stream (bench/workload.py), one corpus, one run:
 

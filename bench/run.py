@@ -1,5 +1,5 @@
-"""The benchmark: bulk load, fixed queries under wrk, nginx ceiling, RSS, scale curve
-(issue 6), and the distinct-query comparison with the original Go service (issue 11).
+"""The benchmark: bulk load, fixed queries under wrk, nginx ceiling, RSS, scale curve,
+and the distinct-query comparison with the original Go service (bench/distinct.py).
 
     make bench                                   # the full run, writes BENCHMARKS.md
     make bench BENCH_ARGS="--only distinct"      # the comparison alone, a few minutes

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import BenchDocument
 
-SEED = 11  # issue 11, which asked for this workload
+SEED = 11
 COUNT = 60_000
 ONE_WORD_SHARE = 0.6
 _WORD = re.compile(r"[a-z0-9]+")

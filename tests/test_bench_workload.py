@@ -1,4 +1,4 @@
-"""The distinct-query workload of bench/ (issue 11): its rules, and wrk never repeating it."""
+"""The distinct-query workload of bench/: its rules, and wrk never repeating it."""
 
 import shutil
 import sys
