@@ -154,6 +154,50 @@ def stats_operation() -> Json:
     })
 
 
+def documents_operation() -> Json:
+    document = {"type": "object", "required": ["url", "title", "group", "popularity"],
+                "properties": {"url": {"type": "string"}, "title": {"type": "string"},
+                               "group": {"type": "string"}, "popularity": {"type": "number"}}}
+    page = {"type": "object", "required": ["documents", "cursor"], "properties": {
+        "documents": {"type": "array", "items": document},
+        "cursor": {"type": ["string", "null"], "description": "for the next page; null: last"}}}
+    return keyed({
+        "summary": "Page through the key's domain's titles, or get one by URL",
+        "description": "In a stable order; pass each answer's cursor for the next page. "
+                       "With url: that one document (not a page), or 404.",
+        "operationId": "documents",
+        "tags": ["titles"],
+        "parameters": [
+            {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+            {"name": "limit", "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+            {"name": "q", "in": "query", "description": "words the title's words start with",
+             "schema": {"type": "string", "maxLength": 200}},
+            {"name": "url", "in": "query",
+             "schema": {"type": "string", "minLength": 1, "maxLength": 2048}},
+        ],
+        "responses": {"200": json_body({"oneOf": [page, document]}, "a page, or one document"),
+                      **errors(400, 404)},
+    })
+
+
+def daily_operation() -> Json:
+    days = {"type": "array", "items": {"type": "object", "required": ["day", "searches"],
+                                       "properties": {"day": {"type": "string"},
+                                                      "searches": {"type": "integer"}}}}
+    return keyed({
+        "summary": "Searches per UTC day, oldest first, today last",
+        "operationId": "stats_daily",
+        "tags": ["titles"],
+        "parameters": [{"name": "days", "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 30,
+                                   "default": 30}}],
+        "responses": {"200": json_body({"type": "object", "required": ["days"],
+                                        "properties": {"days": days}}, "every day of the span"),
+                      **errors(400)},
+    })
+
+
 def delete_operation() -> Json:
     return keyed({
         "summary": "Remove one title",
@@ -199,6 +243,8 @@ def openapi_document() -> Json:
             "/v1/bulk": {"post": bulk_operation("post"), "put": bulk_operation("put")},
             "/v1/flush": {"delete": flush_operation("delete"), "post": flush_operation("post")},
             "/v1/stats": {"get": stats_operation()},
+            "/v1/stats/daily": {"get": daily_operation()},
+            "/v1/documents": {"get": documents_operation()},
             "/healthz": {"get": plain("The process is up", "healthz", "application/json",
                                       status)},
             "/readyz": {"get": readiness_operation(status)},

@@ -8,6 +8,7 @@ from sanic.response import HTTPResponse, file
 
 from app.access_log import add_request_id, configure_logging, log_request, start_timer
 from app.docs import docs
+from app.documents import documents_api
 from app.errors import JsonErrorHandler
 from app.ops import setup_ops
 from app.routes import v1
@@ -25,6 +26,7 @@ def create_app(settings: Settings) -> Sanic:
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.blueprint(v1)
     app.blueprint(docs)
+    app.blueprint(documents_api)
     app.on_request(start_timer)
     setup_ops(app)  # /healthz, /readyz, /metrics and the request metrics
     app.on_response(add_security_headers)

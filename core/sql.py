@@ -14,7 +14,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from core.keys import hash_key, key_prefix, new_key
-from core.store import Document, FetchCounts, IncompatibleStore, KeyInfo, QueryCounts, TopQueries
+from core.store import (
+    Document,
+    DocumentPage,
+    FetchCounts,
+    IncompatibleStore,
+    KeyInfo,
+    QueryCounts,
+    TopQueries,
+)
 
 PAGE_SIZE = 1000
 Row = Sequence[Any]
@@ -36,10 +44,16 @@ FROM keys k JOIN domains d ON d.id = k.domain_id ORDER BY d.name, k.id
 """
 REVOKE_BY_HASH = "UPDATE keys SET revoked_at = ? WHERE key_hash = ? AND revoked_at IS NULL"
 REVOKE_BY_ID = "UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"
-DOCUMENTS_PAGE = f"""
+# `document_page`: one `AND ...` per filter goes where {filters} is.
+DOCUMENTS_AFTER = f"""
 SELECT id, url, title, grp, popularity FROM documents
-WHERE domain_id = {DOMAIN_ID} AND id > ? ORDER BY id LIMIT ?
+WHERE domain_id = {DOMAIN_ID} AND id > ?{{filters}} ORDER BY id LIMIT ?
 """
+# A word of the folded title starts with the given word: the leading space makes
+# "% word%" match at the start of any word, the first included.
+TITLE_WORD_FILTER = " AND ' ' || search_text LIKE ? ESCAPE '!'"
+URL_FILTER = " AND url = ?"
+DOCUMENTS_PAGE = DOCUMENTS_AFTER.format(filters="")
 ADD_FETCHES = """
 INSERT INTO fetches (domain_id, year, month, count)
 SELECT id, ?, ?, ? FROM domains WHERE name = ?
@@ -59,6 +73,10 @@ TOP_QUERIES = f"""
 SELECT query, CAST(sum({{column}}) AS BIGINT) AS n FROM query_counts
 WHERE domain_id = {DOMAIN_ID} AND day >= ?
 GROUP BY query HAVING sum({{column}}) > 0 ORDER BY n DESC, query LIMIT ?
+"""
+DAILY_SEARCHES = f"""
+SELECT day, CAST(sum(searches) AS BIGINT) FROM query_counts
+WHERE domain_id = {DOMAIN_ID} AND day >= ? GROUP BY day ORDER BY day
 """
 
 SHARED_TABLES = """
@@ -98,6 +116,12 @@ def shared_tables(*, serial: str, id: str, timestamp: str, counter: str, day: st
                   without_rowid: str = "") -> str:
     return SHARED_TABLES.format(serial=serial, id=id, timestamp=timestamp, counter=counter,
                                 day=day, without_rowid=without_rowid)
+
+
+def like_prefix_of_word(word: str) -> str:
+    """A LIKE pattern (escape character ``!``) for a word starting with ``word``."""
+    escaped = word.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"% {escaped}%"
 
 
 def now() -> datetime:
@@ -214,6 +238,21 @@ class SqlStore(ABC):
                 return
             last = page[-1][0]
 
+    async def document_page(self, domain: str, after: int = 0, limit: int = 50,
+                            words: Sequence[str] = (), url: str | None = None) -> DocumentPage:
+        filters = TITLE_WORD_FILTER * len(words) + (URL_FILTER if url is not None else "")
+        args: list[Any] = [domain, after, *map(like_prefix_of_word, words)]
+        if url is not None:
+            args.append(url)
+        # One more row than asked tells whether another page follows.
+        rows = await self._fetch(DOCUMENTS_AFTER.format(filters=filters), *args, limit + 1)
+        page = rows[:limit]
+        return DocumentPage(
+            documents=[Document(url, title, group, popularity)
+                       for _id, url, title, group, popularity in page],
+            after=page[-1][0] if len(rows) > limit else None,
+        )
+
     # -- search counters ------------------------------------------------------------------
 
     async def add_fetches(self, counts: FetchCounts) -> None:
@@ -243,3 +282,8 @@ class SqlStore(ABC):
             return [(query, n) for query, n in rows]
 
         return TopQueries(queries=await top("searches"), misses=await top("misses"))
+
+    async def daily_searches(self, domain: str, since: date) -> dict[date, int]:
+        # SQLite hands the day back as the ISO text it was stored as.
+        return {day if isinstance(day, date) else date.fromisoformat(day): n
+                for day, n in await self._fetch(DAILY_SEARCHES, domain, since)}

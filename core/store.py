@@ -51,6 +51,15 @@ class TopQueries:
     misses: list[tuple[str, int]]
 
 
+@dataclass(frozen=True, slots=True)
+class DocumentPage:
+    """One page of a domain's documents in id order; ``after`` is the id to pass for the
+    next page, None when this page is the last."""
+
+    documents: list[Document]
+    after: int | None
+
+
 class StoreUnavailable(Exception):
     """The database cannot be reached or is too busy; the request may be retried."""
 
@@ -101,6 +110,13 @@ class Store(Protocol):
 
     def documents(self, domain: str) -> AsyncIterator[Document]: ...
 
+    async def document_page(self, domain: str, after: int = 0, limit: int = 50,
+                            words: Sequence[str] = (), url: str | None = None) -> DocumentPage:
+        """Up to ``limit`` documents with ids above ``after``, in id order (stable under
+        writes elsewhere), each with a word of its title starting with each of ``words``
+        (folded, as `core.text.words` gives them) and, when given, exactly ``url``."""
+        ...
+
     async def add_fetches(self, counts: FetchCounts) -> None: ...
 
     async def fetches(self, domain: str) -> dict[str, dict[str, int]]: ...
@@ -113,4 +129,8 @@ class Store(Protocol):
 
     async def top_queries(self, domain: str, since: date, limit: int) -> TopQueries:
         """The ``limit`` most searched queries and misses from ``since`` (a UTC day) on."""
+        ...
+
+    async def daily_searches(self, domain: str, since: date) -> dict[date, int]:
+        """Searches per UTC day from ``since`` on; days without searches are left out."""
         ...
