@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from app.backends import Backends, UnsupportedSetup, open_backends, sync_worker
 from app.counters import QUERY_RETENTION_DAYS, recent_top_queries
+from app.importer import add_import_command, run_import
 from app.models import validate_documents
 from app.settings import Settings, describe_settings_error, load_settings
 from core.store import Document, IncompatibleStore
@@ -300,6 +301,7 @@ def parser() -> argparse.ArgumentParser:
         "stats", help="searches per month, documents and top queries of a domain")
     stats_cmd.add_argument("domain")
 
+    add_import_command(commands)
     commands.add_parser("indexer", help="run a sync worker: outbox -> search cluster")
     commands.add_parser("reindex", help="rebuild the search index from the store, "
                                         "then swap the alias (no search downtime)")
@@ -328,6 +330,8 @@ def run(args: argparse.Namespace) -> int:
             return asyncio.run(with_backends(settings, partial(export, domain=args.domain)))
         case "stats":
             return asyncio.run(with_backends(settings, partial(stats, domain=args.domain)))
+        case "import":
+            return run_import(args, settings)
         case "indexer":
             try:
                 return asyncio.run(with_backends(settings, partial(run_indexer,
