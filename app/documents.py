@@ -98,5 +98,7 @@ async def daily_searches(request: Request) -> HTTPResponse:
     counts = await used.backends.store.daily_searches(domain, since)
     # Every day of the span, oldest first, zero included: a chart needs no gaps.
     days = [since + timedelta(days=n) for n in range(params.days)]
-    return json({"days": [{"day": day.isoformat(), "searches": counts.get(day, 0)}
+    # The key's domain too: a dashboard that has only the key learns it here.
+    return json({"domain": domain,
+                 "days": [{"day": day.isoformat(), "searches": counts.get(day, 0)}
                           for day in days]})

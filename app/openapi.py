@@ -192,8 +192,10 @@ def daily_operation() -> Json:
         "parameters": [{"name": "days", "in": "query",
                         "schema": {"type": "integer", "minimum": 1, "maximum": 30,
                                    "default": 30}}],
-        "responses": {"200": json_body({"type": "object", "required": ["days"],
-                                        "properties": {"days": days}}, "every day of the span"),
+        "responses": {"200": json_body({"type": "object", "required": ["domain", "days"],
+                                        "properties": {"domain": {"type": "string"},
+                                                       "days": days}},
+                                       "the key's domain, and every day of the span"),
                       **errors(400)},
     })
 

@@ -7,6 +7,7 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse, file
 
 from app.access_log import add_request_id, configure_logging, log_request, start_timer
+from app.dashboard import dashboard
 from app.docs import docs
 from app.documents import documents_api
 from app.errors import JsonErrorHandler
@@ -27,6 +28,7 @@ def create_app(settings: Settings) -> Sanic:
     app.blueprint(v1)
     app.blueprint(docs)
     app.blueprint(documents_api)
+    app.blueprint(dashboard)
     app.on_request(start_timer)
     setup_ops(app)  # /healthz, /readyz, /metrics and the request metrics
     app.on_response(add_security_headers)

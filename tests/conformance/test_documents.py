@@ -104,6 +104,7 @@ def test_daily_searches_cover_each_day_oldest_first(any_site: Site,
         if days[-1]["searches"] == 3 or time.monotonic() > deadline:
             break
         time.sleep(0.1)
+    assert response.json()["domain"] == any_site.domain
     today = datetime.now(UTC).date()
     assert [d["day"] for d in days] == [(today - timedelta(days=n)).isoformat()
                                         for n in range(29, -1, -1)]
