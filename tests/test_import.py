@@ -47,6 +47,11 @@ class Site:
     requests: list[str] = field(default_factory=list)
     user_agents: set[str] = field(default_factory=set)
     release: threading.Event = field(default_factory=threading.Event)
+    many_pages: int = 0
+    in_flight: int = 0
+    most_in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    together: threading.Barrier = field(default_factory=lambda: threading.Barrier(8))
 
     def body(self, path: str) -> tuple[int, str, bytes]:
         if path == "/robots.txt":
@@ -78,6 +83,11 @@ class Site:
             return 200, "application/xml", (
                 b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
                 b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><urlset>&lol2;</urlset>')
+        if path == "/many.xml":
+            return 200, "application/xml", urlset(
+                self.base, {f"/many/{n}": "2026-01-01" for n in range(self.many_pages)})
+        if path.startswith("/many/"):
+            return 200, "text/html", f"<title>Many {path[6:]}</title>".encode()
         if path == "/zipbomb.xml.gz":  # 60 MB of spaces in about 60 kB
             return 200, "application/gzip", gzip.compress(b" " * (60 * 1024 * 1024))
         if path in PAGES:
@@ -96,6 +106,14 @@ def site() -> Iterator[Site]:
             if self.path == "/slow":
                 state.release.wait()  # until the test ends: the client gives up first
                 return
+            if self.path.startswith("/many/"):
+                with state.lock:
+                    state.in_flight += 1
+                    state.most_in_flight = max(state.most_in_flight, state.in_flight)
+                # Eight pages answer only once eight are asked for at the same time.
+                state.together.wait(timeout=30)
+                with state.lock:
+                    state.in_flight -= 1
             status, kind, body = state.body(self.path)
             self.send_response(status)
             self.send_header("Content-Type", kind)
@@ -117,9 +135,10 @@ def site() -> Iterator[Site]:
     server.server_close()
 
 
-def run_import(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+def run_import(tmp_path: Path, *args: str, timeout: str = "1") -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'site.db'}"}
-    return subprocess.run([sys.executable, "-m", "app.cli", "import", *args, "--timeout", "1"],
+    return subprocess.run([sys.executable, "-m", "app.cli", "import", *args,
+                           "--timeout", timeout],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -166,6 +185,17 @@ def test_rerun_sends_only_pages_whose_lastmod_changed(site: Site, tmp_path: Path
     assert pages_read == {"/a", "/missing", "/slow"}
     assert "imported: 1 to send, 2 unchanged, 3 skipped" in result.stderr
     assert stored(tmp_path, "ex.com")[f"{site.base}/a"] == "Alpha, renamed"
+
+
+def test_pages_are_read_eight_at_a_time(site: Site, tmp_path: Path) -> None:
+    # Shows eight pages are read at once (each group of eight waits for all of
+    # them). A client allowed more would not reliably be caught: the barrier lets
+    # each group of eight go as soon as it is complete.
+    site.many_pages = 24
+    result = run_import(tmp_path, f"{site.base}/many.xml", "--domain", "ex.com", timeout="60")
+    assert result.returncode == 0, result.stderr
+    assert "imported: 24 to send" in result.stderr
+    assert site.most_in_flight == 8
 
 
 def test_rss_and_atom_entries_give_title_and_link_without_fetching_pages(
