@@ -105,6 +105,7 @@ def serve(settings: Settings, demo: bool) -> int:
         from sanic.worker.loader import AppLoader
 
         from app.server import create_app
+        from app.supervision import Supervision
 
         asyncio.run(with_backends(settings, migrated_for_serve))
         if demo:
@@ -113,10 +114,11 @@ def serve(settings: Settings, demo: bool) -> int:
         app = loader.load()
         app.prepare(host=settings.host, port=settings.port, workers=settings.workers,
                     motd=False, access_log=False)  # app.access_log writes our own lines
+        supervision = Supervision(app)
         Sanic.serve(primary=app, app_loader=loader)
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
-    return 0
+    return 1 if supervision.gave_up else 0
 
 
 # -- keys ----------------------------------------------------------------------
