@@ -4,7 +4,7 @@ import logging
 
 from pydantic import ValidationError
 from sanic import Request
-from sanic.exceptions import SanicException
+from sanic.exceptions import PayloadTooLarge, SanicException
 from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse, json
 
@@ -12,6 +12,16 @@ from indexer.base import EngineUnavailable
 from store.base import StoreUnavailable
 
 log = logging.getLogger("autocompeter")
+
+
+NO_BODY_BYTES = 1024
+"""The most a route that takes no body reads (Sanic's REQUEST_MAX_SIZE; app/bodies.py)."""
+
+
+def too_large_message(limit: int) -> str:
+    if limit <= NO_BODY_BYTES:
+        return f"body: this endpoint takes no body (at most {limit} bytes)"
+    return f"body: larger than the {limit} bytes allowed"
 
 
 class ApiError(Exception):
@@ -49,6 +59,9 @@ class JsonErrorHandler(ErrorHandler):
                         headers={"Retry-After": "1", "Access-Control-Allow-Origin": "*"})
         if isinstance(exception, SanicException) and exception.status_code < 500:
             message = str(exception) or exception.__class__.__name__
+            if isinstance(exception, PayloadTooLarge) and "body" in message:
+                # Sanic's own limit, REQUEST_MAX_SIZE: met only by routes without a body.
+                message = too_large_message(NO_BODY_BYTES)
             return json({"error": message}, exception.status_code)
         request_id = str(request.id) if request else "-"
         log.exception("unexpected error in request %s", request_id, exc_info=exception)

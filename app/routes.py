@@ -97,9 +97,9 @@ async def ping(request: Request) -> HTTPResponse:
     return text("pong", headers=PUBLIC)
 
 
-@v1.post("")
+@v1.post("", stream=True)
 async def add(request: Request) -> HTTPResponse:
-    domain = await authenticated_domain(request)
+    domain = await authenticated_domain(request, takes_body=True)
     try:
         document = DocumentIn.model_validate(read_body(request)).to_document()
     except ValidationError as error:
@@ -108,7 +108,7 @@ async def add(request: Request) -> HTTPResponse:
     return json({"message": "OK"}, 201)
 
 
-@v1.delete("")
+@v1.delete("", stream=True)
 async def delete(request: Request) -> HTTPResponse:
     domain = await authenticated_domain(request)
     url = request.args.get("url", "").strip()
@@ -119,9 +119,9 @@ async def delete(request: Request) -> HTTPResponse:
     return json({"message": "OK"})
 
 
-@v1.route("/bulk", methods=["POST", "PUT"])
+@v1.route("/bulk", methods=["POST", "PUT"], stream=True)
 async def bulk(request: Request) -> HTTPResponse:
-    domain = await authenticated_domain(request)
+    domain = await authenticated_domain(request, takes_body=True)
     entries = read_body(request).get("documents")
     if not isinstance(entries, list):
         raise ApiError(400, 'documents: send {"documents": [{"url": ..., "title": ...}, ...]}')
@@ -140,14 +140,14 @@ async def bulk(request: Request) -> HTTPResponse:
     return json({"message": "OK", "count": len(documents), "rejected": rejected}, 201)
 
 
-@v1.route("/flush", methods=["DELETE", "POST"])
+@v1.route("/flush", methods=["DELETE", "POST"], stream=True)
 async def flush(request: Request) -> HTTPResponse:
     domain = await authenticated_domain(request)
     removed = await request.app.ctx.backends.store.flush(domain)
     return json({"message": "OK", "count": removed})
 
 
-@v1.get("/stats")
+@v1.get("/stats", stream=True)
 async def stats(request: Request) -> HTTPResponse:
     domain = await authenticated_domain(request)
     store = request.app.ctx.backends.store

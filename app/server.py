@@ -9,10 +9,11 @@ from sanic.response import HTTPResponse, file
 
 from app.access_log import add_request_id, configure_logging, log_request, start_timer
 from app.backends import open_backends, sync_worker
+from app.bodies import finish_unread_body, refuse_unexpected_body
 from app.cache import ResponseCache
 from app.counters import FetchCounter
 from app.docs import docs
-from app.errors import JsonErrorHandler
+from app.errors import NO_BODY_BYTES, JsonErrorHandler
 from app.ops import setup_ops
 from app.ratelimit import RateLimits
 from app.routes import v1
@@ -25,7 +26,10 @@ log = logging.getLogger("autocompeter")
 def create_app(settings: Settings) -> Sanic:
     configure_logging(json_logs=settings.log_format == "json")
     app = Sanic("autocompeter", dumps=orjson.dumps, error_handler=JsonErrorHandler())
-    app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
+    # Routes that take a body read it themselves, after the key (app/bodies.py); what
+    # Sanic reads by itself stays small. Not below the header limit: Sanic caps the
+    # request head at REQUEST_MAX_SIZE too.
+    app.config.REQUEST_MAX_SIZE = max(NO_BODY_BYTES, app.config.REQUEST_MAX_HEADER_SIZE)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.ctx.settings = settings
     app.ctx.cache = ResponseCache(settings.response_cache_size)
@@ -33,8 +37,10 @@ def create_app(settings: Settings) -> Sanic:
     app.blueprint(v1)
     app.blueprint(docs)
     app.on_request(start_timer)
+    app.on_request(refuse_unexpected_body)
     setup_ops(app)  # /healthz, /readyz, /metrics and the request metrics
     app.on_response(add_security_headers)
+    app.on_response(finish_unread_body)
     app.on_response(add_request_id)
     if settings.access_log:
         app.on_response(log_request)
