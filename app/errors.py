@@ -4,7 +4,7 @@ import logging
 
 from pydantic import ValidationError
 from sanic import Request
-from sanic.exceptions import PayloadTooLarge, SanicException
+from sanic.exceptions import PayloadTooLarge, RequestCancelled, SanicException
 from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse, json
 
@@ -46,8 +46,23 @@ def describe(error: ValidationError, whole: str = "body") -> str:
     return "; ".join(parts)
 
 
+CLIENT_CLOSED = 499
+"""nginx's status for a client that went away before its answer: counted, never sent."""
+
+
+def client_went_away(request: Request | None, exception: BaseException) -> bool:
+    if isinstance(exception, RequestCancelled):
+        return True
+    conn_info = getattr(request, "conn_info", None) if request else None
+    return isinstance(exception, ConnectionError) and bool(getattr(conn_info, "lost", False))
+
+
 class JsonErrorHandler(ErrorHandler):
     def default(self, request: Request, exception: Exception) -> HTTPResponse:
+        if client_went_away(request, exception):
+            # Anyone can close a connection early: not an error of ours, so no
+            # traceback and no 5xx in the metrics.
+            return json({"error": "client closed the request"}, CLIENT_CLOSED)
         if isinstance(exception, ApiError):
             return json({"error": exception.message, **exception.extra}, exception.status,
                         headers=exception.headers)

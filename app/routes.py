@@ -67,7 +67,7 @@ async def known_domain(request: Request, domain: str) -> None:
     known.add(domain)
 
 
-@v1.get("")
+@v1.route("", methods=["GET", "HEAD"])
 async def search(request: Request) -> HTTPResponse:
     await request.app.ctx.rate_limits.check_search(request)
     try:
@@ -88,11 +88,12 @@ async def search(request: Request) -> HTTPResponse:
         body = {"terms": result.terms, "results": [[h.url, h.title] for h in result.hits]}
         answer = Answer(orjson.dumps(body), found=bool(result.hits))
         cache.put(query, generation, answer)
-    request.app.ctx.fetches.record(params.d, " ".join(query_words), answer.found)
+    if request.method == "GET":  # a HEAD is a probe, not a visitor's search
+        request.app.ctx.fetches.record(params.d, " ".join(query_words), answer.found)
     return raw(answer.body, content_type="application/json", headers=PUBLIC)
 
 
-@v1.get("/ping")
+@v1.route("/ping", methods=["GET", "HEAD"])
 async def ping(request: Request) -> HTTPResponse:
     return text("pong", headers=PUBLIC)
 
