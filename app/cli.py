@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from app.backends import Backends, UnsupportedSetup, open_backends, scaled_parts, sync_worker
+from app.domains import normalize_domain
 from app.errors import describe
 from app.models import DocumentIn
 from app.settings import Settings, describe_settings_error, load_settings
@@ -324,6 +325,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "domain", None) is not None:  # keys create, load, export, stats
+        try:
+            args.domain = normalize_domain(args.domain)
+        except ValueError as error:
+            raise CommandError(f"domain: {error}") from None
     overrides = {name: getattr(args, name, None) for name in ("host", "port", "workers")}
     settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
     match args.command:
