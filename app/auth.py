@@ -4,6 +4,7 @@ from sanic import Request
 
 from app.bodies import receive_limited_body
 from app.errors import NO_BODY_BYTES, ApiError
+from app.services import services
 
 HEADER = "Auth-Key"
 
@@ -18,11 +19,11 @@ async def authenticated_domain(request: Request, takes_body: bool = False) -> st
     key = request.headers.get(HEADER, "").strip()
     if not key:
         raise ApiError(401, f"missing {HEADER} header")
-    domain = await request.app.ctx.backends.store.domain_for_key(key)
+    domain = await services(request).backends.store.domain_for_key(key)
     if domain is None:
         # Never echo the key: it may be someone's live secret sent by mistake.
         raise ApiError(403, f"{HEADER} is not a valid key (unknown or revoked)")
-    await request.app.ctx.rate_limits.check_write(domain)
-    limit = request.app.ctx.settings.max_body_bytes if takes_body else NO_BODY_BYTES
+    await services(request).rate_limits.check_write(domain)
+    limit = services(request).settings.max_body_bytes if takes_body else NO_BODY_BYTES
     await receive_limited_body(request, limit)
     return domain

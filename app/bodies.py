@@ -26,6 +26,7 @@ from sanic.http import Http
 from sanic.response import HTTPResponse
 
 from app.errors import NO_BODY_BYTES, ApiError, too_large_message
+from app.services import services
 
 DRAIN_FACTOR = 2
 
@@ -96,7 +97,7 @@ async def finish_unread_body(request: Request, response: HTTPResponse) -> None:
         stream.expecting_continue = False
         stream.request_body = None
         return
-    bound = DRAIN_FACTOR * request.app.ctx.settings.max_body_bytes
+    bound = DRAIN_FACTOR * services(request).settings.max_body_bytes
     if stream.request_body is True and stream.request_bytes > bound:
         return  # announced too large to drain: closing is all we can do
     # Sanic reads and drops the rest after sending the answer, then closes (keep_alive

@@ -1,6 +1,5 @@
 """Builds the Sanic app: one per worker process, wired to the chosen backends."""
 
-import asyncio
 import logging
 import re
 
@@ -15,16 +14,13 @@ from app.access_log import (
     log_request,
     start_timer,
 )
-from app.backends import open_backends, sync_worker
 from app.bodies import finish_unread_body, refuse_unexpected_body
-from app.cache import ResponseCache
-from app.counters import FetchCounter
 from app.docs import docs
 from app.errors import NO_BODY_BYTES, ApiError, JsonErrorHandler
 from app.ops import setup_ops
-from app.ratelimit import RateLimits
 from app.routes import v1
 from app.security import add_security_headers
+from app.services import Services
 from app.settings import Settings
 
 log = logging.getLogger("autocompeter")
@@ -41,9 +37,6 @@ def create_app(settings: Settings) -> Sanic:
     # request head at REQUEST_MAX_SIZE too.
     app.config.REQUEST_MAX_SIZE = max(NO_BODY_BYTES, app.config.REQUEST_MAX_HEADER_SIZE)
     app.config.FALLBACK_ERROR_FORMAT = "json"
-    app.ctx.settings = settings
-    app.ctx.cache = ResponseCache(settings.response_cache_size)
-    app.ctx.rate_limits = RateLimits(settings.search_rate_limit, settings.write_rate_limit)
     app.blueprint(v1)
     app.blueprint(docs)
     app.on_request(start_timer)
@@ -71,29 +64,11 @@ def create_app(settings: Settings) -> Sanic:
         return await file(settings.static_dir / "demo.html")
 
     @app.before_server_start
-    async def open_connections(app: Sanic) -> None:
-        app.ctx.backends = open_backends(settings)
-        await app.ctx.backends.store.migrate()
-        app.ctx.known_domains = set()
-        app.ctx.fetches = FetchCounter(app.ctx.backends.store)
-        app.ctx.flusher = asyncio.create_task(
-            app.ctx.fetches.flush_every(settings.stats_flush_seconds)
-        )
-        # Scaled-out setup: each worker process feeds the engine from the outbox
-        # (SKIP LOCKED shares the rows); INDEXER_IN_SERVE=false leaves it to
-        # separate `autocompeter indexer` processes.
-        app.ctx.sync = sync_worker(app.ctx.backends, settings)
-        if app.ctx.sync is not None and settings.indexer_in_serve:
-            app.ctx.sync.start()
+    async def start_services(app: Sanic) -> None:
+        app.ctx.services = await Services.start(settings)
 
     @app.after_server_stop
-    async def close_connections(app: Sanic) -> None:
-        app.ctx.flusher.cancel()
-        if app.ctx.sync is not None:
-            await app.ctx.sync.stop()  # a no-op if it was never started
-        try:
-            await app.ctx.fetches.flush()
-        finally:
-            await app.ctx.backends.close()
+    async def stop_services(app: Sanic) -> None:
+        await app.ctx.services.stop()
 
     return app
