@@ -185,8 +185,10 @@ class SqliteStore(SqlStore):
             cursor = conn.execute(
                 "DELETE FROM documents WHERE url = ? AND domain_id = ?", (url, domain_id)
             )
+            if cursor.rowcount == 0:
+                return False  # nothing changed: keep the domain's cached answers
             _changed(conn, domain_id)
-            return cursor.rowcount > 0
+            return True
 
         return await self.db.write(remove)
 
@@ -194,7 +196,8 @@ class SqliteStore(SqlStore):
         def remove_all(conn: sqlite3.Connection) -> int:
             domain_id = _domain_id(conn, domain)
             cursor = conn.execute("DELETE FROM documents WHERE domain_id = ?", (domain_id,))
-            _changed(conn, domain_id)
+            if cursor.rowcount:
+                _changed(conn, domain_id)
             return cursor.rowcount
 
         return await self.db.write(remove_all)
