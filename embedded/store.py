@@ -190,7 +190,7 @@ class SqliteStore(SqlStore):
             _changed(conn, domain_id)
             return True
 
-        return await self.db.write(remove)
+        return await self.db.write(remove, frees_space=True)
 
     async def flush(self, domain: str) -> int:
         def remove_all(conn: sqlite3.Connection) -> int:
@@ -200,7 +200,7 @@ class SqliteStore(SqlStore):
                 _changed(conn, domain_id)
             return cursor.rowcount
 
-        return await self.db.write(remove_all)
+        return await self.db.write(remove_all, frees_space=True)
 
 
 def _params(args: Sequence[Any]) -> tuple[Any, ...]:
