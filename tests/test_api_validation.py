@@ -51,7 +51,7 @@ def test_search_answers_cors_for_any_origin(site):
 
 
 def test_unknown_path_is_a_json_404(client):
-    assert "error" in client.get("/v2/nothing").json()
+    assert error_of(client.get("/v2/nothing"), 404)
 
 
 # -- adding one document ----------------------------------------------------------
