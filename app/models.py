@@ -35,6 +35,8 @@ def _no_comma(value: str) -> str:
 
 
 def _blank_as_default(value: object) -> object:
+    if isinstance(value, bool):  # pydantic would take true as 1.0
+        raise ValueError("must be a number, not true or false")
     return 0 if value is None or value == "" else value
 
 

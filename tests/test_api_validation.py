@@ -79,6 +79,7 @@ def test_post_accepts_form_fields_like_the_original(site):
         ({"url": "/x", "title": "Nan", "popularity": "NaN"}, "popularity"),
         ({"url": "/x", "title": "Inf", "popularity": "inf"}, "popularity"),
         ({"url": "/x", "title": "Word", "popularity": "lots"}, "popularity"),
+        ({"url": "/x", "title": "Bool", "popularity": False}, "popularity"),
         ({"url": "/x", "title": "Nul\x00byte"}, "title"),
         ({"url": "/x", "title": "Del\x7f"}, "title"),
         ({"url": "/x", "title": "Next\x85line"}, "title"),

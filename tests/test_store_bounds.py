@@ -113,4 +113,5 @@ async def changes(store: Store) -> tuple[Any, ...]:
     if isinstance(store, SqliteStore):
         rows = await store._fetch("SELECT name, generation FROM domains ORDER BY name")
         return tuple(map(tuple, rows))
-    return tuple(await store.outbox_stats())  # type: ignore[attr-defined]
+    depth, _oldest_age = await store.outbox_stats()  # type: ignore[attr-defined]
+    return (depth,)
