@@ -9,6 +9,6 @@ from app.services import services
 dashboard = Blueprint("dashboard")
 
 
-@dashboard.get("/dashboard")
+@dashboard.route("/dashboard", methods=["GET", "HEAD"])
 async def dashboard_page(request: Request) -> HTTPResponse:
     return await file(services(request).settings.static_dir / "dashboard.html")

@@ -14,10 +14,12 @@ from pydantic import (
     ValidationError,
 )
 
+from app.domains import normalize_domain
 from app.validation import describe
 from core.store import Document
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # tab, newline, return are fine
+# C0 (but tab, newline, return), DEL and C1: invisible, and some break terminals and logs.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _printable(value: str) -> str:
@@ -26,7 +28,15 @@ def _printable(value: str) -> str:
     return value
 
 
+def _no_comma(value: str) -> str:
+    if "," in value:
+        raise ValueError("must not contain a comma: searches list groups as g=a,b")
+    return value
+
+
 def _blank_as_default(value: object) -> object:
+    if isinstance(value, bool):  # pydantic would take true as 1.0
+        raise ValueError("must be a number, not true or false")
     return 0 if value is None or value == "" else value
 
 
@@ -47,7 +57,7 @@ class DocumentIn(BaseModel):
 
     url: Text(2048, min_length=1)
     title: Text(500, min_length=1)
-    group: Annotated[Text(100), BeforeValidator(_none_as_empty)] = ""
+    group: Annotated[Text(100), BeforeValidator(_none_as_empty), AfterValidator(_no_comma)] = ""
     popularity: Annotated[
         float, Field(allow_inf_nan=False), BeforeValidator(_blank_as_default)
     ] = 0.0
@@ -77,7 +87,7 @@ def _split_groups(value: object) -> object:
 class SearchParams(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    d: Text(255, min_length=1)
+    d: Annotated[Text(255, min_length=1), AfterValidator(normalize_domain)]
     q: Text(200, min_length=1)
     n: int = Field(10, ge=1, le=100)
     g: Annotated[tuple[Text(100), ...], BeforeValidator(_split_groups)] = ()

@@ -76,7 +76,7 @@ def observe_request(request: Request, response: HTTPResponse) -> None:
 # -- health ---------------------------------------------------------------------------
 
 
-@ops.get("/healthz")
+@ops.route("/healthz", methods=["GET", "HEAD"])
 async def healthz(request: Request) -> HTTPResponse:
     return json({"status": "ok"})
 

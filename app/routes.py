@@ -67,7 +67,7 @@ async def known_domain(used: Services, domain: str) -> None:
     used.known_domains.add(domain)
 
 
-@v1.get("")
+@v1.route("", methods=["GET", "HEAD"])
 async def search(request: Request) -> HTTPResponse:
     try:
         return await _search(request)
@@ -100,18 +100,19 @@ async def _search(request: Request) -> HTTPResponse:
         body = {"terms": result.terms, "results": [[h.url, h.title] for h in result.hits]}
         answer = Answer(orjson.dumps(body), found=bool(result.hits))
         cache.put(query, generation, answer)
-    used.fetches.record(params.d, " ".join(searched), answer.found)
+    if request.method == "GET":  # a HEAD is a probe, not a visitor's search
+        used.fetches.record(params.d, " ".join(searched), answer.found)
     return raw(answer.body, content_type="application/json", headers=PUBLIC)
 
 
-@v1.get("/ping")
+@v1.route("/ping", methods=["GET", "HEAD"])
 async def ping(request: Request) -> HTTPResponse:
     return text("pong", headers=PUBLIC)
 
 
-@v1.post("")
+@v1.post("", stream=True)
 async def add(request: Request) -> HTTPResponse:
-    domain = await authenticated_domain(request)
+    domain = await authenticated_domain(request, takes_body=True)
     try:
         document = DocumentIn.model_validate(read_body(request)).to_document()
     except ValidationError as error:
@@ -120,7 +121,7 @@ async def add(request: Request) -> HTTPResponse:
     return json({"message": "OK"}, 201)
 
 
-@v1.delete("")
+@v1.delete("", stream=True)
 async def delete(request: Request) -> HTTPResponse:
     domain = await authenticated_domain(request)
     url = request.args.get("url", "").strip()
@@ -131,9 +132,9 @@ async def delete(request: Request) -> HTTPResponse:
     return json({"message": "OK"})
 
 
-@v1.route("/bulk", methods=["POST", "PUT"])
+@v1.route("/bulk", methods=["POST", "PUT"], stream=True)
 async def bulk(request: Request) -> HTTPResponse:
-    domain = await authenticated_domain(request)
+    domain = await authenticated_domain(request, takes_body=True)
     entries = read_body(request).get("documents")
     if not isinstance(entries, list):
         raise ApiError(400, 'documents: send {"documents": [{"url": ..., "title": ...}, ...]}')
@@ -148,14 +149,14 @@ async def bulk(request: Request) -> HTTPResponse:
     return json({"message": "OK", "count": len(documents), "rejected": rejected}, 201)
 
 
-@v1.route("/flush", methods=["DELETE", "POST"])
+@v1.route("/flush", methods=["DELETE", "POST"], stream=True)
 async def flush(request: Request) -> HTTPResponse:
     domain = await authenticated_domain(request)
     removed = await services(request).backends.store.flush(domain)
     return json({"message": "OK", "count": removed})
 
 
-@v1.get("/stats")
+@v1.get("/stats", stream=True)
 async def stats(request: Request) -> HTTPResponse:
     domain = await authenticated_domain(request)
     store = services(request).backends.store

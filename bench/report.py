@@ -423,6 +423,7 @@ DISTINCT_OVER_GO = 1.0
 CACHED_SHARE_OF_BARE = 0.8
 SINGLE_MEDIAN_MS = 0.3
 SINGLE_P99_MS = 2.0
+FLOOD_RSS_MB = 150
 
 
 def verdict(ok: bool, missed: str) -> str:
@@ -467,6 +468,13 @@ def distinct_targets(distinct: DistinctResults) -> list[str]:
         rows.append(
             f"| bulk load ≤ {BULK_64K_SECONDS:g} s | {seconds:.2f} s "
             f"| {verdict(seconds <= BULK_64K_SECONDS, '')} |"
+        )
+    flooded = [m for label, found in distinct.memory if "flood" in label for m in found]
+    if flooded:
+        largest = max(m.rss_mb for m in flooded)
+        rows.append(
+            f"| RSS ≤ {FLOOD_RSS_MB} MB per worker after a flood of distinct queries and groups "
+            f"| {largest:.0f} MB | {verdict(largest <= FLOOD_RSS_MB, '')} |"
         )
     return rows
 

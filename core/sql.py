@@ -62,16 +62,28 @@ ON CONFLICT (domain_id, year, month) DO UPDATE SET count = fetches.count + exclu
 FETCHES = f"""
 SELECT year, month, count FROM fetches WHERE domain_id = {DOMAIN_ID} ORDER BY year, month
 """
-ADD_QUERIES = """
+MAX_QUERIES_PER_DAY = 1000
+"""Rows of query counts a domain may have per UTC day: visitors type anything, and a
+flood of random searches must not grow the database. Searches for further new
+queries that day are counted under OTHER_QUERIES, which the top lists leave out."""
+OTHER_QUERIES = ""
+ADD_QUERIES = f"""
 INSERT INTO query_counts (domain_id, day, query, searches, misses)
-SELECT id, ?, ?, ?, ? FROM domains WHERE name = ?
+SELECT d.id, ?,
+    CASE WHEN EXISTS (SELECT 1 FROM query_counts q
+                      WHERE q.domain_id = d.id AND q.day = ? AND q.query = ?)
+           OR (SELECT count(*) FROM query_counts q WHERE q.domain_id = d.id AND q.day = ?)
+              < {MAX_QUERIES_PER_DAY} - 1
+         THEN CAST(? AS TEXT) ELSE '{OTHER_QUERIES}' END,
+    ?, ?
+FROM domains d WHERE d.name = ?
 ON CONFLICT (domain_id, day, query) DO UPDATE
 SET searches = query_counts.searches + excluded.searches,
     misses = query_counts.misses + excluded.misses
 """
 TOP_QUERIES = f"""
 SELECT query, CAST(sum({{column}}) AS BIGINT) AS n FROM query_counts
-WHERE domain_id = {DOMAIN_ID} AND day >= ?
+WHERE domain_id = {DOMAIN_ID} AND day >= ? AND query <> '{OTHER_QUERIES}'
 GROUP BY query HAVING sum({{column}}) > 0 ORDER BY n DESC, query LIMIT ?
 """
 DAILY_SEARCHES = f"""
@@ -268,7 +280,7 @@ class SqlStore(ABC):
 
     async def add_queries(self, counts: QueryCounts) -> None:
         await self._execute_many(ADD_QUERIES, [
-            (day, query, searches, misses, domain)
+            (day, day, query, day, query, searches, misses, domain)
             for (domain, day, query), (searches, misses) in counts.items()
         ])
 

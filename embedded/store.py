@@ -210,20 +210,24 @@ class SqliteStore(SqlStore):
             cursor = conn.execute(
                 "DELETE FROM documents WHERE url = ? AND domain_id = ?", (url, domain_id)
             )
+            if cursor.rowcount == 0:
+                return False  # nothing changed: keep the domain's cached answers
             _changed(conn, domain_id)
-            return cursor.rowcount > 0
+            return True
 
-        return await self.db.write(remove)
+        return await self.db.write(remove, frees_space=True)
 
     async def flush(self, domain: str) -> int:
         def remove_all(conn: sqlite3.Connection) -> int:
             domain_id = _domain_id(conn, domain)
             conn.execute(UNINDEX + " WHERE d.domain_id = ?", (domain_id,))
             cursor = conn.execute("DELETE FROM documents WHERE domain_id = ?", (domain_id,))
-            _changed(conn, domain_id)
+            if cursor.rowcount:
+                _changed(conn, domain_id)
             return cursor.rowcount
 
-        return await self.db.write(remove_all)
+        return await self.db.write(remove_all, frees_space=True)
+
 
 def _params(args: Sequence[Any]) -> tuple[Any, ...]:
     """Dates and times as the ISO text SQLite keeps them as (its default adapters are

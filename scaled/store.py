@@ -140,6 +140,7 @@ UNAVAILABLE = (
     asyncpg.PostgresConnectionError,
     asyncpg.OperatorInterventionError,  # shutting down, starting up
     asyncpg.TooManyConnectionsError,
+    asyncpg.DiskFullError,  # 503 like the embedded store's full disk
     # A connection that lost its server half-way through an operation is left
     # in a state asyncpg reports with these; the pool replaces it afterwards.
     asyncpg.InterfaceError,

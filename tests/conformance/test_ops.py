@@ -95,6 +95,8 @@ def test_metrics_count_requests_by_route_and_status(any_site: Site) -> None:
     assert metric(after, "autocompeter_documents") >= 1
     if getattr(any_site.server, "parts", None) is not None:  # only the scaled setup has one
         assert ("autocompeter_outbox_depth", ()) in samples(after)
+        # A missing sample would read 0: check that it is there before its value.
+        assert ("autocompeter_outbox_oldest_age_seconds", ()) in samples(after)
         assert metric(after, "autocompeter_outbox_oldest_age_seconds") >= 0
 
 
