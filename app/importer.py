@@ -37,7 +37,6 @@ from app.models import validate_documents
 from app.settings import Settings, sqlite_path
 from core.store import Document
 
-PROJECT_README = "https://github.com/autocompeter/autocompeter#readme"
 CONCURRENCY = 8
 DEFAULT_TIMEOUT_SECONDS = 10.0
 MAX_XML_BYTES = 50 * 1024 * 1024
@@ -54,7 +53,9 @@ def user_agent() -> str:
         ours = version("autocompeter")
     except PackageNotFoundError:  # run from a checkout that was never installed
         ours = "dev"
-    return f"Autocompeter-import/{ours} (+{PROJECT_README})"
+    # No address of ours to point at: the project is self-hosted, and the site
+    # being read is usually the operator's own.
+    return f"Autocompeter-import/{ours} (site-search title import)"
 
 
 class ImportFailed(Exception):
