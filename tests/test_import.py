@@ -163,7 +163,7 @@ def test_sitemap_index_imports_each_page_title_and_reports_failures(site: Site,
     assert "imported: 3 to send, 0 unchanged, 3 skipped" in result.stderr
     assert "/private/secret" not in site.requests  # robots.txt obeyed: never even asked
     (agent,) = site.user_agents
-    assert agent.startswith("Autocompeter-import/") and "(+http" in agent
+    assert agent.startswith("Autocompeter-import/") and "(site-search title import)" in agent
 
 
 def test_rerun_sends_only_pages_whose_lastmod_changed(site: Site, tmp_path: Path) -> None:
