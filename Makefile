@@ -7,9 +7,17 @@ WORK := .work
 
 .PHONY: run test lint test-python test-js browser-deps clean services services-stop
 
+# Running needs only the project and its few dependencies; the test and
+# cluster toolchain (playwright, schemathesis, asyncpg, the search clients...)
+# comes with `make test`, so a first `make run` stays quick.
 $(BIN)/autocompeter: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# Everything the tests, the benchmark and the scaled-out setup need.
+DEV := $(VENV)/.dev-installed
+$(DEV): $(BIN)/autocompeter
 	$(BIN)/pip install --quiet -e '.[dev,postgres,opensearch,elasticsearch]'
 	touch $@
 
@@ -25,7 +33,7 @@ export TEST_SEARCH_URL := opensearch+http://127.0.0.1:$(OPENSEARCH_PORT)
 
 ## test: install and start what the tests need, then run every test
 # Services are stopped again whatever the outcome, so nothing outlives the run.
-test: $(BIN)/autocompeter browser-deps services
+test: $(DEV) browser-deps services
 	status=0; \
 	$(BIN)/ruff check . && $(MAKE) test-js && $(BIN)/pytest || status=$$?; \
 	$(MAKE) services-stop; exit $$status
@@ -45,7 +53,7 @@ test-js:
 browser-deps:
 	bash scripts/install-browser-deps.sh
 
-lint: $(BIN)/autocompeter
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
@@ -55,17 +63,17 @@ clean:
 ## bench: issue 6's benchmark (minutes; not part of `make test`), rewrites BENCHMARKS.md
 .PHONY: bench
 BENCH_ARGS ?= --setup both
-bench: $(BIN)/autocompeter
+bench: $(DEV)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ## relevance: issue 5's relevance report on the embedded and the scaled setup (stops services after, like test)
 .PHONY: relevance
-relevance: $(BIN)/autocompeter services
+relevance: $(DEV) services
 	status=0; \
 	$(BIN)/python -m tests.relevance.report $(RELEVANCE_ARGS) || status=$$?; \
 	$(MAKE) services-stop; exit $$status
 
 ## soak: 10 minutes of mixed searches and writes at ~70% of peak (not part of `make test`)
 .PHONY: soak
-soak: $(BIN)/autocompeter
+soak: $(DEV)
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
