@@ -2,6 +2,8 @@
 
 import argparse
 import asyncio
+import csv
+import io
 import os
 import shutil
 import sys
@@ -144,24 +146,85 @@ async def keys_revoke(backends: Backends, key: str) -> int:
 # -- load ----------------------------------------------------------------------
 
 
-def read_entries(path: Path) -> list[object]:
+LOAD_FORMATS = """\
+FILE may be any of these (the format is recognised from the contents):
+  {"documents": [{"url": ..., "title": ...}, ...]}   what `export` writes and bulk takes
+  {"items": [...]}                                   the original service's export
+  [{"url": ..., "title": ...}, ...]                  a plain JSON list
+  one JSON object per line                           JSON Lines
+  CSV with a header row url,title[,popularity][,group]
+Each entry has a url (http(s) or a path starting with /) and a title; group and
+popularity are optional. Invalid entries are reported and skipped."""
+
+# (where in the file, entry): where is "#3" for JSON, "line 4" for JSON Lines and CSV.
+Entry = tuple[str, object]
+
+
+def read_entries(path: Path) -> list[Entry]:
     try:
-        payload = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as error:
+        data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM, as Excel writes
+    except OSError as error:
         raise CommandError(f"cannot read {path}: {error}") from None
-    entries = payload.get("documents", payload.get("items")) if isinstance(payload, dict) else None
+    first = data.lstrip()[:1]
+    if first == b"[":
+        return numbered(path, parse_json(path, data))
+    if first == b"{":
+        try:
+            payload = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return json_lines(path, data)  # several objects, one per line
+        if isinstance(payload, dict) and ("documents" in payload or "items" in payload):
+            return numbered(path, payload.get("documents", payload.get("items")))
+        return [("line 1", payload)]  # JSON Lines with a single line
+    return csv_rows(path, data)
+
+
+def parse_json(path: Path, data: bytes) -> object:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise CommandError(f"{path}: not valid JSON: {error}") from None
+
+
+def numbered(path: Path, entries: object) -> list[Entry]:
     if not isinstance(entries, list):
-        raise CommandError(f'{path}: expected {{"documents": [...]}} or {{"items": [...]}}')
+        raise CommandError(f'{path}: expected a list of {{"url": ..., "title": ...}} objects')
+    return [(f"#{index}", entry) for index, entry in enumerate(entries)]
+
+
+def json_lines(path: Path, data: bytes) -> list[Entry]:
+    entries = []
+    for number, line in enumerate(data.splitlines(), start=1):
+        if line.strip():
+            try:
+                entries.append((f"line {number}", orjson.loads(line)))
+            except orjson.JSONDecodeError as error:
+                raise CommandError(f"{path}: line {number} is not JSON: {error}") from None
     return entries
 
 
-def validate(entries: Iterable[object]) -> tuple[list[Document], list[str]]:
+def csv_rows(path: Path, data: bytes) -> list[Entry]:
+    try:
+        text = data.decode()
+    except UnicodeDecodeError as error:
+        raise CommandError(f"{path}: not UTF-8 text: {error}") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    if "url" not in header or "title" not in header:
+        raise CommandError(f"{path}: not JSON, and not CSV with a header row "
+                           "url,title[,popularity][,group]")
+    reader.fieldnames = header
+    # The header is line 1; DictReader skips blank lines, so count them as it reads.
+    return [(f"line {reader.line_num}", row) for row in reader]
+
+
+def validate(entries: Iterable[Entry]) -> tuple[list[Document], list[str]]:
     documents, rejected = [], []
-    for index, entry in enumerate(entries):
+    for where, entry in entries:
         try:
             documents.append(DocumentIn.model_validate(entry).to_document())
         except ValidationError as error:
-            rejected.append(f"#{index}: {describe(error, whole='document')}")
+            rejected.append(f"{where}: {describe(error, whole='document')}")
     return documents, rejected
 
 
@@ -303,9 +366,12 @@ def parser() -> argparse.ArgumentParser:
     keys.add_parser("list", help="list keys (never the keys themselves)")
     keys.add_parser("revoke", help="revoke a key").add_argument("key")
 
-    load_cmd = commands.add_parser("load", help="load titles from a JSON file")
-    load_cmd.add_argument("file", type=Path)
-    load_cmd.add_argument("--domain", required=True)
+    load_cmd = commands.add_parser(
+        "load", help="load titles from a JSON, JSON Lines or CSV file",
+        description="Load titles into a domain, replacing those with the same URL.",
+        epilog=LOAD_FORMATS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    load_cmd.add_argument("file", type=Path, metavar="FILE", help="the titles (formats below)")
+    load_cmd.add_argument("--domain", required=True, help="the domain to load into")
 
     export_cmd = commands.add_parser(
         "export", help="write a domain's titles to stdout as JSON that `load` reads")

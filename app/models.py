@@ -2,6 +2,7 @@
 
 import re
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -11,6 +12,7 @@ from pydantic import (
     Field,
     StringConstraints,
 )
+from pydantic_core import PydanticCustomError
 
 from store.base import Document
 
@@ -31,6 +33,26 @@ def _none_as_empty(value: object) -> object:
     return "" if value is None else value
 
 
+def _link(value: str) -> str:
+    """An absolute http(s) URL, or a path on the site that uses the widget.
+
+    The widget makes each result a link; anything else (``notaurl``,
+    ``javascript:...``, ``//other.host/``) would be a dead or foreign link.
+    """
+    if value.startswith("/") and not value.startswith("//"):
+        return value
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        raise PydanticCustomError(
+            "url", "must be an http(s) URL or a path starting with / (got '{shown}')",
+            {"shown": shown})
+    return value
+
+
 def Text(max_length: int, min_length: int = 0) -> type[str]:
     return Annotated[  # type: ignore[return-value]
         str,
@@ -42,7 +64,7 @@ def Text(max_length: int, min_length: int = 0) -> type[str]:
 class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    url: Text(2048, min_length=1)
+    url: Annotated[Text(2048, min_length=1), AfterValidator(_link)]
     title: Text(500, min_length=1)
     group: Annotated[Text(100), BeforeValidator(_none_as_empty)] = ""
     popularity: Annotated[

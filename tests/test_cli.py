@@ -52,12 +52,63 @@ def test_load_reads_documents_or_items_and_reports_rejects(cli, tmp_path):
     assert "#1: title:" in result.stderr
 
 
-def test_load_of_a_bad_file_is_one_clear_line(cli, tmp_path):
-    data = tmp_path / "bad.json"
-    data.write_text("[]")
+LOAD_FORMATS = {
+    "documents.json": '{"documents": [{"url": "/1", "title": "One", "popularity": 3},'
+                      ' {"url": "/2", "title": "Two", "group": "staff"}]}',
+    "items.json": '{"items": [{"url": "/1", "title": "One", "popularity": 3},'
+                  ' {"url": "/2", "title": "Two", "group": "staff"}]}',
+    "list.json": '[{"url": "/1", "title": "One", "popularity": 3},'
+                 ' {"url": "/2", "title": "Two", "group": "staff"}]',
+    "titles.jsonl": '{"url": "/1", "title": "One", "popularity": 3}\n\n'
+                    '{"url": "/2", "title": "Two", "group": "staff"}\n',
+    "titles.csv": "url,title,popularity,group\r\n/1,One,3,\r\n/2,Two,,staff\r\n",
+    "bom-short-header.csv": "\ufeffURL,Title\n/1,One\n/2,Two\n",
+}
+
+
+@pytest.mark.parametrize("name", LOAD_FORMATS)
+def test_load_reads_every_listed_format(cli, tmp_path, name):
+    data = tmp_path / name
+    data.write_text(LOAD_FORMATS[name], encoding="utf-8")
+    result = cli("load", str(data), "--domain", "a.example")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "loaded 2, rejected 0"
+    exported = json.loads(cli("export", "a.example").stdout)["documents"]
+    by_url = {entry["url"]: entry for entry in exported}
+    assert by_url["/1"]["title"] == "One" and by_url["/2"]["title"] == "Two"
+    if "short" not in name:
+        assert by_url["/1"]["popularity"] == 3 and by_url["/2"]["group"] == "staff"
+
+
+@pytest.mark.parametrize("name, text, where", [
+    ("t.jsonl", '{"url": "/1", "title": "One"}\n{"url": "nope", "title": "Two"}\n', "line 2"),
+    ("t.csv", "url,title\n/1,One\nnope,Two\n", "line 3"),
+    ("t.json", '[{"url": "/1", "title": "One"}, {"url": "nope", "title": "Two"}]', "#1"),
+])
+def test_load_names_the_line_or_position_of_a_rejected_entry(cli, tmp_path, name, text, where):
+    data = tmp_path / name
+    data.write_text(text)
+    result = cli("load", str(data), "--domain", "a.example")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "loaded 1, rejected 1"
+    assert f"rejected {where}: url: must be an http(s) URL" in result.stderr
+
+
+def test_load_help_lists_the_formats(cli):
+    help_text = cli("load", "--help").stdout
+    for shown in ('{"documents"', '{"items"', "JSON list", "JSON Lines",
+                  "url,title[,popularity][,group]"):
+        assert shown in help_text
+
+
+@pytest.mark.parametrize("text", ["hello\nworld\n", '{"url": "/1"}\n{not json\n', "[1, 2"])
+def test_load_of_a_bad_file_is_one_clear_line(cli, tmp_path, text):
+    data = tmp_path / "bad.txt"
+    data.write_text(text)
     result = cli("load", str(data), "--domain", "a.example")
     assert result.returncode == 2
     assert result.stderr.startswith("autocompeter: ") and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(
