@@ -27,6 +27,9 @@ def create_app(settings: Settings) -> Sanic:
     app = Sanic("autocompeter", dumps=orjson.dumps, error_handler=JsonErrorHandler())
     app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
     app.config.FALLBACK_ERROR_FORMAT = "json"
+    # Sanic reads X-Forwarded-For (and -Proto, -Host) only when told how many
+    # proxies to trust; request.remote_addr is then the visitor's address.
+    app.config.PROXIES_COUNT = settings.trusted_proxies
     app.ctx.settings = settings
     app.ctx.cache = ResponseCache(settings.response_cache_size)
     app.ctx.rate_limits = RateLimits(settings.search_rate_limit, settings.write_rate_limit)
