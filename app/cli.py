@@ -18,12 +18,12 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from app.backends import Backends, UnsupportedSetup, open_backends, scaled_parts, sync_worker
+from app.demo import DEMO_DOMAIN
 from app.errors import describe
 from app.models import DocumentIn
 from app.settings import Settings, describe_settings_error, load_settings
 from store.base import Document, IncompatibleStore
 
-DEMO_DOMAIN = "demo"
 DEMO_KEY_NOTE = "made by serve --demo"
 LOAD_BATCH = 1000
 
@@ -67,6 +67,16 @@ async def migrated_for_serve(backends: Backends) -> int:
 # -- serve -------------------------------------------------------------------
 
 
+def base_url(settings: Settings) -> str:
+    """Where a browser on this machine reaches the service."""
+    host = settings.host
+    if host in ("0.0.0.0", "::", ""):  # every address: this machine's own works
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
+
+
 async def seed_demo(backends: Backends, settings: Settings) -> int:
     from app.demo import documents  # parsing the standard library is only for the demo
 
@@ -80,8 +90,17 @@ async def seed_demo(backends: Backends, settings: Settings) -> int:
         if old.domain == DEMO_DOMAIN and old.note == DEMO_KEY_NOTE and not old.revoked_at:
             await store.revoke_key_by_id(old.key_id)
     key = await store.create_key(DEMO_DOMAIN, note=DEMO_KEY_NOTE)
-    base = f"http://{settings.host}:{settings.port}"
-    print(DEMO_BANNER.format(base=base, key=key, domain=DEMO_DOMAIN), file=sys.stderr)
+    print(DEMO_BANNER.format(base=base_url(settings), key=key, domain=DEMO_DOMAIN),
+          file=sys.stderr)
+    return 0
+
+
+async def announce(backends: Backends, settings: Settings) -> int:
+    """Say where the service listens and, on a fresh install, what to do first."""
+    base = base_url(settings)
+    print(f"\nAutocompeter is serving at {base}/ (API docs at {base}/docs)", file=sys.stderr)
+    if not await backends.store.list_keys():
+        print(FIRST_STEPS.format(base=base), file=sys.stderr)
     return 0
 
 
@@ -92,6 +111,15 @@ Its auth key for this run: {key}
   curl '{base}/v1?d={domain}&q=json+du'
   curl -H 'Auth-Key: {key}' -d url=https://example.com/x -d title='My first title' {base}/v1
   curl -H 'Auth-Key: {key}' '{base}/v1/stats'
+"""
+
+FIRST_STEPS = """No domains yet. Make a key for your site, then send it titles:
+
+  KEY=$(autocompeter keys create example.com)
+  curl -H "Auth-Key: $KEY" -d url=https://example.com/about -d title='About us' {base}/v1
+  autocompeter load titles.json --domain example.com   # JSON, JSON Lines or CSV
+
+`autocompeter serve --demo` serves a demo domain to try first.
 """
 
 
@@ -109,8 +137,8 @@ def serve(settings: Settings, demo: bool) -> int:
         from app.server import create_app
 
         asyncio.run(with_backends(settings, migrated_for_serve))
-        if demo:
-            asyncio.run(with_backends(settings, partial(seed_demo, settings=settings)))
+        greet = seed_demo if demo else announce
+        asyncio.run(with_backends(settings, partial(greet, settings=settings)))
         loader = AppLoader(factory=partial(create_app, settings))
         app = loader.load()
         app.prepare(host=settings.host, port=settings.port, workers=settings.workers,

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from store.base import Document
 
+DEMO_DOMAIN = "demo"
 DOCS = "https://docs.python.org/3/library/"
 DOCUMENTED = Path(__file__).with_name("demo_docs.txt")
 SKIPPED_PARTS = {"test", "tests", "idlelib", "lib2to3", "turtledemo", "ensurepip",

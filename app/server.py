@@ -2,15 +2,19 @@
 
 import asyncio
 import logging
+from functools import cache
+from html import escape
+from pathlib import Path
 
 import orjson
 from sanic import Request, Sanic
-from sanic.response import HTTPResponse, file
+from sanic.response import HTTPResponse, file, html
 
 from app.access_log import add_request_id, configure_logging, log_request, start_timer
 from app.backends import open_backends, sync_worker
 from app.cache import ResponseCache
 from app.counters import FetchCounter
+from app.demo import DEMO_DOMAIN
 from app.docs import docs
 from app.errors import JsonErrorHandler
 from app.ops import setup_ops
@@ -18,6 +22,7 @@ from app.ratelimit import RateLimits
 from app.routes import v1
 from app.security import add_security_headers
 from app.settings import Settings
+from store.base import StoreUnavailable
 
 log = logging.getLogger("autocompeter")
 
@@ -44,8 +49,12 @@ def create_app(settings: Settings) -> Sanic:
     app.static("/static", settings.static_dir, name="static")
 
     @app.get("/")
-    async def demo_page(request: Request) -> HTTPResponse:
-        return await file(settings.static_dir / "demo.html")
+    async def front_page(request: Request) -> HTTPResponse:
+        """The demo when there is one; otherwise how to start, not a search box that 400s."""
+        if await has_demo(request.app):
+            return await file(settings.static_dir / "demo.html")
+        origin = escape(f"{request.scheme}://{request.host}")
+        return html(start_page(settings.static_dir).replace("{origin}", origin))
 
     @app.before_server_start
     async def open_connections(app: Sanic) -> None:
@@ -74,3 +83,20 @@ def create_app(settings: Settings) -> Sanic:
             await app.ctx.backends.close()
 
     return app
+
+
+async def has_demo(app: Sanic) -> bool:
+    if DEMO_DOMAIN in app.ctx.known_domains:
+        return True
+    try:
+        found = await app.ctx.backends.store.domain_exists(DEMO_DOMAIN)
+    except StoreUnavailable:
+        return False
+    if found:
+        app.ctx.known_domains.add(DEMO_DOMAIN)
+    return found
+
+
+@cache
+def start_page(static_dir: Path) -> str:
+    return (static_dir / "start.html").read_text(encoding="utf-8")
