@@ -64,11 +64,19 @@ def Text(max_length: int, min_length: int = 0) -> type[str]:
 class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    url: Annotated[Text(2048, min_length=1), AfterValidator(_link)]
-    title: Text(500, min_length=1)
-    group: Annotated[Text(100), BeforeValidator(_none_as_empty)] = ""
+    url: Annotated[Text(2048, min_length=1), AfterValidator(_link), Field(
+        description="where the result links to: an http(s) URL, or a path on your site "
+                    "starting with /; one title per URL, so sending it again replaces it",
+        examples=["https://example.com/about"])]
+    title: Annotated[Text(500, min_length=1), Field(
+        description="what visitors see and what is searched", examples=["About us"])]
+    group: Annotated[Text(100), BeforeValidator(_none_as_empty), Field(
+        description="titles in a group are found only by searches that ask for it "
+                    "(g=...); empty means everyone", examples=["staff"])] = ""
     popularity: Annotated[
-        float, Field(allow_inf_nan=False), BeforeValidator(_blank_as_default)
+        float, Field(allow_inf_nan=False, description="any finite number; higher comes "
+                     "first among equally good matches", examples=[10]),
+        BeforeValidator(_blank_as_default)
     ] = 0.0
 
     def to_document(self) -> Document:
