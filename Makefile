@@ -60,13 +60,13 @@ lint: $(DEV)
 clean:
 	rm -rf $(VENV) $(WORK) test-output
 
-## bench: issue 6's benchmark (minutes; not part of `make test`), rewrites BENCHMARKS.md
+## bench: load, query and memory benchmarks (minutes; not part of `make test`), rewrites BENCHMARKS.md
 .PHONY: bench
 BENCH_ARGS ?= --setup both
 bench: $(DEV)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-## relevance: issue 5's relevance report on the embedded and the scaled setup (stops services after, like test)
+## relevance: the relevance report on the embedded and the scaled setup (stops services after, like test)
 .PHONY: relevance
 relevance: $(DEV) services
 	status=0; \

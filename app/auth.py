@@ -3,6 +3,7 @@
 from sanic import Request
 
 from app.errors import ApiError
+from app.services import services
 
 HEADER = "Auth-Key"
 
@@ -12,9 +13,9 @@ async def authenticated_domain(request: Request) -> str:
     key = request.headers.get(HEADER, "").strip()
     if not key:
         raise ApiError(401, f"missing {HEADER} header")
-    domain = await request.app.ctx.backends.store.domain_for_key(key)
+    domain = await services(request).backends.store.domain_for_key(key)
     if domain is None:
         # Never echo the key: it may be someone's live secret sent by mistake.
         raise ApiError(403, f"{HEADER} is not a valid key (unknown or revoked)")
-    await request.app.ctx.rate_limits.check_write(domain)
+    await services(request).rate_limits.check_write(domain)
     return domain

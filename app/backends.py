@@ -1,33 +1,44 @@
 """Chooses the `Store` and `SearchEngine` once, at start-up, from the settings.
 
 This is the only place that knows which implementations exist; everything
-else talks to the two ports.
+else talks to the two ports, and to `Backends.scaled` for what only the
+scaled-out setup has (a search index to make, an outbox to feed it from).
 """
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from app.settings import Settings, sqlite_path
-from indexer.base import SearchEngine
-from indexer.sqlite_fts import Fts5Engine
-from store.base import Store
-from store.sqlite import SqliteStore
-from store.sqlite_db import SqliteDatabase
+from core.engine import SearchEngine
+from core.store import Store
+from embedded.database import SqliteDatabase
+from embedded.engine import Fts5Engine
+from embedded.store import SqliteStore
 
 if TYPE_CHECKING:
-    from indexer.search_cluster import SearchCluster
     from indexer.sync import SyncWorker
-    from store.postgres import PostgresStore
+    from scaled.cluster import SearchCluster
+    from scaled.store import PostgresStore
 
 
 class UnsupportedSetup(ValueError):
     """The settings ask for a combination this build cannot serve."""
 
 
+@dataclass(frozen=True)
+class ScaledParts:
+    """The scaled-out setup's store and cluster, as the indexer needs them."""
+
+    store: "PostgresStore"
+    cluster: "SearchCluster"
+
+
 @dataclass
 class Backends:
     store: Store
     engine: SearchEngine
+    scaled: ScaledParts | None = None
+    """None in the embedded setup, whose FTS5 index is written with its store."""
 
     async def close(self) -> None:
         await self.engine.close()
@@ -35,7 +46,7 @@ class Backends:
 
 
 def open_backends(settings: Settings) -> Backends:
-    if not settings.database_url.startswith("sqlite:"):
+    if not settings.embedded:
         return open_scaled(settings)
     db = SqliteDatabase(sqlite_path(settings.database_url))
     if settings.effective_search_url != settings.database_url:
@@ -53,15 +64,15 @@ def open_scaled(settings: Settings) -> Backends:
         raise UnsupportedSetup("SEARCH_URL: with PostgreSQL, set SEARCH_URL to "
                                "opensearch+http://host:9200 or elasticsearch+https://host:9200")
     try:
-        from indexer.search_cluster import open_cluster
-        from store.postgres import PostgresStore
+        from scaled.cluster import open_cluster
+        from scaled.store import PostgresStore
     except ImportError as error:
         raise UnsupportedSetup(f"{error.name} is not installed: pip install "
                                "'autocompeter[postgres,opensearch,elasticsearch]'") from None
     store = PostgresStore(settings.database_url, pool_size=settings.database_pool_size,
                           timeout=settings.database_timeout_seconds)
     try:
-        engine = open_cluster(
+        cluster = open_cluster(
             settings.search_url, alias=settings.search_index, api_key=settings.search_api_key,
             verify_certs=settings.search_verify_certs,
             ca_file=str(settings.search_ca_file) if settings.search_ca_file else None,
@@ -72,32 +83,15 @@ def open_scaled(settings: Settings) -> Backends:
         raise UnsupportedSetup(f"{error.name} is not installed: pip install "
                                "'autocompeter[opensearch]' or 'autocompeter[elasticsearch]'"
                                ) from None
-    except ValueError as error:
-        raise UnsupportedSetup(f"SEARCH_URL: {error}") from None
-    return Backends(store=store, engine=engine)
-
-
-def scaled_parts(backends: Backends) -> "tuple[PostgresStore, SearchCluster] | None":
-    """The PostgreSQL store and the cluster, or None in the embedded setup."""
-    if isinstance(backends.store, SqliteStore):
-        return None  # and the scaled-out drivers may not even be installed
-    from indexer.search_cluster import SearchCluster
-    from store.postgres import PostgresStore
-
-    if isinstance(backends.store, PostgresStore) and isinstance(backends.engine, SearchCluster):
-        return backends.store, backends.engine
-    return None
+    return Backends(store=store, engine=cluster, scaled=ScaledParts(store, cluster))
 
 
 def sync_worker(backends: Backends, settings: Settings) -> "SyncWorker | None":
     """A worker feeding the engine from the outbox, or None when there is none to feed."""
-    if settings.database_url.startswith("sqlite:"):
-        return None
-    parts = scaled_parts(backends)
-    if parts is None:
+    if backends.scaled is None:
         return None
     from indexer.sync import SyncOptions, SyncWorker
 
     options = SyncOptions(batch=settings.indexer_batch_size,
                           poll_seconds=settings.indexer_poll_seconds)
-    return SyncWorker(*parts, options=options)
+    return SyncWorker(backends.scaled.store, backends.scaled.cluster, options=options)

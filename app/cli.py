@@ -8,8 +8,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 
@@ -17,12 +16,12 @@ import orjson
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from app.backends import Backends, UnsupportedSetup, open_backends, scaled_parts, sync_worker
+from app.backends import Backends, UnsupportedSetup, open_backends, sync_worker
+from app.counters import QUERY_RETENTION_DAYS, recent_top_queries
 from app.demo import DEMO_DOMAIN
-from app.errors import describe
-from app.models import DocumentIn
+from app.models import validate_documents
 from app.settings import Settings, describe_settings_error, load_settings
-from store.base import Document, IncompatibleStore
+from core.store import Document, IncompatibleStore
 
 DEMO_KEY_NOTE = "made by serve --demo"
 LOAD_BATCH = 1000
@@ -43,10 +42,9 @@ async def with_backends(settings: Settings, work: Callable[[Backends], Awaitable
 
 async def migrated(backends: Backends) -> int:
     """`with_backends` has migrated the store; a search cluster also needs its index."""
-    parts = scaled_parts(backends)
-    if parts is not None:
-        _store, engine = parts
-        print(f"search index: {await engine.ensure_index()} (alias {engine.alias!r})",
+    if backends.scaled is not None:
+        cluster = backends.scaled.cluster
+        print(f"search index: {await cluster.ensure_index()} (alias {cluster.alias!r})",
               file=sys.stderr)
     return 0
 
@@ -54,7 +52,7 @@ async def migrated(backends: Backends) -> int:
 async def migrated_for_serve(backends: Backends) -> int:
     """Like `migrated`, but an engine that is down must not stop the service:
     writes queue in the outbox and the sync worker makes the index later."""
-    from indexer.base import EngineUnavailable
+    from core.engine import EngineUnavailable
 
     try:
         return await migrated(backends)
@@ -246,18 +244,10 @@ def csv_rows(path: Path, data: bytes) -> list[Entry]:
     return [(f"line {reader.line_num}", row) for row in reader]
 
 
-def validate(entries: Iterable[Entry]) -> tuple[list[Document], list[str]]:
-    documents, rejected = [], []
-    for where, entry in entries:
-        try:
-            documents.append(DocumentIn.model_validate(entry).to_document())
-        except ValidationError as error:
-            rejected.append(f"{where}: {describe(error, whole='document')}")
-    return documents, rejected
-
-
 async def load(backends: Backends, path: Path, domain: str) -> int:
-    documents, rejected = validate(read_entries(path))
+    entries = read_entries(path)
+    documents, invalid = validate_documents(entry for _where, entry in entries)
+    rejected = [f"{entries[index][0]}: {error}" for index, error in invalid]
     with tqdm(total=len(documents), unit="doc", desc=f"loading {domain}") as progress:
         for start in range(0, len(documents), LOAD_BATCH):
             batch = documents[start : start + LOAD_BATCH]
@@ -304,9 +294,6 @@ async def export(backends: Backends, domain: str) -> int:
 # -- stats -----------------------------------------------------------------------
 
 BAR_WIDTH = 40
-# The same window as GET /v1/stats (app/routes.py).
-TOP_QUERIES_DAYS = 30
-TOP_QUERIES_LIMIT = 10
 
 
 def bar_chart(rows: list[tuple[str, int]], width: int = BAR_WIDTH) -> list[str]:
@@ -324,15 +311,14 @@ async def stats(backends: Backends, domain: str) -> int:
     if not await store.domain_exists(domain):
         raise CommandError(f"no domain named {domain!r}")
     fetches = await store.fetches(domain)
-    since = datetime.now(UTC).date() - timedelta(days=TOP_QUERIES_DAYS - 1)
-    top = await store.top_queries(domain, since, TOP_QUERIES_LIMIT)
+    top = await recent_top_queries(store, domain)
     months = [(f"{year}-{int(month):02d}", n) for year, by_month in fetches.items()
               for month, n in by_month.items()]
     documents = await store.count(domain)
     lines = [f"{domain}: {documents} document{'' if documents == 1 else 's'}", "",
              "searches per month", *bar_chart(sorted(months)), "",
-             f"top queries, last {TOP_QUERIES_DAYS} days", *bar_chart(top.queries), "",
-             f"top queries without results, last {TOP_QUERIES_DAYS} days",
+             f"top queries, last {QUERY_RETENTION_DAYS} days", *bar_chart(top.queries), "",
+             f"top queries without results, last {QUERY_RETENTION_DAYS} days",
              *bar_chart(top.misses)]
     print("\n".join(lines))
     return 0
@@ -358,15 +344,15 @@ async def run_indexer(backends: Backends, settings: Settings) -> int:
 async def run_reindex(backends: Backends) -> int:
     from indexer.reindex import reindex
 
-    parts = scaled_parts(backends)
+    parts = backends.scaled
     if parts is None:
         raise CommandError("reindex rebuilds a search cluster's index; the embedded "
                            "FTS5 index is always in step with its store")
-    store, engine = parts
-    await engine.ensure_index()
+    await parts.cluster.ensure_index()
     with tqdm(unit="doc", desc="reindexing") as progress:
-        name, count = await reindex(store, engine, progress.update)
-    print(f"reindexed {count} documents into {name}; alias {engine.alias!r} points at it")
+        name, count = await reindex(parts.store, parts.cluster, progress.update)
+    print(f"reindexed {count} documents into {name}; "
+          f"alias {parts.cluster.alias!r} points at it")
     return 0
 
 

@@ -19,13 +19,21 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 from app.metrics import QUERIES_DROPPED
-from store.base import Store
+from core.store import Store, TopQueries
 
 log = logging.getLogger("autocompeter")
 
 MAX_PENDING_QUERIES = 10_000
 QUERY_RETENTION_DAYS = 30
 """Query counts older than this are deleted: /v1/stats shows the last 30 days."""
+TOP_QUERIES_LIMIT = 10
+
+
+async def recent_top_queries(store: Store, domain: str) -> TopQueries:
+    """The domain's top queries and misses of the last QUERY_RETENTION_DAYS UTC days,
+    today included: what `GET /v1/stats` and `autocompeter stats` show."""
+    since = datetime.now(UTC).date() - timedelta(days=QUERY_RETENTION_DAYS - 1)
+    return await store.top_queries(domain, since, TOP_QUERIES_LIMIT)
 
 
 class FetchCounter:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from store.base import Document
+from core.store import Document
 
 DEMO_DOMAIN = "demo"
 DOCS = "https://docs.python.org/3/library/"

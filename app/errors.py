@@ -2,14 +2,13 @@
 
 import logging
 
-from pydantic import ValidationError
 from sanic import Request
 from sanic.exceptions import SanicException
 from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse, json
 
-from indexer.base import EngineUnavailable
-from store.base import StoreUnavailable
+from core.engine import EngineUnavailable
+from core.store import StoreUnavailable
 
 log = logging.getLogger("autocompeter")
 
@@ -23,17 +22,6 @@ class ApiError(Exception):
         self.headers = headers or {}
         self.extra = extra
 
-
-def describe(error: ValidationError, whole: str = "body") -> str:
-    """'title: String should have at least 1 character; url: Field required'.
-
-    ``whole`` names the input when the error is about all of it, not a field.
-    """
-    parts = []
-    for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or whole
-        parts.append(f"{field}: {item['msg']}")
-    return "; ".join(parts)
 
 
 class JsonErrorHandler(ErrorHandler):

@@ -1,6 +1,7 @@
 """Request models: what a valid document and a valid search look like."""
 
 import re
+from collections.abc import Iterable
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -11,10 +12,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
 )
 from pydantic_core import PydanticCustomError
 
-from store.base import Document
+from app.validation import describe
+from core.store import Document
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # tab, newline, return are fine
 
@@ -81,6 +84,18 @@ class DocumentIn(BaseModel):
 
     def to_document(self) -> Document:
         return Document(self.url, self.title, self.group, self.popularity)
+
+
+def validate_documents(entries: Iterable[object]) -> tuple[list[Document], list[tuple[int, str]]]:
+    """The valid entries as documents, and (position, error) for each invalid one:
+    a bulk or a file stores what is valid and reports the rest, never drops it silently."""
+    documents, rejected = [], []
+    for index, entry in enumerate(entries):
+        try:
+            documents.append(DocumentIn.model_validate(entry).to_document())
+        except ValidationError as error:
+            rejected.append((index, describe(error, whole="document")))
+    return documents, rejected
 
 
 def _split_groups(value: object) -> object:

@@ -33,8 +33,8 @@ from prometheus_client.registry import Collector
 from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, json, raw
 
-from app.backends import scaled_parts
 from app.metrics import REQUEST_SECONDS, REQUESTS
+from app.services import services
 
 log = logging.getLogger("autocompeter")
 
@@ -99,7 +99,7 @@ async def check(probe: Awaitable[bool]) -> dict[str, Any]:
 
 @ops.get("/readyz")
 async def readyz(request: Request) -> HTTPResponse:
-    backends = request.app.ctx.backends
+    backends = services(request).backends
     store, engine = await asyncio.gather(check(backends.store.ping()),
                                          check(backends.engine.ping()))
     ready = store["ok"] and engine["ok"]
@@ -123,14 +123,14 @@ class ScrapeValues(Collector):
 
 
 async def scrape_values(request: Request) -> dict[str, tuple[str, float]]:
-    backends = request.app.ctx.backends
+    backends = services(request).backends
     values: dict[str, tuple[str, float]] = {}
     try:
         documents = await asyncio.wait_for(backends.store.count_all(), READY_TIMEOUT_SECONDS)
         values["autocompeter_documents"] = ("Documents in the store, all domains", documents)
-        parts = scaled_parts(backends)
-        if parts is not None:
-            depth, age = await asyncio.wait_for(parts[0].outbox_stats(), READY_TIMEOUT_SECONDS)
+        if backends.scaled is not None:
+            depth, age = await asyncio.wait_for(backends.scaled.store.outbox_stats(),
+                                                READY_TIMEOUT_SECONDS)
             values["autocompeter_outbox_depth"] = ("Changes waiting to be indexed", depth)
             values["autocompeter_outbox_oldest_age_seconds"] = (
                 "Age of the oldest change waiting to be indexed", age)

@@ -1,6 +1,5 @@
 """The v1 API, compatible with the original Autocompeter service."""
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -11,19 +10,20 @@ from sanic.response import HTTPResponse, json, raw, text
 
 from app.auth import authenticated_domain
 from app.cache import Answer
-from app.errors import ApiError, describe
+from app.counters import recent_top_queries
+from app.errors import ApiError
 from app.metrics import ENGINE_SEARCH_SECONDS
-from app.models import DocumentIn, SearchParams
-from indexer.base import SearchQuery
-from indexer.text import words
-from store.base import StoreUnavailable
+from app.models import DocumentIn, SearchParams, validate_documents
+from app.services import Services, services
+from app.validation import describe
+from core.engine import SearchQuery
+from core.store import StoreUnavailable
+from core.text import words
 
 v1 = Blueprint("v1", url_prefix="/v1")
 
 PUBLIC = {"Access-Control-Allow-Origin": "*"}
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-TOP_QUERIES_DAYS = 30
-TOP_QUERIES_LIMIT = 10
 
 
 def looks_like_json(body: bytes) -> bool:
@@ -64,24 +64,24 @@ def query_args(request: Request) -> dict[str, str]:
     return {name: values[0] for name, values in request.args.items()}
 
 
-async def known_domain(request: Request, domain: str) -> None:
-    known: set[str] = request.app.ctx.known_domains
-    if domain in known:
+async def known_domain(used: Services, domain: str) -> None:
+    if domain in used.known_domains:
         return
     try:
-        exists = await request.app.ctx.backends.store.domain_exists(domain)
+        exists = await used.backends.store.domain_exists(domain)
     except StoreUnavailable:
         # Searching needs only the engine, which filters by domain anyway: with
         # the database away, an unknown domain just finds nothing.
         return
     if not exists:
         raise ApiError(400, f"d: unknown domain {domain!r}")
-    known.add(domain)
+    used.known_domains.add(domain)
 
 
 @v1.get("")
 async def search(request: Request) -> HTTPResponse:
-    await request.app.ctx.rate_limits.check_search(request)
+    used = services(request)
+    await used.rate_limits.check_search(request)
     try:
         params = SearchParams.model_validate(query_args(request))
     except ValidationError as error:
@@ -89,8 +89,8 @@ async def search(request: Request) -> HTTPResponse:
     query_words = tuple(words(params.q))
     if not query_words:
         raise ApiError(400, "q: has no letters or digits to search for")
-    await known_domain(request, params.d)
-    engine, cache = request.app.ctx.backends.engine, request.app.ctx.cache
+    await known_domain(used, params.d)
+    engine, cache = used.backends.engine, used.cache
     query = SearchQuery(params.d, query_words, params.n, params.g)
     generation = engine.generation(params.d)
     answer = cache.get(query, generation)
@@ -100,7 +100,7 @@ async def search(request: Request) -> HTTPResponse:
         body = {"terms": result.terms, "results": [[h.url, h.title] for h in result.hits]}
         answer = Answer(orjson.dumps(body), found=bool(result.hits))
         cache.put(query, generation, answer)
-    request.app.ctx.fetches.record(params.d, " ".join(query_words), answer.found)
+    used.fetches.record(params.d, " ".join(query_words), answer.found)
     return raw(answer.body, content_type="application/json", headers=PUBLIC)
 
 
@@ -116,7 +116,7 @@ async def add(request: Request) -> HTTPResponse:
         document = DocumentIn.model_validate(read_body(request)).to_document()
     except ValidationError as error:
         raise ApiError(400, describe(error)) from None
-    await request.app.ctx.backends.store.upsert(domain, [document])
+    await services(request).backends.store.upsert(domain, [document])
     return json({"message": "OK"}, 201)
 
 
@@ -126,7 +126,7 @@ async def delete(request: Request) -> HTTPResponse:
     url = request.args.get("url", "").strip()
     if not url:
         raise ApiError(400, "url: give the URL of the document to delete")
-    if not await request.app.ctx.backends.store.delete(domain, url):
+    if not await services(request).backends.store.delete(domain, url):
         raise ApiError(404, "url: no document with that URL in this domain")
     return json({"message": "OK"})
 
@@ -137,35 +137,30 @@ async def bulk(request: Request) -> HTTPResponse:
     entries = read_body(request).get("documents")
     if not isinstance(entries, list):
         raise ApiError(400, 'documents: send {"documents": [{"url": ..., "title": ...}, ...]}')
-    limit = request.app.ctx.settings.max_bulk_documents
+    limit = services(request).settings.max_bulk_documents
     if len(entries) > limit:
         raise ApiError(413, f"documents: at most {limit} per request, got {len(entries)}")
-    documents, rejected = [], []
-    for index, entry in enumerate(entries):
-        try:
-            documents.append(DocumentIn.model_validate(entry).to_document())
-        except ValidationError as error:
-            rejected.append({"index": index, "error": describe(error, whole="document")})
+    documents, invalid = validate_documents(entries)
+    rejected = [{"index": index, "error": error} for index, error in invalid]
     if rejected and not documents:
         raise ApiError(400, "documents: none of them is valid", rejected=rejected)
-    await request.app.ctx.backends.store.upsert(domain, documents)
+    await services(request).backends.store.upsert(domain, documents)
     return json({"message": "OK", "count": len(documents), "rejected": rejected}, 201)
 
 
 @v1.route("/flush", methods=["DELETE", "POST"])
 async def flush(request: Request) -> HTTPResponse:
     domain = await authenticated_domain(request)
-    removed = await request.app.ctx.backends.store.flush(domain)
+    removed = await services(request).backends.store.flush(domain)
     return json({"message": "OK", "count": removed})
 
 
 @v1.get("/stats")
 async def stats(request: Request) -> HTTPResponse:
     domain = await authenticated_domain(request)
-    store = request.app.ctx.backends.store
-    await request.app.ctx.fetches.flush()
-    since = datetime.now(UTC).date() - timedelta(days=TOP_QUERIES_DAYS - 1)
-    top = await store.top_queries(domain, since, TOP_QUERIES_LIMIT)
+    store = services(request).backends.store
+    await services(request).fetches.flush()
+    top = await recent_top_queries(store, domain)
     body = {
         "fetches": await store.fetches(domain), "documents": await store.count(domain),
         # The last 30 UTC days, today included; queries as folded words ("cafe" for "Café").

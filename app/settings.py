@@ -8,6 +8,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.validation import describe
+from scaled.config import parse_search_url
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -16,8 +19,6 @@ def default_static_dir() -> Path:
     checkout = PROJECT_ROOT / "static"
     return checkout if checkout.is_dir() else Path(sys.prefix) / "share/autocompeter/static"
 
-SEARCH_SCHEMES = ("sqlite", *(f"{kind}+{transport}" for kind in ("opensearch", "elasticsearch")
-                              for transport in ("http", "https")))
 
 
 class Settings(BaseSettings):
@@ -90,11 +91,14 @@ class Settings(BaseSettings):
     def _known_engine(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        scheme = urlsplit(value).scheme
-        if scheme not in SEARCH_SCHEMES:
-            raise ValueError("must start with opensearch+http(s):// or elasticsearch+http(s)://"
-                             " (or be unset for the embedded engine)")
+        if urlsplit(value).scheme != "sqlite":
+            parse_search_url(value)  # its ValueError says what a cluster URL looks like
         return value
+
+    @property
+    def embedded(self) -> bool:
+        """SQLite holds the titles: the embedded setup."""
+        return urlsplit(self.database_url).scheme == "sqlite"
 
     @property
     def effective_search_url(self) -> str:
@@ -112,8 +116,4 @@ def load_settings(**overrides: object) -> Settings:
 
 def describe_settings_error(error: ValidationError) -> str:
     """One line naming every bad setting, for people starting the service."""
-    problems = []
-    for item in error.errors():
-        name = ".".join(str(part) for part in item["loc"]).upper() or "settings"
-        problems.append(f"{name}: {item['msg']}")
-    return "invalid setting " + "; ".join(problems)
+    return "invalid setting " + describe(error, whole="settings", name=str.upper)

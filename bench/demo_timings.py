@@ -18,8 +18,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from live import start_server, stop_server  # noqa: E402
 
 from app.demo import documents  # noqa: E402
-from store.sqlite import SqliteStore  # noqa: E402
-from store.sqlite_db import SqliteDatabase  # noqa: E402
+from embedded.database import SqliteDatabase  # noqa: E402
+from embedded.store import SqliteStore  # noqa: E402
 
 QUERIES = ["j", "js", "json", "json du", "du json", "os pa", "thread", "asyncio gath", "zzzz"]
 ROUNDS = 300

@@ -206,9 +206,9 @@ def drive(
 def drive_engine_directly(env: dict[str, str], domain: str, args: argparse.Namespace,
                           workdir: Path, results: Results, wrk: Wrk) -> None:
     """The same search the service sends (tiers 1-2), straight to the engine's _search."""
-    from indexer.base import SearchQuery
-    from indexer.query import search_body
-    from indexer.text import words
+    from core.engine import SearchQuery
+    from core.text import words
+    from scaled.query import search_body
 
     engine = env["SEARCH_URL"].split("+", 1)[1].rstrip("/")
     url = f"{engine}/{env.get('SEARCH_INDEX', 'autocompeter')}/_search"
@@ -239,8 +239,8 @@ async def measure_engine(
 ) -> dict[str, tuple[float, float]]:
     from app.backends import open_backends
     from app.settings import load_settings
-    from indexer.base import SearchQuery
-    from indexer.text import words
+    from core.engine import SearchQuery
+    from core.text import words
 
     settings = load_settings(database_url=env["DATABASE_URL"], search_url=env.get("SEARCH_URL"))
     backends = open_backends(settings)
@@ -670,7 +670,8 @@ def main(argv: list[str] | None = None) -> int:
             results.finished = datetime.now(UTC)
             if code_fingerprint() != fingerprint:
                 results.notes.append(
-                    "**the service's code (app/, indexer/, store/) changed during this run**: "
+                    "**the service's code (app/, core/, embedded/, indexer/, scaled/) changed "
+                    "during this run**: "
                     "phases may have measured different versions"
                 )
             all_results.append(results)
@@ -695,7 +696,7 @@ def main(argv: list[str] | None = None) -> int:
 def code_fingerprint() -> str:
     """A hash of the service's source files, to notice edits made while the run goes on."""
     digest = hashlib.sha256()
-    for package in ("app", "indexer", "store"):
+    for package in ("app", "core", "embedded", "indexer", "scaled"):
         for path in sorted((ROOT / package).rglob("*.py")):
             digest.update(str(path).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()

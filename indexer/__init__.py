@@ -1,1 +1,1 @@
-"""Everything about the search index: text folding, engines, query building."""
+"""The indexer of the scaled-out setup: the sync worker (outbox -> cluster) and reindex."""

@@ -13,9 +13,9 @@
 import logging
 from collections.abc import Callable
 
-from indexer.mapping import document_id, source
-from indexer.search_cluster import SearchCluster
-from store.postgres import PostgresStore
+from indexer.sync import index_lines
+from scaled.cluster import SearchCluster
+from scaled.store import PostgresStore
 
 log = logging.getLogger("autocompeter.indexer")
 
@@ -27,19 +27,11 @@ async def reindex(store: PostgresStore, engine: SearchCluster,
     """Build a fresh index and swap the alias to it; return (name, documents)."""
     old = await engine.alias_targets()
     new = await engine.create_index()
-    async with store.connection() as conn:
-        await conn.execute("INSERT INTO search_indexes_building (name) VALUES ($1)", new)
+    await store.start_building(new)
     copied = 0
     try:
         async for page in store.indexed_documents(PAGE_SIZE):
-            operations = []
-            for doc in page:
-                operations.append({"index": {
-                    "_index": new, "_id": document_id(doc.domain, doc.url),
-                    "version": doc.version, "version_type": "external",
-                }})
-                operations.append(source(doc.version, doc.domain, doc.url, doc.title,
-                                         doc.group, doc.popularity))
+            operations = [line for doc in page for line in index_lines(doc, new)]
             failed = await engine.bulk(operations)
             if failed:
                 raise RuntimeError(f"{len(failed)} documents were refused, e.g. {failed[0]}")
@@ -48,16 +40,12 @@ async def reindex(store: PostgresStore, engine: SearchCluster,
         await engine.refresh(new)
         await engine.swap_alias(new, old)
     except BaseException:
-        await _unregister(store, new)
+        await store.stop_building(new)
         await engine.delete_index(new)
         raise
     for name in old:
         await engine.delete_index(name)
-    await _unregister(store, new)
+    await store.stop_building(new)
     log.info("reindexed %d documents into %s (alias %s)", copied, new, engine.alias)
     return new, copied
 
-
-async def _unregister(store: PostgresStore, name: str) -> None:
-    async with store.connection() as conn:
-        await conn.execute("DELETE FROM search_indexes_building WHERE name = $1", name)

@@ -23,27 +23,14 @@ from typing import Any
 import asyncpg
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
-from indexer.base import EngineUnavailable
-from indexer.mapping import document_id, source
-from indexer.search_cluster import SearchCluster
-from store.base import StoreUnavailable
-from store.postgres import NOTIFY_CHANNEL, PostgresStore
+from core.engine import EngineUnavailable
+from core.store import StoreUnavailable
+from scaled.cluster import SearchCluster
+from scaled.mapping import document_id, source
+from scaled.store import NOTIFY_CHANNEL, Change, IndexedDocument, PostgresStore
 
 log = logging.getLogger("autocompeter.indexer")
 
-# The outbox rows (locked, skipping rows another worker holds), each with the
-# current state of its document; no document means it was deleted.
-CLAIM = """
-SELECT o.id, o.domain, o.url, o.version AS change_version,
-       d.id AS doc_id, d.title, d.grp, d.popularity, d.version AS doc_version
-FROM (
-    SELECT id, domain, url, version FROM outbox ORDER BY id
-    LIMIT $1 FOR UPDATE SKIP LOCKED
-) o
-LEFT JOIN domains m ON m.name = o.domain
-LEFT JOIN documents d ON d.domain_id = m.id AND d.url = o.url
-ORDER BY o.id
-"""
 
 TRANSIENT = (EngineUnavailable, StoreUnavailable, OSError, asyncio.TimeoutError,
              asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError)
@@ -56,25 +43,30 @@ class SyncOptions:
     max_backoff_seconds: float = 5.0
 
 
-def bulk_operations(rows: list[asyncpg.Record], targets: list[str]) -> list[dict[str, Any]]:
-    """Bulk body lines for the claimed rows, once per target index."""
-    latest: dict[tuple[str, str], asyncpg.Record] = {}
-    for row in rows:  # several changes of one URL in a batch: only the last matters
-        latest[(row["domain"], row["url"])] = row
+def index_lines(document: IndexedDocument, index: str, **meta: Any) -> list[dict[str, Any]]:
+    """The bulk lines that put ``document`` into ``index`` at its version."""
+    meta.update(_index=index, _id=document_id(document.domain, document.url),
+                version=document.version, version_type="external")
+    return [{"index": meta}, source(document.version, document.domain, document.url,
+                                    document.title, document.group, document.popularity)]
+
+
+def bulk_operations(changes: list[Change], targets: list[str]) -> list[dict[str, Any]]:
+    """Bulk body lines for the claimed changes, once per target index."""
+    latest: dict[tuple[str, str], Change] = {}
+    for change in changes:  # several changes of one URL in a batch: only the last matters
+        latest[(change.domain, change.url)] = change
     operations: list[dict[str, Any]] = []
-    for row in latest.values():
-        _id = document_id(row["domain"], row["url"])
+    for change in latest.values():
         for index in targets:
-            meta: dict[str, Any] = {"_index": index, "_id": _id, "version_type": "external"}
-            if index == targets[0]:
-                # Never let a write to a missing alias auto-create a plain index.
-                meta["require_alias"] = True
-            if row["doc_id"] is None:
-                operations.append({"delete": {**meta, "version": row["change_version"]}})
+            # Never let a write to a missing alias auto-create a plain index.
+            meta: dict[str, Any] = {"require_alias": True} if index == targets[0] else {}
+            if change.document is None:
+                meta.update(_index=index, _id=document_id(change.domain, change.url),
+                            version=change.version, version_type="external")
+                operations.append({"delete": meta})
             else:
-                operations.append({"index": {**meta, "version": row["doc_version"]}})
-                operations.append(source(row["doc_version"], row["domain"], row["url"],
-                                         row["title"], row["grp"], row["popularity"]))
+                operations.extend(index_lines(change.document, index, **meta))
     return operations
 
 
@@ -93,13 +85,11 @@ class SyncWorker:
 
     async def process_batch(self) -> int:
         """Send one batch; return how many outbox rows it took off the queue."""
-        async with self.store.connection() as conn, conn.transaction():
-            rows = await conn.fetch(CLAIM, self.options.batch)
-            if not rows:
+        async with self.store.claim_changes(self.options.batch) as claimed:
+            if not claimed.changes:
                 return 0
-            building = await conn.fetch("SELECT name FROM search_indexes_building")
-            targets = [self.engine.alias, *(row["name"] for row in building)]
-            failed = await self.engine.bulk(bulk_operations(rows, targets))
+            targets = [self.engine.alias, *claimed.building]
+            failed = await self.engine.bulk(bulk_operations(claimed.changes, targets))
             if any(_missing_index(item) for item in failed):
                 await self.engine.ensure_index()
                 raise EngineUnavailable("the index was missing; made it, retrying")
@@ -109,10 +99,9 @@ class SyncWorker:
                 # A document the engine will never take (e.g. a mapping error):
                 # retrying would block the queue, so log it and move on.
                 log.error("search engine refused a document: %s", item)
-            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])",
-                               [row["id"] for row in rows])
-        self.sent += len(rows)
-        return len(rows)
+            claimed.done = True
+        self.sent += len(claimed.changes)
+        return len(claimed.changes)
 
     async def drain(self) -> int:
         """Process batches until the outbox is empty (used by tests and tools)."""

@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 from scaled.support import ScaledParts
 
-from store.sqlite import SqliteStore
-from store.sqlite_db import SqliteDatabase
+from embedded.database import SqliteDatabase
+from embedded.store import SqliteStore
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
@@ -72,7 +72,7 @@ def start_server(tmp: Path, workers: int = 2, **env: str) -> LiveServer:
         "DATABASE_URL": f"sqlite:///{db_path}",
         "STATS_FLUSH_SECONDS": "0.2",
         "MAX_BODY_BYTES": str(2 * 1024 * 1024),
-        # Tests fire requests far faster than people; test_limits.py turns them on.
+        # Tests fire requests far faster than people; test_security.py turns them on.
         "SEARCH_RATE_LIMIT": "off",
         "WRITE_RATE_LIMIT": "off",
         "ACCESS_LOG": "true",

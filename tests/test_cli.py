@@ -144,7 +144,7 @@ def test_a_database_of_another_schema_version_is_refused_in_one_line(cli, tmp_pa
 
 
 def test_keys_are_long_plain_and_never_look_like_an_option():
-    from store.keys import new_key
+    from core.keys import new_key
 
     keys = [new_key() for _ in range(2000)]
     assert len(set(keys)) == len(keys)

@@ -15,8 +15,8 @@ from live import ROOT, Site, start_server, stop_server
 from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 
 from app.counters import FetchCounter
-from store.sqlite import SqliteStore
-from store.sqlite_db import SqliteDatabase
+from embedded.database import SqliteDatabase
+from embedded.store import SqliteStore
 
 SEARCHES = 'autocompeter_http_requests_total{endpoint="v1.search",method="GET",status="200"}'
 

@@ -27,8 +27,7 @@ def wheel(tmp_path_factory) -> zipfile.ZipFile:
 
 def test_the_wheel_carries_the_code_the_widget_and_the_command(wheel):
     names = set(wheel.namelist())
-    for module in ("app/cli.py", "app/demo_docs.txt", "indexer/sqlite_fts.py",
-                   "store/postgres.py"):
+    for module in ("app/cli.py", "app/demo_docs.txt", "embedded/engine.py", "scaled/store.py"):
         assert module in names
     data = {name.split(".data/data/", 1)[1] for name in names if ".data/data/" in name}
     for asset in ("autocompeter.js", "autocompeter.css", "demo.html", "docs.css"):

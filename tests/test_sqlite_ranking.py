@@ -4,12 +4,12 @@ import asyncio
 
 import pytest
 
-import store.sqlite
-from indexer.base import SearchQuery
-from indexer.sqlite_fts import Fts5Engine, popularity_key, rank_key
-from store.base import Document
-from store.sqlite import SqliteStore
-from store.sqlite_db import SqliteDatabase
+import embedded.store
+from core.engine import SearchQuery
+from core.store import Document
+from embedded.database import SqliteDatabase
+from embedded.engine import Fts5Engine, popularity_key, rank_key
+from embedded.store import SqliteStore
 
 
 def test_popularity_key_sorts_the_most_popular_first():
@@ -58,7 +58,7 @@ def test_equal_popularity_prefers_titles_starting_with_the_word_then_shorter(tmp
 
 def test_sequence_numbers_are_renumbered_when_used_up(tmp_path, monkeypatch):
     # A tiny sequence space (a limit, not a fake component) forces renumbering.
-    monkeypatch.setattr(store.sqlite, "MAX_SEQUENCE", 8)
+    monkeypatch.setattr(embedded.store, "MAX_SEQUENCE", 8)
     documents = [Document(f"/{i}", f"Renumbered {i}", popularity=i) for i in range(5)]
     titles = search(tmp_path / "a.db", documents, "renum", writes=4)
     assert titles == [f"Renumbered {i}" for i in reversed(range(5))]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from indexer.text import fold, search_text, words
+from core.text import fold, search_text, words
 
 
 @pytest.mark.parametrize(

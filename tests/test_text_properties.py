@@ -3,8 +3,8 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.sqlite_fts import prefix_terms, tier_expressions
-from indexer.text import fold, search_text, words
+from core.text import fold, search_text, words
+from embedded.engine import prefix_terms, tier_expressions
 
 ANY_TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]))
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from indexer.typos import allowed_edits, corrections
+from core.typos import allowed_edits, corrections
 
 VOCABULARY = ["python", "pythia", "pyramid", "pytest", "javascript", "java", "firefox",
               "firebird", "fire"]

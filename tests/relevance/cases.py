@@ -22,7 +22,7 @@ WHOLE_WORD = (
     "the other order (tier 2); whole words only break ties within a tier")
 # Known gaps of a whole setup: (categories, reason). Cases of those categories
 # are expected to fail on that setup only.
-# (None now: the scaled engine has the typo tier too, see indexer/cluster_vocabulary.py.)
+# (None now: the scaled engine has the typo tier too, see scaled/vocabulary.py.)
 SETUP_GAPS: dict[str, tuple[frozenset[str], str]] = {}
 
 

@@ -113,7 +113,7 @@ def titles_by_short_name(name: str) -> dict[str, str]:
 
 @cache
 def _vocabulary(name: str) -> list[str]:
-    from indexer.text import words
+    from core.text import words
 
     return sorted({word for doc in CORPORA[name].documents() for word in words(doc["title"])})
 

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import httpx
 
-from indexer.text import words
+from core.text import words
 
 from .case import Case
 from .cases import CASES

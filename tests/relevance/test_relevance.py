@@ -1,4 +1,4 @@
-"""Issue 5's relevance suite: every case in cases.py against every setup.
+"""The relevance suite: every case in cases.py against every setup.
 
 Each corpus is loaded once per server per session, into a domain of its own
 (`Domains`), on the first case that needs it. `python -m tests.relevance.report`

@@ -21,7 +21,7 @@ import asyncpg
 import httpx
 import pytest
 
-from store.postgres import PostgresStore
+from scaled.store import PostgresStore
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ROOT / "services"

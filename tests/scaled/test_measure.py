@@ -11,9 +11,9 @@ import pytest
 from live import OUTPUT, ScaledServer, new_site
 
 from app.demo import documents
-from indexer.base import SearchQuery
-from indexer.query import search_body
-from indexer.text import words
+from core.engine import SearchQuery
+from core.text import words
+from scaled.query import search_body
 
 pytestmark = pytest.mark.scaled
 QUERIES = ["a", "js", "json du", "asyncio ev", "os pa", "coll", "http cl", "re su", "typ", "str"]

@@ -11,10 +11,10 @@ import pytest
 from live import LiveServer, ScaledServer, new_site
 
 from app.demo import documents
-from indexer.base import SearchQuery
-from indexer.mapping import index_body, new_index_name, source
-from indexer.search_cluster import CACHE_SECONDS, open_cluster
-from indexer.text import words
+from core.engine import SearchQuery
+from core.text import words
+from scaled.cluster import CACHE_SECONDS, open_cluster
+from scaled.mapping import index_body, new_index_name, source
 from scaled.support import require_services
 
 pytestmark = pytest.mark.scaled

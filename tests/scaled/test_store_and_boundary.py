@@ -6,10 +6,10 @@ import asyncio
 import certifi
 import pytest
 
-from indexer.search_cluster import ClusterClient, parse_search_url
+from core.store import Document
+from scaled.cluster import ClusterClient, parse_search_url
+from scaled.store import PostgresStore
 from scaled.support import drop_database, new_parts, require_services
-from store.base import Document
-from store.postgres import PostgresStore
 
 
 def test_elasticsearch_url_builds_the_elasticsearch_client_with_auth_and_tls() -> None:

@@ -8,7 +8,7 @@ from typing import Protocol
 class SearchQuery:
     domain: str
     words: tuple[str, ...]
-    """Folded query words (see `indexer.text.words`); never empty."""
+    """Folded query words (see `core.text.words`); never empty."""
     size: int = 10
     groups: tuple[str, ...] = ()
     """Groups asked for besides the empty group, which is always searched."""

@@ -3,12 +3,12 @@
 Built with `elasticsearch.dsl` and sent as plain JSON (`.to_dict()`), so the
 same bodies go through either client.
 
-The analysed field holds `indexer.text.search_text(title)`, the folded words
+The analysed field holds `core.text.search_text(title)`, the folded words
 the embedded engine indexes too, so "orsted" finds "Ørsted" on both; the raw
 title is kept only for display.
 
 `words` holds the title's distinct folded words, whole: the typo tier's
-vocabulary (a terms aggregation per domain, see `indexer.cluster_vocabulary`),
+vocabulary (a terms aggregation per domain, see `scaled.vocabulary`),
 as the FTS5 vocabulary is the embedded engine's. Indexes made before the field
 existed get it from `autocompeter migrate` (`words_mapping`, a put-mapping:
 adding a field is allowed); their old documents get values from
@@ -31,7 +31,7 @@ from elasticsearch.dsl import (
     token_filter,
 )
 
-from indexer.text import words
+from core.text import words
 
 MAX_GRAM = 20
 
@@ -95,7 +95,7 @@ def source(sequence: int, domain: str, url: str, title: str, group: str,
            popularity: float) -> dict[str, Any]:
     title_words = words(title)
     return {
-        "search_text": " ".join(title_words),  # indexer.text.search_text(title)
+        "search_text": " ".join(title_words),  # core.text.search_text(title)
         "title": title,
         "domain": domain,
         "group": group,

@@ -1,15 +1,14 @@
 """The search request, built once with `elasticsearch.dsl` for ES and OpenSearch.
 
-Ranking follows the embedded engine's tiers (see `indexer.sqlite_fts`):
+Ranking follows the embedded engine's tiers (see `embedded.engine`):
 tier 1, the words as an in-order phrase of prefixes, scores 3 (2 + 1);
 tier 2, all the words as prefixes in any order, scores 1. The scores are
 constant, so sorting by `_score` sorts by tier; within a tier the order is the
-embedded engine's: popularity, then `indexer.ranking.closeness` (see
-`ranked`), then the shorter title, then the document written first.
+embedded engine's, `core.ranking.order_key` (see `ranked`).
 
 Tier 3, typo corrections, is a second request (`typo_body`), sent only when
 the first two tiers leave room, as in the embedded engine: every word or one
-of its corrections (`indexer.cluster_vocabulary`) as prefixes, excluding what
+of its corrections (`scaled.vocabulary`) as prefixes, excluding what
 tier 2 matched, ranked the same way.
 """
 
@@ -17,9 +16,9 @@ from typing import Any
 
 from elasticsearch.dsl import Q, Search
 
-from indexer.base import SearchQuery
-from indexer.mapping import MAX_GRAM
-from indexer.ranking import closeness
+from core.engine import SearchQuery
+from core.ranking import order_key
+from scaled.mapping import MAX_GRAM
 
 TIER_1_BOOST = 2.0
 TIER_2_BOOST = 1.0
@@ -52,18 +51,18 @@ def _ranked_search(query: SearchQuery, matching: Q, size: int) -> dict[str, Any]
     return search.to_dict()
 
 
-def search_body(query: SearchQuery) -> dict[str, Any]:
-    """Tiers 1 and 2 in one request."""
+def search_body(query: SearchQuery, size: int | None = None) -> dict[str, Any]:
+    """Tiers 1 and 2 in one request, for ``size`` titles (default: the query's size)."""
     tier_2 = Q("constant_score", boost=TIER_2_BOOST, filter=all_prefixes(query.words))
     tier_1 = Q("constant_score", boost=TIER_1_BOOST,
                filter=Q("match_phrase", search_text={"query": query_text(query.words)}))
-    return _ranked_search(query, Q("bool", must=[tier_2], should=[tier_1]), query.size)
+    return _ranked_search(query, Q("bool", must=[tier_2], should=[tier_1]), size or query.size)
 
 
 def typo_body(query: SearchQuery, fixes: dict[str, list[str]], size: int) -> dict[str, Any]:
     """Tier 3: each word or one of its corrections as a prefix, not tier 2's titles.
 
-    As `indexer.sqlite_fts.typo_expression`; every hit scores the same (a
+    As `embedded.engine.typo_expression`; every hit scores the same (a
     constant score), so the order is popularity, then as `ranked`.
     """
     alternatives = [
@@ -78,7 +77,7 @@ def typo_body(query: SearchQuery, fixes: dict[str, list[str]], size: int) -> dic
 
 def ranked(hits: list[dict[str, Any]], words: tuple[str, ...], size: int
            ) -> list[dict[str, Any]]:
-    """Order each (tier, popularity) run by `indexer.ranking.closeness`.
+    """Order each (tier, popularity) run by `core.ranking.order_key`.
 
     Done here rather than in a sort script so it needs no scripting module on
     the cluster; the engine returns TIE_MARGIN extra hits so the run at the
@@ -86,8 +85,8 @@ def ranked(hits: list[dict[str, Any]], words: tuple[str, ...], size: int
     """
     def key(hit: dict[str, Any]) -> tuple[Any, ...]:
         score, popularity, length, sequence = hit["sort"]
-        near = closeness(hit["_source"].get("search_text", ""), words)
-        return (-score, -popularity, *near, length, sequence)
+        text = hit["_source"].get("search_text", "")
+        return (-score, *order_key(words, popularity, text, length, sequence))
 
     return sorted(hits, key=key)[:size]
 

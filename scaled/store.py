@@ -1,6 +1,6 @@
 """The scaled-out store: PostgreSQL through an asyncpg pool.
 
-Same tables and behaviour as `store.sqlite`, plus the `outbox`: every write
+Same tables and behaviour as `embedded.store`, plus the `outbox`: every write
 (upsert, delete, flush) adds one outbox row per touched document in the same
 transaction as the document rows, so a write that was acknowledged always
 reaches the search engine eventually (see `indexer.sync`).
@@ -12,46 +12,40 @@ alongside) can never replace a newer title by an older one.
 """
 
 import asyncio
-import hmac
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import date
-from typing import TypeVar
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, TypeVar
 
 import asyncpg
 
-from indexer.text import search_text
-from store.base import (
-    Document,
-    FetchCounts,
-    KeyInfo,
-    QueryCounts,
-    StoreUnavailable,
-    TopQueries,
+from core.sql import (
+    ENSURE_DOMAIN,
+    PAGE_SIZE,
+    Row,
+    SqlStore,
+    Statement,
+    check_schema_version,
+    shared_tables,
 )
-from store.keys import hash_key, key_prefix, new_key
+from core.store import Document, StoreUnavailable
+from core.text import search_text
 
 T = TypeVar("T")
 
 NOTIFY_CHANNEL = "autocompeter_outbox"
 # Any constant works: it only has to be the same in every process that migrates.
 MIGRATION_LOCK = 0x6175746F  # "auto"
-PAGE_SIZE = 1000
+# Bumped with every change to the tables below; databases of another version
+# are refused rather than half-understood (as SQLite files are).
+SCHEMA_VERSION = 1
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS domains (
     id BIGSERIAL PRIMARY KEY,
     name TEXT NOT NULL UNIQUE
-);
-CREATE TABLE IF NOT EXISTS keys (
-    id BIGSERIAL PRIMARY KEY,
-    domain_id BIGINT NOT NULL REFERENCES domains(id),
-    key_hash TEXT NOT NULL UNIQUE,
-    prefix TEXT NOT NULL,
-    note TEXT NOT NULL DEFAULT '',
-    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-    revoked_at TIMESTAMPTZ
 );
 CREATE SEQUENCE IF NOT EXISTS change_seq;
 CREATE TABLE IF NOT EXISTS documents (
@@ -67,24 +61,6 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 CREATE INDEX IF NOT EXISTS documents_by_popularity
     ON documents (domain_id, popularity DESC);
-CREATE TABLE IF NOT EXISTS fetches (
-    domain_id BIGINT NOT NULL REFERENCES domains(id),
-    year INTEGER NOT NULL,
-    month INTEGER NOT NULL,
-    count BIGINT NOT NULL,
-    PRIMARY KEY (domain_id, year, month)
-);
--- Searches per domain, UTC day and folded query text, for the top queries and
--- misses in /v1/stats; app/counters.py deletes days past the retention.
-CREATE TABLE IF NOT EXISTS query_counts (
-    domain_id BIGINT NOT NULL REFERENCES domains(id),
-    day DATE NOT NULL,
-    query TEXT NOT NULL,
-    searches BIGINT NOT NULL,
-    misses BIGINT NOT NULL,
-    PRIMARY KEY (domain_id, day, query)
-);
-CREATE INDEX IF NOT EXISTS query_counts_by_day ON query_counts (day);
 -- One row per document change still to be sent to the search engine.
 CREATE TABLE IF NOT EXISTS outbox (
     id BIGSERIAL PRIMARY KEY,
@@ -99,6 +75,26 @@ CREATE TABLE IF NOT EXISTS search_indexes_building (
     name TEXT PRIMARY KEY,
     started_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER NOT NULL
+);
+""" + shared_tables(
+    serial="BIGSERIAL", id="BIGINT", timestamp="TIMESTAMPTZ", counter="BIGINT", day="DATE",
+)
+HAS_TABLES = "SELECT to_regclass('documents') IS NOT NULL"
+
+# The outbox rows (locked, skipping rows another worker holds), each with the
+# current state of its document; no document means it was deleted.
+CLAIM = """
+SELECT o.id, o.domain, o.url, o.version AS change_version,
+       d.id AS doc_id, d.title, d.grp, d.popularity, d.version AS doc_version
+FROM (
+    SELECT id, domain, url, version FROM outbox ORDER BY id
+    LIMIT $1 FOR UPDATE SKIP LOCKED
+) o
+LEFT JOIN domains m ON m.name = o.domain
+LEFT JOIN documents d ON d.domain_id = m.id AND d.url = o.url
+ORDER BY o.id
 """
 
 # Rows keep the order they were sent in (WITH ORDINALITY), so ids are given
@@ -136,11 +132,6 @@ WITH gone AS (
 INSERT INTO outbox (domain, url, version) SELECT $1, url, nextval('change_seq') FROM gone
 """
 
-TOP_QUERIES = """
-SELECT query, sum({column})::bigint AS n FROM query_counts
-WHERE domain_id = (SELECT id FROM domains WHERE name = $1) AND day >= $2
-GROUP BY query HAVING sum({column}) > 0 ORDER BY n DESC, query LIMIT $3
-"""
 
 # What cannot be fixed by the client: the server is away, restarting or full.
 UNAVAILABLE = (
@@ -173,6 +164,36 @@ class IndexedDocument:
     version: int
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One outbox row: a document to (re)send to the engine, or to delete there."""
+
+    domain: str
+    url: str
+    version: int
+    """The change's version: the document's, or the deletion's own."""
+    document: IndexedDocument | None
+    """The document as it is now; None when it was deleted."""
+
+
+@dataclass
+class ClaimedChanges:
+    """Outbox rows locked for one sync pass; see `PostgresStore.claim_changes`."""
+
+    changes: list[Change]
+    building: list[str]
+    """Indexes a reindex is building, which must get every change too."""
+    done: bool = field(default=False)
+    """Set once the engine has taken the changes: the rows are then deleted."""
+
+
+@lru_cache(maxsize=256)
+def numbered(sql: str) -> str:
+    """`core.sql`'s `?` placeholders as PostgreSQL's `$1, $2, ...`."""
+    count = iter(range(1, sql.count("?") + 1))
+    return re.sub(r"\?", lambda _match: f"${next(count)}", sql)
+
+
 def _rows_changed(status: str) -> int:
     """'INSERT 0 3' / 'DELETE 2' / 'UPDATE 1' -> the number at the end."""
     return int(status.rsplit(" ", 1)[-1])
@@ -187,13 +208,27 @@ def _last_wins(documents: Sequence[Document]) -> list[Document]:
     return list(by_url.values())
 
 
-class PostgresStore:
+class PostgresStore(SqlStore):
     def __init__(self, dsn: str, pool_size: int = 10, timeout: float = 5.0) -> None:
         self.dsn = dsn
         self.pool_size = pool_size
         self.timeout = timeout
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
+
+    async def _fetch(self, sql: str, *args: Any) -> list[Row]:
+        return await self._run(lambda conn: conn.fetch(numbered(sql), *args))
+
+    async def _execute(self, *statements: Statement) -> list[int]:
+        async def run(conn: asyncpg.Connection) -> list[int]:
+            async with conn.transaction():
+                return [_rows_changed(await conn.execute(numbered(sql), *args))
+                        for sql, args in statements]
+
+        return await self._run(run)
+
+    async def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self._run(lambda conn: conn.executemany(numbered(sql), rows))
 
     async def pool(self) -> asyncpg.Pool:
         """The pool, made on first use so a server that is down at start-up is
@@ -242,7 +277,18 @@ class PostgresStore:
             async with conn.transaction():
                 # Several workers start at once; DDL of the same table must not race.
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+                found = None
+                if await conn.fetchval(HAS_TABLES):
+                    # Databases made before the version table count as version 1.
+                    versioned = await conn.fetchval("SELECT to_regclass('schema_version')"
+                                                    " IS NOT NULL")
+                    found = versioned and await conn.fetchval(
+                        "SELECT max(version) FROM schema_version")
+                    found = found or 1
+                check_schema_version(found, SCHEMA_VERSION, "the PostgreSQL database")
                 await conn.execute(SCHEMA)
+                await conn.execute("DELETE FROM schema_version")
+                await conn.execute("INSERT INTO schema_version VALUES ($1)", SCHEMA_VERSION)
 
         await self._run(create)
 
@@ -251,64 +297,9 @@ class PostgresStore:
             await self._pool.close()
             self._pool = None
 
-    async def ping(self) -> bool:
-        return await self._run(lambda conn: conn.fetchval("SELECT 1")) == 1
-
     async def _ensure_domain(self, conn: asyncpg.Connection, domain: str) -> int:
-        await conn.execute(
-            "INSERT INTO domains (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", domain
-        )
+        await conn.execute(numbered(ENSURE_DOMAIN), domain)
         return await conn.fetchval("SELECT id FROM domains WHERE name = $1", domain)
-
-    async def create_key(self, domain: str, note: str = "") -> str:
-        key = new_key()
-
-        async def insert(conn: asyncpg.Connection) -> None:
-            async with conn.transaction():
-                await conn.execute(
-                    "INSERT INTO keys (domain_id, key_hash, prefix, note) VALUES ($1, $2, $3, $4)",
-                    await self._ensure_domain(conn, domain), hash_key(key), key_prefix(key), note,
-                )
-
-        await self._run(insert)
-        return key
-
-    async def domain_for_key(self, key: str) -> str | None:
-        wanted = hash_key(key)
-        row = await self._run(lambda conn: conn.fetchrow(
-            "SELECT k.key_hash, d.name FROM keys k JOIN domains d ON d.id = k.domain_id"
-            " WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
-            wanted,
-        ))
-        if row and hmac.compare_digest(row["key_hash"], wanted):
-            return row["name"]
-        return None
-
-    async def list_keys(self) -> list[KeyInfo]:
-        rows = await self._run(lambda conn: conn.fetch(
-            "SELECT k.id, d.name, k.prefix, k.note, k.created_at, k.revoked_at"
-            " FROM keys k JOIN domains d ON d.id = k.domain_id ORDER BY d.name, k.id"
-        ))
-        return [KeyInfo(*row) for row in rows]
-
-    async def revoke_key(self, key: str) -> bool:
-        status = await self._run(lambda conn: conn.execute(
-            "UPDATE keys SET revoked_at = now() WHERE key_hash = $1 AND revoked_at IS NULL",
-            hash_key(key),
-        ))
-        return _rows_changed(status) == 1
-
-    async def revoke_key_by_id(self, key_id: int) -> bool:
-        status = await self._run(lambda conn: conn.execute(
-            "UPDATE keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", key_id
-        ))
-        return _rows_changed(status) == 1
-
-    async def domain_exists(self, domain: str) -> bool:
-        found = await self._run(lambda conn: conn.fetchval(
-            "SELECT 1 FROM domains WHERE name = $1", domain
-        ))
-        return found is not None
 
     async def upsert(self, domain: str, documents: Sequence[Document]) -> int:
         unique = _last_wins(documents)
@@ -332,77 +323,53 @@ class PostgresStore:
     async def flush(self, domain: str) -> int:
         return _rows_changed(await self._write(lambda conn: conn.execute(FLUSH, domain)))
 
-    async def count(self, domain: str) -> int:
-        return await self._run(lambda conn: conn.fetchval(
-            "SELECT count(*) FROM documents"
-            " WHERE domain_id = (SELECT id FROM domains WHERE name = $1)",
-            domain,
-        ))
-
-    async def count_all(self) -> int:
-        return await self._run(lambda conn: conn.fetchval("SELECT count(*) FROM documents"))
-
-    async def _pages(self, sql: str, *args: object,
-                     page_size: int = PAGE_SIZE) -> AsyncIterator[list[asyncpg.Record]]:
-        """The rows of ``sql`` in pages by ascending id; its last two parameters are the
-        last id seen and the page size. Pages rather than one cursor, so no transaction
-        stays open while the caller works through a large result."""
+    async def indexed_documents(self, page_size: int = PAGE_SIZE) -> AsyncIterator[
+        list[IndexedDocument]
+    ]:
+        """Every document of every domain, in pages by id, for `autocompeter reindex`.
+        Pages rather than one cursor, so no transaction stays open meanwhile."""
         last = 0
         while True:
-            rows = await self._run(
-                lambda conn, after=last: conn.fetch(sql, *args, after, page_size)
-            )
+            rows = await self._run(lambda conn, after=last: conn.fetch(
+                "SELECT d.id, m.name, d.url, d.title, d.grp, d.popularity, d.version"
+                " FROM documents d JOIN domains m ON m.id = d.domain_id"
+                " WHERE d.id > $1 ORDER BY d.id LIMIT $2", after, page_size,
+            ))
             if rows:
-                yield rows
+                yield [IndexedDocument(*row) for row in rows]
             if len(rows) < page_size:
                 return
             last = rows[-1]["id"]
 
-    async def documents(self, domain: str) -> AsyncIterator[Document]:
-        async for rows in self._pages(
-            "SELECT id, url, title, grp, popularity FROM documents"
-            " WHERE domain_id = (SELECT id FROM domains WHERE name = $1) AND id > $2"
-            " ORDER BY id LIMIT $3",
-            domain,
-        ):
-            for row in rows:
-                yield Document(row["url"], row["title"], row["grp"], row["popularity"])
+    # -- the outbox, for the indexer ----------------------------------------------------
 
-    async def indexed_documents(self, page_size: int = PAGE_SIZE) -> AsyncIterator[
-        list[IndexedDocument]
-    ]:
-        """Every document of every domain, in pages, for `autocompeter reindex`."""
-        async for rows in self._pages(
-            "SELECT d.id, m.name, d.url, d.title, d.grp, d.popularity, d.version"
-            " FROM documents d JOIN domains m ON m.id = d.domain_id"
-            " WHERE d.id > $1 ORDER BY d.id LIMIT $2",
-            page_size=page_size,
-        ):
-            yield [IndexedDocument(*row) for row in rows]
+    @asynccontextmanager
+    async def claim_changes(self, limit: int) -> AsyncIterator[ClaimedChanges]:
+        """Lock up to ``limit`` outbox rows for one sync pass.
 
-    async def add_fetches(self, counts: FetchCounts) -> None:
-        async def add(conn: asyncpg.Connection) -> None:
-            await conn.executemany(
-                "INSERT INTO fetches (domain_id, year, month, count)"
-                " SELECT id, $1, $2, $3 FROM domains WHERE name = $4"
-                " ON CONFLICT (domain_id, year, month) DO UPDATE"
-                " SET count = fetches.count + excluded.count",
-                [(year, month, n, domain) for (domain, year, month), n in counts.items()],
-            )
+        Rows another worker holds are skipped, so workers share the queue
+        without sending a row twice. If the caller sets ``done``, the rows are
+        deleted when the block ends; if it raises, the transaction rolls back
+        and the rows are sent again later.
+        """
+        async with self.connection() as conn, conn.transaction():
+            rows = await conn.fetch(CLAIM, limit)
+            building = []
+            if rows:
+                building = [row["name"] for row in
+                            await conn.fetch("SELECT name FROM search_indexes_building")]
+            claimed = ClaimedChanges([_change(row) for row in rows], building)
+            yield claimed
+            if claimed.done and rows:
+                await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])",
+                                   [row["id"] for row in rows])
 
-        await self._run(add)
+    async def start_building(self, index: str) -> None:
+        """From now on every change also goes to ``index`` (a reindex is filling it)."""
+        await self._execute(("INSERT INTO search_indexes_building (name) VALUES (?)", (index,)))
 
-    async def fetches(self, domain: str) -> dict[str, dict[str, int]]:
-        rows = await self._run(lambda conn: conn.fetch(
-            "SELECT year, month, count FROM fetches"
-            " WHERE domain_id = (SELECT id FROM domains WHERE name = $1)"
-            " ORDER BY year, month",
-            domain,
-        ))
-        result: dict[str, dict[str, int]] = {}
-        for row in rows:
-            result.setdefault(str(row["year"]), {})[str(row["month"])] = row["count"]
-        return result
+    async def stop_building(self, index: str) -> None:
+        await self._execute(("DELETE FROM search_indexes_building WHERE name = ?", (index,)))
 
     async def outbox_stats(self) -> tuple[int, float]:
         """Rows waiting for the engine and the age of the oldest in seconds (0 if none):
@@ -414,32 +381,10 @@ class PostgresStore:
         ))
         return row["depth"], max(0.0, row["age"])
 
-    async def add_queries(self, counts: QueryCounts) -> None:
-        async def add(conn: asyncpg.Connection) -> None:
-            await conn.executemany(
-                "INSERT INTO query_counts (domain_id, day, query, searches, misses)"
-                " SELECT id, $1, $2, $3, $4 FROM domains WHERE name = $5"
-                " ON CONFLICT (domain_id, day, query) DO UPDATE"
-                " SET searches = query_counts.searches + excluded.searches,"
-                " misses = query_counts.misses + excluded.misses",
-                [(day, query, searches, misses, domain)
-                 for (domain, day, query), (searches, misses) in counts.items()],
-            )
 
-        await self._run(add)
-
-    async def prune_queries(self, before: date) -> int:
-        return _rows_changed(await self._run(lambda conn: conn.execute(
-            "DELETE FROM query_counts WHERE day < $1", before
-        )))
-
-    async def top_queries(self, domain: str, since: date, limit: int) -> TopQueries:
-        async def select(conn: asyncpg.Connection) -> TopQueries:
-            def top(column: str) -> Awaitable[list[asyncpg.Record]]:
-                return conn.fetch(TOP_QUERIES.format(column=column), domain, since, limit)
-
-            queries, misses = await top("searches"), await top("misses")
-            return TopQueries(queries=[(r["query"], r["n"]) for r in queries],
-                              misses=[(r["query"], r["n"]) for r in misses])
-
-        return await self._run(select)
+def _change(row: asyncpg.Record) -> Change:
+    if row["doc_id"] is None:
+        return Change(row["domain"], row["url"], row["change_version"], None)
+    document = IndexedDocument(row["doc_id"], row["domain"], row["url"], row["title"],
+                               row["grp"], row["popularity"], row["doc_version"])
+    return Change(row["domain"], row["url"], row["doc_version"], document)

@@ -1,8 +1,8 @@
 """The typo tier's vocabulary on ES/OpenSearch: a domain's words by first letter.
 
-The embedded engine reads the FTS5 vocabulary (`indexer.sqlite_fts.Vocabulary`);
+The embedded engine reads the FTS5 vocabulary (`embedded.engine.Vocabulary`);
 here each document carries its title's distinct folded words in the `words`
-field (`indexer.mapping.source`), and a terms aggregation over the documents
+field (`scaled.mapping.source`), and a terms aggregation over the documents
 of the domain and the groups searched lists those starting with a letter. The
 vocabulary is then the search's own, so every correction occurs where the
 search looks and none comes from another site or a group not asked for.
@@ -17,13 +17,13 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from indexer.typos import allowed_edits, corrections
+from core.typos import allowed_edits, corrections
 
 # More distinct words than this starting with one letter in one domain: the
 # most frequent are kept (a terms aggregation orders by document count).
 MAX_WORDS = 20_000
 MAX_ENTRIES = 256
-# Lucene regular expression operators; a letter of `indexer.text.words` is
+# Lucene regular expression operators; a letter of `core.text.words` is
 # never one, but a query is outside input all the same.
 _REGEX_OPERATORS = frozenset('.?+*|{}[]()"\\#@&<>~^$-')
 
@@ -97,7 +97,7 @@ class ClusterVocabulary:
     async def corrections(self, fetch: Fetch, generation: int, domain: str,
                           groups: tuple[str, ...], words: tuple[str, ...]
                           ) -> dict[str, list[str]]:
-        """Each mistyped-looking word's corrections, as `indexer.sqlite_fts` finds them."""
+        """Each mistyped-looking word's corrections, as `embedded.engine` finds them."""
         checked = [word for word in words if allowed_edits(word)]
         if not checked:
             return {}

@@ -1,16 +1,11 @@
 """The embedded engine: SQLite FTS5 over the store's own file.
 
-The index is maintained by the store's triggers (see `store.sqlite`); this
+The index is maintained by the store's triggers (see `embedded.store`); this
 module decides what the index holds and asks it questions.
 
-Ranking follows DESIGN.md's tiers: titles with the query words as an in-order
-phrase of prefixes first, then titles with all the words as prefixes in any
-order; popularity decides within a tier, then `indexer.ranking.closeness` (whole
-words, then the first word first), then the shorter title.
-
-When the first two tiers leave room, a third adds titles that match once
-mistyped words are corrected (see `indexer.typos`); the corrections join the
-query's words in `terms`.
+The tiers and when each runs are `core.search`'s; this engine answers each
+tier with an FTS5 expression (`tier_expressions`, `typo_expression`) and finds
+typo corrections in the FTS5 vocabulary (`Vocabulary`).
 
 Speed: a one-letter query matches thousands of titles, and sorting them all
 by popularity on every keystroke is too slow. So the FTS5 rowid is a *rank
@@ -24,10 +19,11 @@ import sqlite3
 import struct
 from itertools import islice
 
-from indexer.base import Hit, SearchQuery, SearchResult
-from indexer.ranking import closeness
-from indexer.typos import allowed_edits, candidate_forms, corrections
-from store.sqlite_db import SqliteDatabase
+from core.engine import Hit, SearchQuery
+from core.ranking import order_key
+from core.search import Fixes, TieredEngine
+from core.typos import allowed_edits, candidate_forms, corrections
+from embedded.database import SqliteDatabase
 
 DOMAIN_BITS = 20
 POPULARITY_BITS = 20
@@ -76,7 +72,7 @@ def domain_range(domain_id: int) -> tuple[int, int]:
 
 
 def prefix_terms(words: tuple[str, ...]) -> list[str]:
-    # Words come from indexer.text.words (letters and digits only); quoting
+    # Words come from core.text.words (letters and digits only); quoting
     # them anyway keeps FTS5 operators such as AND or NEAR literal.
     return [f'"{word}"*' for word in words]
 
@@ -153,7 +149,7 @@ class Vocabulary:
 
 
 class SearchedTitles:
-    """`indexer.typos.Site` for one search: the vocabulary is every domain's,
+    """`core.typos.Site` for one search: the vocabulary is every domain's,
     and other sites' words must neither take this site's places nor show in
     its terms, so each candidate is looked up in the domain's searched groups."""
 
@@ -190,12 +186,12 @@ def top_matches(rows: sqlite3.Cursor, size: int) -> list[Row]:
 
 
 def ranked(rows: list[Row], words: tuple[str, ...], size: int) -> list[Hit]:
-    """Exact popularity first, then `indexer.ranking.closeness`, then shorter."""
-    rows.sort(key=lambda r: (-r[3], *closeness(r[4], words), len(r[2]), r[0]))
+    """In `core.ranking.order_key` order; the rank key stands for the order of writing."""
+    rows.sort(key=lambda r: order_key(words, r[3], r[4], len(r[2]), r[0]))
     return [Hit(url, title) for _key, url, title, _pop, _text in rows[:size]]
 
 
-class Fts5Engine:
+class Fts5Engine(TieredEngine):
     def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
         self._domain_ids: dict[str, int] = {}
@@ -209,34 +205,44 @@ class Fts5Engine:
             self._domain_ids[domain] = row[0]  # domains are never deleted
         return self._domain_ids[domain]
 
-    async def search(self, query: SearchQuery) -> SearchResult:
+    async def _matches(self, query: SearchQuery, expressions: list[str], size: int
+                       ) -> list[Hit]:
+        """The best ``size`` titles of each expression in turn, until there are enough."""
         groups = ("", *query.groups)
         sql = MATCH_SQL.format(groups=", ".join("?" * len(groups)))
 
-        def run(conn: sqlite3.Connection) -> SearchResult:
-            result = SearchResult(hits=[], terms=list(query.words))
+        def run(conn: sqlite3.Connection) -> list[Hit]:
+            hits: list[Hit] = []
             domain_id = self._domain_id(conn, query.domain)
             if domain_id is None:
-                return result
+                return hits
             low, high = domain_range(domain_id)
-
-            def add_tier(expression: str) -> None:
-                wanted = query.size - len(result.hits)
+            for expression in expressions:
+                wanted = size - len(hits)
+                if wanted <= 0:
+                    break
                 rows = conn.execute(sql, (expression, low, high, *groups))
-                result.hits.extend(ranked(top_matches(rows, wanted), query.words, wanted))
-
-            for expression in tier_expressions(query.words):
-                if len(result.hits) < query.size:
-                    add_tier(expression)
-            # Typo work only when the exact tiers left room for more titles.
-            if len(result.hits) < query.size and (
-                fixes := self._vocabulary.corrections(conn, query.words, domain_id, groups)
-            ):
-                add_tier(typo_expression(query.words, fixes))
-                result.terms.extend(fix for found in fixes.values() for fix in found)
-            return result
+                hits.extend(ranked(top_matches(rows, wanted), query.words, wanted))
+            return hits
 
         return await self.db.read(run)
+
+    async def exact(self, query: SearchQuery, size: int) -> list[Hit]:
+        return await self._matches(query, tier_expressions(query.words), size)
+
+    async def corrections(self, query: SearchQuery) -> Fixes:
+        groups = ("", *query.groups)
+
+        def find(conn: sqlite3.Connection) -> Fixes:
+            domain_id = self._domain_id(conn, query.domain)
+            if domain_id is None:
+                return {}
+            return self._vocabulary.corrections(conn, query.words, domain_id, groups)
+
+        return await self.db.read(find)
+
+    async def corrected(self, query: SearchQuery, fixes: Fixes, size: int) -> list[Hit]:
+        return await self._matches(query, [typo_expression(query.words, fixes)], size)
 
     def generation(self, domain: str) -> int:
         row = self.db.read_inline(

@@ -10,7 +10,7 @@ import unicodedata
 
 # Letters that have no Unicode decomposition but that readers treat as
 # accented forms of plain ones ("orsted" must find "Ørsted").
-_LETTER_FOLDS = str.maketrans(
+LETTER_FOLDS = str.maketrans(
     {
         "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
         "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D",
@@ -24,7 +24,7 @@ MAX_WORD_LENGTH = 40
 
 
 def _fold_char(ch: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", ch.translate(_LETTER_FOLDS))
+    decomposed = unicodedata.normalize("NFKD", ch.translate(LETTER_FOLDS))
     kept = "".join(
         c for c in decomposed
         if not unicodedata.combining(c) and unicodedata.category(c) != "Cf"

@@ -3,7 +3,7 @@
 `SEARCH_URL` picks the client by scheme: `elasticsearch+https://host:9200`
 uses `AsyncElasticsearch`, `opensearch+http://host:9200` uses
 `AsyncOpenSearch`. Both clients accept the same JSON bodies (built in
-`indexer.mapping` and `indexer.query`) through the same few calls, so there is
+`scaled.mapping` and `scaled.query`) through the same few calls, so there is
 one code path; only the client's construction and its error classes differ.
 
 Two client instances per process: a search client with a short timeout and no
@@ -15,57 +15,18 @@ sync worker does itself, with backoff.
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
-from indexer.base import EngineUnavailable, Hit, SearchQuery, SearchResult
-from indexer.cluster_vocabulary import ClusterVocabulary
-from indexer.mapping import index_body, new_index_name, words_mapping
-from indexer.query import domain_filter, ranked, search_body, typo_body
+from core.engine import EngineUnavailable, Hit, SearchQuery
+from core.search import Fixes, TieredEngine
+from scaled.config import ClusterConfig, parse_search_url
+from scaled.mapping import index_body, new_index_name, words_mapping
+from scaled.query import domain_filter, ranked, search_body, typo_body
+from scaled.vocabulary import ClusterVocabulary
 
 log = logging.getLogger("autocompeter")
 
-KINDS = ("elasticsearch", "opensearch")
 CACHE_SECONDS = 1.0
-
-
-@dataclass(frozen=True)
-class ClusterConfig:
-    kind: str
-    """"elasticsearch" or "opensearch"."""
-    hosts: list[str]
-    username: str | None = None
-    password: str | None = None
-    api_key: str | None = None
-    verify_certs: bool = True
-    ca_file: str | None = None
-    alias: str = "autocompeter"
-    search_timeout: float = 1.0
-    bulk_timeout: float = 30.0
-
-
-def parse_search_url(url: str, **options: Any) -> ClusterConfig:
-    """`opensearch+https://user:pass@host:9200,host2:9200` -> a ClusterConfig."""
-    parts = urlsplit(url)
-    kind, _, transport = parts.scheme.partition("+")
-    if kind not in KINDS or transport not in ("http", "https"):
-        raise ValueError(
-            "SEARCH_URL must look like opensearch+http://host:9200 or "
-            "elasticsearch+https://host:9200"
-        )
-    # Several hosts may be given comma-separated after the credentials.
-    netloc = parts.netloc.rpartition("@")[2]
-    hosts = [f"{transport}://{host}" for host in netloc.split(",") if host]
-    if not hosts:
-        raise ValueError("SEARCH_URL names no host")
-    return ClusterConfig(
-        kind=kind,
-        hosts=hosts,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-        **options,
-    )
 
 
 class ClusterClient:
@@ -144,7 +105,7 @@ def _opensearch(config: ClusterConfig, timeout: float) -> tuple[Any, tuple[type,
     return client, (OsConnectionError, asyncio.TimeoutError)
 
 
-class SearchCluster:
+class SearchCluster(TieredEngine):
     """`SearchEngine` over an ES/OpenSearch alias, plus what indexing needs."""
 
     def __init__(self, config: ClusterConfig) -> None:
@@ -178,21 +139,22 @@ class SearchCluster:
                 raise EngineUnavailable(f"index {self.alias!r} does not exist") from error
             raise
 
-    async def search(self, query: SearchQuery) -> SearchResult:
-        body = await self._search_alias(search_body(query))
-        best = ranked(body["hits"]["hits"], query.words, query.size)
-        terms = list(query.words)
-        # Typo work only when the exact tiers left room (as indexer.sqlite_fts).
-        if len(best) < query.size and (fixes := await self._vocabulary.corrections(
+    async def _ranked(self, body: dict[str, Any], query: SearchQuery, size: int) -> list[Hit]:
+        found = await self._search_alias(body)
+        best = ranked(found["hits"]["hits"], query.words, size)
+        return [Hit(hit["_source"]["url"], hit["_source"]["title"]) for hit in best]
+
+    async def exact(self, query: SearchQuery, size: int) -> list[Hit]:
+        return await self._ranked(search_body(query, size), query, size)
+
+    async def corrections(self, query: SearchQuery) -> Fixes:
+        return await self._vocabulary.corrections(
             self._search_alias, self.generation(query.domain), query.domain, query.groups,
             query.words,
-        )):
-            wanted = query.size - len(best)
-            body = await self._search_alias(typo_body(query, fixes, wanted))
-            best += ranked(body["hits"]["hits"], query.words, wanted)
-            terms.extend(fix for found in fixes.values() for fix in found)
-        hits = [Hit(hit["_source"]["url"], hit["_source"]["title"]) for hit in best]
-        return SearchResult(hits=hits, terms=terms)
+        )
+
+    async def corrected(self, query: SearchQuery, fixes: Fixes, size: int) -> list[Hit]:
+        return await self._ranked(typo_body(query, fixes, size), query, size)
 
     def generation(self, domain: str) -> int:
         # Writes reach the cluster through the outbox and its one-second refresh,
@@ -294,7 +256,7 @@ class SearchCluster:
         for item in body["items"]:
             (action, result), = item.items()
             status = result.get("status", 200)
-            # 409: the engine already has a newer version (see store.postgres);
+            # 409: the engine already has a newer version (see scaled.store);
             # 404: deleting what is not there. Both leave the index right.
             if status >= 300 and status != 409 and not (action == "delete" and status == 404):
                 failed.append(item)

@@ -1,0 +1,70 @@
+"""The services a worker's request handlers use, as one typed object.
+
+Made once per worker process when it starts (`Services.start`) and closed when
+it stops; handlers reach it with `services(request)` rather than through
+untyped attributes of `app.ctx`.
+"""
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sanic import Request
+
+from app.backends import Backends, open_backends, sync_worker
+from app.cache import ResponseCache
+from app.counters import FetchCounter
+from app.ratelimit import RateLimits
+from app.settings import Settings
+
+if TYPE_CHECKING:  # the scaled-out setup's drivers are optional extras
+    from indexer.sync import SyncWorker
+
+
+@dataclass
+class Services:
+    settings: Settings
+    backends: Backends
+    cache: ResponseCache
+    rate_limits: RateLimits
+    fetches: FetchCounter
+    sync: "SyncWorker | None"
+    """Feeds the search cluster from the outbox; None in the embedded setup."""
+    known_domains: set[str] = field(default_factory=set)
+    """Domains seen to exist: they are never deleted, so once is enough."""
+    _flusher: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def start(cls, settings: Settings) -> "Services":
+        backends = open_backends(settings)
+        await backends.store.migrate()
+        services = cls(
+            settings=settings,
+            backends=backends,
+            cache=ResponseCache(settings.response_cache_size),
+            rate_limits=RateLimits(settings.search_rate_limit, settings.write_rate_limit),
+            fetches=FetchCounter(backends.store),
+            sync=sync_worker(backends, settings),
+        )
+        services._flusher = asyncio.create_task(
+            services.fetches.flush_every(settings.stats_flush_seconds))
+        # Scaled-out setup: each worker process feeds the engine from the outbox
+        # (SKIP LOCKED shares the rows); INDEXER_IN_SERVE=false leaves it to
+        # separate `autocompeter indexer` processes.
+        if services.sync is not None and settings.indexer_in_serve:
+            services.sync.start()
+        return services
+
+    async def stop(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+        if self.sync is not None:
+            await self.sync.stop()  # a no-op if it was never started
+        try:
+            await self.fetches.flush()
+        finally:
+            await self.backends.close()
+
+
+def services(request: Request) -> Services:
+    return request.app.ctx.services

@@ -1,0 +1,231 @@
+"""What both SQL stores do alike, written once: keys, counts, paging, analytics.
+
+The SQL here runs unchanged on SQLite and PostgreSQL: `?` placeholders (the
+PostgreSQL store numbers them), `ON CONFLICT` upserts, explicit casts. Each
+store supplies the three ways of running it (`_fetch`, `_execute`,
+`_execute_many`) and keeps what is truly its own beside its schema: document
+writes (the FTS5 rank keys; the outbox) and migrations.
+"""
+
+import hmac
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from core.keys import hash_key, key_prefix, new_key
+from core.store import Document, FetchCounts, IncompatibleStore, KeyInfo, QueryCounts, TopQueries
+
+PAGE_SIZE = 1000
+Row = Sequence[Any]
+Statement = tuple[str, Sequence[Any]]
+
+DOMAIN_ID = "(SELECT id FROM domains WHERE name = ?)"
+ENSURE_DOMAIN = "INSERT INTO domains (name) VALUES (?) ON CONFLICT (name) DO NOTHING"
+INSERT_KEY = f"""
+INSERT INTO keys (domain_id, key_hash, prefix, note, created_at)
+VALUES ({DOMAIN_ID}, ?, ?, ?, ?)
+"""
+KEY_DOMAIN = """
+SELECT k.key_hash, d.name FROM keys k JOIN domains d ON d.id = k.domain_id
+WHERE k.key_hash = ? AND k.revoked_at IS NULL
+"""
+LIST_KEYS = """
+SELECT k.id, d.name, k.prefix, k.note, k.created_at, k.revoked_at
+FROM keys k JOIN domains d ON d.id = k.domain_id ORDER BY d.name, k.id
+"""
+REVOKE_BY_HASH = "UPDATE keys SET revoked_at = ? WHERE key_hash = ? AND revoked_at IS NULL"
+REVOKE_BY_ID = "UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"
+DOCUMENTS_PAGE = f"""
+SELECT id, url, title, grp, popularity FROM documents
+WHERE domain_id = {DOMAIN_ID} AND id > ? ORDER BY id LIMIT ?
+"""
+ADD_FETCHES = """
+INSERT INTO fetches (domain_id, year, month, count)
+SELECT id, ?, ?, ? FROM domains WHERE name = ?
+ON CONFLICT (domain_id, year, month) DO UPDATE SET count = fetches.count + excluded.count
+"""
+FETCHES = f"""
+SELECT year, month, count FROM fetches WHERE domain_id = {DOMAIN_ID} ORDER BY year, month
+"""
+ADD_QUERIES = """
+INSERT INTO query_counts (domain_id, day, query, searches, misses)
+SELECT id, ?, ?, ?, ? FROM domains WHERE name = ?
+ON CONFLICT (domain_id, day, query) DO UPDATE
+SET searches = query_counts.searches + excluded.searches,
+    misses = query_counts.misses + excluded.misses
+"""
+TOP_QUERIES = f"""
+SELECT query, CAST(sum({{column}}) AS BIGINT) AS n FROM query_counts
+WHERE domain_id = {DOMAIN_ID} AND day >= ?
+GROUP BY query HAVING sum({{column}}) > 0 ORDER BY n DESC, query LIMIT ?
+"""
+
+SHARED_TABLES = """
+CREATE TABLE IF NOT EXISTS keys (
+    id {serial} PRIMARY KEY,
+    domain_id {id} NOT NULL REFERENCES domains(id),
+    key_hash TEXT NOT NULL UNIQUE,
+    prefix TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    created_at {timestamp} NOT NULL,
+    revoked_at {timestamp}
+);
+CREATE TABLE IF NOT EXISTS fetches (
+    domain_id {id} NOT NULL REFERENCES domains(id),
+    year INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    count {counter} NOT NULL,
+    PRIMARY KEY (domain_id, year, month)
+);
+-- Searches per domain, UTC day and folded query text, for the top queries and
+-- misses in /v1/stats; app/counters.py deletes days past the retention.
+CREATE TABLE IF NOT EXISTS query_counts (
+    domain_id {id} NOT NULL REFERENCES domains(id),
+    day {day} NOT NULL,
+    query TEXT NOT NULL,
+    searches {counter} NOT NULL,
+    misses {counter} NOT NULL,
+    PRIMARY KEY (domain_id, day, query)
+){without_rowid};
+CREATE INDEX IF NOT EXISTS query_counts_by_day ON query_counts (day);
+"""
+"""The tables that `SqlStore`'s statements use besides `domains` and `documents`,
+in each dialect's types (`shared_tables`)."""
+
+
+def shared_tables(*, serial: str, id: str, timestamp: str, counter: str, day: str,
+                  without_rowid: str = "") -> str:
+    return SHARED_TABLES.format(serial=serial, id=id, timestamp=timestamp, counter=counter,
+                                day=day, without_rowid=without_rowid)
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def as_datetime(value: datetime | str | None) -> datetime | None:
+    """SQLite hands timestamps back as the ISO text they were stored as."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def check_schema_version(found: int | None, expected: int, where: str) -> None:
+    """Refuse a database made by another version, rather than half-understand it.
+
+    ``found`` is None for a database without our tables (a new one).
+    """
+    if found is not None and found != expected:
+        raise IncompatibleStore(
+            f"{where} has schema version {found}, this version uses {expected}: export its "
+            "domains with the version that made it (autocompeter export), then load them "
+            "into a new database"
+        )
+
+
+class SqlStore(ABC):
+    """The `core.store.Store` methods that are the same SQL on both databases."""
+
+    @abstractmethod
+    async def _fetch(self, sql: str, *args: Any) -> list[Row]:
+        """The rows of one read."""
+
+    @abstractmethod
+    async def _execute(self, *statements: Statement) -> list[int]:
+        """Run ``statements`` in one transaction; the rows each changed."""
+
+    @abstractmethod
+    async def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run ``sql`` once per row, in one transaction."""
+
+    async def _fetch_value(self, sql: str, *args: Any) -> Any:
+        rows = await self._fetch(sql, *args)
+        return rows[0][0] if rows else None
+
+    async def ping(self) -> bool:
+        return await self._fetch_value("SELECT 1") == 1
+
+    # -- keys ---------------------------------------------------------------------------
+
+    async def create_key(self, domain: str, note: str = "") -> str:
+        key = new_key()
+        await self._execute(
+            (ENSURE_DOMAIN, (domain,)),
+            (INSERT_KEY, (domain, hash_key(key), key_prefix(key), note, now())),
+        )
+        return key
+
+    async def domain_for_key(self, key: str) -> str | None:
+        wanted = hash_key(key)
+        rows = await self._fetch(KEY_DOMAIN, wanted)
+        if rows and hmac.compare_digest(rows[0][0], wanted):
+            return rows[0][1]
+        return None
+
+    async def list_keys(self) -> list[KeyInfo]:
+        return [
+            KeyInfo(key_id, domain, prefix, note, as_datetime(created), as_datetime(revoked))
+            for key_id, domain, prefix, note, created, revoked in await self._fetch(LIST_KEYS)
+        ]
+
+    async def revoke_key(self, key: str) -> bool:
+        return await self._execute((REVOKE_BY_HASH, (now(), hash_key(key)))) == [1]
+
+    async def revoke_key_by_id(self, key_id: int) -> bool:
+        return await self._execute((REVOKE_BY_ID, (now(), key_id))) == [1]
+
+    # -- documents ------------------------------------------------------------------------
+
+    async def domain_exists(self, domain: str) -> bool:
+        return await self._fetch_value("SELECT 1 FROM domains WHERE name = ?", domain) == 1
+
+    async def count(self, domain: str) -> int:
+        return await self._fetch_value(
+            f"SELECT count(*) FROM documents WHERE domain_id = {DOMAIN_ID}", domain
+        )
+
+    async def count_all(self) -> int:
+        return await self._fetch_value("SELECT count(*) FROM documents")
+
+    async def documents(self, domain: str) -> AsyncIterator[Document]:
+        # In pages by id, so exporting a large domain never holds all of it and
+        # no transaction stays open while the caller works through it.
+        last = 0
+        while True:
+            page = await self._fetch(DOCUMENTS_PAGE, domain, last, PAGE_SIZE)
+            for _id, url, title, group, popularity in page:
+                yield Document(url, title, group, popularity)
+            if len(page) < PAGE_SIZE:
+                return
+            last = page[-1][0]
+
+    # -- search counters ------------------------------------------------------------------
+
+    async def add_fetches(self, counts: FetchCounts) -> None:
+        await self._execute_many(
+            ADD_FETCHES, [(year, month, n, domain) for (domain, year, month), n in counts.items()]
+        )
+
+    async def fetches(self, domain: str) -> dict[str, dict[str, int]]:
+        result: dict[str, dict[str, int]] = {}
+        for year, month, count in await self._fetch(FETCHES, domain):
+            result.setdefault(str(year), {})[str(month)] = count
+        return result
+
+    async def add_queries(self, counts: QueryCounts) -> None:
+        await self._execute_many(ADD_QUERIES, [
+            (day, query, searches, misses, domain)
+            for (domain, day, query), (searches, misses) in counts.items()
+        ])
+
+    async def prune_queries(self, before: date) -> int:
+        (pruned,) = await self._execute(("DELETE FROM query_counts WHERE day < ?", (before,)))
+        return pruned
+
+    async def top_queries(self, domain: str, since: date, limit: int) -> TopQueries:
+        async def top(column: str) -> list[tuple[str, int]]:
+            rows = await self._fetch(TOP_QUERIES.format(column=column), domain, since, limit)
+            return [(query, n) for query, n in rows]
+
+        return TopQueries(queries=await top("searches"), misses=await top("misses"))
