@@ -13,20 +13,18 @@ from typing import Any
 
 from core.sql import (
     ENSURE_DOMAIN,
+    SCHEMA_VERSION,
     Row,
     SqlStore,
     Statement,
     check_schema_version,
     shared_tables,
+    upgrades,
 )
 from core.store import Document
 from core.text import search_text
 from embedded.database import SqliteDatabase
 from embedded.engine import MAX_SEQUENCE, rank_key
-
-# Bumped with every change to the tables below; files of another version are
-# refused rather than half-understood.
-SCHEMA_VERSION = 1
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS domains (
@@ -135,6 +133,7 @@ def _renumber(conn: sqlite3.Connection, domain_id: int) -> int:
 
 class SqliteStore(SqlStore):
     def __init__(self, db: SqliteDatabase) -> None:
+        super().__init__()
         self.db = db
 
     async def _fetch(self, sql: str, *args: Any) -> list[Row]:
@@ -156,8 +155,10 @@ class SqliteStore(SqlStore):
             tables = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'documents'")
             return number if tables.fetchone() else None
 
-        check_schema_version(await self.db.read(version), SCHEMA_VERSION, str(self.db.path))
-        await self.db.script(f"{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};")
+        found = await self.db.read(version)
+        check_schema_version(found, SCHEMA_VERSION, str(self.db.path))
+        steps = "".join(f"{step};\n" for step in upgrades(found, timestamp="TEXT"))
+        await self.db.script(f"{steps}{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};")
 
     async def close(self) -> None:
         self.db.close()

@@ -24,11 +24,13 @@ import asyncpg
 from core.sql import (
     ENSURE_DOMAIN,
     PAGE_SIZE,
+    SCHEMA_VERSION,
     Row,
     SqlStore,
     Statement,
     check_schema_version,
     shared_tables,
+    upgrades,
 )
 from core.store import Document, StoreUnavailable
 from core.text import search_text
@@ -38,9 +40,6 @@ T = TypeVar("T")
 NOTIFY_CHANNEL = "autocompeter_outbox"
 # Any constant works: it only has to be the same in every process that migrates.
 MIGRATION_LOCK = 0x6175746F  # "auto"
-# Bumped with every change to the tables below; databases of another version
-# are refused rather than half-understood (as SQLite files are).
-SCHEMA_VERSION = 1
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS domains (
@@ -210,6 +209,7 @@ def _last_wins(documents: Sequence[Document]) -> list[Document]:
 
 class PostgresStore(SqlStore):
     def __init__(self, dsn: str, pool_size: int = 10, timeout: float = 5.0) -> None:
+        super().__init__()
         self.dsn = dsn
         self.pool_size = pool_size
         self.timeout = timeout
@@ -286,6 +286,8 @@ class PostgresStore(SqlStore):
                         "SELECT max(version) FROM schema_version")
                     found = found or 1
                 check_schema_version(found, SCHEMA_VERSION, "the PostgreSQL database")
+                for step in upgrades(found, timestamp="TIMESTAMPTZ"):
+                    await conn.execute(step)
                 await conn.execute(SCHEMA)
                 await conn.execute("DELETE FROM schema_version")
                 await conn.execute("INSERT INTO schema_version VALUES ($1)", SCHEMA_VERSION)
