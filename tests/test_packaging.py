@@ -67,6 +67,15 @@ def test_dockerfile_passes_hadolint():
     assert "USER 10001" in text and "HEALTHCHECK" in text and "/readyz" in text
 
 
+def test_the_docker_image_gets_every_package():
+    import tomllib
+
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"]
+    text = (ROOT / "Dockerfile").read_text()
+    assert [p for p in packages if f"COPY {p} ./{p}" not in text] == []
+
+
 def test_compose_file_follows_the_compose_spec_and_wires_the_setup():
     if not COMPOSE_SCHEMA.exists():
         if os.environ.get("CI"):
