@@ -60,7 +60,9 @@ lint: $(DEV)
 clean:
 	rm -rf $(VENV) $(WORK) test-output
 
-## bench: load, query and memory benchmarks (minutes; not part of `make test`), rewrites BENCHMARKS.md
+## bench: load, query and memory benchmarks, and never-seen queries beside the Go original
+## (not part of `make test`), rewrites BENCHMARKS.md; installs wrk, nginx, redis if missing.
+## BENCH_ARGS="--only distinct": that comparison alone, a few minutes, .work/bench/distinct.md
 .PHONY: bench
 BENCH_ARGS ?= --setup both
 bench: $(DEV)

@@ -20,6 +20,7 @@ from tqdm import tqdm
 from app.backends import Backends, UnsupportedSetup, open_backends, sync_worker
 from app.counters import QUERY_RETENTION_DAYS, recent_top_queries
 from app.demo import DEMO_DOMAIN
+from app.domains import normalize_domain
 from app.models import validate_documents
 from app.settings import Settings, describe_settings_error, load_settings
 from core.keys import KEY_LENGTH, PREFIX_LENGTH
@@ -135,6 +136,7 @@ def serve(settings: Settings, demo: bool) -> int:
         from sanic.worker.loader import AppLoader
 
         from app.server import create_app
+        from app.supervision import Supervision
 
         asyncio.run(with_backends(settings, migrated_for_serve))
         greet = seed_demo if demo else announce
@@ -143,10 +145,11 @@ def serve(settings: Settings, demo: bool) -> int:
         app = loader.load()
         app.prepare(host=settings.host, port=settings.port, workers=settings.workers,
                     motd=False, access_log=False)  # app.access_log writes our own lines
+        supervision = Supervision(app)
         Sanic.serve(primary=app, app_loader=loader)
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
-    return 0
+    return 1 if supervision.gave_up else 0
 
 
 # -- keys ----------------------------------------------------------------------
@@ -453,6 +456,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "domain", None) is not None:  # keys create, load, export, stats
+        try:
+            args.domain = normalize_domain(args.domain)
+        except ValueError as error:
+            raise CommandError(f"domain: {error}") from None
     overrides = {name: getattr(args, name, None) for name in ("host", "port", "workers")}
     settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
     match args.command:

@@ -55,7 +55,7 @@ async def openapi_json(request: Request) -> HTTPResponse:
     return raw(document_bytes(), content_type="application/json")
 
 
-@docs.get("/docs")
+@docs.route("/docs", methods=["GET", "HEAD"])
 async def docs_page(request: Request) -> HTTPResponse:
     return html(render_page(f"{request.scheme}://{request.host}"))
 

@@ -16,10 +16,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from app.domains import normalize_domain
 from app.validation import describe
 from core.store import Document
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # tab, newline, return are fine
+# C0 (but tab, newline, return), DEL and C1: invisible, and some break terminals and logs.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _printable(value: str) -> str:
@@ -28,7 +30,15 @@ def _printable(value: str) -> str:
     return value
 
 
+def _no_comma(value: str) -> str:
+    if "," in value:
+        raise ValueError("must not contain a comma: searches list groups as g=a,b")
+    return value
+
+
 def _blank_as_default(value: object) -> object:
+    if isinstance(value, bool):  # pydantic would take true as 1.0
+        raise ValueError("must be a number, not true or false")
     return 0 if value is None or value == "" else value
 
 
@@ -73,9 +83,10 @@ class DocumentIn(BaseModel):
         examples=["https://example.com/about"])]
     title: Annotated[Text(500, min_length=1), Field(
         description="what visitors see and what is searched", examples=["About us"])]
-    group: Annotated[Text(100), BeforeValidator(_none_as_empty), Field(
-        description="titles in a group are found only by searches that ask for it "
-                    "(g=...); empty means everyone", examples=["staff"])] = ""
+    group: Annotated[Text(100), BeforeValidator(_none_as_empty), AfterValidator(_no_comma),
+                     Field(description="titles in a group are found only by searches that "
+                                       "ask for it (g=...); empty means everyone",
+                           examples=["staff"])] = ""
     popularity: Annotated[
         float, Field(allow_inf_nan=False, description="any finite number; higher comes "
                      "first among equally good matches", examples=[10]),
@@ -107,7 +118,7 @@ def _split_groups(value: object) -> object:
 class SearchParams(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    d: Text(255, min_length=1)
+    d: Annotated[Text(255, min_length=1), AfterValidator(normalize_domain)]
     q: Text(200, min_length=1)
     n: int = Field(10, ge=1, le=100)
     g: Annotated[tuple[Text(100), ...], BeforeValidator(_split_groups)] = ()

@@ -3,8 +3,13 @@
 Tiers, best first, popularity deciding within each (`core.ranking`):
 1. the query's words as an in-order phrase of prefixes ("pyth te" → "Python testing"),
 2. all the words as prefixes in any order ("testing pyth" → "Python testing"),
-3. only when those leave room: titles that match once mistyped words are
+3. only when those find nothing: titles that match once mistyped words are
    corrected (`core.typos`); the corrections join the query's words in `terms`.
+
+Typos only when the exact tiers find nothing (as Typesense does by default):
+a query that finds titles as typed is answered from them, and the typo work,
+which costs several times an exact search, is spent only where it can help.
+The relevance suite passes the same cases either way (`make relevance`).
 
 An engine answers each step in its own way (FTS5 expressions, an Elasticsearch
 query); the order of the steps, when the typo tier runs and what `terms`
@@ -25,7 +30,7 @@ class TieredEngine(ABC):
     async def search(self, query: SearchQuery) -> SearchResult:
         hits = await self.exact(query, query.size)
         terms = list(query.words)
-        if len(hits) < query.size and (fixes := await self.corrections(query)):
+        if not hits and (fixes := await self.corrections(query)):
             hits += await self.corrected(query, fixes, query.size - len(hits))
             terms.extend(fix for found in fixes.values() for fix in found)
         return SearchResult(hits=hits, terms=terms)

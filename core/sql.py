@@ -9,7 +9,7 @@ writes (the FTS5 rank keys; the outbox) and migrations.
 
 import hmac
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -41,6 +41,8 @@ AND (last_used_at IS NULL OR last_used_at < ?)
 """
 # How stale "last used" may be: one write per key and process per interval at most.
 KEY_USE_RESOLUTION = timedelta(minutes=1)
+# The step each store's migrations take to add it to a database made before it.
+ADD_KEY_LAST_USED = "ALTER TABLE keys ADD COLUMN last_used_at {timestamp};"
 REVOKE_BY_HASH = "UPDATE keys SET revoked_at = ? WHERE key_hash = ? AND revoked_at IS NULL"
 REVOKE_BY_ID = "UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"
 DOCUMENTS_PAGE = f"""
@@ -55,16 +57,28 @@ ON CONFLICT (domain_id, year, month) DO UPDATE SET count = fetches.count + exclu
 FETCHES = f"""
 SELECT year, month, count FROM fetches WHERE domain_id = {DOMAIN_ID} ORDER BY year, month
 """
-ADD_QUERIES = """
+MAX_QUERIES_PER_DAY = 1000
+"""Rows of query counts a domain may have per UTC day: visitors type anything, and a
+flood of random searches must not grow the database. Searches for further new
+queries that day are counted under OTHER_QUERIES, which the top lists leave out."""
+OTHER_QUERIES = ""
+ADD_QUERIES = f"""
 INSERT INTO query_counts (domain_id, day, query, searches, misses)
-SELECT id, ?, ?, ?, ? FROM domains WHERE name = ?
+SELECT d.id, ?,
+    CASE WHEN EXISTS (SELECT 1 FROM query_counts q
+                      WHERE q.domain_id = d.id AND q.day = ? AND q.query = ?)
+           OR (SELECT count(*) FROM query_counts q WHERE q.domain_id = d.id AND q.day = ?)
+              < {MAX_QUERIES_PER_DAY} - 1
+         THEN CAST(? AS TEXT) ELSE '{OTHER_QUERIES}' END,
+    ?, ?
+FROM domains d WHERE d.name = ?
 ON CONFLICT (domain_id, day, query) DO UPDATE
 SET searches = query_counts.searches + excluded.searches,
     misses = query_counts.misses + excluded.misses
 """
 TOP_QUERIES = f"""
 SELECT query, CAST(sum({{column}}) AS BIGINT) AS n FROM query_counts
-WHERE domain_id = {DOMAIN_ID} AND day >= ?
+WHERE domain_id = {DOMAIN_ID} AND day >= ? AND query <> '{OTHER_QUERIES}'
 GROUP BY query HAVING sum({{column}}) > 0 ORDER BY n DESC, query LIMIT ?
 """
 
@@ -119,34 +133,26 @@ def as_datetime(value: datetime | str | None) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
-# Bumped with every change to the tables of either store; databases of an
-# older version are upgraded (UPGRADES), of any other refused.
-SCHEMA_VERSION = 2
-# What takes a database of each older version one step up, in each dialect's
-# types: the shared tables are created with IF NOT EXISTS, which adds no column
-# to a table that is already there.
-UPGRADES = {
-    1: "ALTER TABLE keys ADD COLUMN last_used_at {timestamp}",  # keys list's "last used"
-}
-
-
-def upgrades(found: int | None, timestamp: str) -> list[str]:
-    """The statements that bring a database of version ``found`` to SCHEMA_VERSION."""
-    if found is None:
+def migrations(found: int | None, expected: int, steps: Mapping[int, str], where: str
+               ) -> list[str]:
+    """The scripts that bring a database of version ``found`` to ``expected``:
+    ``steps[n]`` takes version n to n + 1. None (no tables yet) needs none.
+    A version with no way forward (or a newer one) is refused, not half-understood.
+    """
+    if found is None or found == expected:
         return []
-    return [UPGRADES[version].format(timestamp=timestamp)
-            for version in range(found, SCHEMA_VERSION)]
+    if found < expected and all(n in steps for n in range(found, expected)):
+        return [steps[n] for n in range(found, expected)]
+    check_schema_version(found, expected, where)
+    return []
 
 
 def check_schema_version(found: int | None, expected: int, where: str) -> None:
     """Refuse a database made by another version, rather than half-understand it.
 
-    ``found`` is None for a database without our tables (a new one); older
-    versions with a step in UPGRADES are brought up to date, not refused.
+    ``found`` is None for a database without our tables (a new one).
     """
-    upgradable = found is not None and found < expected and all(
-        version in UPGRADES for version in range(found, expected))
-    if found is not None and found != expected and not upgradable:
+    if found is not None and found != expected:
         raise IncompatibleStore(
             f"{where} has schema version {found}, this version uses {expected}: export its "
             "domains with the version that made it (autocompeter export), then load them "
@@ -260,7 +266,7 @@ class SqlStore(ABC):
 
     async def add_queries(self, counts: QueryCounts) -> None:
         await self._execute_many(ADD_QUERIES, [
-            (day, query, searches, misses, domain)
+            (day, day, query, day, query, searches, misses, domain)
             for (domain, day, query), (searches, misses) in counts.items()
         ])
 

@@ -30,6 +30,15 @@ class KeyInfo:
     """When the key last opened a request, to the minute (see `KEY_USE_RESOLUTION`)."""
 
 
+def last_wins(documents: Sequence[Document]) -> list[Document]:
+    """One document per URL: the last one sent, at the place its URL first appeared
+    (a bulk that sends a URL twice means the later title)."""
+    by_url: dict[str, Document] = {}
+    for document in documents:
+        by_url[document.url] = document
+    return list(by_url.values())
+
+
 # (domain, year, month) -> number of searches
 FetchCounts = Mapping[tuple[str, int, int], int]
 # (domain, day, folded query text) -> (searches, searches without results)

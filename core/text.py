@@ -21,10 +21,14 @@ LETTER_FOLDS = str.maketrans(
 _INNER_APOSTROPHE = re.compile(r"(?<=[^\W_])['\u2019\u02bc](?=[^\W_])")
 _WORD = re.compile(r"[^\W_]+")
 MAX_WORD_LENGTH = 40
+MAX_QUERY_WORDS = 8
+"""Words of a query searched; the rest are ignored (and left out of `terms`)."""
 
 
 def _fold_char(ch: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", ch.translate(LETTER_FOLDS))
+    # The letter table goes after NFKD, so a letter that decomposes INTO one of
+    # its letters ("Ǿ" is "Ø" and an accent) folds too, and folding is idempotent.
+    decomposed = unicodedata.normalize("NFKD", ch).translate(LETTER_FOLDS)
     kept = "".join(
         c for c in decomposed
         if not unicodedata.combining(c) and unicodedata.category(c) != "Cf"
@@ -32,11 +36,18 @@ def _fold_char(ch: str) -> str:
     return kept.casefold()
 
 
+MAX_FOLDS_CACHED = 16_384
+"""Characters whose folded form is kept: every script a site is likely to use,
+but not all 1.1 million code points a stranger could send (about 100 MB)."""
+
+
 class _FoldTable(dict[int, str]):
     """Each character's folded form, worked out the first time it is seen."""
 
     def __missing__(self, code: int) -> str:
-        folded = self[code] = _fold_char(chr(code))
+        folded = _fold_char(chr(code))
+        if len(self) < MAX_FOLDS_CACHED:
+            self[code] = folded
         return folded
 
 
@@ -61,3 +72,12 @@ def words(text: str) -> list[str]:
 def search_text(title: str) -> str:
     """The form of a title that the full-text index sees: folded words, spaced."""
     return " ".join(words(title))
+
+
+def query_words(query: str) -> tuple[str, ...]:
+    """The words a query searches for: each once, in order, at most MAX_QUERY_WORDS.
+
+    A word repeated adds nothing to a search of prefixes but cost, and a
+    stranger can send a hundred; both bounds keep one query's cost small.
+    """
+    return tuple(dict.fromkeys(words(query)))[:MAX_QUERY_WORDS]

@@ -7,9 +7,8 @@ The query word is usually still being typed, so it is compared with the
 beginnings of longer indexed words as well as with whole ones; only the
 corrections with the fewest edits are used ("postgrse" means "postgres", not
 "posture"), and whole words if there are any ("libary" means "library", not
-"libart…"), then beginnings of words, longer before shorter. A word found as
-typed can still be a typo ("pyhton" in one description of thousands), so it
-is corrected too when the exact tiers leave room.
+"libart…"), then beginnings of words, longer before shorter. The search flow
+(`core.search`) asks for corrections only when the exact tiers find nothing.
 
 What counts is the words of the titles being searched (one domain, its
 groups). An engine whose word list is exactly that passes it alone; one whose

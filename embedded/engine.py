@@ -196,6 +196,8 @@ class Fts5Engine(TieredEngine):
         self.db = db
         self._domain_ids: dict[str, int] = {}
         self._vocabulary = Vocabulary()
+        self._data_version: int | None = None
+        self._generations: dict[str, int] = {}
 
     def _domain_id(self, conn: sqlite3.Connection, domain: str) -> int | None:
         if domain not in self._domain_ids:
@@ -225,7 +227,7 @@ class Fts5Engine(TieredEngine):
                 hits.extend(ranked(top_matches(rows, wanted), query.words, wanted))
             return hits
 
-        return await self.db.read(run)
+        return self.db.read_inline(run)
 
     async def exact(self, query: SearchQuery, size: int) -> list[Hit]:
         return await self._matches(query, tier_expressions(query.words), size)
@@ -239,18 +241,27 @@ class Fts5Engine(TieredEngine):
                 return {}
             return self._vocabulary.corrections(conn, query.words, domain_id, groups)
 
-        return await self.db.read(find)
+        return self.db.read_inline(find)
 
     async def corrected(self, query: SearchQuery, fixes: Fixes, size: int) -> list[Hit]:
         return await self._matches(query, [typo_expression(query.words, fixes)], size)
 
     def generation(self, domain: str) -> int:
-        row = self.db.read_inline(
-            lambda conn: conn.execute(
-                "SELECT generation FROM domains WHERE name = ?", (domain,)
-            ).fetchone()
-        )
-        return row[0] if row else 0
+        def read(conn: sqlite3.Connection) -> int:
+            # data_version moves whenever any other connection, in any process,
+            # commits; until it does, the generations read before still hold.
+            (version,) = conn.execute("PRAGMA data_version").fetchone()
+            if version != self._data_version:
+                self._data_version = version
+                self._generations.clear()
+            if domain not in self._generations:
+                row = conn.execute(
+                    "SELECT generation FROM domains WHERE name = ?", (domain,)
+                ).fetchone()
+                self._generations[domain] = row[0] if row else 0
+            return self._generations[domain]
+
+        return self.db.read_inline(read)
 
     async def ping(self) -> bool:
         return await self.db.read(lambda conn: conn.execute("SELECT 1").fetchone() == (1,))

@@ -26,12 +26,22 @@ def error_of(response, status):
         ({"d": "DOMAIN", "q": "x", "n": "ten"}, "n"),
         ({"d": "DOMAIN", "q": "?!…"}, "q"),
         ({"d": "no-such-domain.example", "q": "x"}, "d"),
+        ({"d": "under_score.example", "q": "x"}, "d"),
+        ({"d": "a..b", "q": "x"}, "d"),
+        ({"d": "x" * 254, "q": "x"}, "d"),
     ],
 )
 def test_bad_searches_are_400_naming_the_parameter(site, params, names):
     params = {k: v.replace("DOMAIN", site.domain) for k, v in params.items()}
     message = error_of(site.client.get("/v1", params=params), 400)
     assert message.startswith(f"{names}:"), message
+
+
+def test_a_domain_is_found_however_it_is_spelled(site):
+    site.add("/a", "Spelled")
+    for spelling in (site.domain.upper(), f"{site.domain}.", f" {site.domain} "):
+        response = site.client.get("/v1", params={"d": spelling, "q": "spelled"})
+        assert response.json()["results"] == [["/a", "Spelled"]], spelling
 
 
 def test_search_answers_cors_for_any_origin(site):
@@ -41,7 +51,7 @@ def test_search_answers_cors_for_any_origin(site):
 
 
 def test_unknown_path_is_a_json_404(client):
-    assert "error" in client.get("/v2/nothing").json()
+    assert error_of(client.get("/v2/nothing"), 404)
 
 
 # -- adding one document ----------------------------------------------------------
@@ -69,7 +79,12 @@ def test_post_accepts_form_fields_like_the_original(site):
         ({"url": "/x", "title": "Nan", "popularity": "NaN"}, "popularity"),
         ({"url": "/x", "title": "Inf", "popularity": "inf"}, "popularity"),
         ({"url": "/x", "title": "Word", "popularity": "lots"}, "popularity"),
+        ({"url": "/x", "title": "Bool", "popularity": False}, "popularity"),
         ({"url": "/x", "title": "Nul\x00byte"}, "title"),
+        ({"url": "/x", "title": "Del\x7f"}, "title"),
+        ({"url": "/x", "title": "Next\x85line"}, "title"),
+        ({"url": "/x", "title": "Csi\x9b[2J"}, "title"),
+        ({"url": "/x", "title": "Comma", "group": "news,sport"}, "group"),
         ({"url": "/x", "title": ["a", "list"]}, "title"),
     ],
 )

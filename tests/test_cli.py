@@ -33,6 +33,37 @@ def test_keys_create_prints_only_the_key_and_stores_only_its_hash(cli, tmp_path)
     assert "a.example" in listing and key[:8] in listing and key not in listing
 
 
+def assert_one_line_refusal(result: subprocess.CompletedProcess, what: str) -> None:
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"autocompeter: {what}: ")
+    assert result.stderr.count("\n") == 1, result.stderr
+
+
+@pytest.mark.parametrize("domain", ["", " b.example", "b\nexample", "b_c.example",
+                                    "x" * 300, "a..b", "b-.example", "b.example:8000"])
+def test_keys_create_refuses_an_invalid_domain_in_one_line(cli, domain):
+    assert_one_line_refusal(cli("keys", "create", domain), "domain")
+    assert cli("keys", "list").stdout == ""
+
+
+@pytest.mark.parametrize("command", ["load FILE --domain", "export", "stats"])
+def test_other_commands_refuse_an_invalid_domain_in_one_line(cli, tmp_path, command):
+    data = tmp_path / "titles.json"
+    data.write_text(json.dumps({"documents": [{"url": "/1", "title": "One"}]}))
+    words = [str(data) if word == "FILE" else word for word in command.split()]
+    assert_one_line_refusal(cli(*words, "bad domain.example"), "domain")
+
+
+def test_domains_are_stored_in_one_spelling(cli, tmp_path):
+    data = tmp_path / "titles.json"
+    data.write_text(json.dumps({"documents": [{"url": "/1", "title": "One"}]}))
+    assert cli("keys", "create", "Bücher.EXAMPLE.").returncode == 0
+    assert cli("load", str(data), "--domain", "BÜCHER.example").returncode == 0
+    assert cli("keys", "list").stdout.startswith("xn--bcher-kva.example\t")
+    assert cli("stats", "xn--bcher-kva.example").stdout.startswith(
+        "xn--bcher-kva.example: 1 document")
+
+
 def test_keys_revoke_marks_the_key_revoked(cli):
     key = cli("keys", "create", "a.example").stdout.strip()
     assert cli("keys", "revoke", key).returncode == 0
@@ -100,20 +131,20 @@ def test_keys_revoke_refuses_short_unknown_and_ambiguous_prefixes(cli, tmp_path)
     assert all(entry["state"] == "live" for entry in listing(cli))
 
 
-def test_a_version_1_database_is_upgraded_not_refused(cli, tmp_path):
+def test_a_database_from_before_last_used_is_upgraded_not_refused(cli, tmp_path):
     import sqlite3
 
     key = cli("keys", "create", "a.example").stdout.strip()
     conn = sqlite3.connect(tmp_path / "cli.db")
-    conn.execute("ALTER TABLE keys DROP COLUMN last_used_at")  # as version 1 made it
-    conn.execute("PRAGMA user_version = 1")
+    conn.execute("ALTER TABLE keys DROP COLUMN last_used_at")  # as version 2 made it
+    conn.execute("PRAGMA user_version = 2")
     conn.commit()
     conn.close()
     result = cli("keys", "list")
     assert result.returncode == 0, result.stderr
     assert listing(cli)[0]["key"] == f"{key[:8]}…"
     conn = sqlite3.connect(tmp_path / "cli.db")
-    assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (3,)
     assert "last_used_at" in {row[1] for row in conn.execute("PRAGMA table_info(keys)")}
     conn.close()
 

@@ -47,6 +47,15 @@ def test_the_embedded_default_installs_light(wheel):
         assert any(f'extra == "{extra}"' in line for line in requires), extra
 
 
+def test_the_dev_extra_alone_can_import_the_test_suite(wheel):
+    (metadata,) = [n for n in wheel.namelist() if n.endswith("METADATA")]
+    dev = [line for line in wheel.read(metadata).decode().splitlines()
+           if line.startswith("Requires-Dist:") and 'extra == "dev"' in line]
+    # tests/scaled/ imports asyncpg and the search clients at the top of its modules.
+    assert any("autocompeter[" in line and all(extra in line for extra in
+               ("postgres", "opensearch", "elasticsearch")) for line in dev), dev
+
+
 @pytest.mark.parametrize("command", [
     [], ["serve"], ["migrate"], ["keys"], ["keys", "create"], ["keys", "list"],
     ["keys", "revoke"], ["load"], ["export"], ["stats"], ["indexer"], ["reindex"],

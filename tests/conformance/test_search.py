@@ -127,3 +127,20 @@ def test_query_syntax_is_taken_literally(any_site):
         response = any_site.search(q)
         assert response.status_code == 200, (q, response.text)
     assert titles(any_site, "near(") == ["AND NEAR title quoted"]
+
+
+def test_a_repeated_word_is_searched_once(any_site):
+    any_site.bulk([{"url": "/1", "title": "Python testing"}])
+    body = any_site.search("python python Python").json()
+    assert body["terms"] == ["python"]
+    assert [title for _url, title in body["results"]] == ["Python testing"]
+
+
+def test_at_most_eight_words_are_searched_and_terms_say_which(any_site):
+    any_site.bulk([{"url": "/1", "title": "a b c d e f g h"}])
+    # A hundred one-letter words once cost hundreds of milliseconds per query;
+    # only the first eight distinct ones are searched now, the rest ignored.
+    many = " ".join("abcdefghijklmnopqrstuvwxyz" * 3)
+    body = any_site.search(many).json()
+    assert body["terms"] == ["a", "b", "c", "d", "e", "f", "g", "h"]
+    assert [url for url, _title in body["results"]] == ["/1"]
