@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import csv
 import io
+import logging
 import os
 import shutil
 import sys
@@ -78,30 +79,42 @@ def base_url(settings: Settings) -> str:
     return f"http://{host}:{settings.port}"
 
 
+def tell(settings: Settings, text: str) -> None:
+    """What serve says as it starts, to people; one JSON log line with LOG_FORMAT=json,
+    so a log collector still gets nothing but JSON."""
+    if settings.log_format == "json":
+        from app.access_log import JsonFormatter
+
+        record = logging.makeLogRecord({"name": "autocompeter", "levelname": "INFO",
+                                        "levelno": logging.INFO, "msg": text.strip()})
+        text = JsonFormatter().format(record)
+    print(text, file=sys.stderr)
+
+
 async def seed_demo(backends: Backends, settings: Settings) -> int:
     from app.demo import documents  # parsing the standard library is only for the demo
 
     store = backends.store
     if await store.count(DEMO_DOMAIN) == 0:
         corpus = documents()
-        print(f"Seeding the {DEMO_DOMAIN!r} domain with {len(corpus)} titles from the "
-              "Python standard library...", file=sys.stderr)
+        tell(settings, f"Seeding the {DEMO_DOMAIN!r} domain with {len(corpus)} titles from "
+                       "the Python standard library...")
         await store.upsert(DEMO_DOMAIN, corpus)
     for old in await store.list_keys():
         if old.domain == DEMO_DOMAIN and old.note == DEMO_KEY_NOTE and not old.revoked_at:
             await store.revoke_key_by_id(old.key_id)
     key = await store.create_key(DEMO_DOMAIN, note=DEMO_KEY_NOTE)
-    print(DEMO_BANNER.format(base=base_url(settings), key=key, domain=DEMO_DOMAIN),
-          file=sys.stderr)
+    tell(settings, DEMO_BANNER.format(base=base_url(settings), key=key, domain=DEMO_DOMAIN))
     return 0
 
 
 async def announce(backends: Backends, settings: Settings) -> int:
     """Say where the service listens and, on a fresh install, what to do first."""
     base = base_url(settings)
-    print(f"\nAutocompeter is serving at {base}/ (API docs at {base}/docs)", file=sys.stderr)
+    message = f"\nAutocompeter is serving at {base}/ (API docs at {base}/docs)\n"
     if not await backends.store.list_keys():
-        print(FIRST_STEPS.format(base=base), file=sys.stderr)
+        message += FIRST_STEPS.format(base=base)
+    tell(settings, message)
     return 0
 
 
@@ -383,8 +396,6 @@ async def run_indexer(backends: Backends, settings: Settings) -> int:
     if worker is None:
         raise CommandError("the indexer feeds a search cluster from PostgreSQL; "
                            "set DATABASE_URL=postgresql://... and SEARCH_URL")
-    import logging
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     await migrated(backends)
     print("indexer running; Ctrl-C stops it", file=sys.stderr)
