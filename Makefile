@@ -7,18 +7,25 @@ WORK := .work
 
 .PHONY: run test lint test-python test-js browser-deps clean services services-stop
 
+# An editable install of packages at the top of the checkout makes setuptools
+# map them with an import hook (which tests/scaled/ relies on: it shares its name
+# with scaled/), and it says so in a boxed "BuildBackendWarning: Editable
+# installation" that reads like an error. It is information only: filter that
+# one message, nothing else.
+PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet
+
 # Running needs only the project and its few dependencies; the test and
 # cluster toolchain (playwright, schemathesis, asyncpg, the search clients...)
 # comes with `make test`, so a first `make run` stays quick.
 $(BIN)/autocompeter: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -e .
+	$(PIP_INSTALL) -e .
 	touch $@
 
 # Everything the tests, the benchmark and the scaled-out setup need.
 DEV := $(VENV)/.dev-installed
 $(DEV): $(BIN)/autocompeter
-	$(BIN)/pip install --quiet -e '.[dev,postgres,opensearch,elasticsearch]'
+	$(PIP_INSTALL) -e '.[dev,postgres,opensearch,elasticsearch]'
 	touch $@
 
 ## run: the service on the embedded default, with the demo domain, on :8000
