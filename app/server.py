@@ -2,10 +2,13 @@
 
 import logging
 import re
+from functools import cache
+from html import escape
+from pathlib import Path
 
 import orjson
 from sanic import Request, Sanic
-from sanic.response import HTTPResponse, file, validate_file
+from sanic.response import HTTPResponse, file, html, validate_file
 
 from app.access_log import (
     AppRequest,
@@ -16,14 +19,16 @@ from app.access_log import (
 )
 from app.bodies import finish_unread_body, refuse_unexpected_body
 from app.dashboard import dashboard
+from app.demo import DEMO_DOMAIN
 from app.docs import docs
 from app.documents import documents_api
 from app.errors import NO_BODY_BYTES, ApiError, JsonErrorHandler
 from app.ops import setup_ops
 from app.routes import v1
 from app.security import add_security_headers
-from app.services import Services
+from app.services import Services, services
 from app.settings import Settings
+from core.store import StoreUnavailable
 
 log = logging.getLogger("autocompeter")
 
@@ -39,6 +44,9 @@ def create_app(settings: Settings) -> Sanic:
     # request head at REQUEST_MAX_SIZE too.
     app.config.REQUEST_MAX_SIZE = max(NO_BODY_BYTES, app.config.REQUEST_MAX_HEADER_SIZE)
     app.config.FALLBACK_ERROR_FORMAT = "json"
+    # Sanic reads X-Forwarded-For (and -Proto, -Host) only when told how many
+    # proxies to trust; request.remote_addr is then the visitor's address.
+    app.config.PROXIES_COUNT = settings.trusted_proxies
     app.blueprint(v1)
     app.blueprint(docs)
     app.blueprint(documents_api)
@@ -64,8 +72,12 @@ def create_app(settings: Settings) -> Sanic:
         return unchanged or await file(path, last_modified=modified)
 
     @app.route("/", methods=["GET", "HEAD"])
-    async def demo_page(request: Request) -> HTTPResponse:
-        return await file(settings.static_dir / "demo.html")
+    async def front_page(request: Request) -> HTTPResponse:
+        """The demo when there is one; otherwise how to start, not a search box that 400s."""
+        if await has_demo(services(request)):
+            return await file(settings.static_dir / "demo.html")
+        origin = escape(f"{request.scheme}://{request.host}")
+        return html(start_page(settings.static_dir).replace("{origin}", origin))
 
     @app.before_server_start
     async def start_services(app: Sanic) -> None:
@@ -76,3 +88,20 @@ def create_app(settings: Settings) -> Sanic:
         await app.ctx.services.stop()
 
     return app
+
+
+async def has_demo(running: Services) -> bool:
+    if DEMO_DOMAIN in running.known_domains:
+        return True
+    try:
+        found = await running.backends.store.domain_exists(DEMO_DOMAIN)
+    except StoreUnavailable:
+        return False
+    if found:
+        running.known_domains.add(DEMO_DOMAIN)
+    return found
+
+
+@cache
+def start_page(static_dir: Path) -> str:
+    return (static_dir / "start.html").read_text(encoding="utf-8")

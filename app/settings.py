@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     """Searches per client address and worker, e.g. '50/second'; 'off' for none."""
     write_rate_limit: str = "20/second"
     """Write requests per domain and worker; a bulk counts once."""
+    trusted_proxies: int = Field(0, ge=0, le=10)
+    """How many reverse proxies (nginx, a load balancer) stand in front of the
+    service. With 0, X-Forwarded-For is ignored, since anyone could send it; with
+    N, the client address is the Nth from the end of that header, so rate limits
+    count visitors rather than the proxy."""
 
     # -- scaled out: PostgreSQL + Elasticsearch/OpenSearch (docs/scaling.md) --
     database_pool_size: int = Field(10, ge=1, le=1000)

@@ -10,7 +10,7 @@ writes (the FTS5 rank keys; the outbox) and migrations.
 import hmac
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from core.keys import hash_key, key_prefix, new_key
@@ -39,9 +39,18 @@ SELECT k.key_hash, d.name FROM keys k JOIN domains d ON d.id = k.domain_id
 WHERE k.key_hash = ? AND k.revoked_at IS NULL
 """
 LIST_KEYS = """
-SELECT k.id, d.name, k.prefix, k.note, k.created_at, k.revoked_at
+SELECT k.id, d.name, k.prefix, k.note, k.created_at, k.revoked_at, k.last_used_at
 FROM keys k JOIN domains d ON d.id = k.domain_id ORDER BY d.name, k.id
 """
+# Only moves forward, so two processes recording the same minute write once.
+KEY_USED = """
+UPDATE keys SET last_used_at = ? WHERE key_hash = ?
+AND (last_used_at IS NULL OR last_used_at < ?)
+"""
+# How stale "last used" may be: one write per key and process per interval at most.
+KEY_USE_RESOLUTION = timedelta(minutes=1)
+# The step each store's migrations take to add it to a database made before it.
+ADD_KEY_LAST_USED = "ALTER TABLE keys ADD COLUMN last_used_at {timestamp};"
 REVOKE_BY_HASH = "UPDATE keys SET revoked_at = ? WHERE key_hash = ? AND revoked_at IS NULL"
 REVOKE_BY_ID = "UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"
 # `document_page`: one `AND ...` per filter goes where {filters} is.
@@ -99,7 +108,8 @@ CREATE TABLE IF NOT EXISTS keys (
     prefix TEXT NOT NULL,
     note TEXT NOT NULL DEFAULT '',
     created_at {timestamp} NOT NULL,
-    revoked_at {timestamp}
+    revoked_at {timestamp},
+    last_used_at {timestamp}
 );
 CREATE TABLE IF NOT EXISTS fetches (
     domain_id {id} NOT NULL REFERENCES domains(id),
@@ -177,6 +187,10 @@ def check_schema_version(found: int | None, expected: int, where: str) -> None:
 class SqlStore(ABC):
     """The `core.store.Store` methods that are the same SQL on both databases."""
 
+    def __init__(self) -> None:
+        # key hash -> when this process last wrote the key's last_used_at
+        self._key_use_written: dict[str, datetime] = {}
+
     @abstractmethod
     async def _fetch(self, sql: str, *args: Any) -> list[Row]:
         """The rows of one read."""
@@ -210,13 +224,24 @@ class SqlStore(ABC):
         wanted = hash_key(key)
         rows = await self._fetch(KEY_DOMAIN, wanted)
         if rows and hmac.compare_digest(rows[0][0], wanted):
+            await self._record_key_use(wanted)
             return rows[0][1]
         return None
 
+    async def _record_key_use(self, key_hash: str) -> None:
+        at = now()
+        last = self._key_use_written.get(key_hash)
+        if last is not None and at - last < KEY_USE_RESOLUTION:
+            return
+        self._key_use_written[key_hash] = at
+        await self._execute((KEY_USED, (at, key_hash, at - KEY_USE_RESOLUTION)))
+
     async def list_keys(self) -> list[KeyInfo]:
         return [
-            KeyInfo(key_id, domain, prefix, note, as_datetime(created), as_datetime(revoked))
-            for key_id, domain, prefix, note, created, revoked in await self._fetch(LIST_KEYS)
+            KeyInfo(key_id, domain, prefix, note, as_datetime(created), as_datetime(revoked),
+                    as_datetime(used))
+            for key_id, domain, prefix, note, created, revoked, used
+            in await self._fetch(LIST_KEYS)
         ]
 
     async def revoke_key(self, key: str) -> bool:

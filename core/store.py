@@ -26,6 +26,8 @@ class KeyInfo:
     note: str
     created_at: datetime
     revoked_at: datetime | None
+    last_used_at: datetime | None = None
+    """When the key last opened a request, to the minute (see `KEY_USE_RESOLUTION`)."""
 
 
 def last_wins(documents: Sequence[Document]) -> list[Document]:
@@ -83,7 +85,10 @@ class Store(Protocol):
         ...
 
     async def domain_for_key(self, key: str) -> str | None:
-        """The domain a live key belongs to, or None for unknown and revoked keys."""
+        """The domain a live key belongs to, or None for unknown and revoked keys.
+
+        Also records that the key was used, at most once a minute per key and
+        process, so a busy key does not cost a database write per request."""
         ...
 
     async def list_keys(self) -> list[KeyInfo]: ...

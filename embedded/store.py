@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from core.sql import (
+    ADD_KEY_LAST_USED,
     ENSURE_DOMAIN,
     Row,
     SqlStore,
@@ -25,7 +26,7 @@ from embedded.engine import MAX_SEQUENCE, rank_key
 
 # Bumped with every change to the tables below; files of another version are
 # refused rather than half-understood.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATIONS = {
     # 1 -> 2: the FTS5 index is written by the store's own statements, a whole
     # write at once, instead of by a trigger per row (four times faster).
@@ -34,6 +35,8 @@ MIGRATIONS = {
     DROP TRIGGER IF EXISTS documents_fts_delete;
     DROP TRIGGER IF EXISTS documents_fts_update;
     """,
+    # 2 -> 3: when each key was last used, for `autocompeter keys list`.
+    2: ADD_KEY_LAST_USED.format(timestamp="TEXT"),
 }
 
 SCHEMA = """
@@ -152,6 +155,7 @@ def _renumber(conn: sqlite3.Connection, domain_id: int) -> int:
 
 class SqliteStore(SqlStore):
     def __init__(self, db: SqliteDatabase) -> None:
+        super().__init__()
         self.db = db
 
     async def _fetch(self, sql: str, *args: Any) -> list[Row]:

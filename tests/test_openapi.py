@@ -74,3 +74,49 @@ def test_docs_page_lists_every_operation(client):
     for path, methods in document["paths"].items():
         for method in methods:
             assert f"{method.upper()} {path}</code>" in page
+
+
+def docs_section(page: str, operation_id: str) -> str:
+    start = page.index(f'<section id="{operation_id}">')
+    return page[start:page.index("</section>", start)]
+
+
+@pytest.mark.parametrize("operation_id", ["add", "bulk_post", "bulk_put"])
+def test_docs_page_lists_body_fields_with_types_and_limits_in_plain_words(client, operation_id):
+    section = docs_section(client.get("/docs").text, operation_id)
+    for field, kind, limit in [("url", "text", "1 to 2,048 characters"),
+                               ("title", "text", "1 to 500 characters"),
+                               ("group", "text", "up to 100 characters"),
+                               ("popularity", "number", "0 if left out")]:
+        row = section[section.index(f"<td><code>{field}</code></td>"):]
+        row = row[:row.index("</tr>")]
+        assert f"<td>{kind}</td>" in row and limit in row, row
+    assert "minLength" not in section and "maxLength" not in section
+    assert "&quot;message&quot;: &quot;OK&quot;" in section  # the response body
+    if operation_id.startswith("bulk"):
+        assert "at most 10,000 entries" in section and "&quot;rejected&quot;" in section
+
+
+def test_docs_page_parameters_read_as_plain_words(client):
+    section = docs_section(client.get("/docs").text, "search")
+    assert "1 to 255 characters" in section and "from 1 to 100, 10 if left out" in section
+    assert "&quot;terms&quot;" in section and "&quot;results&quot;" in section
+
+
+def test_every_curl_example_on_the_docs_page_works_as_shown(server, client, tmp_path):
+    import html
+    import os
+    import re
+    import subprocess
+
+    key = server.create_key("example.com")
+    server.create_key("demo")  # the search example searches the demo domain
+    page = client.get("/docs").text
+    examples = [html.unescape(code) for code in re.findall(
+        r'<pre class="example" tabindex="0"><code>(curl .*?)</code></pre>', page, re.S)]
+    assert len(examples) == sum(len(methods) for methods in DOCUMENT["paths"].values())
+    for command in examples:
+        done = subprocess.run(["bash", "-c", command + " -s -o /dev/null -w '%{http_code}'"],
+                              env={**os.environ, "KEY": key}, capture_output=True, text=True,
+                              timeout=30)
+        assert done.stdout.startswith("2"), (command, done.stdout, done.stderr)

@@ -31,6 +31,7 @@ PRAGMA user_version = 1;
 def version_1_file(path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.executescript(SCHEMA + VERSION_1_TRIGGERS)
+    conn.execute("ALTER TABLE keys DROP COLUMN last_used_at")  # added by version 3
     conn.execute("INSERT INTO domains (name) VALUES ('old.example')")
     conn.execute(
         "INSERT INTO documents (domain_id, url, title, search_text, rank_key)"
