@@ -8,9 +8,8 @@ WORK := .work
 .PHONY: run test lint test-python test-js browser-deps clean services services-stop
 
 # An editable install of packages at the top of the checkout makes setuptools
-# map them with an import hook (which tests/scaled/ relies on: it shares its name
-# with scaled/), and it says so in a boxed "BuildBackendWarning: Editable
-# installation" that reads like an error. It is information only: filter that
+# map them with an import hook, and it says so in a boxed "BuildBackendWarning:
+# Editable installation" that reads like an error. It is information only: filter that
 # one message, nothing else.
 PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet
 

@@ -13,7 +13,7 @@ from live import (
     start_server,
     stop_server,
 )
-from scaled.support import drop_database, new_parts, require_services
+from scaled_setup.support import drop_database, new_parts, require_services
 
 
 @pytest.fixture(scope="session")

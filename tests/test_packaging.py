@@ -51,7 +51,7 @@ def test_the_dev_extra_alone_can_import_the_test_suite(wheel):
     (metadata,) = [n for n in wheel.namelist() if n.endswith("METADATA")]
     dev = [line for line in wheel.read(metadata).decode().splitlines()
            if line.startswith("Requires-Dist:") and 'extra == "dev"' in line]
-    # tests/scaled/ imports asyncpg and the search clients at the top of its modules.
+    # tests/scaled_setup/ imports asyncpg and the search clients at the top of its modules.
     assert any("autocompeter[" in line and all(extra in line for extra in
                ("postgres", "opensearch", "elasticsearch")) for line in dev), dev
 

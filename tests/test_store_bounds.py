@@ -25,7 +25,7 @@ def with_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Run]:
             return SqliteStore(SqliteDatabase(tmp_path / "bounds.db"))
         cleanup: Callable[[], None] = lambda: None  # noqa: E731
     else:
-        from scaled.support import create_database, drop_database, require_services
+        from scaled_setup.support import create_database, drop_database, require_services
 
         from scaled.store import PostgresStore
 

@@ -134,7 +134,7 @@ fi
 
 # --- start -------------------------------------------------------------------------------------
 # The test server trades durability for speed (fsync off above); PG_DURABLE=1 puts it back for
-# the tests of what survives a crash (tests/scaled/test_durability.py).
+# the tests of what survives a crash (tests/scaled_setup/test_durability.py).
 DURABLE_OPTIONS=""
 if [ "${PG_DURABLE:-0}" = 1 ]; then
     DURABLE_OPTIONS="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from live import free_port, new_site, start_scaled_server, stop_server
 
-from scaled.support import PostgresServer, ScaledParts, migrate, require_services
+from scaled_setup.support import PostgresServer, ScaledParts, migrate, require_services
 
 pytestmark = pytest.mark.scaled
 

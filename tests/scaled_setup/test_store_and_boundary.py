@@ -9,7 +9,7 @@ import pytest
 from core.store import Document
 from scaled.cluster import ClusterClient, parse_search_url
 from scaled.store import PostgresStore
-from scaled.support import drop_database, new_parts, require_services
+from scaled_setup.support import drop_database, new_parts, require_services
 
 
 def test_elasticsearch_url_builds_the_elasticsearch_client_with_auth_and_tls() -> None:
@@ -61,7 +61,7 @@ def test_every_write_adds_outbox_rows_in_its_transaction() -> None:
 def test_key_use_is_recorded_once_a_minute_and_a_version_1_database_is_upgraded() -> None:
     import asyncpg
 
-    from scaled.support import create_database
+    from scaled_setup.support import create_database
 
     base, _search = require_services()
     url = create_database(base)

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from live import ScaledServer, Site, new_site, start_scaled_server, stop_server
 
-from scaled.support import (
+from scaled_setup.support import (
     ROOT,
     ScaledParts,
     drop_database,
