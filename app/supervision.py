@@ -85,6 +85,20 @@ class WorkerWatchdog:
         self.manager.monitor_publisher.send(None)
 
 
+def stop_waiting_for_acks_on_shutdown(manager: WorkerManager) -> None:
+    """A SIGTERM while the manager waits for its workers' first acknowledgements
+    must end that wait.
+
+    Sanic 25.12's `WorkerManager.wait_for_ack` passes the shutdown's message back
+    to itself for ever, at full CPU, and the workers it started are left behind
+    (sanic-org/sanic#2997, fix proposed in #3063). Once shutting down, every
+    worker counts as acknowledged, so the wait ends and the monitor loop reads
+    the shutdown message as usual.
+    """
+    all_acked = manager._all_workers_ack
+    manager._all_workers_ack = lambda: manager._shutting_down or all_acked()  # type: ignore[method-assign]
+
+
 class Supervision:
     """Set up before Sanic.serve; `gave_up` says afterwards whether serve must fail."""
 
@@ -98,6 +112,7 @@ class Supervision:
         return self.watchdog is not None and self.watchdog.gave_up
 
     def _start(self, app: Sanic) -> None:  # the manager exists only once serving starts
+        stop_waiting_for_acks_on_shutdown(app.manager)
         self.watchdog = WorkerWatchdog(app.manager)
         self.watchdog.start()
 

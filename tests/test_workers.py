@@ -82,3 +82,29 @@ def test_serve_exits_non_zero_when_workers_cannot_start_again(own_server):
         os.kill(pid, signal.SIGKILL)
     assert own_server.process.wait(timeout=120) == 1
     assert "cannot serve" in own_server.log()
+
+
+def test_a_stop_right_after_the_workers_start_ends_serve(tmp_path: Path) -> None:
+    # Sanic 25.12 spins for ever when SIGTERM comes while it still waits for its
+    # workers' first acknowledgement (sanic-org/sanic#2997), just after "Worker
+    # ready": tests and deploys that stop a fresh service hit that window.
+    import subprocess
+    import sys
+
+    from live import ROOT, free_port
+
+    for attempt in range(3):
+        log_path = tmp_path / f"serve-{attempt}.log"
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / f'{attempt}.db'}"}
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "app.cli", "serve", "--port", str(free_port()),
+                 "--workers", "2"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda path=log_path: len(READY.findall(path.read_text())) >= 2,
+                     "both workers are ready")
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0, log_path.read_text()
+        finally:
+            if process.poll() is None:
+                process.kill()
