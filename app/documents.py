@@ -13,6 +13,7 @@ from sanic.response import HTTPResponse, json
 from app.auth import authenticated_domain
 from app.counters import QUERY_RETENTION_DAYS
 from app.errors import ApiError
+from app.models import StoredUrl
 from app.services import services
 from app.validation import describe
 from core.store import Document
@@ -30,7 +31,7 @@ class PageParams(BaseModel):
     cursor: str = ""
     limit: int = Field(50, ge=1, le=MAX_PAGE)
     q: str = Field("", max_length=200)
-    url: str | None = Field(None, min_length=1, max_length=2048)
+    url: StoredUrl | None = None
 
 
 class DailyParams(BaseModel):

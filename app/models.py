@@ -74,10 +74,14 @@ def Text(max_length: int, min_length: int = 0) -> type[str]:
     ]
 
 
+StoredUrl = Text(2048, min_length=1)
+"""A URL as a title is stored under: what a delete or a lookup names."""
+
+
 class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    url: Annotated[Text(2048, min_length=1), AfterValidator(_link), Field(
+    url: Annotated[StoredUrl, AfterValidator(_link), Field(
         description="where the result links to: an http(s) URL, or a path on your site "
                     "starting with /; one title per URL, so sending it again replaces it",
         examples=["https://example.com/about"])]
@@ -95,6 +99,10 @@ class DocumentIn(BaseModel):
 
     def to_document(self) -> Document:
         return Document(self.url, self.title, self.group, self.popularity)
+
+
+class UrlParam(BaseModel):
+    url: StoredUrl
 
 
 def validate_documents(entries: Iterable[object]) -> tuple[list[Document], list[tuple[int, str]]]:

@@ -14,7 +14,7 @@ from app.cache import Answer
 from app.counters import recent_top_queries
 from app.errors import ApiError
 from app.metrics import ENGINE_SEARCH_SECONDS, TALLY
-from app.models import DocumentIn, SearchParams, validate_documents
+from app.models import DocumentIn, SearchParams, UrlParam, validate_documents
 from app.services import Services, services
 from app.validation import describe
 from core.engine import SearchQuery
@@ -139,6 +139,10 @@ async def delete(request: Request) -> HTTPResponse:
     url = request.args.get("url", "").strip()
     if not url:
         raise ApiError(400, "url: give the URL of the document to delete")
+    try:
+        url = UrlParam(url=url).url  # the rules it was stored by: no NUL reaches the database
+    except ValidationError as error:
+        raise ApiError(400, describe(error)) from None
     if not await services(request).backends.store.delete(domain, url):
         raise ApiError(404, "url: no document with that URL in this domain")
     return json({"message": "OK"})

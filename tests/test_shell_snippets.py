@@ -33,6 +33,9 @@ NOT_RUN = {
                                      "`serve`, from app/asgi.py",
     "pip install 'autocompeter[postgres,opensearch]'      # or [postgres,elasticsearch]":
         "needs PostgreSQL and OpenSearch at the placeholder hosts db and search",
+    ".venv/bin/autocompeter import https://example.com/sitemap.xml --domain example.com":
+        "reads example.com, which no test may reach; tests/test_import.py runs the command "
+        "against a site the test serves",
 }
 # Files the snippets expect to find, as a user following them would have.
 GIVEN_FILES = {

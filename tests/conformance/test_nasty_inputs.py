@@ -108,3 +108,12 @@ def test_huge_and_odd_headers_are_refused_cleanly(seeded):
     assert_clear(response)
     assert response.status_code == 403
     assert_unchanged(seeded)
+
+
+def test_a_url_with_a_nul_byte_is_refused_not_sent_to_the_database(any_site):
+    # PostgreSQL cannot hold NUL in text: the lookup used to fail with a 500.
+    for method, path in (("DELETE", "/v1"), ("GET", "/v1/documents")):
+        response = any_site.client.request(method, path, params={"url": "/a\x00b"},
+                                           headers=any_site.auth)
+        assert response.status_code == 400, (method, response.text)
+        assert response.json()["error"].startswith("url: ")
