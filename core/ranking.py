@@ -9,10 +9,14 @@ then the shorter title; then the one written first.
 
 def closeness(search_text: str, words: tuple[str, ...]) -> tuple[int, bool]:
     """A sort key: smaller is a closer match. ``search_text`` as `core.text.search_text`."""
-    title_words = search_text.split()
-    whole = sum(1 for word in words if word in title_words)
-    starts = bool(title_words) and title_words[0].startswith(words[0])
-    return -whole, not starts
+    return spaced_closeness(f" {search_text} ", words)
+
+
+def spaced_closeness(spaced: str, words: tuple[str, ...]) -> tuple[int, bool]:
+    """`closeness` of a search text with a space before and after it, as an index that
+    keeps titles that way computes it: substring tests instead of splitting the text."""
+    whole = sum(1 for word in words if f" {word} " in spaced)
+    return -whole, not spaced.startswith(f" {words[0]}")
 
 
 def order_key(words: tuple[str, ...], popularity: float, search_text: str, title_length: int,
