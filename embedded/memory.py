@@ -145,6 +145,10 @@ class Tokenizer:
         return kept
 
 
+class TooManyForKeys(Exception):
+    """More documents or words than the followers' keys have room for."""
+
+
 class DomainIndex:
     """One domain's titles at one generation; see the module docstring.
 
@@ -186,6 +190,8 @@ class DomainIndex:
                 elif docs[-1] != number:
                     docs.append(number)
         self.words = sorted(postings)
+        if max(len(self.words), len(rows)) >= MAX_DOCUMENTS:
+            raise TooManyForKeys(f"{len(rows)} documents, {len(self.words)} words")
         self.postings = [array("I", postings[word]) for word in self.words]
         self._index_followers(documents)
         unusual = [word for word in self.words if not word.isascii()]
@@ -486,7 +492,10 @@ def load(conn: sqlite3.Connection, domain: str, tie_shift: int, max_tie_rows: in
         rows = conn.execute(ROWS_SQL, (domain_id,)).fetchall()
     finally:
         conn.execute("COMMIT")
-    return DomainIndex(domain_id, generation, rows, tie_shift, max_tie_rows, cache)
+    try:
+        return DomainIndex(domain_id, generation, rows, tie_shift, max_tie_rows, cache)
+    except TooManyForKeys:
+        return TooBig(generation, len(rows))
 
 
 class MemoryIndexes:
@@ -505,11 +514,12 @@ class MemoryIndexes:
         self.budget = budget_bytes - self.cache.limit
         self.tokenizer = Tokenizer()
         self._tie_shift, self._max_tie_rows = tie_shift, max_tie_rows
+        self.build_pause = BUILD_PAUSE
         self._indexes: OrderedDict[str, DomainIndex] = OrderedDict()
         self._builds: dict[str, asyncio.Task[None]] = {}
         self._not_before: dict[str, float] = {}
         # Domains left to FTS5: the generation, and the bytes a row took then.
-        self._too_big: dict[str, tuple[int, float]] = {}
+        self._unfit: dict[str, tuple[int, float]] = {}
 
     @property
     def nbytes(self) -> int:
@@ -521,7 +531,7 @@ class MemoryIndexes:
         if index is not None and index.generation == generation:
             self._indexes.move_to_end(domain)
             return index if index.answers(words, self.tokenizer) else None
-        if self.budget > 0 and generation and self._too_big.get(domain, (None,))[0] != generation:
+        if self.budget > 0 and generation and self._unfit.get(domain, (None,))[0] != generation:
             self._start_build(domain)
         return None
 
@@ -535,8 +545,8 @@ class MemoryIndexes:
     async def _build(self, domain: str) -> None:
         started = time.monotonic()
         max_rows = None
-        if domain in self._too_big:  # count first: it grew too big before
-            max_rows = int(self.budget / self._too_big[domain][1])
+        if domain in self._unfit:  # count first: it grew too big before
+            max_rows = int(self.budget / self._unfit[domain][1])
         try:
             index = await self.db.read(lambda conn: load(
                 conn, domain, self._tie_shift, self._max_tie_rows, self.cache, max_rows))
@@ -544,17 +554,18 @@ class MemoryIndexes:
             log.exception("could not build the in-memory index of %s", domain)
             index = None
         finished = time.monotonic()
-        self._not_before[domain] = finished + BUILD_PAUSE * (finished - started)
+        self._not_before[domain] = finished + self.build_pause * (finished - started)
         if index is None:
             return
         self.discard(domain)
         if isinstance(index, TooBig):
-            self._too_big[domain] = (index.generation, self._too_big[domain][1])
+            row_bytes = self._unfit.get(domain, (0, self.budget / MAX_DOCUMENTS))[1]
+            self._unfit[domain] = (index.generation, row_bytes)
             return
         if index.nbytes > self.budget or index.changed_words:
-            self._too_big[domain] = (index.generation, index.nbytes / max(1, len(index.urls)))
+            self._unfit[domain] = (index.generation, index.nbytes / max(1, len(index.urls)))
             return
-        self._too_big.pop(domain, None)
+        self._unfit.pop(domain, None)
         while self._indexes and self.nbytes + index.nbytes > self.budget:
             self.discard(next(iter(self._indexes)))
         self._indexes[domain] = index
@@ -563,6 +574,9 @@ class MemoryIndexes:
         index = self._indexes.pop(domain, None)
         if index is not None:
             self.cache.discard_where(lambda key: key[0] == id(index))  # type: ignore[index]
+
+    def building(self, domain: str) -> bool:
+        return domain in self._builds
 
     async def built(self, domain: str) -> None:
         """Wait for the domain's build in progress, if any (tests, warm-up)."""
