@@ -31,7 +31,7 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import groupby, islice, pairwise
+from itertools import accumulate, groupby, islice, pairwise
 from typing import Any
 
 from core.engine import Hit
@@ -181,44 +181,33 @@ class DomainIndex:
         if len(group_names) > 1:
             self.doc_groups = array("I", [self.group_ids[row[3]] for row in rows])
         documents = [row[5].split() for row in rows]
-        postings: dict[str, list[int]] = {}
-        for number, words in enumerate(documents):
-            for word in words:
-                docs = postings.get(word)
-                if docs is None:
-                    postings[word] = [number]
-                elif docs[-1] != number:
-                    docs.append(number)
-        self.words = sorted(postings)
+        self.words = sorted(set().union(*documents))
         if max(len(self.words), len(rows)) >= MAX_DOCUMENTS:
             raise TooManyForKeys(f"{len(rows)} documents, {len(self.words)} words")
-        self.postings = [array("I", postings[word]) for word in self.words]
-        self._index_followers(documents)
+        word_ids = {word: number for number, word in enumerate(self.words)}
+        postings: list[list[int]] = [[] for _ in self.words]
+        # Which word follows each word in which document: tier 1 ("a b" as an
+        # in-order phrase of prefixes) is then a slice per word starting with
+        # a (its followers starting with b are a range), however many titles
+        # have both words apart.
+        followers: list[list[int]] = [[] for _ in self.words]
+        for number, words in enumerate(documents):
+            ids = [word_ids[word] for word in words]
+            for word in set(ids):
+                postings[word].append(number)
+            for first, second in pairwise(ids):
+                followers[first].append(second << DOC_BITS | number)
+        self.postings = [array("I", docs) for docs in postings]
+        for pairs in followers:
+            pairs.sort()
+        flat = [pair for pairs in followers for pair in pairs]
+        self.followers = array("I", [pair >> DOC_BITS for pair in flat])
+        self.follower_docs = array("I", [pair & (MAX_DOCUMENTS - 1) for pair in flat])
+        # The followers of word w are [follower_starts[w], follower_starts[w + 1]).
+        self.follower_starts = array("I", accumulate(map(len, followers), initial=0))
         unusual = [word for word in self.words if not word.isascii()]
         self.changed_words = Tokenizer().changed(unusual) if unusual else set()
         self.nbytes = self._size()
-
-    def _index_followers(self, documents: list[list[str]]) -> None:
-        """Which word follows each word in which document, sorted by word then follower.
-
-        Tier 1 ("a b" as an in-order phrase of prefixes) is then a slice per
-        word starting with a (its followers starting with b are a range),
-        however many titles have both words apart.
-        """
-        word_ids = {word: number for number, word in enumerate(self.words)}
-        pairs: list[int] = []
-        for number, words in enumerate(documents):
-            ids = [word_ids[word] for word in words]
-            pairs += [(first << (2 * DOC_BITS)) | (second << DOC_BITS) | number
-                      for first, second in pairwise(ids)]
-        pairs.sort()
-        mask = MAX_DOCUMENTS - 1
-        self.followers = array("I", [(pair >> DOC_BITS) & mask for pair in pairs])
-        self.follower_docs = array("I", [pair & mask for pair in pairs])
-        # The followers of word w are [follower_starts[w], follower_starts[w + 1]).
-        firsts = [pair >> (2 * DOC_BITS) for pair in pairs]
-        self.follower_starts = array(
-            "I", [bisect_left(firsts, word) for word in range(len(self.words) + 1)])
 
     def _size(self) -> int:
         """Bytes held, each object counted once."""
@@ -228,7 +217,10 @@ class DomainIndex:
                       self.follower_docs, self.follower_starts)
         total = sum(map(size, containers))
         for strings in (self.urls, self.titles, self.texts, self.words):
-            total += sum(map(size, strings))
+            if "".join(strings).isascii():  # all the same kind: a header and a byte each
+                total += size("") * len(strings) + sum(map(len, strings))
+            else:
+                total += sum(map(size, strings))
         total += sum(map(size, self.postings))
         return total + size(self) + size(self.__dict__)
 
