@@ -6,17 +6,28 @@ beginnings ("compiler"); then a title that starts with the first query word;
 then the shorter title; then the one written first.
 """
 
+from collections.abc import Callable
+
 
 def closeness(search_text: str, words: tuple[str, ...]) -> tuple[int, bool]:
     """A sort key: smaller is a closer match. ``search_text`` as `core.text.search_text`."""
-    return spaced_closeness(f" {search_text} ", words)
+    return closeness_to(words)(f" {search_text} ")
 
 
-def spaced_closeness(spaced: str, words: tuple[str, ...]) -> tuple[int, bool]:
-    """`closeness` of a search text with a space before and after it, as an index that
-    keeps titles that way computes it: substring tests instead of splitting the text."""
-    whole = sum(1 for word in words if f" {word} " in spaced)
-    return -whole, not spaced.startswith(f" {words[0]}")
+def closeness_to(words: tuple[str, ...]) -> Callable[[str], tuple[int, bool]]:
+    """`closeness` of search texts kept with a space before and after them (as an
+    index may keep them), for one query: substring tests instead of splitting."""
+    wholes = [f" {word} " for word in words]
+    start = f" {words[0]}"
+
+    def close(spaced: str) -> tuple[int, bool]:
+        whole = 0
+        for needle in wholes:
+            if needle in spaced:
+                whole -= 1
+        return whole, not spaced.startswith(start)
+
+    return close
 
 
 def order_key(words: tuple[str, ...], popularity: float, search_text: str, title_length: int,

@@ -31,11 +31,11 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, groupby, islice, pairwise
+from itertools import accumulate, groupby, islice, pairwise, repeat
 from typing import Any
 
 from core.engine import Hit
-from core.ranking import spaced_closeness
+from core.ranking import closeness_to
 from core.search import Fixes
 from core.typos import allowed_edits, candidate_forms, corrections
 from embedded.database import SqliteDatabase
@@ -56,6 +56,9 @@ QUERY_CACHE_SHARE = 8
 # A domain is rebuilt at most this many times its last build's duration after
 # it: a domain written to constantly costs a worker at most 1/(1+PAUSE) of a core.
 BUILD_PAUSE = 4.0
+# Fewer bytes than a row takes in memory (a short URL and title): a domain with
+# more rows than the budget holds at this size is not even read.
+MIN_ROW_BYTES = 200
 NO_DOCUMENTS: Sequence[int] = array("I")
 # Word and document numbers share a key while the followers are sorted.
 DOC_BITS = 24
@@ -156,65 +159,84 @@ class DomainIndex:
     (`embedded.engine.SEQUENCE_BITS`, `embedded.engine.MAX_TIE_ROWS`).
     """
 
-    def __init__(self, domain_id: int, generation: int, rows: Sequence[Sequence[Any]],
+    def __init__(self, domain_id: int, generation: int, rows: Iterable[Sequence[Any]],
                  tie_shift: int, max_tie_rows: int, cache: ByteBoundedCache) -> None:
+        """``rows`` as `ROWS_SQL` reads them, read once as they come: a build
+        holds little more than the index it makes, so a worker's memory stays
+        near what its indexes count."""
         self.domain_id = domain_id
         self.generation = generation
         self.max_tie_rows = max_tie_rows
         self._cache = cache
-        self.urls: list[str] = [row[1] for row in rows]
-        self.titles: list[str] = [row[2] for row in rows]
-        self.popularity = array("d", [row[4] for row in rows])
+        self.urls: list[str] = []
+        self.titles: list[str] = []
+        self.popularity = array("d")
         # Each title's search text with a space before and after: " w" in it
         # tells whether a word starts with w, " w " whether w is a whole word.
-        self.texts: list[str] = [f" {row[5]} " for row in rows]
+        self.texts: list[str] = []
+        self.group_ids: dict[str, int] = {}
+        groups = array("I")
+        ties = array("Q")
+        vocabulary: set[str] = set()
+        for rank_key, url, title, group, popularity, search_text in rows:
+            self.urls.append(url)
+            self.titles.append(title)
+            self.popularity.append(popularity)
+            self.texts.append(f" {search_text} ")
+            groups.append(self.group_ids.setdefault(group, len(self.group_ids)))
+            ties.append(rank_key >> tie_shift)
+            vocabulary.update(search_text.split())
+        count = len(self.urls)
+        self.doc_groups: array[int] | None = groups if len(self.group_ids) > 1 else None
         # Each document's number past the last of its popularity tie.
         self.tie_end = array("I")
-        start = 0
-        for _class, members in groupby(row[0] >> tie_shift for row in rows):
+        for _tie, members in groupby(ties):
             length = sum(1 for _ in members)
-            self.tie_end.extend([start + length] * length)
-            start += length
-        group_names = sorted({row[3] for row in rows})
-        self.group_ids = {name: number for number, name in enumerate(group_names)}
-        self.doc_groups: array[int] | None = None
-        if len(group_names) > 1:
-            self.doc_groups = array("I", [self.group_ids[row[3]] for row in rows])
-        documents = [row[5].split() for row in rows]
-        self.words = sorted(set().union(*documents))
-        if max(len(self.words), len(rows)) >= MAX_DOCUMENTS:
-            raise TooManyForKeys(f"{len(rows)} documents, {len(self.words)} words")
-        word_ids = {word: number for number, word in enumerate(self.words)}
-        postings: list[list[int]] = [[] for _ in self.words]
-        # Which word follows each word in which document: tier 1 ("a b" as an
-        # in-order phrase of prefixes) is then a slice per word starting with
-        # a (its followers starting with b are a range), however many titles
-        # have both words apart.
-        followers: list[list[int]] = [[] for _ in self.words]
-        for number, words in enumerate(documents):
-            ids = [word_ids[word] for word in words]
-            for word in set(ids):
-                postings[word].append(number)
-            for first, second in pairwise(ids):
-                followers[first].append(second << DOC_BITS | number)
-        self.postings = [array("I", docs) for docs in postings]
-        for pairs in followers:
-            pairs.sort()
-        flat = [pair for pairs in followers for pair in pairs]
-        self.followers = array("I", [pair >> DOC_BITS for pair in flat])
-        self.follower_docs = array("I", [pair & (MAX_DOCUMENTS - 1) for pair in flat])
-        # The followers of word w are [follower_starts[w], follower_starts[w + 1]).
-        self.follower_starts = array("I", accumulate(map(len, followers), initial=0))
+            self.tie_end.extend(repeat(len(self.tie_end) + length, length))
+        self.words = sorted(vocabulary)
+        del vocabulary
+        if max(len(self.words), count) >= MAX_DOCUMENTS:
+            raise TooManyForKeys(f"{count} documents, {len(self.words)} words")
+        self._index_words()
         unusual = [word for word in self.words if not word.isascii()]
         self.changed_words = Tokenizer().changed(unusual) if unusual else set()
         self.nbytes = self._size()
+
+    def _index_words(self) -> None:
+        """Each word's documents, and which word follows it in which document.
+
+        With the followers, tier 1 ("a b" as an in-order phrase of prefixes) is
+        a slice per word starting with a (its followers starting with b are a
+        range), however many titles have both words apart.
+        """
+        word_ids = {word: number for number, word in enumerate(self.words)}
+        self.postings = [array("I") for _ in self.words]
+        followers = [array("Q") for _ in self.words]
+        for number, text in enumerate(self.texts):
+            ids = [word_ids[word] for word in text.split()]
+            for word in set(ids):
+                self.postings[word].append(number)
+            for first, second in pairwise(ids):
+                followers[first].append(second << DOC_BITS | number)
+        self.followers = array("I")
+        self.follower_docs = array("I")
+        self.follower_starts = array("I", [0])
+        """The followers of word w are [follower_starts[w], follower_starts[w + 1])."""
+        # How many documents the words before each word have: what a prefix's
+        # documents number at most, known without merging them.
+        self.posting_ends = array("I", accumulate(map(len, self.postings), initial=0))
+        for pairs in followers:
+            ordered = sorted(pairs)
+            self.followers.extend([pair >> DOC_BITS for pair in ordered])
+            self.follower_docs.extend([pair & (MAX_DOCUMENTS - 1) for pair in ordered])
+            self.follower_starts.append(len(self.followers))
 
     def _size(self) -> int:
         """Bytes held, each object counted once."""
         size = sys.getsizeof
         containers = (self.urls, self.titles, self.texts, self.popularity, self.tie_end,
                       self.doc_groups, self.words, self.postings, self.followers,
-                      self.follower_docs, self.follower_starts)
+                      self.follower_docs, self.follower_starts, self.posting_ends)
         total = sum(map(size, containers))
         for strings in (self.urls, self.titles, self.texts, self.words):
             if "".join(strings).isascii():  # all the same kind: a header and a byte each
@@ -276,8 +298,9 @@ class DomainIndex:
         tie_end = self.tie_end
         if len({tie_end[doc] for doc in docs}) < len(docs):
             popularity, texts, titles = self.popularity, self.texts, self.titles
-            docs.sort(key=lambda doc: (-popularity[doc], *spaced_closeness(texts[doc], words),
-                                       len(titles[doc]), doc))
+            close = closeness_to(words)
+            docs.sort(key=lambda doc: (-popularity[doc], *close(texts[doc]), len(titles[doc]),
+                                       doc))
         urls, titles = self.urls, self.titles
         return [Hit(urls[doc], titles[doc]) for doc in docs[:size]]
 
@@ -322,10 +345,14 @@ class DomainIndex:
         return hits
 
     def _shortest(self, words: Sequence[str]) -> tuple[Docs, list[str]]:
-        """The documents of the word that has fewest, and the other words."""
-        lists = [(self.prefix_docs(word), number) for number, word in enumerate(words)]
-        docs, number = min(lists, key=lambda entry: len(entry[0]))
-        return docs, [word for other, word in enumerate(words) if other != number]
+        """The documents of the word that has fewest, and the other words (whose
+        documents are not merged: the walk tests the titles for them)."""
+        ends = self.posting_ends
+        bounds = [(ends[high] - ends[low], number)
+                  for number, (low, high) in enumerate(map(self._word_range, words))]
+        _bound, number = min(bounds)
+        return (self.prefix_docs(words[number]),
+                [word for other, word in enumerate(words) if other != number])
 
     def _phrase_docs(self, words: tuple[str, ...], allowed: set[int] | None
                      ) -> list[int] | None:
@@ -464,10 +491,10 @@ class TooBig:
 
 
 def load(conn: sqlite3.Connection, domain: str, tie_shift: int, max_tie_rows: int,
-         cache: ByteBoundedCache, max_rows: int | None = None) -> DomainIndex | TooBig | None:
+         cache: ByteBoundedCache, max_rows: int) -> DomainIndex | TooBig | None:
     """Build ``domain``'s index from one consistent read of its rows (None: no such domain).
 
-    With ``max_rows``, a domain with more rows is only counted, not read.
+    A domain of more than ``max_rows`` rows is only counted, not read.
     """
     conn.execute("BEGIN")
     try:
@@ -476,18 +503,17 @@ def load(conn: sqlite3.Connection, domain: str, tie_shift: int, max_tie_rows: in
         if row is None:
             return None
         domain_id, generation = row
-        if max_rows is not None:
-            (count,) = conn.execute("SELECT count(*) FROM documents WHERE domain_id = ?",
-                                    (domain_id,)).fetchone()
-            if count > max_rows:
-                return TooBig(generation, count)
-        rows = conn.execute(ROWS_SQL, (domain_id,)).fetchall()
+        (count,) = conn.execute("SELECT count(*) FROM documents WHERE domain_id = ?",
+                                (domain_id,)).fetchone()
+        if count > max_rows:
+            return TooBig(generation, count)
+        rows = conn.execute(ROWS_SQL, (domain_id,))
+        try:
+            return DomainIndex(domain_id, generation, rows, tie_shift, max_tie_rows, cache)
+        except TooManyForKeys:
+            return TooBig(generation, count)
     finally:
         conn.execute("COMMIT")
-    try:
-        return DomainIndex(domain_id, generation, rows, tie_shift, max_tie_rows, cache)
-    except TooManyForKeys:
-        return TooBig(generation, len(rows))
 
 
 class MemoryIndexes:
@@ -536,9 +562,8 @@ class MemoryIndexes:
 
     async def _build(self, domain: str) -> None:
         started = time.monotonic()
-        max_rows = None
-        if domain in self._unfit:  # count first: it grew too big before
-            max_rows = int(self.budget / self._unfit[domain][1])
+        # Counted first: a domain far over the budget is never read whole.
+        max_rows = int(self.budget / self._unfit.get(domain, (0, MIN_ROW_BYTES))[1])
         try:
             index = await self.db.read(lambda conn: load(
                 conn, domain, self._tie_shift, self._max_tie_rows, self.cache, max_rows))
@@ -551,7 +576,7 @@ class MemoryIndexes:
             return
         self.discard(domain)
         if isinstance(index, TooBig):
-            row_bytes = self._unfit.get(domain, (0, self.budget / MAX_DOCUMENTS))[1]
+            row_bytes = self._unfit.get(domain, (0, MIN_ROW_BYTES))[1]
             self._unfit[domain] = (index.generation, row_bytes)
             return
         if index.nbytes > self.budget or index.changed_words:

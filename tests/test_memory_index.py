@@ -275,7 +275,8 @@ def test_the_size_an_index_reports_is_what_it_holds(tmp_path):
         def measure(conn: Any) -> tuple[DomainIndex, int]:
             tracemalloc.start()
             try:
-                index = load(conn, "demo", SEQUENCE_BITS, MAX_TIE_ROWS, ByteBoundedCache(0))
+                index = load(conn, "demo", SEQUENCE_BITS, MAX_TIE_ROWS, ByteBoundedCache(0),
+                             max_rows=1 << 20)
                 return index, tracemalloc.get_traced_memory()[0]
             finally:
                 tracemalloc.stop()
