@@ -293,16 +293,24 @@ class DomainIndex:
         return best
 
     def _ranked(self, docs: list[int], words: tuple[str, ...], size: int) -> list[Hit]:
-        """`embedded.engine.ranked`: only titles of one popularity tie need sorting,
-        the rank order already orders the rest."""
-        tie_end = self.tie_end
-        if len({tie_end[doc] for doc in docs}) < len(docs):
-            popularity, texts, titles = self.popularity, self.texts, self.titles
-            close = closeness_to(words)
-            docs.sort(key=lambda doc: (-popularity[doc], *close(texts[doc]), len(titles[doc]),
-                                       doc))
-        urls, titles = self.urls, self.titles
-        return [Hit(urls[doc], titles[doc]) for doc in docs[:size]]
+        """`embedded.engine.ranked`, sorting only what needs it: titles of different
+        popularity ties are in order already (more popular first), so only each
+        run of one tie is sorted, and runs from the ``size``-th title on dropped."""
+        tie_end, popularity, texts, titles = self.tie_end, self.popularity, self.texts, self.titles
+        close = None
+        ordered: list[int] = []
+        start = 0
+        while start < len(docs) and len(ordered) < size:
+            end = bisect_left(docs, tie_end[docs[start]], start)
+            if end - start == 1:
+                ordered.append(docs[start])
+            else:
+                close = close or closeness_to(words)
+                ordered += sorted(docs[start:end], key=lambda doc: (
+                    -popularity[doc], *close(texts[doc]), len(titles[doc]), doc))
+            start = end
+        urls = self.urls
+        return [Hit(urls[doc], titles[doc]) for doc in ordered[:size]]
 
     def _having(self, docs: Docs, words: Sequence[str], allowed: set[int] | None,
                 excluded: Collection[int] = ()) -> Iterator[int]:
@@ -311,17 +319,23 @@ class DomainIndex:
         so finding the first few costs little and finding all costs little more."""
         texts, doc_groups = self.texts, self.doc_groups
         needles = [f" {word}" for word in words]
+        first, rest = (needles[0], needles[1:]) if needles else (" ", [])
+        groups = allowed if allowed is not None else ()
         start, batch = 0, FIRST_BATCH
         while start < len(docs):
             chunk = docs[start:start + batch]
             start, batch = start + batch, min(batch * 2, MAX_BATCH)
+            # The most selective test first; every text has a space.
+            chunk = [doc for doc in chunk if first in texts[doc]]
+            for needle in rest:
+                chunk = [doc for doc in chunk if needle in texts[doc]]
+            if groups:
+                assert doc_groups is not None
+                chunk = [doc for doc in chunk if doc_groups[doc] in groups]
+            elif allowed is not None:
+                return  # no group searched exists in the domain
             if excluded:
                 chunk = [doc for doc in chunk if doc not in excluded]
-            if allowed is not None:
-                assert doc_groups is not None
-                chunk = [doc for doc in chunk if doc_groups[doc] in allowed]
-            for needle in needles:
-                chunk = [doc for doc in chunk if needle in texts[doc]]
             yield from chunk
 
     # --- the tiers ------------------------------------------------------------
