@@ -13,6 +13,11 @@ key*: the domain, then the popularity (most popular first), then the order of
 writing. A domain's titles are one rowid range that FTS5 can seek to, and FTS5
 hands matches over in rowid order, so reading stops once it has enough titles
 and the popularity tie at the cut-off is complete.
+
+Faster still: each worker keeps the domains it serves in memory
+(`embedded.memory`), which answers every step exactly as the FTS5 path here
+does while the domain's generation is the one it was built at; FTS5 answers
+meanwhile, and for domains that do not fit the memory budget.
 """
 
 import sqlite3
