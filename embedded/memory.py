@@ -63,8 +63,8 @@ NO_DOCUMENTS: Sequence[int] = array("I")
 # Word and document numbers share a key while the followers are sorted.
 DOC_BITS = 24
 MAX_DOCUMENTS = 1 << DOC_BITS
-# Tier 1 from the followers of at most this many words starting with the first
-# query word; beyond, walking the documents finds enough phrases sooner.
+# Tier 1 from the neighbours of at most this many words starting with one of
+# the first two query words; beyond, walking the documents is quicker.
 MAX_PHRASE_STARTS = 64
 # Documents tested at once by `DomainIndex._having`, at first and at most.
 FIRST_BATCH = 32
@@ -148,6 +148,41 @@ class Tokenizer:
         return kept
 
 
+class Neighbours:
+    """For each word, the words next to it (on one side) and in which documents,
+    sorted by neighbour, then document."""
+
+    def __init__(self, pairs_by_word: list[Sequence[int]]) -> None:
+        self.words = array("I")
+        self.docs = array("I")
+        self.starts = array("I", [0])
+        """The neighbours of word w are [starts[w], starts[w + 1])."""
+        for pairs in pairs_by_word:
+            ordered = sorted(pairs)
+            self.words.extend([pair >> DOC_BITS for pair in ordered])
+            self.docs.extend([pair & (MAX_DOCUMENTS - 1) for pair in ordered])
+            self.starts.append(len(self.words))
+
+    def of(self, words: tuple[int, int], neighbours: tuple[int, int]) -> list[int] | None:
+        """The documents, ascending, where a word of the range ``words`` has one of the
+        range ``neighbours`` next to it; None if ``words`` is too wide to be quick."""
+        low, high = neighbours
+        if words[1] - words[0] > MAX_PHRASE_STARTS:
+            return None
+        found: list[int] = []
+        neighbour_words, docs, starts = self.words, self.docs, self.starts
+        for word in range(*words):
+            start, end = starts[word], starts[word + 1]
+            if start < end:
+                at = bisect_left(neighbour_words, low, start, end)
+                found += docs[at:bisect_left(neighbour_words, high, at, end)]
+        return sorted(set(found))
+
+    def nbytes(self) -> int:
+        return sum(map(sys.getsizeof, (self, self.__dict__, self.words, self.docs,
+                                       self.starts)))
+
+
 class TooManyForKeys(Exception):
     """More documents or words than the followers' keys have room for."""
 
@@ -203,41 +238,37 @@ class DomainIndex:
         self.nbytes = self._size()
 
     def _index_words(self) -> None:
-        """Each word's documents, and which word follows it in which document.
+        """Each word's documents, and which word follows (and precedes) it in which.
 
-        With the followers, tier 1 ("a b" as an in-order phrase of prefixes) is
-        a slice per word starting with a (its followers starting with b are a
-        range), however many titles have both words apart.
+        With those neighbours, tier 1 ("a b" as an in-order phrase of prefixes)
+        is a slice per word starting with a (its followers starting with b are
+        a range), or per word starting with b, however many titles have both
+        words apart.
         """
         word_ids = {word: number for number, word in enumerate(self.words)}
         self.postings = [array("I") for _ in self.words]
         followers = [array("Q") for _ in self.words]
+        preceders = [array("Q") for _ in self.words]
         for number, text in enumerate(self.texts):
             ids = [word_ids[word] for word in text.split()]
             for word in set(ids):
                 self.postings[word].append(number)
             for first, second in pairwise(ids):
                 followers[first].append(second << DOC_BITS | number)
-        self.followers = array("I")
-        self.follower_docs = array("I")
-        self.follower_starts = array("I", [0])
-        """The followers of word w are [follower_starts[w], follower_starts[w + 1])."""
+                preceders[second].append(first << DOC_BITS | number)
         # How many documents the words before each word have: what a prefix's
         # documents number at most, known without merging them.
         self.posting_ends = array("I", accumulate(map(len, self.postings), initial=0))
-        for pairs in followers:
-            ordered = sorted(pairs)
-            self.followers.extend([pair >> DOC_BITS for pair in ordered])
-            self.follower_docs.extend([pair & (MAX_DOCUMENTS - 1) for pair in ordered])
-            self.follower_starts.append(len(self.followers))
+        self.followers = Neighbours(followers)
+        self.preceders = Neighbours(preceders)
 
     def _size(self) -> int:
         """Bytes held, each object counted once."""
         size = sys.getsizeof
         containers = (self.urls, self.titles, self.texts, self.popularity, self.tie_end,
-                      self.doc_groups, self.words, self.postings, self.followers,
-                      self.follower_docs, self.follower_starts, self.posting_ends)
+                      self.doc_groups, self.words, self.postings, self.posting_ends)
         total = sum(map(size, containers))
+        total += self.followers.nbytes() + self.preceders.nbytes()
         for strings in (self.urls, self.titles, self.texts, self.words):
             if "".join(strings).isascii():  # all the same kind: a header and a byte each
                 total += size("") * len(strings) + sum(map(len, strings))
@@ -370,20 +401,15 @@ class DomainIndex:
 
     def _phrase_docs(self, words: tuple[str, ...], allowed: set[int] | None
                      ) -> list[int] | None:
-        """Tier 1 whole, ascending, from the followers; None when the first word
-        begins too many words for that to be quick."""
-        first_low, first_high = self._word_range(words[0])
-        if first_high - first_low > MAX_PHRASE_STARTS:
+        """Tier 1 whole, ascending, from the neighbours of whichever of the first two
+        words begins fewer words; None when both begin too many for that to be quick."""
+        first, second = self._word_range(words[0]), self._word_range(words[1])
+        if first[1] - first[0] <= second[1] - second[0]:
+            found = self.followers.of(first, second)
+        else:
+            found = self.preceders.of(second, first)
+        if found is None:
             return None
-        low, high = self._word_range(words[1])
-        followers, docs, starts = self.followers, self.follower_docs, self.follower_starts
-        found: list[int] = []
-        for word in range(first_low, first_high):
-            start, end = starts[word], starts[word + 1]
-            if start < end:
-                at = bisect_left(followers, low, start, end)
-                found += docs[at:bisect_left(followers, high, at, end)]
-        found = sorted(set(found))
         if len(words) > 2:
             texts = self.texts
             found = [doc for doc in found if is_phrase(texts[doc].split(), words)]
