@@ -203,8 +203,8 @@ class DomainIndex:
         self.generation = generation
         self.max_tie_rows = max_tie_rows
         self._cache = cache
-        self.urls: list[str] = []
-        self.titles: list[str] = []
+        # Answers are made of these (frozen, so every search can share them).
+        self.hits: list[Hit] = []
         self.popularity = array("d")
         # Each title's search text with a space before and after: " w" in it
         # tells whether a word starts with w, " w " whether w is a whole word.
@@ -214,14 +214,13 @@ class DomainIndex:
         ties = array("Q")
         vocabulary: set[str] = set()
         for rank_key, url, title, group, popularity, search_text in rows:
-            self.urls.append(url)
-            self.titles.append(title)
+            self.hits.append(Hit(url, title))
             self.popularity.append(popularity)
             self.texts.append(f" {search_text} ")
             groups.append(self.group_ids.setdefault(group, len(self.group_ids)))
             ties.append(rank_key >> tie_shift)
             vocabulary.update(search_text.split())
-        count = len(self.urls)
+        count = len(self.hits)
         self.doc_groups: array[int] | None = groups if len(self.group_ids) > 1 else None
         # Each document's number past the last of its popularity tie.
         self.tie_end = array("I")
@@ -265,11 +264,13 @@ class DomainIndex:
     def _size(self) -> int:
         """Bytes held, each object counted once."""
         size = sys.getsizeof
-        containers = (self.urls, self.titles, self.texts, self.popularity, self.tie_end,
+        containers = (self.hits, self.texts, self.popularity, self.tie_end,
                       self.doc_groups, self.words, self.postings, self.posting_ends)
         total = sum(map(size, containers))
         total += self.followers.nbytes() + self.preceders.nbytes()
-        for strings in (self.urls, self.titles, self.texts, self.words):
+        total += size(self.hits[0]) * len(self.hits) if self.hits else 0
+        urls, titles = [hit.url for hit in self.hits], [hit.title for hit in self.hits]
+        for strings in (urls, titles, self.texts, self.words):
             if "".join(strings).isascii():  # all the same kind: a header and a byte each
                 total += size("") * len(strings) + sum(map(len, strings))
             else:
@@ -327,7 +328,7 @@ class DomainIndex:
         """`embedded.engine.ranked`, sorting only what needs it: titles of different
         popularity ties are in order already (more popular first), so only each
         run of one tie is sorted, and runs from the ``size``-th title on dropped."""
-        tie_end, popularity, texts, titles = self.tie_end, self.popularity, self.texts, self.titles
+        tie_end, popularity, texts, hits = self.tie_end, self.popularity, self.texts, self.hits
         close = None
         ordered: list[int] = []
         start = 0
@@ -338,10 +339,9 @@ class DomainIndex:
             else:
                 close = close or closeness_to(words)
                 ordered += sorted(docs[start:end], key=lambda doc: (
-                    -popularity[doc], *close(texts[doc]), len(titles[doc]), doc))
+                    -popularity[doc], *close(texts[doc]), len(hits[doc].title), doc))
             start = end
-        urls = self.urls
-        return [Hit(urls[doc], titles[doc]) for doc in ordered[:size]]
+        return [hits[doc] for doc in ordered[:size]]
 
     def _having(self, docs: Docs, words: Sequence[str], allowed: set[int] | None,
                 excluded: Collection[int] = ()) -> Iterator[int]:
@@ -620,7 +620,7 @@ class MemoryIndexes:
             self._unfit[domain] = (index.generation, row_bytes)
             return
         if index.nbytes > self.budget or index.changed_words:
-            self._unfit[domain] = (index.generation, index.nbytes / max(1, len(index.urls)))
+            self._unfit[domain] = (index.generation, index.nbytes / max(1, len(index.hits)))
             return
         self._unfit.pop(domain, None)
         while self._indexes and self.nbytes + index.nbytes > self.budget:
