@@ -109,6 +109,32 @@ class ByteBoundedCache:
             self.discard(key)
 
 
+@dataclass(frozen=True)
+class QueryCaches:
+    """What queries leave behind, each kind bounded on its own, so that typo
+    candidate lists (hundreds of kilobytes each) never push out the merged
+    prefixes that most searches use."""
+
+    prefixes: ByteBoundedCache
+    forms: ByteBoundedCache
+
+    @classmethod
+    def within(cls, limit: int) -> "QueryCaches":
+        return cls(ByteBoundedCache(limit // 2), ByteBoundedCache(limit - limit // 2))
+
+    @property
+    def limit(self) -> int:
+        return self.prefixes.limit + self.forms.limit
+
+    @property
+    def size(self) -> int:
+        return self.prefixes.size + self.forms.size
+
+    def discard_where(self, test: Callable[[Hashable], bool]) -> None:
+        self.prefixes.discard_where(test)
+        self.forms.discard_where(test)
+
+
 class Tokenizer:
     """Tells which words FTS5's tokenizer keeps as they are (an in-memory FTS5 table)."""
 
@@ -195,14 +221,14 @@ class DomainIndex:
     """
 
     def __init__(self, domain_id: int, generation: int, rows: Iterable[Sequence[Any]],
-                 tie_shift: int, max_tie_rows: int, cache: ByteBoundedCache) -> None:
+                 tie_shift: int, max_tie_rows: int, caches: QueryCaches) -> None:
         """``rows`` as `ROWS_SQL` reads them, read once as they come: a build
         holds little more than the index it makes, so a worker's memory stays
         near what its indexes count."""
         self.domain_id = domain_id
         self.generation = generation
         self.max_tie_rows = max_tie_rows
-        self._cache = cache
+        self._caches = caches
         # Answers are made of these (frozen, so every search can share them).
         self.hits: list[Hit] = []
         self.popularity = array("d")
@@ -299,10 +325,10 @@ class DomainIndex:
         if high - low <= 1:
             return self.postings[low] if high > low else NO_DOCUMENTS
         key = (id(self), "prefix", prefix)
-        docs = self._cache.get(key)
+        docs = self._caches.prefixes.get(key)
         if docs is None:
             docs = array("I", sorted(set().union(*self.postings[low:high])))
-            self._cache.put(key, docs, sys.getsizeof(docs))
+            self._caches.prefixes.put(key, docs, sys.getsizeof(docs))
         return docs
 
     def _select(self, docs: Iterable[int], size: int) -> list[int]:
@@ -350,15 +376,12 @@ class DomainIndex:
         so finding the first few costs little and finding all costs little more."""
         texts, doc_groups = self.texts, self.doc_groups
         needles = [f" {word}" for word in words]
-        first, rest = (needles[0], needles[1:]) if needles else (" ", [])
         groups = allowed if allowed is not None else ()
         start, batch = 0, FIRST_BATCH
         while start < len(docs):
             chunk = docs[start:start + batch]
             start, batch = start + batch, min(batch * 2, MAX_BATCH)
-            # The most selective test first; every text has a space.
-            chunk = [doc for doc in chunk if first in texts[doc]]
-            for needle in rest:
+            for needle in needles:  # the most selective test first
                 chunk = [doc for doc in chunk if needle in texts[doc]]
             if groups:
                 assert doc_groups is not None
@@ -464,11 +487,12 @@ class DomainIndex:
     def _forms(self, word: str) -> list[str]:
         edits = allowed_edits(word)
         key = (id(self), "forms", word[0], len(word), edits)
-        forms = self._cache.get(key)
+        forms = self._caches.forms.get(key)
         if forms is None:
             low, high = self._word_range(word[0])
             forms = list(candidate_forms(word, self.words[low:high], edits))
-            self._cache.put(key, forms, sys.getsizeof(forms) + sum(map(sys.getsizeof, forms)))
+            self._caches.forms.put(key, forms,
+                                   sys.getsizeof(forms) + sum(map(sys.getsizeof, forms)))
         return forms
 
     def corrected(self, words: tuple[str, ...], fixes: Fixes, groups: tuple[str, ...],
@@ -531,7 +555,7 @@ class TooBig:
 
 
 def load(conn: sqlite3.Connection, domain: str, tie_shift: int, max_tie_rows: int,
-         cache: ByteBoundedCache, max_rows: int) -> DomainIndex | TooBig | None:
+         caches: QueryCaches, max_rows: int) -> DomainIndex | TooBig | None:
     """Build ``domain``'s index from one consistent read of its rows (None: no such domain).
 
     A domain of more than ``max_rows`` rows is only counted, not read.
@@ -549,7 +573,7 @@ def load(conn: sqlite3.Connection, domain: str, tie_shift: int, max_tie_rows: in
             return TooBig(generation, count)
         rows = conn.execute(ROWS_SQL, (domain_id,))
         try:
-            return DomainIndex(domain_id, generation, rows, tie_shift, max_tie_rows, cache)
+            return DomainIndex(domain_id, generation, rows, tie_shift, max_tie_rows, caches)
         except TooManyForKeys:
             return TooBig(generation, count)
     finally:
@@ -568,7 +592,7 @@ class MemoryIndexes:
     def __init__(self, db: SqliteDatabase, budget_bytes: int, tie_shift: int,
                  max_tie_rows: int) -> None:
         self.db = db
-        self.cache = ByteBoundedCache(budget_bytes // QUERY_CACHE_SHARE)
+        self.cache = QueryCaches.within(budget_bytes // QUERY_CACHE_SHARE)
         self.budget = budget_bytes - self.cache.limit
         self.tokenizer = Tokenizer()
         self._tie_shift, self._max_tie_rows = tie_shift, max_tie_rows

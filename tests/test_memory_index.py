@@ -22,7 +22,7 @@ from core.store import Document
 from core.text import query_words, words
 from embedded.database import SqliteDatabase
 from embedded.engine import MAX_TIE_ROWS, SEQUENCE_BITS, Fts5Engine
-from embedded.memory import TOKENIZER, ByteBoundedCache, DomainIndex, load
+from embedded.memory import TOKENIZER, DomainIndex, QueryCaches, load
 from embedded.store import SCHEMA, SqliteStore
 
 T = TypeVar("T")
@@ -275,7 +275,7 @@ def test_the_size_an_index_reports_is_what_it_holds(tmp_path):
         def measure(conn: Any) -> tuple[DomainIndex, int]:
             tracemalloc.start()
             try:
-                index = load(conn, "demo", SEQUENCE_BITS, MAX_TIE_ROWS, ByteBoundedCache(0),
+                index = load(conn, "demo", SEQUENCE_BITS, MAX_TIE_ROWS, QueryCaches.within(0),
                              max_rows=1 << 20)
                 return index, tracemalloc.get_traced_memory()[0]
             finally:
