@@ -31,7 +31,7 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, groupby, islice, pairwise, repeat
+from itertools import groupby, islice, pairwise, repeat
 from typing import Any
 
 from core.engine import Hit
@@ -59,10 +59,10 @@ BUILD_PAUSE = 4.0
 # Fewer bytes than a row takes in memory (a short URL and title): a domain with
 # more rows than the budget holds at this size is not even read.
 MIN_ROW_BYTES = 200
-NO_DOCUMENTS: Sequence[int] = array("I")
 # Word and document numbers share a key while the followers are sorted.
 DOC_BITS = 24
 MAX_DOCUMENTS = 1 << DOC_BITS
+DOC_MASK = MAX_DOCUMENTS - 1
 # Tier 1 from the neighbours of at most this many words starting with one of
 # the first two query words; beyond, walking the documents is quicker.
 MAX_PHRASE_STARTS = 64
@@ -174,20 +174,22 @@ class Tokenizer:
         return kept
 
 
+def starts_of(words: list[int], word_count: int) -> Sequence[int]:
+    """Where each word's run starts in ``words`` (ascending), and where the last ends."""
+    return array("I", [bisect_left(words, word) for word in range(word_count + 1)])
+
+
 class Neighbours:
     """For each word, the words next to it (on one side) and in which documents,
     sorted by neighbour, then document."""
 
-    def __init__(self, pairs_by_word: list[Sequence[int]]) -> None:
-        self.words = array("I")
-        self.docs = array("I")
-        self.starts = array("I", [0])
+    def __init__(self, keys: list[int], word_count: int) -> None:
+        """``keys``: (word, neighbour, document) packed in DOC_BITS each."""
+        keys.sort()
+        self.words = array("I", [key >> DOC_BITS & DOC_MASK for key in keys])
+        self.docs = array("I", [key & DOC_MASK for key in keys])
+        self.starts = starts_of([key >> (2 * DOC_BITS) for key in keys], word_count)
         """The neighbours of word w are [starts[w], starts[w + 1])."""
-        for pairs in pairs_by_word:
-            ordered = sorted(pairs)
-            self.words.extend([pair >> DOC_BITS for pair in ordered])
-            self.docs.extend([pair & (MAX_DOCUMENTS - 1) for pair in ordered])
-            self.starts.append(len(self.words))
 
     def of(self, words: tuple[int, int], neighbours: tuple[int, int]) -> list[int] | None:
         """The documents, ascending, where a word of the range ``words`` has one of the
@@ -271,27 +273,29 @@ class DomainIndex:
         words apart.
         """
         word_ids = {word: number for number, word in enumerate(self.words)}
-        self.postings = [array("I") for _ in self.words]
-        followers = [array("Q") for _ in self.words]
-        preceders = [array("Q") for _ in self.words]
-        for number, text in enumerate(self.texts):
-            ids = [word_ids[word] for word in text.split()]
-            for word in set(ids):
-                self.postings[word].append(number)
-            for first, second in pairwise(ids):
-                followers[first].append(second << DOC_BITS | number)
-                preceders[second].append(first << DOC_BITS | number)
-        # How many documents the words before each word have: what a prefix's
-        # documents number at most, known without merging them.
-        self.posting_ends = array("I", accumulate(map(len, self.postings), initial=0))
-        self.followers = Neighbours(followers)
-        self.preceders = Neighbours(preceders)
+        ids_by_doc = [[word_ids[word] for word in text.split()] for text in self.texts]
+        # Sorted keys (word, document), then the documents alone: every word's
+        # documents, ascending, one after another.
+        keys = sorted([word << DOC_BITS | number
+                       for number, ids in enumerate(ids_by_doc) for word in set(ids)])
+        self.posting_docs = array("I", [key & DOC_MASK for key in keys])
+        self.documents_of = memoryview(self.posting_docs)
+        # Where each word's documents start (and the words before it end): also
+        # what a prefix's documents number at most, known without merging them.
+        self.posting_ends = starts_of([key >> DOC_BITS for key in keys], len(self.words))
+        del keys
+        self.followers = Neighbours([(first << DOC_BITS | second) << DOC_BITS | number
+                                     for number, ids in enumerate(ids_by_doc)
+                                     for first, second in pairwise(ids)], len(self.words))
+        self.preceders = Neighbours([(second << DOC_BITS | first) << DOC_BITS | number
+                                     for number, ids in enumerate(ids_by_doc)
+                                     for first, second in pairwise(ids)], len(self.words))
 
     def _size(self) -> int:
         """Bytes held, each object counted once."""
         size = sys.getsizeof
         containers = (self.hits, self.texts, self.popularity, self.tie_end,
-                      self.doc_groups, self.words, self.postings, self.posting_ends)
+                      self.doc_groups, self.words, self.posting_docs, self.posting_ends)
         total = sum(map(size, containers))
         total += self.followers.nbytes() + self.preceders.nbytes()
         total += size(self.hits[0]) * len(self.hits) if self.hits else 0
@@ -301,7 +305,6 @@ class DomainIndex:
                 total += size("") * len(strings) + sum(map(len, strings))
             else:
                 total += sum(map(size, strings))
-        total += sum(map(size, self.postings))
         return total + size(self) + size(self.__dict__)
 
     # --- what a query needs -------------------------------------------------
@@ -323,17 +326,18 @@ class DomainIndex:
         """The documents with a word that starts with ``prefix``."""
         low, high = self._word_range(prefix)
         if high - low <= 1:
-            return self.postings[low] if high > low else NO_DOCUMENTS
+            return self.documents_of[self.posting_ends[low]:self.posting_ends[high]]
         key = (id(self), "prefix", prefix)
         docs = self._caches.prefixes.get(key)
         if docs is None:
-            docs = array("I", sorted(set().union(*self.postings[low:high])))
+            ends = self.posting_ends
+            docs = array("I", sorted(set(self.documents_of[ends[low]:ends[high]])))
             self._caches.prefixes.put(key, docs, sys.getsizeof(docs))
         return docs
 
     def _select(self, docs: Iterable[int], size: int) -> list[int]:
         """`embedded.engine.top_matches`: the first ``size``, plus the rest of the tie."""
-        if isinstance(docs, (array, list)):
+        if isinstance(docs, (array, list, memoryview)):
             best = list(docs[:size])
             if len(best) == size:
                 end = bisect_left(docs, self.tie_end[best[-1]], size,
@@ -523,8 +527,9 @@ class SearchedWords:
             return high > low
         doc_groups, allowed = self.index.doc_groups, self.allowed
         assert doc_groups is not None
+        ends = self.index.posting_ends
         return any(doc_groups[doc] in allowed
-                   for docs in self.index.postings[low:high] for doc in docs)
+                   for doc in self.index.documents_of[ends[low]:ends[high]])
 
     def has_prefix(self, form: str) -> bool:
         return self._searched(*self.index._word_range(form))
