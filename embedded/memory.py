@@ -35,7 +35,7 @@ from itertools import groupby, islice, pairwise, repeat
 from typing import Any
 
 from core.engine import Hit
-from core.ranking import closeness_to
+from core.ranking import closeness_columns
 from core.search import Fixes
 from core.typos import allowed_edits, candidate_forms, corrections
 from embedded.database import SqliteDatabase
@@ -359,7 +359,6 @@ class DomainIndex:
         popularity ties are in order already (more popular first), so only each
         run of one tie is sorted, and runs from the ``size``-th title on dropped."""
         tie_end, popularity, texts, hits = self.tie_end, self.popularity, self.texts, self.hits
-        close = None
         ordered: list[int] = []
         start = 0
         while start < len(docs) and len(ordered) < size:
@@ -367,9 +366,11 @@ class DomainIndex:
             if end - start == 1:
                 ordered.append(docs[start])
             else:
-                close = close or closeness_to(words)
-                ordered += sorted(docs[start:end], key=lambda doc: (
-                    -popularity[doc], *close(texts[doc]), len(hits[doc].title), doc))
+                tie = docs[start:end]
+                wholes, not_starting = closeness_columns([texts[doc] for doc in tie], words)
+                keys = sorted(zip([-popularity[doc] for doc in tie], wholes, not_starting,
+                                  [len(hits[doc].title) for doc in tie], tie, strict=True))
+                ordered += [key[-1] for key in keys]
             start = end
         return [hits[doc] for doc in ordered[:size]]
 
