@@ -31,7 +31,7 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import groupby, islice, pairwise, repeat
+from itertools import accumulate, groupby, islice, pairwise, repeat
 from typing import Any
 
 from core.engine import Hit
@@ -174,21 +174,16 @@ class Tokenizer:
         return kept
 
 
-def starts_of(words: list[int], word_count: int) -> Sequence[int]:
-    """Where each word's run starts in ``words`` (ascending), and where the last ends."""
-    return array("I", [bisect_left(words, word) for word in range(word_count + 1)])
-
-
 class Neighbours:
     """For each word, the words next to it (on one side) and in which documents,
     sorted by neighbour, then document."""
 
-    def __init__(self, keys: list[int], word_count: int) -> None:
-        """``keys``: (word, neighbour, document) packed in DOC_BITS each."""
-        keys.sort()
-        self.words = array("I", [key >> DOC_BITS & DOC_MASK for key in keys])
-        self.docs = array("I", [key & DOC_MASK for key in keys])
-        self.starts = starts_of([key >> (2 * DOC_BITS) for key in keys], word_count)
+    def __init__(self, pairs_by_word: list[Sequence[int]]) -> None:
+        """``pairs_by_word``: for each word, (neighbour, document) packed in DOC_BITS each."""
+        ordered = [pair for pairs in pairs_by_word if pairs for pair in sorted(pairs)]
+        self.words = array("I", [pair >> DOC_BITS for pair in ordered])
+        self.docs = array("I", [pair & DOC_MASK for pair in ordered])
+        self.starts = array("I", accumulate(map(len, pairs_by_word), initial=0))
         """The neighbours of word w are [starts[w], starts[w + 1])."""
 
     def of(self, words: tuple[int, int], neighbours: tuple[int, int]) -> list[int] | None:
@@ -272,24 +267,29 @@ class DomainIndex:
         a range), or per word starting with b, however many titles have both
         words apart.
         """
+        # The event loop waits for this reader thread while it holds the GIL: so
+        # built a word at a time, never in one long sort (a C call keeps the
+        # GIL), and in arrays, which the garbage collector need not walk.
         word_ids = {word: number for number, word in enumerate(self.words)}
-        ids_by_doc = [[word_ids[word] for word in text.split()] for text in self.texts]
-        # Sorted keys (word, document), then the documents alone: every word's
-        # documents, ascending, one after another.
-        keys = sorted([word << DOC_BITS | number
-                       for number, ids in enumerate(ids_by_doc) for word in set(ids)])
-        self.posting_docs = array("I", [key & DOC_MASK for key in keys])
+        postings = [array("I") for _ in self.words]
+        followers = [array("Q") for _ in self.words]
+        preceders = [array("Q") for _ in self.words]
+        for number, text in enumerate(self.texts):
+            ids = [word_ids[word] for word in text.split()]
+            for word in set(ids):
+                postings[word].append(number)
+            for first, second in pairwise(ids):
+                followers[first].append(second << DOC_BITS | number)
+                preceders[second].append(first << DOC_BITS | number)
+        # Every word's documents, ascending, one word after another.
+        self.posting_docs = array("I", [doc for docs in postings for doc in docs])
         self.documents_of = memoryview(self.posting_docs)
         # Where each word's documents start (and the words before it end): also
         # what a prefix's documents number at most, known without merging them.
-        self.posting_ends = starts_of([key >> DOC_BITS for key in keys], len(self.words))
-        del keys
-        self.followers = Neighbours([(first << DOC_BITS | second) << DOC_BITS | number
-                                     for number, ids in enumerate(ids_by_doc)
-                                     for first, second in pairwise(ids)], len(self.words))
-        self.preceders = Neighbours([(second << DOC_BITS | first) << DOC_BITS | number
-                                     for number, ids in enumerate(ids_by_doc)
-                                     for first, second in pairwise(ids)], len(self.words))
+        self.posting_ends = array("I", accumulate(map(len, postings), initial=0))
+        del postings
+        self.followers = Neighbours(followers)
+        self.preceders = Neighbours(preceders)
 
     def _size(self) -> int:
         """Bytes held, each object counted once."""
