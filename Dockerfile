@@ -4,8 +4,10 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY app ./app
+COPY core ./core
+COPY embedded ./embedded
 COPY indexer ./indexer
-COPY store ./store
+COPY scaled ./scaled
 COPY static ./static
 RUN pip wheel --no-cache-dir --wheel-dir /wheels '.[postgres,elasticsearch,opensearch]'
 

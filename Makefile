@@ -7,10 +7,24 @@ WORK := .work
 
 .PHONY: run test lint test-python test-js browser-deps clean services services-stop
 
+# An editable install of packages at the top of the checkout makes setuptools
+# map them with an import hook, and it says so in a boxed "BuildBackendWarning:
+# Editable installation" that reads like an error. It is information only: filter that
+# one message, nothing else.
+PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet
+
+# Running needs only the project and its few dependencies; the test and
+# cluster toolchain (playwright, schemathesis, asyncpg, the search clients...)
+# comes with `make test`, so a first `make run` stays quick.
 $(BIN)/autocompeter: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,postgres,opensearch,elasticsearch]'
+	$(PIP_INSTALL) -e .
+	touch $@
+
+# Everything the tests, the benchmark and the scaled-out setup need.
+DEV := $(VENV)/.dev-installed
+$(DEV): $(BIN)/autocompeter
+	$(PIP_INSTALL) -e '.[dev,postgres,opensearch,elasticsearch]'
 	touch $@
 
 ## run: the service on the embedded default, with the demo domain, on :8000
@@ -25,7 +39,7 @@ export TEST_SEARCH_URL := opensearch+http://127.0.0.1:$(OPENSEARCH_PORT)
 
 ## test: install and start what the tests need, then run every test
 # Services are stopped again whatever the outcome, so nothing outlives the run.
-test: $(BIN)/autocompeter browser-deps services
+test: $(DEV) browser-deps services
 	status=0; \
 	$(BIN)/ruff check . && $(MAKE) test-js && $(BIN)/pytest || status=$$?; \
 	$(MAKE) services-stop; exit $$status
@@ -45,27 +59,29 @@ test-js:
 browser-deps:
 	bash scripts/install-browser-deps.sh
 
-lint: $(BIN)/autocompeter
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) $(WORK) test-output
 
-## bench: load, query and memory benchmarks (minutes; not part of `make test`), rewrites BENCHMARKS.md
+## bench: load, query and memory benchmarks, and never-seen queries beside the Go original
+## (not part of `make test`), rewrites BENCHMARKS.md; installs wrk, nginx, redis if missing.
+## BENCH_ARGS="--only distinct": that comparison alone, a few minutes, .work/bench/distinct.md
 .PHONY: bench
 BENCH_ARGS ?= --setup both
-bench: $(BIN)/autocompeter
+bench: $(DEV)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ## relevance: the relevance report on the embedded and the scaled setup (stops services after, like test)
 .PHONY: relevance
-relevance: $(BIN)/autocompeter services
+relevance: $(DEV) services
 	status=0; \
 	$(BIN)/python -m tests.relevance.report $(RELEVANCE_ARGS) || status=$$?; \
 	$(MAKE) services-stop; exit $$status
 
 ## soak: 10 minutes of mixed searches and writes at ~70% of peak (not part of `make test`)
 .PHONY: soak
-soak: $(BIN)/autocompeter
+soak: $(DEV)
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)

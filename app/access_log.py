@@ -1,13 +1,36 @@
 """One log line per request, with a request id that the response carries too."""
 
 import logging
+import re
 import time
+import uuid
 
 import orjson
 from sanic import Request
 from sanic.response import HTTPResponse
 
 log = logging.getLogger("autocompeter.access")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access", "sanic.server",
+                 "sanic.websockets")
+
+
+class AppRequest(Request):
+    """Sanic's request, with an id we can trust in headers, logs and error bodies.
+
+    Sanic takes X-Request-ID from the client as is; a proxy's id is worth keeping,
+    but only when it is a plain token: anything else could forge log fields or
+    headers, so the server makes its own.
+    """
+
+    @property
+    def id(self) -> str:  # type: ignore[override]
+        if not self._id:
+            incoming = self.headers.getone(REQUEST_ID_HEADER, "")
+            self._id = incoming if SAFE_REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
+        return str(self._id)
 
 
 def start_timer(request: Request) -> None:
@@ -17,7 +40,7 @@ def start_timer(request: Request) -> None:
 
 def add_request_id(request: Request, response: HTTPResponse) -> None:
     """Every answer names its request, so a user can quote it and we can find it."""
-    response.headers["X-Request-ID"] = str(request.id)
+    response.headers[REQUEST_ID_HEADER] = str(request.id)
 
 
 def log_request(request: Request, response: HTTPResponse) -> None:
@@ -47,18 +70,25 @@ class JsonFormatter(logging.Formatter):
         }
         entry.update({name: getattr(record, name) for name in self.FIELDS
                       if hasattr(record, name)})
-        if record.exc_info:
+        if record.exc_info and record.exc_info[0] is not None:
+            # Sanic calls logger.exception() outside of any exception too.
             entry["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(entry).decode()
 
 
 def configure_logging(json_logs: bool) -> None:
+    """Our loggers, and with JSON logs Sanic's too, so every line is one JSON object.
+
+    Call it after creating the Sanic app: Sanic sets up its own loggers then.
+    """
     handler = logging.StreamHandler()
+    names = ["autocompeter", "autocompeter.access"]
     if json_logs:
         handler.setFormatter(JsonFormatter())
+        names += SANIC_LOGGERS  # Sanic formats only handlers it set up itself
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    for name in ("autocompeter", "autocompeter.access"):
+    for name in names:
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(logging.INFO)

@@ -2,14 +2,20 @@
 
 from sanic import Request
 
-from app.errors import ApiError
+from app.bodies import receive_limited_body
+from app.errors import NO_BODY_BYTES, ApiError
 from app.services import services
 
 HEADER = "Auth-Key"
 
 
-async def authenticated_domain(request: Request) -> str:
-    """The key's domain; also counts the request against the domain's write limit."""
+async def authenticated_domain(request: Request, takes_body: bool = False) -> str:
+    """The key's domain; also counts the request against the domain's write limit.
+
+    Keyed routes are `stream=True` (see app.bodies): the key is checked before a
+    byte of the body is read, then the body is read, up to MAX_BODY_BYTES if the
+    route ``takes_body``.
+    """
     key = request.headers.get(HEADER, "").strip()
     if not key:
         raise ApiError(401, f"missing {HEADER} header")
@@ -18,4 +24,6 @@ async def authenticated_domain(request: Request) -> str:
         # Never echo the key: it may be someone's live secret sent by mistake.
         raise ApiError(403, f"{HEADER} is not a valid key (unknown or revoked)")
     await services(request).rate_limits.check_write(domain)
+    limit = services(request).settings.max_body_bytes if takes_body else NO_BODY_BYTES
+    await receive_limited_body(request, limit)
     return domain

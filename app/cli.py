@@ -2,11 +2,15 @@
 
 import argparse
 import asyncio
+import csv
+import io
+import logging
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 
@@ -16,11 +20,14 @@ from tqdm import tqdm
 
 from app.backends import Backends, UnsupportedSetup, open_backends, sync_worker
 from app.counters import QUERY_RETENTION_DAYS, recent_top_queries
+from app.demo import DEMO_DOMAIN
+from app.domains import normalize_domain
+from app.importer import add_import_command, run_import
 from app.models import validate_documents
 from app.settings import Settings, describe_settings_error, load_settings
-from core.store import Document, IncompatibleStore
+from core.keys import KEY_LENGTH, PREFIX_LENGTH
+from core.store import Document, IncompatibleStore, KeyInfo
 
-DEMO_DOMAIN = "demo"
 DEMO_KEY_NOTE = "made by serve --demo"
 LOAD_BATCH = 1000
 
@@ -63,21 +70,52 @@ async def migrated_for_serve(backends: Backends) -> int:
 # -- serve -------------------------------------------------------------------
 
 
+def base_url(settings: Settings) -> str:
+    """Where a browser on this machine reaches the service."""
+    host = settings.host
+    if host in ("0.0.0.0", "::", ""):  # every address: this machine's own works
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
+
+
+def tell(settings: Settings, text: str) -> None:
+    """What serve says as it starts, to people; one JSON log line with LOG_FORMAT=json,
+    so a log collector still gets nothing but JSON."""
+    if settings.log_format == "json":
+        from app.access_log import JsonFormatter
+
+        record = logging.makeLogRecord({"name": "autocompeter", "levelname": "INFO",
+                                        "levelno": logging.INFO, "msg": text.strip()})
+        text = JsonFormatter().format(record)
+    print(text, file=sys.stderr)
+
+
 async def seed_demo(backends: Backends, settings: Settings) -> int:
     from app.demo import documents  # parsing the standard library is only for the demo
 
     store = backends.store
     if await store.count(DEMO_DOMAIN) == 0:
         corpus = documents()
-        print(f"Seeding the {DEMO_DOMAIN!r} domain with {len(corpus)} titles from the "
-              "Python standard library...", file=sys.stderr)
+        tell(settings, f"Seeding the {DEMO_DOMAIN!r} domain with {len(corpus)} titles from "
+                       "the Python standard library...")
         await store.upsert(DEMO_DOMAIN, corpus)
     for old in await store.list_keys():
         if old.domain == DEMO_DOMAIN and old.note == DEMO_KEY_NOTE and not old.revoked_at:
             await store.revoke_key_by_id(old.key_id)
     key = await store.create_key(DEMO_DOMAIN, note=DEMO_KEY_NOTE)
-    base = f"http://{settings.host}:{settings.port}"
-    print(DEMO_BANNER.format(base=base, key=key, domain=DEMO_DOMAIN), file=sys.stderr)
+    tell(settings, DEMO_BANNER.format(base=base_url(settings), key=key, domain=DEMO_DOMAIN))
+    return 0
+
+
+async def announce(backends: Backends, settings: Settings) -> int:
+    """Say where the service listens and, on a fresh install, what to do first."""
+    base = base_url(settings)
+    message = f"\nAutocompeter is serving at {base}/ (API docs at {base}/docs)\n"
+    if not await backends.store.list_keys():
+        message += FIRST_STEPS.format(base=base)
+    tell(settings, message)
     return 0
 
 
@@ -88,6 +126,15 @@ Its auth key for this run: {key}
   curl '{base}/v1?d={domain}&q=json+du'
   curl -H 'Auth-Key: {key}' -d url=https://example.com/x -d title='My first title' {base}/v1
   curl -H 'Auth-Key: {key}' '{base}/v1/stats'
+"""
+
+FIRST_STEPS = """No domains yet. Make a key for your site, then send it titles:
+
+  KEY=$(autocompeter keys create example.com)
+  curl -H "Auth-Key: $KEY" -d url=https://example.com/about -d title='About us' {base}/v1
+  autocompeter load titles.json --domain example.com   # JSON, JSON Lines or CSV
+
+`autocompeter serve --demo` serves a demo domain to try first.
 """
 
 
@@ -103,18 +150,20 @@ def serve(settings: Settings, demo: bool) -> int:
         from sanic.worker.loader import AppLoader
 
         from app.server import create_app
+        from app.supervision import Supervision
 
         asyncio.run(with_backends(settings, migrated_for_serve))
-        if demo:
-            asyncio.run(with_backends(settings, partial(seed_demo, settings=settings)))
+        greet = seed_demo if demo else announce
+        asyncio.run(with_backends(settings, partial(greet, settings=settings)))
         loader = AppLoader(factory=partial(create_app, settings))
         app = loader.load()
         app.prepare(host=settings.host, port=settings.port, workers=settings.workers,
                     motd=False, access_log=False)  # app.access_log writes our own lines
+        supervision = Supervision(app)
         Sanic.serve(primary=app, app_loader=loader)
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
-    return 0
+    return 1 if supervision.gave_up else 0
 
 
 # -- keys ----------------------------------------------------------------------
@@ -125,37 +174,145 @@ async def keys_create(backends: Backends, domain: str, note: str) -> int:
     return 0
 
 
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Columns padded to their widest cell, two spaces apart."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            for row in [header, *rows]]
+
+
+def when(moment: datetime | None, never: str = "never") -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else never
+
+
 async def keys_list(backends: Backends) -> int:
-    for key in await backends.store.list_keys():
-        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "live"
-        print(f"{key.domain}\t{key.prefix}…\t{key.created_at:%Y-%m-%d %H:%M}\t{state}\t{key.note}")
+    keys = await backends.store.list_keys()
+    if not keys:
+        print("no keys yet: autocompeter keys create DOMAIN", file=sys.stderr)
+        return 0
+    rows = [[str(key.key_id), f"{key.prefix}…", key.domain, key.note, when(key.created_at),
+             when(key.last_used_at),
+             f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "live"]
+            for key in keys]
+    print("\n".join(table(["id", "key", "domain", "note", "created (UTC)", "last used",
+                            "state"], rows)))
     return 0
 
 
-async def keys_revoke(backends: Backends, key: str) -> int:
-    if not await backends.store.revoke_key(key):
-        raise CommandError("no live key matches that key")
-    print("revoked", file=sys.stderr)
+def describe_key(key: KeyInfo) -> str:
+    return f"id {key.key_id} ({key.domain}, {key.prefix}…, created {when(key.created_at)})"
+
+
+async def keys_revoke(backends: Backends, given: str) -> int:
+    """Revoke by the whole key, by id, or by the first characters `keys list` shows."""
+    given = given.strip().removesuffix("…")
+    store = backends.store
+    if len(given) >= KEY_LENGTH:
+        if not await store.revoke_key(given):
+            raise CommandError("no live key matches that key")
+        print("revoked", file=sys.stderr)
+        return 0
+    keys = await store.list_keys()
+    if given.isdigit() and len(given) < PREFIX_LENGTH:
+        matches = [key for key in keys if key.key_id == int(given)]
+    elif len(given) >= PREFIX_LENGTH:
+        # Only the first PREFIX_LENGTH characters are stored (and shown).
+        matches = [key for key in keys if key.prefix == given[:PREFIX_LENGTH]]
+    else:
+        raise CommandError(f"give the key's id, its first {PREFIX_LENGTH} characters as "
+                           "`keys list` shows them, or the whole key")
+    live = [key for key in matches if key.revoked_at is None]
+    if not live:
+        raise CommandError(f"{describe_key(matches[0])} is already revoked" if matches
+                           else f"no key has the id or prefix {given!r}; see `keys list`")
+    if len(live) > 1:
+        raise CommandError(f"{given!r} matches {len(live)} live keys: "
+                           + "; ".join(describe_key(key) for key in live)
+                           + ". Give the id or the whole key")
+    await store.revoke_key_by_id(live[0].key_id)
+    print(f"revoked {describe_key(live[0])}", file=sys.stderr)
     return 0
 
 
 # -- load ----------------------------------------------------------------------
 
 
-def read_entries(path: Path) -> list[object]:
+LOAD_FORMATS = """\
+FILE may be any of these (the format is recognised from the contents):
+  {"documents": [{"url": ..., "title": ...}, ...]}   what `export` writes and bulk takes
+  {"items": [...]}                                   the original service's export
+  [{"url": ..., "title": ...}, ...]                  a plain JSON list
+  one JSON object per line                           JSON Lines
+  CSV with a header row url,title[,popularity][,group]
+Each entry has a url (http(s) or a path starting with /) and a title; group and
+popularity are optional. Invalid entries are reported and skipped."""
+
+# (where in the file, entry): where is "#3" for JSON, "line 4" for JSON Lines and CSV.
+Entry = tuple[str, object]
+
+
+def read_entries(path: Path) -> list[Entry]:
     try:
-        payload = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as error:
+        data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM, as Excel writes
+    except OSError as error:
         raise CommandError(f"cannot read {path}: {error}") from None
-    entries = payload.get("documents", payload.get("items")) if isinstance(payload, dict) else None
+    first = data.lstrip()[:1]
+    if first == b"[":
+        return numbered(path, parse_json(path, data))
+    if first == b"{":
+        try:
+            payload = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return json_lines(path, data)  # several objects, one per line
+        if isinstance(payload, dict) and ("documents" in payload or "items" in payload):
+            return numbered(path, payload.get("documents", payload.get("items")))
+        return [("line 1", payload)]  # JSON Lines with a single line
+    return csv_rows(path, data)
+
+
+def parse_json(path: Path, data: bytes) -> object:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise CommandError(f"{path}: not valid JSON: {error}") from None
+
+
+def numbered(path: Path, entries: object) -> list[Entry]:
     if not isinstance(entries, list):
-        raise CommandError(f'{path}: expected {{"documents": [...]}} or {{"items": [...]}}')
+        raise CommandError(f'{path}: expected a list of {{"url": ..., "title": ...}} objects')
+    return [(f"#{index}", entry) for index, entry in enumerate(entries)]
+
+
+def json_lines(path: Path, data: bytes) -> list[Entry]:
+    entries = []
+    for number, line in enumerate(data.splitlines(), start=1):
+        if line.strip():
+            try:
+                entries.append((f"line {number}", orjson.loads(line)))
+            except orjson.JSONDecodeError as error:
+                raise CommandError(f"{path}: line {number} is not JSON: {error}") from None
     return entries
 
 
+def csv_rows(path: Path, data: bytes) -> list[Entry]:
+    try:
+        text = data.decode()
+    except UnicodeDecodeError as error:
+        raise CommandError(f"{path}: not UTF-8 text: {error}") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    if "url" not in header or "title" not in header:
+        raise CommandError(f"{path}: not JSON, and not CSV with a header row "
+                           "url,title[,popularity][,group]")
+    reader.fieldnames = header
+    # The header is line 1; DictReader skips blank lines, so count them as it reads.
+    return [(f"line {reader.line_num}", row) for row in reader]
+
+
 async def load(backends: Backends, path: Path, domain: str) -> int:
-    documents, invalid = validate_documents(read_entries(path))
-    rejected = [f"#{index}: {error}" for index, error in invalid]
+    entries = read_entries(path)
+    documents, invalid = validate_documents(entry for _where, entry in entries)
+    rejected = [f"{entries[index][0]}: {error}" for index, error in invalid]
     with tqdm(total=len(documents), unit="doc", desc=f"loading {domain}") as progress:
         for start in range(0, len(documents), LOAD_BATCH):
             batch = documents[start : start + LOAD_BATCH]
@@ -240,8 +397,6 @@ async def run_indexer(backends: Backends, settings: Settings) -> int:
     if worker is None:
         raise CommandError("the indexer feeds a search cluster from PostgreSQL; "
                            "set DATABASE_URL=postgresql://... and SEARCH_URL")
-    import logging
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     await migrated(backends)
     print("indexer running; Ctrl-C stops it", file=sys.stderr)
@@ -285,12 +440,18 @@ def parser() -> argparse.ArgumentParser:
     create = keys.add_parser("create", help="make a key for DOMAIN and print it")
     create.add_argument("domain")
     create.add_argument("--note", default="", help="a reminder of who has the key")
-    keys.add_parser("list", help="list keys (never the keys themselves)")
-    keys.add_parser("revoke", help="revoke a key").add_argument("key")
+    keys.add_parser("list", help="list keys: id, first characters, domain, note, created, "
+                                 "last used, state (never the keys themselves)")
+    keys.add_parser("revoke", help="revoke a key").add_argument(
+        "key", help=f"the id or the first {PREFIX_LENGTH} characters `keys list` shows, "
+                    "or the whole key")
 
-    load_cmd = commands.add_parser("load", help="load titles from a JSON file")
-    load_cmd.add_argument("file", type=Path)
-    load_cmd.add_argument("--domain", required=True)
+    load_cmd = commands.add_parser(
+        "load", help="load titles from a JSON, JSON Lines or CSV file",
+        description="Load titles into a domain, replacing those with the same URL.",
+        epilog=LOAD_FORMATS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    load_cmd.add_argument("file", type=Path, metavar="FILE", help="the titles (formats below)")
+    load_cmd.add_argument("--domain", required=True, help="the domain to load into")
 
     export_cmd = commands.add_parser(
         "export", help="write a domain's titles to stdout as JSON that `load` reads")
@@ -300,6 +461,7 @@ def parser() -> argparse.ArgumentParser:
         "stats", help="searches per month, documents and top queries of a domain")
     stats_cmd.add_argument("domain")
 
+    add_import_command(commands)
     commands.add_parser("indexer", help="run a sync worker: outbox -> search cluster")
     commands.add_parser("reindex", help="rebuild the search index from the store, "
                                         "then swap the alias (no search downtime)")
@@ -307,6 +469,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "domain", None) is not None:  # keys create, load, export, stats
+        try:
+            args.domain = normalize_domain(args.domain)
+        except ValueError as error:
+            raise CommandError(f"domain: {error}") from None
     overrides = {name: getattr(args, name, None) for name in ("host", "port", "workers")}
     settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
     match args.command:
@@ -328,6 +495,8 @@ def run(args: argparse.Namespace) -> int:
             return asyncio.run(with_backends(settings, partial(export, domain=args.domain)))
         case "stats":
             return asyncio.run(with_backends(settings, partial(stats, domain=args.domain)))
+        case "import":
+            return run_import(args, settings)
         case "indexer":
             try:
                 return asyncio.run(with_backends(settings, partial(run_indexer,

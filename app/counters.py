@@ -15,10 +15,11 @@ the worker's memory.
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
-from app.metrics import QUERIES_DROPPED
+from app.metrics import QUERIES_DROPPED, TALLY
 from core.store import Store, TopQueries
 
 log = logging.getLogger("autocompeter")
@@ -44,14 +45,16 @@ class FetchCounter:
         # (domain, day, query) -> [searches, misses]
         self._queries: dict[tuple[str, date, str], list[int]] = {}
         self.dropped = 0
+        self._today_value = datetime.now(UTC).date()
+        self._today_until = 0.0
         self._pruned_on: date | None = None
 
     def record(self, domain: str, query: str | None = None, found: bool = True) -> None:
-        now = datetime.now(UTC)
-        self._pending[(domain, now.year, now.month)] += 1
+        today = self._today()
+        self._pending[(domain, today.year, today.month)] += 1
         if query is None:
             return
-        key = (domain, now.date(), query)
+        key = (domain, today, query)
         counts = self._queries.get(key)
         if counts is None:
             if len(self._queries) >= self.max_pending_queries:
@@ -62,6 +65,14 @@ class FetchCounter:
         counts[0] += 1
         if not found:
             counts[1] += 1
+
+    def _today(self) -> date:
+        """The UTC day, read from the clock at most once a second: every search asks."""
+        now = time.monotonic()
+        if now >= self._today_until:
+            self._today_value = datetime.now(UTC).date()
+            self._today_until = now + 1.0
+        return self._today_value
 
     async def flush(self) -> None:
         # Each part is handed back if its write fails, so one failing part
@@ -93,8 +104,10 @@ class FetchCounter:
             self._pruned_on = today
 
     async def flush_every(self, seconds: float) -> None:
+        """Write the search counters, and the request metrics (`app.metrics.TALLY`)."""
         while True:
             await asyncio.sleep(seconds)
+            TALLY.flush()
             try:
                 await self.flush()
             except Exception:

@@ -3,7 +3,7 @@
 import logging
 
 from sanic import Request
-from sanic.exceptions import SanicException
+from sanic.exceptions import PayloadTooLarge, RequestCancelled, SanicException
 from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse, json
 
@@ -11,6 +11,16 @@ from core.engine import EngineUnavailable
 from core.store import StoreUnavailable
 
 log = logging.getLogger("autocompeter")
+
+
+NO_BODY_BYTES = 1024
+"""The most a route that takes no body reads (Sanic's REQUEST_MAX_SIZE; app/bodies.py)."""
+
+
+def too_large_message(limit: int) -> str:
+    if limit <= NO_BODY_BYTES:
+        return f"body: this endpoint takes no body (at most {limit} bytes)"
+    return f"body: larger than the {limit} bytes allowed"
 
 
 class ApiError(Exception):
@@ -24,8 +34,23 @@ class ApiError(Exception):
 
 
 
+CLIENT_CLOSED = 499
+"""nginx's status for a client that went away before its answer: counted, never sent."""
+
+
+def client_went_away(request: Request | None, exception: BaseException) -> bool:
+    if isinstance(exception, RequestCancelled):
+        return True
+    conn_info = getattr(request, "conn_info", None) if request else None
+    return isinstance(exception, ConnectionError) and bool(getattr(conn_info, "lost", False))
+
+
 class JsonErrorHandler(ErrorHandler):
     def default(self, request: Request, exception: Exception) -> HTTPResponse:
+        if client_went_away(request, exception):
+            # Anyone can close a connection early: not an error of ours, so no
+            # traceback and no 5xx in the metrics.
+            return json({"error": "client closed the request"}, CLIENT_CLOSED)
         if isinstance(exception, ApiError):
             return json({"error": exception.message, **exception.extra}, exception.status,
                         headers=exception.headers)
@@ -37,6 +62,9 @@ class JsonErrorHandler(ErrorHandler):
                         headers={"Retry-After": "1", "Access-Control-Allow-Origin": "*"})
         if isinstance(exception, SanicException) and exception.status_code < 500:
             message = str(exception) or exception.__class__.__name__
+            if isinstance(exception, PayloadTooLarge) and "body" in message:
+                # Sanic's own limit, REQUEST_MAX_SIZE: met only by routes without a body.
+                message = too_large_message(NO_BODY_BYTES)
             return json({"error": message}, exception.status_code)
         request_id = str(request.id) if request else "-"
         log.exception("unexpected error in request %s", request_id, exc_info=exception)

@@ -9,7 +9,15 @@ a metric is created.
 
 Values read at scrape time (documents, outbox) are not here: ops.py asks the
 store for them when /metrics is fetched, so they never go stale in a file.
+
+Per-request values go through `TALLY`, which counts in the worker's memory and
+adds its totals to the files every STATS_FLUSH_SECONDS (and before a scrape):
+a write to the files costs several microseconds, and a cached search only a
+few dozen in all.
 """
+
+from bisect import bisect_left
+from collections import Counter as Tallies
 
 from prometheus_client import Counter, Histogram
 
@@ -41,3 +49,40 @@ QUERIES_DROPPED = Counter(
     "Searches left out of the top-queries analytics because too many distinct "
     "queries were waiting for the next flush",
 )
+
+
+class Tally:
+    """Counter increments and histogram observations waiting to be written."""
+
+    def __init__(self) -> None:
+        self._counts: Tallies[tuple[Counter, tuple[str, ...]]] = Tallies()
+        # (histogram, labels) -> [count per bucket (the last is +Inf)..., sum]
+        self._observed: dict[tuple[Histogram, tuple[str, ...]], list[float]] = {}
+
+    def inc(self, counter: Counter, *labels: str) -> None:
+        self._counts[(counter, labels)] += 1
+
+    def observe(self, histogram: Histogram, seconds: float, *labels: str) -> None:
+        key = (histogram, labels)
+        observed = self._observed.get(key)
+        if observed is None:
+            observed = self._observed[key] = [0.0] * (len(LATENCY_BUCKETS) + 2)
+        observed[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        observed[-1] += seconds
+
+    def flush(self) -> None:
+        counts, self._counts = self._counts, Tallies()
+        for (counter, labels), n in counts.items():
+            (counter.labels(*labels) if labels else counter).inc(n)
+        observed, self._observed = self._observed, {}
+        for (histogram, labels), values in observed.items():
+            child = histogram.labels(*labels) if labels else histogram
+            # prometheus-client has no call to observe many values at once; its
+            # children keep a sum and one count per bucket, which is all we add to.
+            child._sum.inc(values[-1])
+            for bucket, n in zip(child._buckets, values[:-1], strict=True):
+                if n:
+                    bucket.inc(n)
+
+
+TALLY = Tally()

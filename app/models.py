@@ -3,6 +3,7 @@
 import re
 from collections.abc import Iterable
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -13,11 +14,14 @@ from pydantic import (
     StringConstraints,
     ValidationError,
 )
+from pydantic_core import PydanticCustomError
 
+from app.domains import normalize_domain
 from app.validation import describe
 from core.store import Document
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # tab, newline, return are fine
+# C0 (but tab, newline, return), DEL and C1: invisible, and some break terminals and logs.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _printable(value: str) -> str:
@@ -26,12 +30,40 @@ def _printable(value: str) -> str:
     return value
 
 
+def _no_comma(value: str) -> str:
+    if "," in value:
+        raise ValueError("must not contain a comma: searches list groups as g=a,b")
+    return value
+
+
 def _blank_as_default(value: object) -> object:
+    if isinstance(value, bool):  # pydantic would take true as 1.0
+        raise ValueError("must be a number, not true or false")
     return 0 if value is None or value == "" else value
 
 
 def _none_as_empty(value: object) -> object:
     return "" if value is None else value
+
+
+def _link(value: str) -> str:
+    """An absolute http(s) URL, or a path on the site that uses the widget.
+
+    The widget makes each result a link; anything else (``notaurl``,
+    ``javascript:...``, ``//other.host/``) would be a dead or foreign link.
+    """
+    if value.startswith("/") and not value.startswith("//"):
+        return value
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        raise PydanticCustomError(
+            "url", "must be an http(s) URL or a path starting with / (got '{shown}')",
+            {"shown": shown})
+    return value
 
 
 def Text(max_length: int, min_length: int = 0) -> type[str]:
@@ -45,11 +77,20 @@ def Text(max_length: int, min_length: int = 0) -> type[str]:
 class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    url: Text(2048, min_length=1)
-    title: Text(500, min_length=1)
-    group: Annotated[Text(100), BeforeValidator(_none_as_empty)] = ""
+    url: Annotated[Text(2048, min_length=1), AfterValidator(_link), Field(
+        description="where the result links to: an http(s) URL, or a path on your site "
+                    "starting with /; one title per URL, so sending it again replaces it",
+        examples=["https://example.com/about"])]
+    title: Annotated[Text(500, min_length=1), Field(
+        description="what visitors see and what is searched", examples=["About us"])]
+    group: Annotated[Text(100), BeforeValidator(_none_as_empty), AfterValidator(_no_comma),
+                     Field(description="titles in a group are found only by searches that "
+                                       "ask for it (g=...); empty means everyone",
+                           examples=["staff"])] = ""
     popularity: Annotated[
-        float, Field(allow_inf_nan=False), BeforeValidator(_blank_as_default)
+        float, Field(allow_inf_nan=False, description="any finite number; higher comes "
+                     "first among equally good matches", examples=[10]),
+        BeforeValidator(_blank_as_default)
     ] = 0.0
 
     def to_document(self) -> Document:
@@ -77,7 +118,7 @@ def _split_groups(value: object) -> object:
 class SearchParams(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    d: Text(255, min_length=1)
+    d: Annotated[Text(255, min_length=1), AfterValidator(normalize_domain)]
     q: Text(200, min_length=1)
     n: int = Field(10, ge=1, le=100)
     g: Annotated[tuple[Text(100), ...], BeforeValidator(_split_groups)] = ()

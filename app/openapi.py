@@ -22,8 +22,11 @@ OK: Json = {"type": "object", "required": ["message"],
             "properties": {"message": {"const": "OK"}, "count": {"type": "integer"}}}
 
 
-def json_body(schema: Json, description: str) -> Json:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def json_body(schema: Json, description: str, example: object = None) -> Json:
+    media: Json = {"schema": schema}
+    if example is not None:
+        media["example"] = example  # shown on /docs
+    return {"description": description, "content": {"application/json": media}}
 
 
 def errors(*statuses: int) -> Json:
@@ -37,7 +40,18 @@ def errors(*statuses: int) -> Json:
         429: "too many requests; see Retry-After",
         503: "the database or search engine is unavailable for a moment",
     }
-    return {str(status): json_body(ERROR, reasons[status]) for status in statuses}
+    examples = {
+        400: "title: String should have at least 1 character",
+        401: "missing Auth-Key header",
+        403: "Auth-Key is not a valid key (unknown or revoked)",
+        404: "url: no document with that URL in this domain",
+        413: "documents: at most 10000 per request, got 12000",
+        415: "send application/json or form-encoded fields",
+        429: "too many searches from this address; retry in 1 s",
+        503: "database unavailable, try again shortly",
+    }
+    return {str(status): json_body(ERROR, reasons[status], {"error": examples[status]})
+            for status in statuses}
 
 
 def document_schema() -> Json:
@@ -72,7 +86,10 @@ def search_operation() -> Json:
                 "type": "object", "required": ["terms", "results"],
                 "properties": {"terms": {"type": "array", "items": {"type": "string"}},
                                "results": results},
-            }, "the best titles, best first; terms are the words to highlight"),
+            }, "the best titles, best first; terms are the words to highlight", {
+                "terms": ["json", "du"],
+                "results": [["https://docs.python.org/3/library/json.html#json.dumps",
+                             "json.dumps — Serialize obj to a JSON formatted str."]]}),
             **errors(400, 429, 503),
         },
     }
@@ -91,12 +108,13 @@ def add_operation() -> Json:
         "tags": ["titles"],
         "requestBody": {"required": True, "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/Document"},
-                                 "example": {"url": "https://example.com/a",
-                                             "title": "About us", "popularity": 3}},
+                                 "example": {"url": "https://example.com/about",
+                                             "title": "About us", "popularity": 10}},
             "application/x-www-form-urlencoded": {
                 "schema": {"$ref": "#/components/schemas/Document"}},
         }},
-        "responses": {"201": json_body(OK, "stored"), **errors(400, 413, 415)},
+        "responses": {"201": json_body(OK, "stored", {"message": "OK"}),
+                      **errors(400, 413, 415)},
     })
 
 
@@ -106,23 +124,33 @@ def bulk_operation(method: str) -> Json:
         "properties": {"index": {"type": "integer"}, "error": {"type": "string"}}}}
     body = {"type": "object", "required": ["documents"], "properties": {
         "documents": {"type": "array", "maxItems": 10_000,
+                      "description": "the titles, each an object with the fields below "
+                                     "(MAX_BULK_DOCUMENTS sets the limit)",
                       "items": {"$ref": "#/components/schemas/Document"}}}}
     return keyed({
         "summary": "Add or replace many titles",
         "description": "Valid entries are stored in one transaction; invalid ones are "
-                       "listed by position. If none is valid: 400 and nothing is stored.",
+                       "listed by position. If none is valid: 400 and nothing is stored. "
+                       "The body is read as JSON whatever its Content-Type.",
         "operationId": f"bulk_{method}",
         "tags": ["titles"],
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": body,
-            "example": {"documents": [{"url": "https://example.com/a", "title": "About us"}]},
+            "example": {"documents": [
+                {"url": "https://example.com/about", "title": "About us", "popularity": 10},
+                {"url": "/team", "title": "Team page", "group": "staff"}]},
         }}},
         "responses": {
             "201": json_body({**OK, "properties": {**OK["properties"], "rejected": rejected}},
-                             "stored; count is how many"),
+                             "stored; count is how many, rejected lists the invalid "
+                             "entries by position",
+                             {"message": "OK", "count": 2, "rejected": [
+                                 {"index": 2, "error": "title: Field required"}]}),
             "400": json_body({**ERROR, "properties": {**ERROR["properties"],
                                                       "rejected": rejected}},
-                             "no valid entry, or no documents list"),
+                             "no valid entry, or no documents list",
+                             {"error": "documents: none of them is valid", "rejected": [
+                                 {"index": 0, "error": "title: Field required"}]}),
             **errors(413, 415),
         },
     })
@@ -133,7 +161,8 @@ def flush_operation(method: str) -> Json:
         "summary": "Remove every title of the key's domain",
         "operationId": f"flush_{method}",
         "tags": ["titles"],
-        "responses": {"200": json_body(OK, "removed; count is how many")},
+        "responses": {"200": json_body(OK, "removed; count is how many",
+                                       {"message": "OK", "count": 42})},
     })
 
 
@@ -150,7 +179,57 @@ def stats_operation() -> Json:
             "type": "object", "required": ["fetches", "documents"],
             "properties": {"fetches": monthly, "documents": {"type": "integer"},
                            "top_queries": ranked, "top_misses": ranked},
-        }, "fetches by year and month; top queries of the last 30 days")},
+        }, "fetches by year and month; top queries of the last 30 days", {
+            "fetches": {"2026": {"10": 120, "11": 240}}, "documents": 2,
+            "top_queries": [{"q": "pyth", "count": 12}, {"q": "cafe", "count": 3}],
+            "top_misses": [{"q": "kubernetes", "count": 2}]})},
+    })
+
+
+def documents_operation() -> Json:
+    document = {"type": "object", "required": ["url", "title", "group", "popularity"],
+                "properties": {"url": {"type": "string"}, "title": {"type": "string"},
+                               "group": {"type": "string"}, "popularity": {"type": "number"}}}
+    page = {"type": "object", "required": ["documents", "cursor"], "properties": {
+        "documents": {"type": "array", "items": document},
+        "cursor": {"type": ["string", "null"], "description": "for the next page; null: last"}}}
+    return keyed({
+        "summary": "Page through the key's domain's titles, or get one by URL",
+        "description": "In a stable order; pass each answer's cursor for the next page. "
+                       "With url: that one document (not a page), or 404.",
+        "operationId": "documents",
+        "tags": ["titles"],
+        "parameters": [
+            {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+            {"name": "limit", "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+            {"name": "q", "in": "query", "description": "words the title's words start with",
+             "schema": {"type": "string", "maxLength": 200}},
+            # No maxLength: past the request head's limit (8 KiB) a longer one would be
+            # Sanic's 413, not our 400; the 400 names a URL over 2048 characters.
+            {"name": "url", "in": "query", "schema": {"type": "string", "minLength": 1}},
+        ],
+        "responses": {"200": json_body({"oneOf": [page, document]}, "a page, or one document"),
+                      **errors(400, 404)},
+    })
+
+
+def daily_operation() -> Json:
+    days = {"type": "array", "items": {"type": "object", "required": ["day", "searches"],
+                                       "properties": {"day": {"type": "string"},
+                                                      "searches": {"type": "integer"}}}}
+    return keyed({
+        "summary": "Searches per UTC day, oldest first, today last",
+        "operationId": "stats_daily",
+        "tags": ["titles"],
+        "parameters": [{"name": "days", "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 30,
+                                   "default": 30}}],
+        "responses": {"200": json_body({"type": "object", "required": ["domain", "days"],
+                                        "properties": {"domain": {"type": "string"},
+                                                       "days": days}},
+                                       "the key's domain, and every day of the span"),
+                      **errors(400)},
     })
 
 
@@ -160,23 +239,31 @@ def delete_operation() -> Json:
         "operationId": "delete",
         "tags": ["titles"],
         "parameters": [{"name": "url", "in": "query", "required": True,
-                        "schema": {"type": "string", "minLength": 1}}],
-        "responses": {"200": json_body(OK, "removed"), **errors(400, 404)},
+                        "description": "the URL the title was stored with",
+                        "schema": {"type": "string", "minLength": 1},
+                        "example": "https://example.com/about"}],
+        "responses": {"200": json_body(OK, "removed", {"message": "OK"}), **errors(400, 404)},
     })
 
 
-def plain(summary: str, operation_id: str, media: str, schema: Json) -> Json:
+def plain(summary: str, operation_id: str, media: str, schema: Json,
+          example: object) -> Json:
     return {"summary": summary, "operationId": operation_id, "tags": ["operations"],
-            "responses": {"200": {"description": "OK",
-                                  "content": {media: {"schema": schema}}}}}
+            "responses": {"200": {"description": "OK", "content": {
+                media: {"schema": schema, "example": example}}}}}
 
 
 def readiness_operation(status: Json) -> Json:
     part = {"type": "object", "required": ["ok"], "properties": {
         "ok": {"type": "boolean"}, "ms": {"type": "number"}, "error": {"type": "string"}}}
     ready = {**status, "properties": {**status["properties"], "store": part, "engine": part}}
-    operation = plain("The store and the engine answer", "readyz", "application/json", ready)
-    operation["responses"]["503"] = json_body(ready, "the store or the engine does not answer")
+    operation = plain("The store and the engine answer", "readyz", "application/json", ready,
+                      {"status": "ready", "store": {"ok": True, "ms": 0.4},
+                       "engine": {"ok": True, "ms": 3.1}})
+    operation["responses"]["503"] = json_body(
+        ready, "the store or the engine does not answer",
+        {"status": "unavailable", "store": {"ok": True, "ms": 0.4},
+         "engine": {"ok": False, "ms": 1000.2, "error": "no answer within 1 s"}})
     return operation
 
 
@@ -195,15 +282,20 @@ def openapi_document() -> Json:
             "/v1": {"get": search_operation(), "post": add_operation(),
                     "delete": delete_operation()},
             "/v1/ping": {"get": plain("Warm the connection", "ping", "text/plain",
-                                      {"const": "pong"})},
+                                      {"const": "pong"}, "pong")},
             "/v1/bulk": {"post": bulk_operation("post"), "put": bulk_operation("put")},
             "/v1/flush": {"delete": flush_operation("delete"), "post": flush_operation("post")},
             "/v1/stats": {"get": stats_operation()},
+            "/v1/stats/daily": {"get": daily_operation()},
+            "/v1/documents": {"get": documents_operation()},
             "/healthz": {"get": plain("The process is up", "healthz", "application/json",
-                                      status)},
+                                      status, {"status": "ok"})},
             "/readyz": {"get": readiness_operation(status)},
             "/metrics": {"get": plain("Prometheus metrics of all workers", "metrics",
-                                      "text/plain", {"type": "string"})},
+                                      "text/plain", {"type": "string"},
+                                      'autocompeter_documents 2.0\n'
+                                      'autocompeter_http_requests_total{route="v1.search",'
+                                      'status="200"} 12.0')},
         },
         "components": {
             "schemas": {"Document": document_schema()},

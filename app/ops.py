@@ -33,7 +33,7 @@ from prometheus_client.registry import Collector
 from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, json, raw
 
-from app.metrics import REQUEST_SECONDS, REQUESTS
+from app.metrics import REQUEST_SECONDS, REQUESTS, TALLY
 from app.services import services
 
 log = logging.getLogger("autocompeter")
@@ -67,16 +67,16 @@ def endpoint_name(request: Request) -> str:
 def observe_request(request: Request, response: HTTPResponse) -> None:
     endpoint, status = endpoint_name(request), str(response.status)
     method = request.method if request.method in METHODS else "other"
-    REQUESTS.labels(endpoint, method, status).inc()
+    TALLY.inc(REQUESTS, endpoint, method, status)
     started = getattr(request.ctx, "started", None)
     if started is not None:  # None when the request failed before middleware ran
-        REQUEST_SECONDS.labels(endpoint, status).observe(time.perf_counter() - started)
+        TALLY.observe(REQUEST_SECONDS, time.perf_counter() - started, endpoint, status)
 
 
 # -- health ---------------------------------------------------------------------------
 
 
-@ops.get("/healthz")
+@ops.route("/healthz", methods=["GET", "HEAD"])
 async def healthz(request: Request) -> HTTPResponse:
     return json({"status": "ok"})
 
@@ -141,6 +141,7 @@ async def scrape_values(request: Request) -> dict[str, tuple[str, float]]:
 
 @ops.get("/metrics")
 async def metrics(request: Request) -> HTTPResponse:
+    TALLY.flush()  # this worker's own counts are exact; the others' are one interval behind
     registry: CollectorRegistry
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Several workers (`autocompeter serve` sets the directory): add up

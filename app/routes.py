@@ -1,5 +1,6 @@
 """The v1 API, compatible with the original Autocompeter service."""
 
+import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -12,7 +13,7 @@ from app.auth import authenticated_domain
 from app.cache import Answer
 from app.counters import recent_top_queries
 from app.errors import ApiError
-from app.metrics import ENGINE_SEARCH_SECONDS
+from app.metrics import ENGINE_SEARCH_SECONDS, TALLY
 from app.models import DocumentIn, SearchParams, validate_documents
 from app.services import Services, services
 from app.validation import describe
@@ -26,9 +27,21 @@ PUBLIC = {"Access-Control-Allow-Origin": "*"}
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
+def looks_like_json(body: bytes) -> bool:
+    """A body starting with "{" is JSON whatever its Content-Type says.
+
+    Form encoding escapes "{" as %7B, so no form body starts with one; but
+    `curl -d '{"documents": ...}'` sends JSON labelled as a form unless told
+    otherwise, and a bulk should not be refused for what it plainly is.
+    """
+    return body.lstrip()[:1] == b"{"
+
+
 def read_body(request: Request) -> dict[str, Any]:
     """A JSON object or form fields, whichever the client sent."""
     content_type = request.content_type.split(";")[0].strip().lower()
+    if content_type != "multipart/form-data" and looks_like_json(request.body):
+        content_type = "application/json"
     if content_type == "application/x-www-form-urlencoded":
         try:
             fields = parse_qsl(request.body.decode(), errors="strict")
@@ -66,8 +79,18 @@ async def known_domain(used: Services, domain: str) -> None:
     used.known_domains.add(domain)
 
 
-@v1.get("")
+@v1.route("", methods=["GET", "HEAD"])
 async def search(request: Request) -> HTTPResponse:
+    try:
+        return await _search(request)
+    except ApiError as error:
+        # The widget calls from the site's origin: without the CORS header the
+        # browser hides the reason ("d: unknown domain", "retry in 1 s").
+        error.headers = {**error.headers, **PUBLIC}
+        raise
+
+
+async def _search(request: Request) -> HTTPResponse:
     used = services(request)
     await used.rate_limits.check_search(request)
     try:
@@ -83,23 +106,25 @@ async def search(request: Request) -> HTTPResponse:
     generation = engine.generation(params.d)
     answer = cache.get(query, generation)
     if answer is None:
-        with ENGINE_SEARCH_SECONDS.time():
-            result = await engine.search(query)
+        started = time.perf_counter()
+        result = await engine.search(query)
+        TALLY.observe(ENGINE_SEARCH_SECONDS, time.perf_counter() - started)
         body = {"terms": result.terms, "results": [[h.url, h.title] for h in result.hits]}
         answer = Answer(orjson.dumps(body), found=bool(result.hits))
         cache.put(query, generation, answer)
-    used.fetches.record(params.d, " ".join(searched), answer.found)
+    if request.method == "GET":  # a HEAD is a probe, not a visitor's search
+        used.fetches.record(params.d, " ".join(searched), answer.found)
     return raw(answer.body, content_type="application/json", headers=PUBLIC)
 
 
-@v1.get("/ping")
+@v1.route("/ping", methods=["GET", "HEAD"])
 async def ping(request: Request) -> HTTPResponse:
     return text("pong", headers=PUBLIC)
 
 
-@v1.post("")
+@v1.post("", stream=True)
 async def add(request: Request) -> HTTPResponse:
-    domain = await authenticated_domain(request)
+    domain = await authenticated_domain(request, takes_body=True)
     try:
         document = DocumentIn.model_validate(read_body(request)).to_document()
     except ValidationError as error:
@@ -108,7 +133,7 @@ async def add(request: Request) -> HTTPResponse:
     return json({"message": "OK"}, 201)
 
 
-@v1.delete("")
+@v1.delete("", stream=True)
 async def delete(request: Request) -> HTTPResponse:
     domain = await authenticated_domain(request)
     url = request.args.get("url", "").strip()
@@ -119,9 +144,9 @@ async def delete(request: Request) -> HTTPResponse:
     return json({"message": "OK"})
 
 
-@v1.route("/bulk", methods=["POST", "PUT"])
+@v1.route("/bulk", methods=["POST", "PUT"], stream=True)
 async def bulk(request: Request) -> HTTPResponse:
-    domain = await authenticated_domain(request)
+    domain = await authenticated_domain(request, takes_body=True)
     entries = read_body(request).get("documents")
     if not isinstance(entries, list):
         raise ApiError(400, 'documents: send {"documents": [{"url": ..., "title": ...}, ...]}')
@@ -136,14 +161,14 @@ async def bulk(request: Request) -> HTTPResponse:
     return json({"message": "OK", "count": len(documents), "rejected": rejected}, 201)
 
 
-@v1.route("/flush", methods=["DELETE", "POST"])
+@v1.route("/flush", methods=["DELETE", "POST"], stream=True)
 async def flush(request: Request) -> HTTPResponse:
     domain = await authenticated_domain(request)
     removed = await services(request).backends.store.flush(domain)
     return json({"message": "OK", "count": removed})
 
 
-@v1.get("/stats")
+@v1.get("/stats", stream=True)
 async def stats(request: Request) -> HTTPResponse:
     domain = await authenticated_domain(request)
     store = services(request).backends.store

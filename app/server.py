@@ -1,41 +1,83 @@
 """Builds the Sanic app: one per worker process, wired to the chosen backends."""
 
 import logging
+import re
+from functools import cache
+from html import escape
+from pathlib import Path
 
 import orjson
 from sanic import Request, Sanic
-from sanic.response import HTTPResponse, file
+from sanic.response import HTTPResponse, file, html, validate_file
 
-from app.access_log import add_request_id, configure_logging, log_request, start_timer
+from app.access_log import (
+    AppRequest,
+    add_request_id,
+    configure_logging,
+    log_request,
+    start_timer,
+)
+from app.bodies import finish_unread_body, refuse_unexpected_body
+from app.dashboard import dashboard
+from app.demo import DEMO_DOMAIN
 from app.docs import docs
-from app.errors import JsonErrorHandler
+from app.documents import documents_api
+from app.errors import NO_BODY_BYTES, ApiError, JsonErrorHandler
 from app.ops import setup_ops
 from app.routes import v1
 from app.security import add_security_headers
-from app.services import Services
+from app.services import Services, services
 from app.settings import Settings
+from core.store import StoreUnavailable
 
 log = logging.getLogger("autocompeter")
 
+STATIC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9]+)+")
+
 
 def create_app(settings: Settings) -> Sanic:
+    app = Sanic("autocompeter", dumps=orjson.dumps, error_handler=JsonErrorHandler(),
+                request_class=AppRequest)
     configure_logging(json_logs=settings.log_format == "json")
-    app = Sanic("autocompeter", dumps=orjson.dumps, error_handler=JsonErrorHandler())
-    app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
+    # Routes that take a body read it themselves, after the key (app/bodies.py); what
+    # Sanic reads by itself stays small. Not below the header limit: Sanic caps the
+    # request head at REQUEST_MAX_SIZE too.
+    app.config.REQUEST_MAX_SIZE = max(NO_BODY_BYTES, app.config.REQUEST_MAX_HEADER_SIZE)
     app.config.FALLBACK_ERROR_FORMAT = "json"
+    # Sanic reads X-Forwarded-For (and -Proto, -Host) only when told how many
+    # proxies to trust; request.remote_addr is then the visitor's address.
+    app.config.PROXIES_COUNT = settings.trusted_proxies
     app.blueprint(v1)
     app.blueprint(docs)
+    app.blueprint(documents_api)
+    app.blueprint(dashboard)
     app.on_request(start_timer)
+    app.on_request(refuse_unexpected_body)
     setup_ops(app)  # /healthz, /readyz, /metrics and the request metrics
     app.on_response(add_security_headers)
+    app.on_response(finish_unread_body)
     app.on_response(add_request_id)
     if settings.access_log:
         app.on_response(log_request)
-    app.static("/static", settings.static_dir, name="static")
 
-    @app.get("/")
-    async def demo_page(request: Request) -> HTTPResponse:
-        return await file(settings.static_dir / "demo.html")
+    @app.get("/static/<name:path>", name="static")
+    async def static_file(request: Request, name: str) -> HTTPResponse:
+        # static/ is one flat directory of plain names: anything else (an empty
+        # name, ".", a NUL byte, a path) is simply not one of its files.
+        path = settings.static_dir / name
+        if not STATIC_NAME.fullmatch(name) or not path.is_file():
+            raise ApiError(404, f"no static file named {name!r}")
+        modified = path.stat().st_mtime
+        unchanged = await validate_file(request.headers, modified)  # a 304, or None
+        return unchanged or await file(path, last_modified=modified)
+
+    @app.route("/", methods=["GET", "HEAD"])
+    async def front_page(request: Request) -> HTTPResponse:
+        """The demo when there is one; otherwise how to start, not a search box that 400s."""
+        if await has_demo(services(request)):
+            return await file(settings.static_dir / "demo.html")
+        origin = escape(f"{request.scheme}://{request.host}")
+        return html(start_page(settings.static_dir).replace("{origin}", origin))
 
     @app.before_server_start
     async def start_services(app: Sanic) -> None:
@@ -46,3 +88,20 @@ def create_app(settings: Settings) -> Sanic:
         await app.ctx.services.stop()
 
     return app
+
+
+async def has_demo(running: Services) -> bool:
+    if DEMO_DOMAIN in running.known_domains:
+        return True
+    try:
+        found = await running.backends.store.domain_exists(DEMO_DOMAIN)
+    except StoreUnavailable:
+        return False
+    if found:
+        running.known_domains.add(DEMO_DOMAIN)
+    return found
+
+
+@cache
+def start_page(static_dir: Path) -> str:
+    return (static_dir / "start.html").read_text(encoding="utf-8")

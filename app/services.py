@@ -14,6 +14,7 @@ from sanic import Request
 from app.backends import Backends, open_backends, sync_worker
 from app.cache import ResponseCache
 from app.counters import FetchCounter
+from app.metrics import TALLY
 from app.ratelimit import RateLimits
 from app.settings import Settings
 
@@ -41,7 +42,7 @@ class Services:
         services = cls(
             settings=settings,
             backends=backends,
-            cache=ResponseCache(settings.response_cache_size),
+            cache=ResponseCache(settings.response_cache_bytes),
             rate_limits=RateLimits(settings.search_rate_limit, settings.write_rate_limit),
             fetches=FetchCounter(backends.store),
             sync=sync_worker(backends, settings),
@@ -58,6 +59,7 @@ class Services:
     async def stop(self) -> None:
         if self._flusher is not None:
             self._flusher.cancel()
+        TALLY.flush()
         if self.sync is not None:
             await self.sync.stop()  # a no-op if it was never started
         try:

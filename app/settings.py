@@ -37,12 +37,17 @@ class Settings(BaseSettings):
     access_log: bool = False
     """One log line per request: method, path, status, milliseconds, request id."""
     log_format: Literal["text", "json"] = "text"
-    response_cache_size: int = Field(10_000, ge=0)
-    """Cached search answers per worker; 0 turns the cache off."""
+    response_cache_bytes: int = Field(32 * 1024 * 1024, ge=0)
+    """Bytes of cached search answers per worker (estimated); 0 turns the cache off."""
     search_rate_limit: str = "50/second"
     """Searches per client address and worker, e.g. '50/second'; 'off' for none."""
     write_rate_limit: str = "20/second"
     """Write requests per domain and worker; a bulk counts once."""
+    trusted_proxies: int = Field(0, ge=0, le=10)
+    """How many reverse proxies (nginx, a load balancer) stand in front of the
+    service. With 0, X-Forwarded-For is ignored, since anyone could send it; with
+    N, the client address is the Nth from the end of that header, so rate limits
+    count visitors rather than the proxy."""
 
     # -- scaled out: PostgreSQL + Elasticsearch/OpenSearch (docs/scaling.md) --
     database_pool_size: int = Field(10, ge=1, le=1000)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
@@ -58,12 +59,30 @@ def wait_until(check: Callable[[], bool], seconds: float, what: str) -> None:
     raise RuntimeError(f"timed out after {seconds:.0f} s waiting for {what}")
 
 
+def stop_process(process: "subprocess.Popen[bytes] | None", seconds: float) -> None:
+    """SIGTERM the process we started (its own pid), SIGKILL when it takes over ``seconds``."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 def answers(url: str, expect: str | None = None) -> bool:
     try:
         response = httpx.get(url, timeout=1)
     except httpx.HTTPError:
         return False
     return response.status_code == 200 and (expect is None or response.text == expect)
+
+
+class HasWorkers(Protocol):
+    """A server whose processes' CPU time a wrk run charges per request."""
+
+    def worker_pids(self) -> list[int]: ...
 
 
 # -- the service ---------------------------------------------------------------
@@ -132,14 +151,7 @@ class Service:
         return done.stdout.strip()
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop_process(self.process, 30)
 
 
 def children(pid: int) -> list[int]:
@@ -266,17 +278,15 @@ class Nginx:
         return self
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)  # fast shutdown, workers too
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop_process(self.process, 15)  # SIGTERM: nginx's fast shutdown, workers too
 
 
 # -- wrk -----------------------------------------------------------------------
+
+
+def wrk_threads(connections: int) -> int:
+    """wrk's -t: two threads (one per core here), fewer when there are fewer connections."""
+    return min(2, connections)  # wrk needs connections >= threads
 
 
 @dataclass
@@ -291,6 +301,8 @@ class WrkResult:
     """CPU time (user + system) the service's workers spent per answered request."""
     load_average: float | None = None
     """The 1-minute load average of the machine right after the run."""
+    repeated: int | None = None
+    """bench/distinct.lua only: requests that repeated a query of the same run."""
 
     @classmethod
     def parse(cls, output: str) -> "WrkResult":
@@ -298,8 +310,14 @@ class WrkResult:
             if line.startswith("WRK_JSON "):
                 data = json.loads(line.removeprefix("WRK_JSON "))
                 errors = sum(int(value) for key, value in data.items() if key.startswith("errors_"))
-                return cls(data["rps"], data["p50_ms"], data["p99_ms"], data["requests"], errors)
-        raise RuntimeError(f"wrk printed no WRK_JSON line:\n{output}")
+                result = cls(data["rps"], data["p50_ms"], data["p99_ms"], data["requests"], errors)
+                break
+        else:
+            raise RuntimeError(f"wrk printed no WRK_JSON line:\n{output}")
+        for line in output.splitlines():
+            if line.startswith("WRK_DISTINCT "):
+                result.repeated = json.loads(line.removeprefix("WRK_DISTINCT "))["repeated"]
+        return result
 
 
 class Wrk:
@@ -326,7 +344,7 @@ class Wrk:
     def _run(self, url: str, connections: int) -> WrkResult:
         if not url.startswith("http://127.0.0.1:"):
             raise ValueError(f"bench only sends traffic to 127.0.0.1, not {url}")
-        threads = min(2, connections)  # wrk needs connections >= threads
+        threads = wrk_threads(connections)
         command = [self.binary, f"-t{threads}", f"-c{connections}", f"-d{self.duration:g}s",
                    "--timeout", "5s", "-s", str(self.script), url]
         if self.script_args:

@@ -1,10 +1,21 @@
 """BENCHMARKS.md: the measurements of one run as markdown tables, with the targets."""
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from datetime import datetime
 
-if TYPE_CHECKING:
-    from run import Results
+from latency import KINDS
+from results import (
+    BARE_SANIC,
+    CACHED,
+    GO,
+    MIXED,
+    ONE_WORD,
+    OURS,
+    DistinctResults,
+    Results,
+    Scenario,
+)
+from workload import ONE_WORD_SHARE, RULES, SEED
 
 # The targets of issue 6.
 WARM_SHARE_OF_NGINX = 0.5
@@ -13,15 +24,6 @@ COLD_P99_MS = 10.0
 BULK_64K_SECONDS = 3.0
 RSS_MB_PER_WORKER = 150.0
 SCALE_P50_FACTOR = 2.0
-
-
-class ScenarioLike(Protocol):
-    name: str
-    q: str
-    groups: str
-
-    @property
-    def slug(self) -> str: ...
 
 
 def number(value: float) -> str:
@@ -36,12 +38,12 @@ def cpu(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
 
-def query_text(scenario: ScenarioLike) -> str:
+def query_text(scenario: Scenario) -> str:
     text = f"`q={scenario.q}`"
     return text + (f" `g={scenario.groups}`" if scenario.groups else "")
 
 
-def targets(results: "Results", scenarios: Sequence[ScenarioLike]) -> list[str]:
+def targets(results: Results, scenarios: Sequence[Scenario]) -> list[str]:
     rows = ["| target (issue 6) | measured | |", "|---|---|---|"]
     top = max(results.args.connections)
     names = {s.slug: s.name for s in scenarios}
@@ -61,10 +63,9 @@ def targets(results: "Results", scenarios: Sequence[ScenarioLike]) -> list[str]:
             else f"**missed** by {100 * (WARM_SHARE_OF_NGINX - share):.0f} points "
             f"({WARM_SHARE_OF_NGINX / share:.1f}x too slow)"
         )
-        cache = "" if results.cache_available else " (cache setting not available: no cache)"
         rows.append(
             f"| warm cache ≥ {WARM_SHARE_OF_NGINX:.0%} of nginx req/s, every scenario "
-            f"at {top} connections{cache} | worst {share:.1%} ({names[worst]}) | "
+            f"at {top} connections | worst {share:.1%} ({names[worst]}) | "
             f"{status} |"
         )
 
@@ -165,7 +166,7 @@ def targets(results: "Results", scenarios: Sequence[ScenarioLike]) -> list[str]:
     return rows
 
 
-def query_table(results: "Results", scenarios: Sequence[ScenarioLike], warm: bool) -> list[str]:
+def query_table(results: Results, scenarios: Sequence[Scenario], warm: bool) -> list[str]:
     measured = results.warm if warm else results.cold
     rows = [
         "| scenario | query | hits | conns | req/s | p50 ms | p99 ms | nginx req/s "
@@ -188,7 +189,7 @@ def query_table(results: "Results", scenarios: Sequence[ScenarioLike], warm: boo
     return rows
 
 
-def setup_section(results: "Results", scenarios: Sequence[ScenarioLike]) -> list[str]:
+def setup_section(results: Results, scenarios: Sequence[Scenario]) -> list[str]:
     args = results.args
     out = [f"## {results.setup} setup", ""]
     out += [*targets(results, scenarios), ""]
@@ -232,15 +233,10 @@ def setup_section(results: "Results", scenarios: Sequence[ScenarioLike]) -> list
             out += ["", f"Database file size (with WAL): {sizes}."]
     out.append("")
 
-    out += [f"### Queries, cold (`RESPONSE_CACHE=off`), {args.duration:g} s of wrk each", ""]
+    out += [f"### Queries, cold (`RESPONSE_CACHE_BYTES=0`), {args.duration:g} s of wrk each", ""]
     out += [*query_table(results, scenarios, warm=False), ""]
-    out += [f"### Queries, warm (`RESPONSE_CACHE=on`), {args.duration:g} s of wrk each", ""]
-    if not results.cache_available:
-        out += [
-            "*cache setting not available*: the service has no `RESPONSE_CACHE` setting "
-            "yet, so this run measures the same thing as the cold one (a second sample).",
-            "",
-        ]
+    out += [f"### Queries, warm (response cache at its default size), {args.duration:g} s "
+            "of wrk each", ""]
     out += [*query_table(results, scenarios, warm=True), ""]
 
     if results.engine_direct:
@@ -327,28 +323,57 @@ def setup_section(results: "Results", scenarios: Sequence[ScenarioLike]) -> list
     return out
 
 
-def write_report(
-    all_results: "Sequence[Results]",
-    skipped: Sequence[str],
-    machine: dict[str, str],
-    scenarios: Sequence[ScenarioLike],
-) -> str:
-    first = all_results[0]
-    args = first.args
-    finished = all_results[-1].finished or first.started
-    minutes = (finished - first.started).total_seconds() / 60
-    out = [
-        "# Benchmarks",
-        "",
-        "Written by `make bench` (bench/run.py); every run rewrites this file. "
-        "Issue 6's targets are checked at the top of each setup.",
-        "",
-        f"- date: {first.started:%Y-%m-%d %H:%M} UTC ({minutes:.1f} min)",
+def machine_lines(machine: dict[str, str], command: str, started: datetime,
+                  finished: datetime | None) -> list[str]:
+    minutes = ((finished or started) - started).total_seconds() / 60
+    return [
+        f"- date: {started:%Y-%m-%d %H:%M} UTC ({minutes:.1f} min)",
         f"- machine: {machine['cores']} cores, {machine['memory']} memory, {machine['cpu']}",
         f"- software: {machine['os']}, Python {machine['python']}, SQLite {machine['sqlite']}, "
         f"{machine['wrk']}, {machine['nginx']}",
         f"- code: commit {machine['revision']}",
-        f"- command: `{first.command}`",
+        f"- command: `{command}`",
+    ]
+
+
+def load_line(loads: Sequence[float], machine: dict[str, str]) -> list[str]:
+    """The machine's load during the run, and a warning when other work was running."""
+    if not loads:
+        return []
+    ordered = sorted(loads)
+    busy = ordered[-1] > float(machine["cores"] or 1) + 1
+    return [
+        f"- machine load (1-min load average after each wrk run): median "
+        f"{ordered[len(ordered) // 2]:.1f}, max {ordered[-1]:.1f} on {machine['cores']} cores"
+        + (
+            " - **other work was running on the machine; req/s and p99 are noisy, "
+            "worker CPU per request is the steadier figure**"
+            if busy
+            else ""
+        ),
+        "",
+    ]
+
+
+def write_report(
+    all_results: Sequence[Results],
+    distinct: DistinctResults | None,
+    machine: dict[str, str],
+    scenarios: Sequence[Scenario],
+) -> str:
+    first = all_results[0]
+    args = first.args
+    out = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (bench/run.py); every run rewrites this file. "
+        "Issue 6's targets are checked at the top of each setup, issue 11's in the "
+        "never-seen queries section.",
+        "",
+        *machine_lines(
+            machine, first.command, first.started,
+            distinct.finished if distinct else all_results[-1].finished,
+        ),
         f"- service: `autocompeter serve --workers {args.workers}` on a temp SQLite file; "
         f"corpus: Debian's package names with their one-line descriptions "
         f"(`apt-cache dumpavail`), popularity = reverse `Depends`, `Section: doc` in "
@@ -358,37 +383,204 @@ def write_report(
         "- nginx: the same response body as the service's answer, as a static file, "
         f"{args.workers} workers, same wrk settings: the ceiling for an HTTP answer here",
         "- rate limits: `SEARCH_RATE_LIMIT=off WRITE_RATE_LIMIT=off` (capacity, not the limiter)",
-        "- response cache: "
-        + (
-            "cold `RESPONSE_CACHE=off RESPONSE_CACHE_SIZE=0`, "
-            "warm `RESPONSE_CACHE=on` (default size)"
-            if first.cache_available
-            else "**cache setting not available** (`RESPONSE_CACHE` is not "
-            "a setting of the service yet): cold and warm measure the same"
-        ),
+        "- response cache: cold `RESPONSE_CACHE_BYTES=0`, warm at its default size",
         "",
     ]
-    loads = sorted(
-        r.load_average
-        for results in all_results
-        for r in [*results.cold.values(), *results.warm.values(), *results.nginx.values()]
-        if r.load_average is not None
+    out += load_line(
+        [
+            r.load_average
+            for results in all_results
+            for r in [*results.cold.values(), *results.warm.values(), *results.nginx.values()]
+            if r.load_average is not None
+        ],
+        machine,
     )
-    if loads:
-        busy = loads[-1] > float(machine["cores"] or 1) + 1
-        out += [
-            f"- machine load (1-min load average after each wrk run): median "
-            f"{loads[len(loads) // 2]:.1f}, max {loads[-1]:.1f} on {machine['cores']} cores"
-            + (
-                " - **other work was running on the machine; req/s and p99 are noisy, "
-                "worker CPU per request is the steadier figure**"
-                if busy
-                else ""
-            ),
-            "",
-        ]
     for results in all_results:
         out += setup_section(results, scenarios)
-    if skipped:
-        out += ["## scaled setup", ""] + [f"- {line}" for line in skipped] + [""]
+    if distinct is not None:
+        out += distinct_section(distinct)
     return "\n".join(out)
+
+
+def write_distinct_report(
+    distinct: DistinctResults, machine: dict[str, str], command: str
+) -> str:
+    """The never-seen queries section alone (`--only distinct`)."""
+    out = [
+        "# Never-seen queries (`bench/run.py --only distinct`)",
+        "",
+        *machine_lines(machine, command, distinct.started, distinct.finished),
+        "",
+    ]
+    out += load_line(
+        [r.load_average for r in distinct.runs.values() if r.load_average is not None], machine
+    )
+    return "\n".join(out + distinct_section(distinct))
+
+
+# The targets of issue 11.
+DISTINCT_OVER_GO = 1.0
+CACHED_SHARE_OF_BARE = 0.8
+SINGLE_MEDIAN_MS = 0.3
+SINGLE_P99_MS = 2.0
+FLOOD_RSS_MB = 150
+
+
+def verdict(ok: bool, missed: str) -> str:
+    return "met" if ok else f"**missed** {missed}".rstrip()
+
+
+def distinct_targets(distinct: DistinctResults) -> list[str]:
+    rows = ["| target (issue 11) | measured | |", "|---|---|---|"]
+    runs = distinct.runs
+    conns = distinct.args.distinct_connections
+    for workload in (MIXED, ONE_WORD):
+        ours, go = runs.get((OURS, workload)), runs.get((GO, workload))
+        if ours and go:
+            ratio = ours.rps / go.rps
+            rows.append(
+                f"| {workload}, {conns} connections: req/s ≥ the Go service's (aim 2x) "
+                f"| {ratio:.2f}x ({number(ours.rps)} vs {number(go.rps)}) "
+                f"| {verdict(ratio >= DISTINCT_OVER_GO, f'({go.rps / ours.rps:.1f}x slower)')} |"
+            )
+            rows.append(
+                f"| {workload}: p99 ≤ the Go service's | {number(ours.p99_ms)} ms vs "
+                f"{number(go.p99_ms)} ms | {verdict(ours.p99_ms <= go.p99_ms, '')} |"
+            )
+    ours, bare = runs.get((OURS, CACHED)), runs.get((BARE_SANIC, CACHED))
+    if ours and bare:
+        share = ours.rps / bare.rps
+        rows.append(
+            f"| cached answer ≥ {CACHED_SHARE_OF_BARE:g}x the bare Sanic app's req/s "
+            f"| {share:.2f}x ({number(ours.rps)} vs {number(bare.rps)}) "
+            f"| {verdict(share >= CACHED_SHARE_OF_BARE, '')} |"
+        )
+    single = distinct.latency.get(OURS, {}).get("all")
+    if single:
+        ok = single.median_ms <= SINGLE_MEDIAN_MS and single.p99_ms <= SINGLE_P99_MS
+        rows.append(
+            f"| single client, never-seen queries: median ≤ {SINGLE_MEDIAN_MS:g} ms, "
+            f"p99 ≤ {SINGLE_P99_MS:g} ms | median {single.median_ms:.2f} ms, "
+            f"p99 {single.p99_ms:.2f} ms | {verdict(ok, '')} |"
+        )
+    if OURS in distinct.loads:
+        seconds = distinct.loads[OURS]
+        rows.append(
+            f"| bulk load ≤ {BULK_64K_SECONDS:g} s | {seconds:.2f} s "
+            f"| {verdict(seconds <= BULK_64K_SECONDS, '')} |"
+        )
+    flooded = [m for label, found in distinct.memory if "flood" in label for m in found]
+    if flooded:
+        largest = max(m.rss_mb for m in flooded)
+        rows.append(
+            f"| RSS ≤ {FLOOD_RSS_MB} MB per worker after a flood of distinct queries and groups "
+            f"| {largest:.0f} MB | {verdict(largest <= FLOOD_RSS_MB, '')} |"
+        )
+    return rows
+
+
+def distinct_section(distinct: DistinctResults) -> list[str]:
+    args = distinct.args
+    conns = args.distinct_connections
+    out = [
+        "## Never-seen queries: our service, the original Go + Redis service, "
+        "a bare Sanic app (issue 11)",
+        "",
+        f"One run, one corpus, one query stream. **Ours**: `autocompeter serve --workers "
+        f"{args.workers}`, SQLite, rate limits off, response cache on at its default size "
+        "(restarted before each distinct run, so it starts empty: every query is new to it). "
+        "**Go**: the original Go + Redis Autocompeter (2015) from "
+        "`shared/peers/autocompeter-go`, `PROCS=0` (both cores), `SERVER_LOG=/dev/null`, "
+        "loaded with its own `load.py`. **bare Sanic**: bench/bare_sanic.py, "
+        f"{args.workers} workers, answers every `GET /v1` with the bytes and headers of our "
+        "cached `lib` answer: the framework's ceiling. wrk: "
+        f"`-t{min(2, conns)} -c{conns} -d{args.distinct_duration:g}s` with bench/distinct.lua, "
+        "each thread walking its own slice of the stream (a thread that gets through its "
+        "slice starts it again: the *repeated* column counts those requests). Server CPU: "
+        "user + system time of our two workers, of the Go server plus its Redis, of the bare "
+        "app's workers, per answered request.",
+        "",
+        f"The stream (bench/workload.py, seed {SEED}): {distinct.queries:,} distinct queries, "
+        f"{distinct.one_word_queries:,} ({ONE_WORD_SHARE:.0%}) of one word.",
+        "",
+        *(f"- {rule}" for rule in RULES),
+        "",
+    ]
+    out += [*distinct_targets(distinct), ""]
+    if distinct.notes:
+        out += [*(f"- {note}" for note in distinct.notes), ""]
+    if distinct.loads:
+        out += [
+            "Bulk load of the corpus: "
+            + ", ".join(f"{system} {seconds:.1f} s" for system, seconds in distinct.loads.items())
+            + " (ours: chunks of 10,000; Go: its loader, chunks of 1,000, one client).",
+            "",
+        ]
+    out += [
+        f"### {conns} connections",
+        "",
+        "| workload | system | req/s | p50 ms | p99 ms | server CPU us/req | repeated | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for workload in (MIXED, ONE_WORD, CACHED):
+        for system in (OURS, GO, BARE_SANIC):
+            run = distinct.runs.get((system, workload))
+            if run is None:
+                continue
+            repeated = "-" if run.repeated is None else f"{run.repeated:,}"
+            out.append(
+                f"| {workload} | {system} | {number(run.rps)} | {number(run.p50_ms)} "
+                f"| {number(run.p99_ms)} | {cpu(run.cpu_us_per_request)} | {repeated} "
+                f"| {run.errors} |"
+            )
+    out += ["", "| workload | ours / Go req/s | ours / Go p99 | ours / bare Sanic req/s |",
+            "|---|---:|---:|---:|"]
+    for workload in (MIXED, ONE_WORD, CACHED):
+        ours = distinct.runs.get((OURS, workload))
+        if ours is None:
+            continue
+        go = distinct.runs.get((GO, workload))
+        bare = distinct.runs.get((BARE_SANIC, workload))
+        out.append(
+            f"| {workload} | {f'{ours.rps / go.rps:.2f}x' if go else '-'} "
+            f"| {f'{ours.p99_ms / go.p99_ms:.2f}x' if go else '-'} "
+            f"| {f'{ours.rps / bare.rps:.2f}x' if bare else '-'} |"
+        )
+    if distinct.lib_hits:
+        out += ["", "`lib` answers with "
+                + ", ".join(f"{n} results ({system})" for system, n in distinct.lib_hits.items())
+                + "; the bare Sanic app's answer is ours. Ours/bare Sanic on the distinct "
+                "rows compares a search with a fixed answer: it shows how far a search is "
+                "from the framework's ceiling."]
+    out.append("")
+    if distinct.latency:
+        out += [
+            f"### One client, never-seen queries (the last {args.latency_queries:,} of the "
+            "stream, one at a time over one keep-alive connection)",
+            "",
+            "Timed with `perf_counter` from the first byte sent to the last byte read "
+            "(bench/latency.py), before any wrk run. *Full page*: n results; *with "
+            "corrections*: fewer, and `terms` holds more words than the query; *no "
+            "corrections*: fewer, none added (misses included). The Go service has no "
+            "typo tier.",
+            "",
+            "| system | answered by | queries | median ms | p99 ms | max ms |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        for system, summaries in distinct.latency.items():
+            for kind in (*KINDS, "all"):
+                found = summaries.get(kind)
+                if found:
+                    out.append(
+                        f"| {system} | {kind} | {found.count:,} | {found.median_ms:.2f} "
+                        f"| {found.p99_ms:.2f} | {found.max_ms:.2f} |"
+                    )
+        out.append("")
+    if distinct.memory:
+        out += ["### Memory of our worker processes", "",
+                "| when | worker pid | VmRSS MB | VmHWM (peak) MB |", "|---|---:|---:|---:|"]
+        for label, found in distinct.memory:
+            for m in found:
+                out.append(f"| {label} | {m.pid} | {m.rss_mb:.0f} | {m.hwm_mb:.0f} |")
+        out.append("")
+    return out

@@ -1,18 +1,20 @@
-"""Issue 6's benchmark: bulk load, query mix under wrk, nginx ceiling, RSS, scale curve.
+"""The benchmark: bulk load, fixed queries under wrk, nginx ceiling, RSS, scale curve,
+and the distinct-query comparison with the original Go service (bench/distinct.py).
 
     make bench                                   # the full run, writes BENCHMARKS.md
+    make bench BENCH_ARGS="--only distinct"      # the comparison alone, a few minutes
     .venv/bin/python bench/run.py --duration 1 --no-scale --output /tmp/quick.md   # a quick look
 
 Corpus: Debian's ~64,000 package names with descriptions (see bench/corpus.py),
 loaded through `POST /v1/bulk` into `autocompeter serve --workers 2` on a temp
 SQLite file. wrk drives `GET /v1` per scenario and connection count; nginx serves
-the very same response bodies as static files for the ceiling. All traffic goes
-to 127.0.0.1; every load test stops after --duration seconds.
+the very same response bodies as static files for the ceiling. The distinct-query
+comparison is bench/distinct.py. All traffic goes to 127.0.0.1; every load test
+stops after its duration.
 """
 
 import argparse
 import asyncio
-import contextlib
 import hashlib
 import os
 import platform
@@ -23,11 +25,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlencode
 
 import httpx
 import orjson
@@ -36,144 +36,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 from corpus import BenchDocument, load_corpus
-from processes import ROOT, Memory, Nginx, Service, Wrk, WrkResult, free_port, memory
-from report import write_report
+from distinct import run_distinct
+from processes import ROOT, Nginx, Service, Wrk, free_port
+from report import write_distinct_report, write_report
+from results import SCENARIOS, DistinctResults, LoadStep, Results, domain_name
+from steps import (
+    CACHE_OFF,
+    CACHE_ON,
+    CORPUS_CACHE,
+    bulk_bodies,
+    drive,
+    load_domain,
+    record_memory,
+    say,
+)
+from workload import COUNT
 
 T = TypeVar("T")
-CORPUS_CACHE = ROOT / ".work" / "bench" / "debian-packages.json"
-CHUNK = 10_000
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    q: str
-    groups: str = ""
-
-    @property
-    def slug(self) -> str:
-        return "-".join(self.name.split())
-
-    def query(self, domain: str) -> str:
-        params = {"d": domain, "q": self.q}
-        if self.groups:
-            params["g"] = self.groups
-        return "/v1?" + urlencode(params)
-
-
-SCENARIOS = [
-    Scenario("one letter", "p"),
-    Scenario("two letters", "py"),
-    Scenario("three letters", "pyt"),
-    Scenario("full word", "python"),
-    Scenario("two words", "python mod"),
-    Scenario("typo", "pyhton"),
-    Scenario("miss", "zzqx"),
-    Scenario("group", "python", "docs"),
-]
-
-
-def domain_name(index: int) -> str:
-    return f"bench{index}.example"
-
-
-@dataclass
-class LoadStep:
-    domains: int
-    titles_total: int
-    loaded: int
-    seconds: float
-    """From the first bulk request until the last one was acknowledged."""
-    searchable_seconds: float
-    """From the first bulk request until the last title was found by a search."""
-    rejected: int
-
-    @property
-    def rate(self) -> float:
-        return self.loaded / self.seconds
-
-
-@dataclass
-class Results:
-    setup: str
-    args: argparse.Namespace
-    command: str
-    cache_available: bool
-    started: datetime
-    loads: list[LoadStep] = field(default_factory=list)
-    memory: list[tuple[str, list[Memory]]] = field(default_factory=list)
-    hits: dict[str, int] = field(default_factory=dict)
-    body_bytes: dict[str, int] = field(default_factory=dict)
-    cold: dict[tuple[str, int], WrkResult] = field(default_factory=dict)
-    warm: dict[tuple[str, int], WrkResult] = field(default_factory=dict)
-    nginx: dict[tuple[str, int], WrkResult] = field(default_factory=dict)
-    scale: dict[int, dict[str, WrkResult]] = field(default_factory=dict)
-    engine_ms: dict[int, dict[str, tuple[float, float]]] = field(default_factory=dict)
-    engine_direct: dict[tuple[str, int], WrkResult] = field(default_factory=dict)
-    """Scaled setup: the service's tier 1-2 search body sent straight to the engine."""
-    db_bytes: dict[int, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    finished: datetime | None = None
-
-
-def say(message: str) -> None:
-    print(f"[bench {datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
-
-
-# -- loading -------------------------------------------------------------------
-
-
-def bulk_bodies(documents: list[BenchDocument]) -> list[tuple[int, bytes]]:
-    """The bulk request bodies, serialised once, outside any timing."""
-    return [
-        (len(documents[i : i + CHUNK]), orjson.dumps({"documents": documents[i : i + CHUNK]}))
-        for i in range(0, len(documents), CHUNK)
-    ]
-
-
-def load_domain(
-    service: Service, domain: str, bodies: list[tuple[int, bytes]], probe: BenchDocument
-) -> tuple[int, float, float, int]:
-    """Loads one domain; returns (loaded, acknowledged s, searchable s, rejected)."""
-    key = service.create_key(domain)
-    headers = {"Auth-Key": key, "Content-Type": "application/json"}
-    loaded = rejected = 0
-    probe_query = {"d": domain, "q": probe["title"].split(" — ")[0], "n": "100"}
-    with httpx.Client(base_url=service.base_url, timeout=300) as http:
-        started = time.perf_counter()
-        for size, body in bodies:
-            response = http.post("/v1/bulk", content=body, headers=headers)
-            if response.status_code != 201:
-                raise RuntimeError(
-                    f"bulk load answered {response.status_code}: {response.text[:500]}"
-                )
-            answer = response.json()
-            loaded += answer["count"]
-            rejected += len(answer.get("rejected", []))
-            if answer["count"] + len(answer.get("rejected", [])) != size:
-                raise RuntimeError(f"bulk load of {size} titles answered {answer}")
-        acknowledged = time.perf_counter() - started
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            found = http.get("/v1", params=probe_query).json().get("results", [])
-            if any(url == probe["url"] for url, _title in found):
-                break
-            time.sleep(0.05)
-        else:
-            raise RuntimeError(f"{probe['url']} never became searchable in {domain}")
-        searchable = time.perf_counter() - started
-    return loaded, acknowledged, searchable, rejected
-
-
-def record_memory(results: Results, service: Service, label: str) -> None:
-    found = [m for m in (memory(pid) for pid in service.worker_pids()) if m is not None]
-    results.memory.append((label, found))
-    say(
-        f"RSS {label}: "
-        + ", ".join(f"{m.pid}: {m.rss_mb:.0f} MB (peak {m.hwm_mb:.0f})" for m in found)
-    )
-
-
 # -- querying ------------------------------------------------------------------
 
 
@@ -189,34 +68,20 @@ def capture_bodies(service: Service, domain: str) -> dict[str, bytes]:
     return bodies
 
 
-def drive(
-    wrk: Wrk, url: str, connections: int, label: str, service: Service | None = None
-) -> WrkResult:
-    result = wrk.run(url, connections, service.worker_pids() if service else None)
-    errors = f", {result.errors} errors" if result.errors else ""
-    if result.errors > result.requests / 100:
-        errors += " - MORE THAN 1% ERRORS: these numbers are not answers"
-    say(
-        f"{label:<40} c={connections:<3} {result.rps:9.0f} req/s  p50 {result.p50_ms:7.2f} ms"
-        f"  p99 {result.p99_ms:7.2f} ms{errors}"
-    )
-    return result
-
-
 def drive_engine_directly(env: dict[str, str], domain: str, args: argparse.Namespace,
                           workdir: Path, results: Results, wrk: Wrk) -> None:
-    """The same search the service sends (tiers 1-2), straight to the engine's _search."""
+    """The same search the service sends (tiers 1-2), straight to the engine."""
     from core.engine import SearchQuery
     from core.text import words
-    from scaled.query import search_body
+    from scaled.query import exact_request
 
     engine = env["SEARCH_URL"].split("+", 1)[1].rstrip("/")
-    url = f"{engine}/{env.get('SEARCH_INDEX', 'autocompeter')}/_search"
     for scenario in SCENARIOS:
         groups = tuple(g for g in scenario.groups.split(",") if g)
-        body = search_body(SearchQuery(domain, tuple(words(scenario.q)), 10, groups))
+        path, body = exact_request(SearchQuery(domain, tuple(words(scenario.q)), 10, groups))
+        url = f"{engine}/{env.get('SEARCH_INDEX', 'autocompeter')}/{path}"
         body_file = workdir / f"engine-{scenario.slug}.json"
-        body_file.write_bytes(orjson.dumps(body))
+        body_file.write_bytes(body)
         # bench/engine.lua POSTs the file's JSON instead of GETting the URL.
         direct = Wrk(wrk.duration, ROOT / "bench" / "engine.lua", [str(body_file)])
         for conns in args.connections:
@@ -268,41 +133,8 @@ async def measure_engine(
 # -- the setups ----------------------------------------------------------------
 
 
-def cache_setting_available() -> bool:
-    """RESPONSE_CACHE=on/off, or RESPONSE_CACHE_SIZE (0 = off), whichever the service has."""
-    try:
-        from app.settings import Settings
-    except Exception:  # the service is being edited; measure anyway
-        return False
-    return bool({"response_cache", "response_cache_size"} & set(Settings.model_fields))
-
-
-def scaled_setup_unavailable() -> str | None:
-    """Why the PostgreSQL + OpenSearch setup cannot run yet, or None when it can."""
-    try:
-        from pydantic import ValidationError
-
-        from app.backends import UnsupportedSetup, open_backends
-        from app.settings import load_settings
-    except ImportError as error:
-        return f"cannot import the service: {error}"
-    try:
-        settings = load_settings(
-            database_url="postgresql://bench@127.0.0.1:1/bench",
-            search_url="opensearch+http://127.0.0.1:1",
-        )
-        backends = open_backends(settings)
-    except (UnsupportedSetup, ImportError, ValidationError) as error:
-        return f"{type(error).__name__}: {error}".splitlines()[0]
-    except Exception:
-        return None  # it tried to reach the (fake) servers: the setup exists
-    with contextlib.suppress(Exception):
-        asyncio.run(backends.close())
-    return None
-
-
 def start_scaled_services(workdir: Path) -> dict[str, str]:
-    """SCALED SETUP HOOK: a real PostgreSQL and OpenSearch node under WORKDIR."""
+    """A real PostgreSQL and OpenSearch node under WORKDIR."""
     services = ROOT / "services"
     postgres = (
         subprocess.run(
@@ -352,14 +184,14 @@ def run_setup(
     nginx = Nginx(workdir / "nginx", workers=args.workers).start()
     try:
         answers = phase(
-            results,
+            results.notes,
             "cold phase (64k load, queries, nginx)",
             lambda: cold_phase(setup, env, args, documents, bodies, workdir, results, wrk, nginx),
         )
         if answers is None:
             return
         phase(
-            results,
+            results.notes,
             "warm phase",
             lambda: warm_phase(setup, env, args, workdir, results, wrk, answers),
         )
@@ -367,25 +199,22 @@ def run_setup(
         nginx.stop()
     if args.scale:
         phase(
-            results,
+            results.notes,
             "scale phase",
             lambda: scale_phase(setup, env, args, documents, bodies, workdir, results, wrk),
         )
 
 
-def phase(results: Results, name: str, work: Callable[[], T]) -> T | None:
+def phase(notes: list[str], name: str, work: Callable[[], T]) -> T | None:
+    """Runs one phase; a phase that fails is noted and the report still written."""
     try:
         return work()
     except Exception as error:
         say(f"{name} failed: {error!r}")
-        results.notes.append(f"**{name} failed**: `{error!r}`"[:2000])
+        notes.append(f"**{name} failed**: `{error!r}`"[:2000])
         return None
 
 
-# The bench measures capacity, so the service's per-client rate limits are off.
-NO_LIMITS = {"SEARCH_RATE_LIMIT": "off", "WRITE_RATE_LIMIT": "off"}
-CACHE_OFF = {**NO_LIMITS, "RESPONSE_CACHE": "off", "RESPONSE_CACHE_SIZE": "0"}
-CACHE_ON = {**NO_LIMITS, "RESPONSE_CACHE": "on"}
 
 
 def cold_phase(
@@ -412,7 +241,7 @@ def cold_phase(
             f"loaded {loaded} in {seconds:.2f} s ({loaded / seconds:.0f} docs/s), "
             f"searchable after {searchable:.2f} s, rejected {rejected}"
         )
-        record_memory(results, service, "after loading 64k (cold server)")
+        record_memory(results.memory, service, "after loading 64k (cold server)")
         answers = capture_bodies(service, base_domain)
         nginx_urls = {slug: nginx.put(slug, body) for slug, body in answers.items()}
         for scenario in SCENARIOS:
@@ -432,7 +261,7 @@ def cold_phase(
                     results.nginx[scenario.slug, conns] = drive(
                         wrk, nginx_urls[scenario.slug], conns, f"nginx {scenario.name}"
                     )
-        record_memory(results, service, "after the cold load test")
+        record_memory(results.memory, service, "after the cold load test")
     finally:
         service.stop()
     if env.get("SEARCH_URL"):
@@ -451,7 +280,7 @@ def warm_phase(
     wrk: Wrk,
     answers: dict[str, bytes],
 ) -> None:
-    """The same queries with the response cache on (when the service has one)."""
+    """The same queries with the response cache on, at its default size."""
     base_domain = domain_name(0)
     service = Service(workdir, {**env, **CACHE_ON}, args.workers, f"{setup}-warm").start()
     try:
@@ -467,7 +296,7 @@ def warm_phase(
                 results.warm[scenario.slug, conns] = drive(
                     wrk, url, conns, f"warm {scenario.name} ({scenario.q})", service
                 )
-        record_memory(results, service, "after the warm load test")
+        record_memory(results.memory, service, "after the warm load test")
     finally:
         service.stop()
 
@@ -514,7 +343,7 @@ def scale_phase(
                 label = f"{target} domains, cold {scenario.name}"
                 measured[scenario.slug] = drive(wrk, url, args.scale_connections, label, service)
             results.scale[target] = measured
-            record_memory(results, service, f"after the {target}-domain load and load test")
+            record_memory(results.memory, service, f"after the {target}-domain load and load test")
     finally:
         service.stop()
     engine_timings(results, max(results.scale), env, base_domain, args.engine_rounds)
@@ -530,6 +359,9 @@ def database_bytes(env: dict[str, str]) -> int:
 
 
 # -- main ------------------------------------------------------------------------
+
+
+PARTS = ("scenarios", "distinct")
 
 
 def positive_ints(text: str) -> list[int]:
@@ -593,7 +425,50 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=CORPUS_CACHE,
         help=f"corpus cache file (default {CORPUS_CACHE.relative_to(ROOT)})",
     )
-    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument(
+        "--only",
+        choices=PARTS,
+        action="append",
+        help="run only this part (repeatable): 'scenarios' (the fixed queries of issue 6, "
+        "nginx, scale curve) or 'distinct' (our service, the original Go service and a bare "
+        "Sanic app on the distinct-query stream); default: both",
+    )
+    parser.add_argument(
+        "--distinct-queries",
+        type=int,
+        default=COUNT,
+        help=f"queries in the distinct stream (default {COUNT:,}); raise it when a service "
+        "gets through its slice within --distinct-duration (the report counts repeats)",
+    )
+    parser.add_argument(
+        "--distinct-duration",
+        type=float,
+        default=6.0,
+        help="seconds of wrk per distinct-comparison run (default 6, as --duration)",
+    )
+    parser.add_argument(
+        "--distinct-connections",
+        type=int,
+        default=50,
+        help="wrk connections of the distinct comparison (default 50)",
+    )
+    parser.add_argument(
+        "--latency-queries",
+        type=int,
+        default=3000,
+        help="never-seen queries sent one at a time for the single-client table (default 3000)",
+    )
+    parser.add_argument(
+        "--no-go",
+        dest="go",
+        action="store_false",
+        help="leave the original Go + Redis service out of the distinct comparison",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="default BENCHMARKS.md; with --only distinct, .work/bench/distinct.md",
+    )
     parser.add_argument(
         "--keep",
         action="store_true",
@@ -601,6 +476,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.scale_domains = [n for n in args.scale_domains if n > 1]
+    args.only = args.only or list(PARTS)
+    if args.output is None:
+        only_distinct = "scenarios" not in args.only
+        args.output = ROOT / (".work/bench/distinct.md" if only_distinct else "BENCHMARKS.md")
     return args
 
 
@@ -615,88 +494,100 @@ def main(argv: list[str] | None = None) -> int:
         f"corpus: {len(documents)} titles, "
         f"{sum(1 for d in documents if d['group'])} in group 'docs'"
     )
-    available = cache_setting_available()
-    if not available:
-        say(
-            "cache setting not available: RESPONSE_CACHE is not a setting of the service "
-            "yet, so the cold and warm runs measure the same thing"
-        )
     workdir = Path(tempfile.mkdtemp(prefix="autocompeter-bench-"))
     fingerprint = code_fingerprint()
-    setups = ["embedded", "scaled"] if args.setup == "both" else [args.setup]
     all_results: list[Results] = []
-    skipped: list[str] = []
+    distinct: DistinctResults | None = None
     try:
-        for setup in setups:
-            results = Results(setup, args, command, available, datetime.now(UTC))
-            if setup == "embedded":
-                env = {"DATABASE_URL": f"sqlite:///{workdir / 'embedded.db'}"}
-                env.pop("SEARCH_URL", None)
-                os.environ.pop("SEARCH_URL", None)
-                phase(
-                    results,
-                    "embedded setup",
-                    lambda env=env, results=results: run_setup(
-                        "embedded", env, args, documents, workdir, results
-                    ),
-                )
-            else:
-                # SCALED SETUP HOOK: PostgreSQL + OpenSearch, when the service supports it.
-                reason = scaled_setup_unavailable()
-                if reason:
-                    message = (
-                        "scaled setup (PostgreSQL + OpenSearch) skipped: the service "
-                        f"does not support it yet ({reason})"
-                    )
-                    say(message)
-                    skipped.append(message)
-                    continue
-                try:
-                    scaled_env = phase(
-                        results,
-                        "starting PostgreSQL and OpenSearch",
-                        lambda: start_scaled_services(workdir),
-                    )
-                    if scaled_env is not None:
-                        phase(
-                            results,
-                            "scaled setup",
-                            lambda env=scaled_env, results=results: run_setup(
-                                "scaled", env, args, documents, workdir, results
-                            ),
-                        )
-                finally:
-                    stop_scaled_services(workdir)
-            results.finished = datetime.now(UTC)
+        if "scenarios" in args.only:
+            for setup in ["embedded", "scaled"] if args.setup == "both" else [args.setup]:
+                results = Results(setup, args, command, datetime.now(UTC))
+                run_one_setup(setup, args, documents, workdir, results)
+                results.finished = datetime.now(UTC)
+                if code_fingerprint() != fingerprint:
+                    results.notes.append(CODE_CHANGED)
+                all_results.append(results)
+        if "distinct" in args.only:
+            distinct = DistinctResults(args, datetime.now(UTC))
+            phase(
+                distinct.notes,
+                "distinct-query comparison",
+                lambda distinct=distinct: run_distinct(args, documents, workdir, distinct),
+            )
+            distinct.finished = datetime.now(UTC)
             if code_fingerprint() != fingerprint:
-                results.notes.append(
-                    "**the service's code (app/, core/, embedded/, indexer/, scaled/) changed "
-                    "during this run**: "
-                    "phases may have measured different versions"
-                )
-            all_results.append(results)
+                distinct.notes.append(CODE_CHANGED)
     finally:
         if args.keep:
             say(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    if not any(results.cold for results in all_results):
-        for results in all_results:
-            for note in results.notes:
+    measured = any(results.cold for results in all_results) or (distinct and distinct.runs)
+    if not measured:
+        for notes in [*(r.notes for r in all_results), distinct.notes if distinct else []]:
+            for note in notes:
                 say(note)
         say(f"nothing was measured; {args.output} left as it was")
         return 1
-    text = write_report(all_results, skipped, machine(), SCENARIOS)
+    if all_results:
+        text = write_report(all_results, distinct, machine(), SCENARIOS)
+    else:
+        assert distinct is not None
+        text = write_distinct_report(distinct, machine(), command)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
     print(text)
     say(f"wrote {args.output}")
     return 0
 
 
+CODE_CHANGED = (
+    "**the service's code changed during this run**: phases may have measured different versions"
+)
+
+
+def run_one_setup(
+    setup: str,
+    args: argparse.Namespace,
+    documents: list[BenchDocument],
+    workdir: Path,
+    results: Results,
+) -> None:
+    """The scenarios on the embedded setup, or on a PostgreSQL + OpenSearch started here."""
+    if setup == "embedded":
+        env = {"DATABASE_URL": f"sqlite:///{workdir / 'embedded.db'}"}
+        os.environ.pop("SEARCH_URL", None)
+        phase(
+            results.notes,
+            "embedded setup",
+            lambda: run_setup("embedded", env, args, documents, workdir, results),
+        )
+        return
+    try:
+        scaled_env = phase(
+            results.notes,
+            "starting PostgreSQL and OpenSearch",
+            lambda: start_scaled_services(workdir),
+        )
+        if scaled_env is not None:
+            phase(
+                results.notes,
+                "scaled setup",
+                lambda: run_setup("scaled", env=scaled_env, args=args, documents=documents,
+                                  workdir=workdir, results=results),
+            )
+    finally:
+        stop_scaled_services(workdir)
+
+
+# The service's packages.
+SERVICE_PACKAGES = ("app", "core", "embedded", "scaled", "indexer")
+
+
 def code_fingerprint() -> str:
     """A hash of the service's source files, to notice edits made while the run goes on."""
     digest = hashlib.sha256()
-    for package in ("app", "core", "embedded", "indexer", "scaled"):
+    for package in SERVICE_PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
             digest.update(str(path).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()

@@ -18,7 +18,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.corpus import load_corpus  # noqa: E402
 from bench.processes import Service, Wrk, memory  # noqa: E402
-from bench.run import CORPUS_CACHE, NO_LIMITS, bulk_bodies, load_domain, machine  # noqa: E402
+from bench.run import machine  # noqa: E402
+from bench.steps import CORPUS_CACHE, NO_LIMITS, bulk_bodies, load_domain  # noqa: E402
 
 SOAK_SCRIPT = ROOT / "bench" / "soak.lua"
 DOMAIN = "soak0.example"

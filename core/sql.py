@@ -9,12 +9,20 @@ writes (the FTS5 rank keys; the outbox) and migrations.
 
 import hmac
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from core.keys import hash_key, key_prefix, new_key
-from core.store import Document, FetchCounts, IncompatibleStore, KeyInfo, QueryCounts, TopQueries
+from core.store import (
+    Document,
+    DocumentPage,
+    FetchCounts,
+    IncompatibleStore,
+    KeyInfo,
+    QueryCounts,
+    TopQueries,
+)
 
 PAGE_SIZE = 1000
 Row = Sequence[Any]
@@ -31,15 +39,30 @@ SELECT k.key_hash, d.name FROM keys k JOIN domains d ON d.id = k.domain_id
 WHERE k.key_hash = ? AND k.revoked_at IS NULL
 """
 LIST_KEYS = """
-SELECT k.id, d.name, k.prefix, k.note, k.created_at, k.revoked_at
+SELECT k.id, d.name, k.prefix, k.note, k.created_at, k.revoked_at, k.last_used_at
 FROM keys k JOIN domains d ON d.id = k.domain_id ORDER BY d.name, k.id
 """
+# Only moves forward, so two processes recording the same minute write once.
+KEY_USED = """
+UPDATE keys SET last_used_at = ? WHERE key_hash = ?
+AND (last_used_at IS NULL OR last_used_at < ?)
+"""
+# How stale "last used" may be: one write per key and process per interval at most.
+KEY_USE_RESOLUTION = timedelta(minutes=1)
+# The step each store's migrations take to add it to a database made before it.
+ADD_KEY_LAST_USED = "ALTER TABLE keys ADD COLUMN last_used_at {timestamp};"
 REVOKE_BY_HASH = "UPDATE keys SET revoked_at = ? WHERE key_hash = ? AND revoked_at IS NULL"
 REVOKE_BY_ID = "UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"
-DOCUMENTS_PAGE = f"""
+# `document_page`: one `AND ...` per filter goes where {filters} is.
+DOCUMENTS_AFTER = f"""
 SELECT id, url, title, grp, popularity FROM documents
-WHERE domain_id = {DOMAIN_ID} AND id > ? ORDER BY id LIMIT ?
+WHERE domain_id = {DOMAIN_ID} AND id > ?{{filters}} ORDER BY id LIMIT ?
 """
+# A word of the folded title starts with the given word: the leading space makes
+# "% word%" match at the start of any word, the first included.
+TITLE_WORD_FILTER = " AND ' ' || search_text LIKE ? ESCAPE '!'"
+URL_FILTER = " AND url = ?"
+DOCUMENTS_PAGE = DOCUMENTS_AFTER.format(filters="")
 ADD_FETCHES = """
 INSERT INTO fetches (domain_id, year, month, count)
 SELECT id, ?, ?, ? FROM domains WHERE name = ?
@@ -48,17 +71,33 @@ ON CONFLICT (domain_id, year, month) DO UPDATE SET count = fetches.count + exclu
 FETCHES = f"""
 SELECT year, month, count FROM fetches WHERE domain_id = {DOMAIN_ID} ORDER BY year, month
 """
-ADD_QUERIES = """
+MAX_QUERIES_PER_DAY = 1000
+"""Rows of query counts a domain may have per UTC day: visitors type anything, and a
+flood of random searches must not grow the database. Searches for further new
+queries that day are counted under OTHER_QUERIES, which the top lists leave out."""
+OTHER_QUERIES = ""
+ADD_QUERIES = f"""
 INSERT INTO query_counts (domain_id, day, query, searches, misses)
-SELECT id, ?, ?, ?, ? FROM domains WHERE name = ?
+SELECT d.id, ?,
+    CASE WHEN EXISTS (SELECT 1 FROM query_counts q
+                      WHERE q.domain_id = d.id AND q.day = ? AND q.query = ?)
+           OR (SELECT count(*) FROM query_counts q WHERE q.domain_id = d.id AND q.day = ?)
+              < {MAX_QUERIES_PER_DAY} - 1
+         THEN CAST(? AS TEXT) ELSE '{OTHER_QUERIES}' END,
+    ?, ?
+FROM domains d WHERE d.name = ?
 ON CONFLICT (domain_id, day, query) DO UPDATE
 SET searches = query_counts.searches + excluded.searches,
     misses = query_counts.misses + excluded.misses
 """
 TOP_QUERIES = f"""
 SELECT query, CAST(sum({{column}}) AS BIGINT) AS n FROM query_counts
-WHERE domain_id = {DOMAIN_ID} AND day >= ?
+WHERE domain_id = {DOMAIN_ID} AND day >= ? AND query <> '{OTHER_QUERIES}'
 GROUP BY query HAVING sum({{column}}) > 0 ORDER BY n DESC, query LIMIT ?
+"""
+DAILY_SEARCHES = f"""
+SELECT day, CAST(sum(searches) AS BIGINT) FROM query_counts
+WHERE domain_id = {DOMAIN_ID} AND day >= ? GROUP BY day ORDER BY day
 """
 
 SHARED_TABLES = """
@@ -69,7 +108,8 @@ CREATE TABLE IF NOT EXISTS keys (
     prefix TEXT NOT NULL,
     note TEXT NOT NULL DEFAULT '',
     created_at {timestamp} NOT NULL,
-    revoked_at {timestamp}
+    revoked_at {timestamp},
+    last_used_at {timestamp}
 );
 CREATE TABLE IF NOT EXISTS fetches (
     domain_id {id} NOT NULL REFERENCES domains(id),
@@ -100,6 +140,12 @@ def shared_tables(*, serial: str, id: str, timestamp: str, counter: str, day: st
                                 day=day, without_rowid=without_rowid)
 
 
+def like_prefix_of_word(word: str) -> str:
+    """A LIKE pattern (escape character ``!``) for a word starting with ``word``."""
+    escaped = word.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"% {escaped}%"
+
+
 def now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -109,6 +155,20 @@ def as_datetime(value: datetime | str | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(value)
+
+
+def migrations(found: int | None, expected: int, steps: Mapping[int, str], where: str
+               ) -> list[str]:
+    """The scripts that bring a database of version ``found`` to ``expected``:
+    ``steps[n]`` takes version n to n + 1. None (no tables yet) needs none.
+    A version with no way forward (or a newer one) is refused, not half-understood.
+    """
+    if found is None or found == expected:
+        return []
+    if found < expected and all(n in steps for n in range(found, expected)):
+        return [steps[n] for n in range(found, expected)]
+    check_schema_version(found, expected, where)
+    return []
 
 
 def check_schema_version(found: int | None, expected: int, where: str) -> None:
@@ -126,6 +186,10 @@ def check_schema_version(found: int | None, expected: int, where: str) -> None:
 
 class SqlStore(ABC):
     """The `core.store.Store` methods that are the same SQL on both databases."""
+
+    def __init__(self) -> None:
+        # key hash -> when this process last wrote the key's last_used_at
+        self._key_use_written: dict[str, datetime] = {}
 
     @abstractmethod
     async def _fetch(self, sql: str, *args: Any) -> list[Row]:
@@ -160,13 +224,24 @@ class SqlStore(ABC):
         wanted = hash_key(key)
         rows = await self._fetch(KEY_DOMAIN, wanted)
         if rows and hmac.compare_digest(rows[0][0], wanted):
+            await self._record_key_use(wanted)
             return rows[0][1]
         return None
 
+    async def _record_key_use(self, key_hash: str) -> None:
+        at = now()
+        last = self._key_use_written.get(key_hash)
+        if last is not None and at - last < KEY_USE_RESOLUTION:
+            return
+        self._key_use_written[key_hash] = at
+        await self._execute((KEY_USED, (at, key_hash, at - KEY_USE_RESOLUTION)))
+
     async def list_keys(self) -> list[KeyInfo]:
         return [
-            KeyInfo(key_id, domain, prefix, note, as_datetime(created), as_datetime(revoked))
-            for key_id, domain, prefix, note, created, revoked in await self._fetch(LIST_KEYS)
+            KeyInfo(key_id, domain, prefix, note, as_datetime(created), as_datetime(revoked),
+                    as_datetime(used))
+            for key_id, domain, prefix, note, created, revoked, used
+            in await self._fetch(LIST_KEYS)
         ]
 
     async def revoke_key(self, key: str) -> bool:
@@ -200,6 +275,21 @@ class SqlStore(ABC):
                 return
             last = page[-1][0]
 
+    async def document_page(self, domain: str, after: int = 0, limit: int = 50,
+                            words: Sequence[str] = (), url: str | None = None) -> DocumentPage:
+        filters = TITLE_WORD_FILTER * len(words) + (URL_FILTER if url is not None else "")
+        args: list[Any] = [domain, after, *map(like_prefix_of_word, words)]
+        if url is not None:
+            args.append(url)
+        # One more row than asked tells whether another page follows.
+        rows = await self._fetch(DOCUMENTS_AFTER.format(filters=filters), *args, limit + 1)
+        page = rows[:limit]
+        return DocumentPage(
+            documents=[Document(url, title, group, popularity)
+                       for _id, url, title, group, popularity in page],
+            after=page[-1][0] if len(rows) > limit else None,
+        )
+
     # -- search counters ------------------------------------------------------------------
 
     async def add_fetches(self, counts: FetchCounts) -> None:
@@ -215,7 +305,7 @@ class SqlStore(ABC):
 
     async def add_queries(self, counts: QueryCounts) -> None:
         await self._execute_many(ADD_QUERIES, [
-            (day, query, searches, misses, domain)
+            (day, day, query, day, query, searches, misses, domain)
             for (domain, day, query), (searches, misses) in counts.items()
         ])
 
@@ -229,3 +319,8 @@ class SqlStore(ABC):
             return [(query, n) for query, n in rows]
 
         return TopQueries(queries=await top("searches"), misses=await top("misses"))
+
+    async def daily_searches(self, domain: str, since: date) -> dict[date, int]:
+        # SQLite hands the day back as the ISO text it was stored as.
+        return {day if isinstance(day, date) else date.fromisoformat(day): n
+                for day, n in await self._fetch(DAILY_SEARCHES, domain, since)}

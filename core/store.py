@@ -26,6 +26,17 @@ class KeyInfo:
     note: str
     created_at: datetime
     revoked_at: datetime | None
+    last_used_at: datetime | None = None
+    """When the key last opened a request, to the minute (see `KEY_USE_RESOLUTION`)."""
+
+
+def last_wins(documents: Sequence[Document]) -> list[Document]:
+    """One document per URL: the last one sent, at the place its URL first appeared
+    (a bulk that sends a URL twice means the later title)."""
+    by_url: dict[str, Document] = {}
+    for document in documents:
+        by_url[document.url] = document
+    return list(by_url.values())
 
 
 # (domain, year, month) -> number of searches
@@ -40,6 +51,15 @@ class TopQueries:
 
     queries: list[tuple[str, int]]
     misses: list[tuple[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPage:
+    """One page of a domain's documents in id order; ``after`` is the id to pass for the
+    next page, None when this page is the last."""
+
+    documents: list[Document]
+    after: int | None
 
 
 class StoreUnavailable(Exception):
@@ -65,7 +85,10 @@ class Store(Protocol):
         ...
 
     async def domain_for_key(self, key: str) -> str | None:
-        """The domain a live key belongs to, or None for unknown and revoked keys."""
+        """The domain a live key belongs to, or None for unknown and revoked keys.
+
+        Also records that the key was used, at most once a minute per key and
+        process, so a busy key does not cost a database write per request."""
         ...
 
     async def list_keys(self) -> list[KeyInfo]: ...
@@ -92,6 +115,13 @@ class Store(Protocol):
 
     def documents(self, domain: str) -> AsyncIterator[Document]: ...
 
+    async def document_page(self, domain: str, after: int = 0, limit: int = 50,
+                            words: Sequence[str] = (), url: str | None = None) -> DocumentPage:
+        """Up to ``limit`` documents with ids above ``after``, in id order (stable under
+        writes elsewhere), each with a word of its title starting with each of ``words``
+        (folded, as `core.text.words` gives them) and, when given, exactly ``url``."""
+        ...
+
     async def add_fetches(self, counts: FetchCounts) -> None: ...
 
     async def fetches(self, domain: str) -> dict[str, dict[str, int]]: ...
@@ -104,4 +134,8 @@ class Store(Protocol):
 
     async def top_queries(self, domain: str, since: date, limit: int) -> TopQueries:
         """The ``limit`` most searched queries and misses from ``since`` (a UTC day) on."""
+        ...
+
+    async def daily_searches(self, domain: str, since: date) -> dict[date, int]:
+        """Searches per UTC day from ``since`` on; days without searches are left out."""
         ...

@@ -26,7 +26,9 @@ MAX_QUERY_WORDS = 8
 
 
 def _fold_char(ch: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", ch.translate(LETTER_FOLDS))
+    # The letter table goes after NFKD, so a letter that decomposes INTO one of
+    # its letters ("Ǿ" is "Ø" and an accent) folds too, and folding is idempotent.
+    decomposed = unicodedata.normalize("NFKD", ch).translate(LETTER_FOLDS)
     kept = "".join(
         c for c in decomposed
         if not unicodedata.combining(c) and unicodedata.category(c) != "Cf"
@@ -34,11 +36,18 @@ def _fold_char(ch: str) -> str:
     return kept.casefold()
 
 
+MAX_FOLDS_CACHED = 16_384
+"""Characters whose folded form is kept: every script a site is likely to use,
+but not all 1.1 million code points a stranger could send (about 100 MB)."""
+
+
 class _FoldTable(dict[int, str]):
     """Each character's folded form, worked out the first time it is seen."""
 
     def __missing__(self, code: int) -> str:
-        folded = self[code] = _fold_char(chr(code))
+        folded = _fold_char(chr(code))
+        if len(self) < MAX_FOLDS_CACHED:
+            self[code] = folded
         return folded
 
 

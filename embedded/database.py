@@ -4,19 +4,34 @@ sqlite3 calls block, so they run on threads: a single writer thread (SQLite
 allows one writer at a time anyway) and a few reader threads, each with its own
 connection. WAL mode lets readers run while a write is in progress, and the busy
 timeout makes a writer wait for another process's write instead of failing.
+
+A full disk is an outage (StoreUnavailable: 503), not a bug. Deleting needs disk
+space too (WAL frames), so a file of RESERVE_BYTES is kept next to the database,
+`<database>-reserve`: a write that frees space (delete, flush) and meets a full disk
+removes it and tries again, so an operator can make room through the API. The
+reserve is made again once the disk has room.
 """
 
 import asyncio
+import logging
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from core.store import StoreUnavailable
+
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 30_000
 READER_THREADS = 2
+RESERVE_BYTES = 8 * 1024 * 1024
+RESERVE_CHECK_SECONDS = 60.0
+
+log = logging.getLogger("autocompeter")
 
 
 class SqliteDatabase:
@@ -28,6 +43,8 @@ class SqliteDatabase:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._inline: sqlite3.Connection | None = None
+        self.reserve_path = Path(f"{self.path}-reserve")
+        self._reserve_checked_at: float | None = None
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -55,10 +72,73 @@ class SqliteDatabase:
                 self._connections.append(self._inline)
         return fn(self._inline)
 
-    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn`` in one immediate transaction: all of it is stored, or none."""
+    async def write(self, fn: Callable[[sqlite3.Connection], T], frees_space: bool = False) -> T:
+        """Run ``fn`` in one immediate transaction: all of it is stored, or none.
+
+        ``frees_space``: the write deletes, and may use the reserve on a full disk.
+        """
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, self._transaction, fn)
+        return await loop.run_in_executor(self._writer, self._write, fn, frees_space)
+
+    def _write(self, fn: Callable[[sqlite3.Connection], T], frees_space: bool) -> T:
+        try:
+            result = self._transaction(fn)
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_FULL:
+                raise
+            if not (frees_space and self._release_reserve()):
+                raise StoreUnavailable(f"{self.path}: the disk is full") from None
+            # With the reserve's room: move the WAL into the database and empty it,
+            # delete, then do it again, so what was deleted is free for new writes.
+            self._checkpoint()
+            try:
+                result = self._transaction(fn)
+            except sqlite3.OperationalError as again:
+                if again.sqlite_errorcode != sqlite3.SQLITE_FULL:
+                    raise
+                raise StoreUnavailable(f"{self.path}: the disk is full") from None
+            self._checkpoint()
+        self._keep_reserve()
+        return result
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL into the database and truncate it; a reader may hold it back,
+        and a full disk stop it, without harm: it is tried again next time."""
+        try:
+            self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.OperationalError as error:
+            log.warning("%s: checkpoint failed: %s", self.path, error)
+
+    def _release_reserve(self) -> bool:
+        try:
+            self.reserve_path.unlink()
+        except FileNotFoundError:
+            return False
+        log.warning("%s: disk full; used the reserve to free space", self.path)
+        self._reserve_checked_at = time.monotonic()
+        return True
+
+    def _keep_reserve(self) -> None:
+        """Make the reserve if it is missing and the disk has room (checked once a
+        minute at most: a stat per write would be wasted)."""
+        now = time.monotonic()
+        if (self._reserve_checked_at is not None
+                and now - self._reserve_checked_at < RESERVE_CHECK_SECONDS):
+            return
+        self._reserve_checked_at = now
+        if self.reserve_path.exists():
+            return
+        disk = os.statvfs(self.path.parent)
+        if disk.f_bavail * disk.f_frsize < 2 * RESERVE_BYTES:
+            return
+        try:
+            # Another process may make it at the same moment: "x" lets one win.
+            with self.reserve_path.open("xb") as file:
+                os.posix_fallocate(file.fileno(), 0, RESERVE_BYTES)  # blocks, not a hole
+        except FileExistsError:
+            pass
+        except OSError:
+            self.reserve_path.unlink(missing_ok=True)  # no half a reserve
 
     async def script(self, sql: str) -> None:
         """Run several statements (e.g. a schema) atomically."""
@@ -73,10 +153,11 @@ class SqliteDatabase:
         conn.execute("BEGIN IMMEDIATE")
         try:
             result = fn(conn)
+            conn.execute("COMMIT")  # may fail too, on a full disk: the WAL grows here
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite rolls back by itself after some errors
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
         return result
 
     def close(self) -> None:
@@ -97,4 +178,6 @@ def connect(path: str | Path) -> sqlite3.Connection:
     # FULL: an acknowledged write survives a power cut, not only a crash.
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
+    # A write's rows pass through a temporary table (embedded/store.py): in memory.
+    conn.execute("PRAGMA temp_store = MEMORY")
     return conn

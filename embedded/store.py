@@ -8,25 +8,36 @@ the same transaction.
 import sqlite3
 from collections.abc import Sequence
 from datetime import date
-from operator import itemgetter
 from typing import Any
 
 from core.sql import (
+    ADD_KEY_LAST_USED,
     ENSURE_DOMAIN,
     Row,
     SqlStore,
     Statement,
-    check_schema_version,
+    migrations,
     shared_tables,
 )
-from core.store import Document
+from core.store import Document, last_wins
 from core.text import search_text
 from embedded.database import SqliteDatabase
 from embedded.engine import MAX_SEQUENCE, rank_key
 
 # Bumped with every change to the tables below; files of another version are
 # refused rather than half-understood.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
+MIGRATIONS = {
+    # 1 -> 2: the FTS5 index is written by the store's own statements, a whole
+    # write at once, instead of by a trigger per row (four times faster).
+    1: """
+    DROP TRIGGER IF EXISTS documents_fts_insert;
+    DROP TRIGGER IF EXISTS documents_fts_delete;
+    DROP TRIGGER IF EXISTS documents_fts_update;
+    """,
+    # 2 -> 3: when each key was last used, for `autocompeter keys list`.
+    2: ADD_KEY_LAST_USED.format(timestamp="TEXT"),
+}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS domains (
@@ -57,29 +68,35 @@ CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
     prefix='1 2 3 4 5 6'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_vocab USING fts5vocab(documents_fts, 'row');
-CREATE TRIGGER IF NOT EXISTS documents_fts_insert AFTER INSERT ON documents BEGIN
-    INSERT INTO documents_fts(rowid, search_text) VALUES (new.rank_key, new.search_text);
-END;
-CREATE TRIGGER IF NOT EXISTS documents_fts_delete AFTER DELETE ON documents BEGIN
-    INSERT INTO documents_fts(documents_fts, rowid, search_text)
-        VALUES ('delete', old.rank_key, old.search_text);
-END;
-CREATE TRIGGER IF NOT EXISTS documents_fts_update AFTER UPDATE ON documents BEGIN
-    INSERT INTO documents_fts(documents_fts, rowid, search_text)
-        VALUES ('delete', old.rank_key, old.search_text);
-    INSERT INTO documents_fts(rowid, search_text) VALUES (new.rank_key, new.search_text);
-END;
 """ + shared_tables(
     serial="INTEGER", id="INTEGER", timestamp="TEXT", counter="INTEGER", day="TEXT",
     without_rowid=" WITHOUT ROWID",
 )
 
+# A write goes through `incoming` (a temporary table of the writer's connection),
+# so that the index entries it replaces and the ones it adds are each written in
+# one statement: FTS5 takes a whole batch far faster than a row at a time.
+INCOMING = """
+CREATE TEMP TABLE IF NOT EXISTS incoming (
+    url TEXT PRIMARY KEY, title TEXT, grp TEXT, popularity REAL, search_text TEXT,
+    rank_key INTEGER
+)
+"""
+UNINDEX = """
+INSERT INTO documents_fts(documents_fts, rowid, search_text)
+SELECT 'delete', d.rank_key, d.search_text FROM documents d
+"""
 UPSERT = """
 INSERT INTO documents (domain_id, url, title, grp, popularity, search_text, rank_key)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+SELECT ?, url, title, grp, popularity, search_text, rank_key FROM incoming
+WHERE true ORDER BY rank_key
 ON CONFLICT (domain_id, url) DO UPDATE SET
     title = excluded.title, grp = excluded.grp, popularity = excluded.popularity,
     search_text = excluded.search_text, rank_key = excluded.rank_key
+"""
+INDEX_INCOMING = """
+INSERT INTO documents_fts(rowid, search_text)
+SELECT rank_key, search_text FROM incoming ORDER BY rank_key
 """
 
 
@@ -122,6 +139,7 @@ def _renumber(conn: sqlite3.Connection, domain_id: int) -> int:
         "SELECT id, popularity FROM documents WHERE domain_id = ? ORDER BY rank_key",
         (domain_id,),
     ).fetchall()
+    conn.execute(UNINDEX + " WHERE d.domain_id = ?", (domain_id,))
     # Move every key out of the way first: the UNIQUE index checks each row.
     conn.execute("UPDATE documents SET rank_key = -rank_key - 1 WHERE domain_id = ?",
                  (domain_id,))
@@ -130,11 +148,14 @@ def _renumber(conn: sqlite3.Connection, domain_id: int) -> int:
         ((rank_key(domain_id, popularity, n), doc_id) for n, (doc_id, popularity) in
          enumerate(rows)),
     )
+    conn.execute("INSERT INTO documents_fts(rowid, search_text)"
+                 " SELECT rank_key, search_text FROM documents WHERE domain_id = ?", (domain_id,))
     return len(rows)
 
 
 class SqliteStore(SqlStore):
     def __init__(self, db: SqliteDatabase) -> None:
+        super().__init__()
         self.db = db
 
     async def _fetch(self, sql: str, *args: Any) -> list[Row]:
@@ -156,24 +177,31 @@ class SqliteStore(SqlStore):
             tables = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'documents'")
             return number if tables.fetchone() else None
 
-        check_schema_version(await self.db.read(version), SCHEMA_VERSION, str(self.db.path))
-        await self.db.script(f"{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};")
+        steps = migrations(await self.db.read(version), SCHEMA_VERSION, MIGRATIONS,
+                           str(self.db.path))
+        version_line = f"PRAGMA user_version = {SCHEMA_VERSION};"
+        await self.db.script("\n".join([*steps, SCHEMA, version_line]))
 
     async def close(self) -> None:
         self.db.close()
 
     async def upsert(self, domain: str, documents: Sequence[Document]) -> int:
+        unique = last_wins(documents)
+
         def insert(conn: sqlite3.Connection) -> int:
             domain_id = _ensure_domain(conn, domain)
-            first = _take_sequence(conn, domain_id, len(documents))
-            rows = [
-                (domain_id, d.url, d.title, d.group, d.popularity, search_text(d.title),
+            first = _take_sequence(conn, domain_id, len(unique))
+            conn.execute(INCOMING)
+            conn.executemany("INSERT INTO incoming VALUES (?, ?, ?, ?, ?, ?)", [
+                (d.url, d.title, d.group, d.popularity, search_text(d.title),
                  rank_key(domain_id, d.popularity, first + offset))
-                for offset, d in enumerate(documents)
-            ]
-            # In rank-key order the index and FTS5 pages fill one after another.
-            rows.sort(key=itemgetter(6))
-            conn.executemany(UPSERT, rows)
+                for offset, d in enumerate(unique)
+            ])
+            conn.execute(UNINDEX + " JOIN incoming i ON i.url = d.url WHERE d.domain_id = ?",
+                         (domain_id,))
+            conn.execute(UPSERT, (domain_id,))
+            conn.execute(INDEX_INCOMING)
+            conn.execute("DELETE FROM incoming")
             _changed(conn, domain_id)
             return len(documents)
 
@@ -182,22 +210,27 @@ class SqliteStore(SqlStore):
     async def delete(self, domain: str, url: str) -> bool:
         def remove(conn: sqlite3.Connection) -> bool:
             domain_id = _domain_id(conn, domain)
+            conn.execute(UNINDEX + " WHERE d.url = ? AND d.domain_id = ?", (url, domain_id))
             cursor = conn.execute(
                 "DELETE FROM documents WHERE url = ? AND domain_id = ?", (url, domain_id)
             )
+            if cursor.rowcount == 0:
+                return False  # nothing changed: keep the domain's cached answers
             _changed(conn, domain_id)
-            return cursor.rowcount > 0
+            return True
 
-        return await self.db.write(remove)
+        return await self.db.write(remove, frees_space=True)
 
     async def flush(self, domain: str) -> int:
         def remove_all(conn: sqlite3.Connection) -> int:
             domain_id = _domain_id(conn, domain)
+            conn.execute(UNINDEX + " WHERE d.domain_id = ?", (domain_id,))
             cursor = conn.execute("DELETE FROM documents WHERE domain_id = ?", (domain_id,))
-            _changed(conn, domain_id)
+            if cursor.rowcount:
+                _changed(conn, domain_id)
             return cursor.rowcount
 
-        return await self.db.write(remove_all)
+        return await self.db.write(remove_all, frees_space=True)
 
 
 def _params(args: Sequence[Any]) -> tuple[Any, ...]:

@@ -21,7 +21,7 @@ from core.engine import EngineUnavailable, Hit, SearchQuery
 from core.search import Fixes, TieredEngine
 from scaled.config import ClusterConfig, parse_search_url
 from scaled.mapping import index_body, new_index_name, words_mapping
-from scaled.query import domain_filter, ranked, search_body, typo_body
+from scaled.query import FILTER_PATH, domain_filter, msearch_lines, ranked, tier_bodies, typo_body
 from scaled.vocabulary import ClusterVocabulary
 
 log = logging.getLogger("autocompeter")
@@ -129,9 +129,13 @@ class SearchCluster(TieredEngine):
 
     # -- SearchEngine ---------------------------------------------------------------
 
-    async def _search_alias(self, body: dict[str, Any]) -> dict[str, Any]:
+    async def _search_alias(self, body: Any, multi: bool = False,
+                            filter_path: str | None = None) -> dict[str, Any]:
+        """One `_search` (or `_msearch` when ``multi``) on the alias."""
+        options = {"filter_path": filter_path} if filter_path else {}
         try:
-            return await self.searcher.call("search", index=self.alias, body=body)
+            return await self.searcher.call("msearch" if multi else "search", index=self.alias,
+                                            body=body, **options)
         except EngineUnavailable:
             raise
         except Exception as error:
@@ -139,13 +143,27 @@ class SearchCluster(TieredEngine):
                 raise EngineUnavailable(f"index {self.alias!r} does not exist") from error
             raise
 
-    async def _ranked(self, body: dict[str, Any], query: SearchQuery, size: int) -> list[Hit]:
-        found = await self._search_alias(body)
-        best = ranked(found["hits"]["hits"], query.words, size)
+    def _hits(self, found: dict[str, Any], query: SearchQuery, size: int) -> list[Hit]:
+        best = ranked(found.get("hits", {}).get("hits", []), query.words, size)
         return [Hit(hit["_source"]["url"], hit["_source"]["title"]) for hit in best]
 
     async def exact(self, query: SearchQuery, size: int) -> list[Hit]:
-        return await self._ranked(search_body(query, size), query, size)
+        bodies = tier_bodies(query, size)
+        if len(bodies) == 1:
+            found = await self._search_alias(bodies[0], filter_path=FILTER_PATH)
+            return self._hits(found, query, size)
+        # Both tiers in one round trip; the second is cheap when the first fills
+        # the page, as each stops early.
+        found = await self._search_alias(msearch_lines(bodies), multi=True,
+                                         filter_path=FILTER_PATH)
+        hits: list[Hit] = []
+        for response in found.get("responses", []):
+            if "error" in response:
+                raise EngineUnavailable(f"{self.config.kind}: {response['error']}")
+            hits += self._hits(response, query, size - len(hits))
+            if len(hits) >= size:
+                break
+        return hits
 
     async def corrections(self, query: SearchQuery) -> Fixes:
         return await self._vocabulary.corrections(
@@ -154,7 +172,8 @@ class SearchCluster(TieredEngine):
         )
 
     async def corrected(self, query: SearchQuery, fixes: Fixes, size: int) -> list[Hit]:
-        return await self._ranked(typo_body(query, fixes, size), query, size)
+        found = await self._search_alias(typo_body(query, fixes, size), filter_path=FILTER_PATH)
+        return self._hits(found, query, size)
 
     def generation(self, domain: str) -> int:
         # Writes reach the cluster through the outbox and its one-second refresh,

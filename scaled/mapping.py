@@ -34,6 +34,11 @@ from elasticsearch.dsl import (
 from core.text import words
 
 MAX_GRAM = 20
+# The order the index keeps its documents in, and every search's sort: the
+# engine can stop reading a segment once it has enough hits (early termination).
+# Indexes made before it existed keep working, only slower: `autocompeter
+# reindex` makes a sorted one.
+INDEX_SORT = (("popularity", "desc"), ("title_length", "asc"), ("sequence", "asc"))
 
 edge_ngram = token_filter("autocomplete_edge_ngram", "edge_ngram", min_gram=1, max_gram=MAX_GRAM)
 index_analyzer = analyzer(
@@ -75,7 +80,9 @@ def index_body(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
     index = Index("unused")  # the name travels in the URL, not in the body
     # refresh_interval is explicit so a search-idle shard still refreshes every
     # second: a write is searchable within about a second, as promised.
-    index.settings(number_of_shards=shards, number_of_replicas=replicas, refresh_interval="1s")
+    index.settings(number_of_shards=shards, number_of_replicas=replicas, refresh_interval="1s",
+                   **{"sort.field": [field for field, _order in INDEX_SORT],
+                      "sort.order": [order for _field, order in INDEX_SORT]})
     index.mapping(mapping())
     return index.to_dict()
 

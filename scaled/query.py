@@ -1,29 +1,39 @@
-"""The search request, built once with `elasticsearch.dsl` for ES and OpenSearch.
+"""The search requests, built once with `elasticsearch.dsl` for ES and OpenSearch.
 
-Ranking follows the embedded engine's tiers (see `embedded.engine`):
-tier 1, the words as an in-order phrase of prefixes, scores 3 (2 + 1);
-tier 2, all the words as prefixes in any order, scores 1. The scores are
-constant, so sorting by `_score` sorts by tier; within a tier the order is the
-embedded engine's, `core.ranking.order_key` (see `ranked`).
+The tiers and when each runs are `core.search`'s; here each tier is one
+search in filter context (no scoring), sorted exactly as the index is sorted
+(`scaled.mapping.INDEX_SORT`: popularity, then the shorter title, then the
+document written first). With `track_total_hits` off, the engine can then stop
+collecting a segment once it has enough hits, instead of sorting every title
+that starts with "p".
 
-Tier 3, typo corrections, is a second request (`typo_body`), sent only when
-the first two tiers find nothing (`core.search`): every word or one
-of its corrections (`scaled.vocabulary`) as prefixes, excluding what
-tier 2 matched, ranked the same way.
+- tier 1, the words as an in-order phrase of prefixes (`match_phrase`);
+- tier 2, all the words as prefixes in any order, not tier 1's titles; for a
+  one-word query there is no tier 2. Tiers 1 and 2 go in one `_msearch`.
+- tier 3, typo corrections (`typo_body`): every word or one of its
+  corrections (`scaled.vocabulary`) as a prefix, not tier 2's titles.
+
+Within a tier, `ranked` puts the hits in `core.ranking.order_key` order; the
+engine returns TIE_MARGIN extra hits so that the run of equally popular
+titles at the cut-off is (nearly always) complete, as the embedded engine's
+MAX_TIE_ROWS.
 """
 
 from typing import Any
 
+import orjson
 from elasticsearch.dsl import Q, Search
 
 from core.engine import SearchQuery
 from core.ranking import order_key
-from scaled.mapping import MAX_GRAM
+from scaled.mapping import INDEX_SORT, MAX_GRAM
 
-TIER_1_BOOST = 2.0
-TIER_2_BOOST = 1.0
 SOURCE_FIELDS = ["url", "title", "search_text"]
 TIE_MARGIN = 50
+# Only what `ranked` reads (and an `_msearch` part's error): less JSON for the
+# engine to write and for us to parse. A tier without hits comes back as {}.
+FILTER_PATH = ",".join(["hits.hits._source", "hits.hits.sort", "responses.error",
+                        "responses.hits.hits._source", "responses.hits.hits.sort"])
 
 
 def query_text(words: tuple[str, ...]) -> str:
@@ -37,56 +47,75 @@ def all_prefixes(words: tuple[str, ...]) -> Q:
     return Q("match", search_text={"query": query_text(words), "operator": "and"})
 
 
-def _ranked_search(query: SearchQuery, matching: Q, size: int) -> dict[str, Any]:
+def phrase(words: tuple[str, ...]) -> Q:
+    """The words as an in-order phrase of prefixes (tier 1's match)."""
+    return Q("match_phrase", search_text={"query": query_text(words)})
+
+
+def _tier_search(query: SearchQuery, matching: Q, size: int) -> dict[str, Any]:
     search = (
         Search()
         .filter("term", domain=query.domain)
         .filter("terms", group=["", *query.groups])
-        .query(matching)
-        .sort({"_score": "desc"}, {"popularity": "desc"}, {"title_length": "asc"},
-              {"sequence": "asc"})
+        .filter(matching)
+        .sort(*({field: order} for field, order in INDEX_SORT))
         .source(SOURCE_FIELDS)
         .extra(size=size + TIE_MARGIN, track_total_hits=False)
     )
     return search.to_dict()
 
 
-def search_body(query: SearchQuery, size: int | None = None) -> dict[str, Any]:
-    """Tiers 1 and 2 in one request, for ``size`` titles (default: the query's size)."""
-    tier_2 = Q("constant_score", boost=TIER_2_BOOST, filter=all_prefixes(query.words))
-    tier_1 = Q("constant_score", boost=TIER_1_BOOST,
-               filter=Q("match_phrase", search_text={"query": query_text(query.words)}))
-    return _ranked_search(query, Q("bool", must=[tier_2], should=[tier_1]), size or query.size)
+def tier_bodies(query: SearchQuery, size: int | None = None) -> list[dict[str, Any]]:
+    """A search body per exact tier, best tier first, for ``size`` titles each
+    (default: the query's size)."""
+    size = size or query.size
+    tiers = [_tier_search(query, phrase(query.words), size)]
+    if len(query.words) > 1:
+        tier_2 = Q("bool", filter=[all_prefixes(query.words)], must_not=[phrase(query.words)])
+        tiers.append(_tier_search(query, tier_2, size))
+    return tiers
+
+
+def msearch_lines(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An `_msearch` body: an empty header (the index is in the URL) before each search."""
+    return [line for body in bodies for line in ({}, body)]
+
+
+def exact_request(query: SearchQuery) -> tuple[str, bytes]:
+    """Tiers 1 and 2 as the service sends them, for sending straight to the engine
+    (benchmarks, measurements): the path after the alias, and the body."""
+    bodies = tier_bodies(query)
+    if len(bodies) == 1:
+        return f"_search?filter_path={FILTER_PATH}", orjson.dumps(bodies[0])
+    lines = b"".join(orjson.dumps(line) + b"\n" for line in msearch_lines(bodies))
+    return f"_msearch?filter_path={FILTER_PATH}", lines
 
 
 def typo_body(query: SearchQuery, fixes: dict[str, list[str]], size: int) -> dict[str, Any]:
     """Tier 3: each word or one of its corrections as a prefix, not tier 2's titles.
 
-    As `embedded.engine.typo_expression`; every hit scores the same (a
-    constant score), so the order is popularity, then as `ranked`.
+    As `embedded.engine.typo_expression`.
     """
     alternatives = [
         Q("bool", minimum_should_match=1,
           should=[all_prefixes((form,)) for form in dict.fromkeys((word, *fixes.get(word, [])))])
         for word in query.words
     ]
-    matching = Q("constant_score", boost=TIER_2_BOOST,
-                 filter=Q("bool", filter=alternatives, must_not=[all_prefixes(query.words)]))
-    return _ranked_search(query, matching, size)
+    matching = Q("bool", filter=alternatives, must_not=[all_prefixes(query.words)])
+    return _tier_search(query, matching, size)
 
 
 def ranked(hits: list[dict[str, Any]], words: tuple[str, ...], size: int
            ) -> list[dict[str, Any]]:
-    """Order each (tier, popularity) run by `core.ranking.order_key`.
+    """A tier's hits in `core.ranking.order_key` order, the best ``size``.
 
     Done here rather than in a sort script so it needs no scripting module on
-    the cluster; the engine returns TIE_MARGIN extra hits so the run at the
-    cut-off is (nearly always) complete, as the embedded engine's MAX_TIE_ROWS.
+    the cluster.
     """
     def key(hit: dict[str, Any]) -> tuple[Any, ...]:
-        score, popularity, length, sequence = hit["sort"]
+        popularity, length, sequence = hit["sort"]
         text = hit["_source"].get("search_text", "")
-        return (-score, *order_key(words, popularity, text, length, sequence))
+        return order_key(words, popularity, text, length, sequence)
 
     return sorted(hits, key=key)[:size]
 

@@ -22,15 +22,16 @@ from typing import Any, TypeVar
 import asyncpg
 
 from core.sql import (
+    ADD_KEY_LAST_USED,
     ENSURE_DOMAIN,
     PAGE_SIZE,
     Row,
     SqlStore,
     Statement,
-    check_schema_version,
+    migrations,
     shared_tables,
 )
-from core.store import Document, StoreUnavailable
+from core.store import Document, StoreUnavailable, last_wins
 from core.text import search_text
 
 T = TypeVar("T")
@@ -38,9 +39,13 @@ T = TypeVar("T")
 NOTIFY_CHANNEL = "autocompeter_outbox"
 # Any constant works: it only has to be the same in every process that migrates.
 MIGRATION_LOCK = 0x6175746F  # "auto"
-# Bumped with every change to the tables below; databases of another version
-# are refused rather than half-understood (as SQLite files are).
-SCHEMA_VERSION = 1
+# Bumped with every change to the tables below; older databases are brought up
+# to date by MIGRATIONS, others refused rather than half-understood (as SQLite files are).
+SCHEMA_VERSION = 2
+MIGRATIONS = {
+    # 1 -> 2: when each key was last used, for `autocompeter keys list`.
+    1: ADD_KEY_LAST_USED.format(timestamp="TIMESTAMPTZ"),
+}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS domains (
@@ -140,6 +145,7 @@ UNAVAILABLE = (
     asyncpg.PostgresConnectionError,
     asyncpg.OperatorInterventionError,  # shutting down, starting up
     asyncpg.TooManyConnectionsError,
+    asyncpg.DiskFullError,  # 503 like the embedded store's full disk
     # A connection that lost its server half-way through an operation is left
     # in a state asyncpg reports with these; the pool replaces it afterwards.
     asyncpg.InterfaceError,
@@ -199,17 +205,10 @@ def _rows_changed(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-def _last_wins(documents: Sequence[Document]) -> list[Document]:
-    # One statement may not update a row twice, so keep the last title sent
-    # for a URL, at the place the URL first appeared (like SQLite's rowid).
-    by_url: dict[str, Document] = {}
-    for document in documents:
-        by_url[document.url] = document
-    return list(by_url.values())
-
 
 class PostgresStore(SqlStore):
     def __init__(self, dsn: str, pool_size: int = 10, timeout: float = 5.0) -> None:
+        super().__init__()
         self.dsn = dsn
         self.pool_size = pool_size
         self.timeout = timeout
@@ -285,7 +284,9 @@ class PostgresStore(SqlStore):
                     found = versioned and await conn.fetchval(
                         "SELECT max(version) FROM schema_version")
                     found = found or 1
-                check_schema_version(found, SCHEMA_VERSION, "the PostgreSQL database")
+                for step in migrations(found, SCHEMA_VERSION, MIGRATIONS,
+                                       "the PostgreSQL database"):
+                    await conn.execute(step)
                 await conn.execute(SCHEMA)
                 await conn.execute("DELETE FROM schema_version")
                 await conn.execute("INSERT INTO schema_version VALUES ($1)", SCHEMA_VERSION)
@@ -302,7 +303,7 @@ class PostgresStore(SqlStore):
         return await conn.fetchval("SELECT id FROM domains WHERE name = $1", domain)
 
     async def upsert(self, domain: str, documents: Sequence[Document]) -> int:
-        unique = _last_wins(documents)
+        unique = last_wins(documents)
 
         async def insert(conn: asyncpg.Connection) -> int:
             domain_id = await self._ensure_domain(conn, domain)

@@ -10,7 +10,7 @@ search looks and none comes from another site or a group not asked for.
 Answers are cached per (domain, groups, letter) for the engine's generation
 bucket (`SearchCluster.generation`, one second): within it a write may not be
 searchable yet anyway. The cache is emptied when the bucket changes and holds
-at most MAX_ENTRIES in between.
+at most MAX_ENTRIES lists and MAX_CACHED_WORDS words in between.
 """
 
 from collections import OrderedDict
@@ -23,6 +23,8 @@ from core.typos import allowed_edits, corrections
 # most frequent are kept (a terms aggregation orders by document count).
 MAX_WORDS = 20_000
 MAX_ENTRIES = 256
+MAX_CACHED_WORDS = 200_000
+"""Words held in the cache at once, all entries together (about 15 MB)."""
 # Lucene regular expression operators; a letter of `core.text.words` is
 # never one, but a query is outside input all the same.
 _REGEX_OPERATORS = frozenset('.?+*|{}[]()"\\#@&<>~^$-')
@@ -59,10 +61,13 @@ def vocabulary_body(domain: str, groups: tuple[str, ...], letters: list[str]
 
 
 class ClusterVocabulary:
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(self, max_entries: int = MAX_ENTRIES,
+                 max_words: int = MAX_CACHED_WORDS) -> None:
         self.max_entries = max_entries
+        self.max_words = max_words
         self._generation: int | None = None
         self._cache: OrderedDict[Key, list[str]] = OrderedDict()
+        self._words = 0
 
     async def starting_with(self, fetch: Fetch, generation: int, domain: str,
                             groups: tuple[str, ...], letters: set[str]
@@ -70,6 +75,7 @@ class ClusterVocabulary:
         """The searched documents' words starting with each of ``letters``."""
         if generation != self._generation:
             self._cache.clear()
+            self._words = 0
             self._generation = generation
         groups = tuple(sorted(set(groups) - {""}))
         found: dict[str, list[str]] = {}
@@ -89,10 +95,17 @@ class ClusterVocabulary:
                 terms = [bucket["key"] for bucket in buckets]
                 found[letter] = terms
                 if generation == self._generation:  # not emptied while fetching
-                    self._cache[(domain, groups, letter)] = terms
-                    while len(self._cache) > self.max_entries:
-                        self._cache.popitem(last=False)
+                    self._keep((domain, groups, letter), terms)
         return found
+
+    def _keep(self, key: Key, terms: list[str]) -> None:
+        if key in self._cache:
+            self._words -= len(self._cache.pop(key))
+        self._cache[key] = terms
+        self._words += len(terms)
+        while len(self._cache) > self.max_entries or self._words > self.max_words:
+            _key, evicted = self._cache.popitem(last=False)
+            self._words -= len(evicted)
 
     async def corrections(self, fetch: Fetch, generation: int, domain: str,
                           groups: tuple[str, ...], words: tuple[str, ...]

@@ -1,19 +1,42 @@
 /*! Autocompeter widget: autocomplete search for a text input. MPL-2.0.
- * Usage: Autocompeter(document.querySelector('input'), {url: '/v1', domain: 'example.com'})
+ * Usage: Autocompeter('#q', {url: 'https://search.example.com/v1', domain: 'example.com'})
  * No dependencies, no build step. Docs: docs/widget.md */
 (function (root) {
   'use strict';
 
-  var WORD = /[\p{L}\p{N}\p{M}]+/gu;
-  var LAST_WORD = /[\p{L}\p{N}\p{M}]+$/u;
+  // Python's words are runs of letters and digits once marks and format
+  // characters are dropped, so those belong to a word here too.
+  var WORD_CHARS = '[\\p{L}\\p{N}\\p{M}\\p{Cf}]+';
+  var WORD = new RegExp(WORD_CHARS, 'gu');
+  var LAST_WORD = new RegExp(WORD_CHARS + '$', 'u');
   var HAS_WORD = /[\p{L}\p{N}]/u;
+  var IGNORED = /[\p{M}\p{Cf}]/gu;
+  var HINT_STYLES = ['font', 'letterSpacing', 'wordSpacing', 'textIndent', 'textTransform',
+    'lineHeight', 'boxSizing', 'paddingTop', 'paddingRight', 'paddingBottom', 'paddingLeft',
+    'borderTopWidth', 'borderRightWidth', 'borderBottomWidth', 'borderLeftWidth'];
   var count = 0;
+
+  // Letters that NFKD leaves alone but the server folds ("ø" -> "o", "ß" -> "ss"),
+  // keyed by their lower-case form.
+  // BEGIN folds: written by scripts/gen_widget_folds.py from Python's table; do not edit
+  var FOLDS = {"ß":"ss","æ":"ae","ð":"d","ø":"o","þ":"th","đ":"d","ħ":"h","ı":"i","ł":"l","œ":"oe","ς":"σ","ᲀ":"в","ᲁ":"д","ᲂ":"о","ᲃ":"с","ᲄ":"т","ᲅ":"т","ᲆ":"ъ","ᲇ":"ѣ","ᲈ":"ꙋ"};
+  // END folds
 
   // ---- pure helpers (no DOM; exported on Autocompeter._internals) ----
 
-  /** Case- and accent-insensitive form: NFD, combining marks stripped, lower case. */
+  /**
+   * Case- and accent-insensitive form, as the server folds (core/text.py):
+   * each character NFKD-decomposed, combining marks and format characters
+   * dropped, lower-cased, then looked up in FOLDS. Character by character, so
+   * a final "Σ" folds like any other.
+   */
   function fold(s) {
-    return String(s).normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+    var out = '';
+    for (var ch of String(s).normalize('NFKD').replace(IGNORED, '')) {
+      ch = ch.toLowerCase();
+      out += FOLDS[ch] || ch;
+    }
+    return out;
   }
 
   /** The folded words of a text (split on anything but letters and digits). */
@@ -68,8 +91,8 @@
    */
   function completion(value, title) {
     var last = LAST_WORD.exec(value), hit = null;
-    if (!last) return null;
-    var w = fold(last[0]);
+    var w = last && fold(last[0]);
+    if (!w) return null; // nothing typed, or only marks or invisible characters
     eachMatch(String(title), null, function (m, f) {
       if (f.s.length > w.length && f.s.indexOf(w) === 0) {
         var rest = m[0].slice(f.ends[w.length - 1]);
@@ -82,7 +105,8 @@
     return hit;
   }
 
-  /** Options with defaults: url '/v1', domain location.host, number 10, groups [], ping true. */
+  /** Options with defaults: url '/v1', domain `host` (the page's host name), number 10,
+   * groups [], ping true. */
   function parseOptions(options, host) {
     var o = options || {}, g = o.groups, n = parseInt(o.number, 10);
     if (g == null) g = [];
@@ -116,230 +140,307 @@
     }
   }
 
-  // ---- the widget ----
+  // ---- building the widget: `w` holds one widget's elements and state ----
 
-  function Autocompeter(input, options) {
-    if (!input || !input.ownerDocument) throw new TypeError('Autocompeter: an <input> is required');
-    if (input.autocompeter) return input.autocompeter;
-    var loc = root.location || {};
-    var o = parseOptions(options, loc.host);
-    var doc = input.ownerDocument;
+  function el(doc, tag, cls, attrs, text) {
+    var e = doc.createElement(tag);
+    if (cls) e.className = 'autocompeter-' + cls;
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    if (text != null) e.textContent = text;
+    return e;
+  }
+
+  /** An element id no other element of the document has. */
+  function newId(doc) {
     var id;
     do id = 'autocompeter-' + ++count; while (doc.getElementById(id));
+    return id;
+  }
 
-    function el(tag, cls, attrs, text) {
-      var e = doc.createElement(tag);
-      if (cls) e.className = 'autocompeter-' + cls;
-      for (var k in attrs) e.setAttribute(k, attrs[k]);
-      if (text != null) e.textContent = text;
-      return e;
-    }
+  /** Wraps the input with the hint, the list and the live region; the widget's state. */
+  function build(input, o) {
+    var doc = input.ownerDocument, id = newId(doc);
+    var w = {
+      input: input, o: o, doc: doc, id: id, cache: Object.create(null), results: [],
+      active: -1, pending: null, ctrl: null, pinged: !o.ping, warned: false, completed: null,
+      wrap: el(doc, 'span'),
+      hint: el(doc, 'span', 'hint', { 'aria-hidden': 'true' }),
+      list: el(doc, 'div', 'list', { id: id, role: 'listbox', 'aria-label': 'Suggestions' }),
+      status: el(doc, 'span', 'status', { role: 'status', 'aria-live': 'polite' })
+    };
+    w.wrap.className = 'autocompeter';
+    w.list.hidden = true;
+    input.parentNode.insertBefore(w.wrap, input);
+    w.wrap.append(input, w.hint, w.list, w.status);
+    var aria = { role: 'combobox', 'aria-autocomplete': 'both', 'aria-expanded': 'false',
+      'aria-controls': id, autocomplete: 'off' };
+    for (var k in aria) input.setAttribute(k, aria[k]);
+    return w;
+  }
 
-    var wrap = el('span');
-    wrap.className = 'autocompeter';
-    var hint = el('span', 'hint', { 'aria-hidden': 'true' });
-    var list = el('div', 'list', { id: id, role: 'listbox', 'aria-label': 'Suggestions' });
-    var status = el('span', 'status', { role: 'status', 'aria-live': 'polite' });
-    list.hidden = true;
-    input.parentNode.insertBefore(wrap, input);
-    wrap.append(input, hint, list, status);
+  // ---- showing: the list, the active option, the hint ----
 
-    function attr(k, v) { input.setAttribute(k, v); }
-    attr('role', 'combobox');
-    attr('aria-autocomplete', 'both');
-    attr('aria-expanded', 'false');
-    attr('aria-controls', id);
-    attr('autocomplete', 'off');
+  function open(w, yes) {
+    w.list.hidden = !yes;
+    w.input.setAttribute('aria-expanded', String(yes));
+    w.wrap.classList.toggle('autocompeter-open', yes);
+    if (!yes) setActive(w, -1);
+    updateHint(w);
+  }
 
-    var cache = Object.create(null);
-    var results = [], active = -1, pending = null, ctrl = null, pinged = !o.ping, warned = false,
-      completed = null;
-
-    function warn(e) {
-      if (!warned && root.console) console.warn('Autocompeter:', e && e.message || e);
-      warned = true;
-    }
-
-    function open(yes) {
-      list.hidden = !yes;
-      attr('aria-expanded', String(yes));
-      wrap.classList.toggle('autocompeter-open', yes);
-      if (!yes) setActive(-1);
-      updateHint();
-    }
-
-    function setActive(i) {
-      var opts = list.children;
-      if (opts[active]) opts[active].setAttribute('aria-selected', 'false');
-      active = i;
-      if (opts[i]) {
-        opts[i].setAttribute('aria-selected', 'true');
-        attr('aria-activedescendant', opts[i].id);
-        if (opts[i].scrollIntoView) opts[i].scrollIntoView({ block: 'nearest' });
-      } else {
-        input.removeAttribute('aria-activedescendant');
-      }
-      updateHint();
-    }
-
-    function render(value, entry) {
-      var terms = [value].concat(entry.terms || []);
-      results = entry.results;
-      active = -1;
+  function setActive(w, i) {
+    var opts = w.list.children, input = w.input;
+    if (opts[w.active]) opts[w.active].setAttribute('aria-selected', 'false');
+    w.active = i;
+    if (opts[i]) {
+      opts[i].setAttribute('aria-selected', 'true');
+      input.setAttribute('aria-activedescendant', opts[i].id);
+      if (opts[i].scrollIntoView) opts[i].scrollIntoView({ block: 'nearest' });
+    } else {
       input.removeAttribute('aria-activedescendant');
-      list.textContent = '';
-      results.forEach(function (r, i) {
-        var title = String(r[1]), pos = 0;
-        var a = el('a', 'option', {
-          id: id + '-' + i, role: 'option', href: r[0], tabindex: '-1', 'aria-selected': 'false'
-        });
-        highlightRanges(title, terms).forEach(function (g) {
-          a.append(title.slice(pos, g[0]), el('mark', 0, 0, title.slice(g[0], g[1])));
-          pos = g[1];
-        });
-        a.append(title.slice(pos));
-        list.append(a);
-      });
-      var n = results.length;
-      status.textContent = n ? n + (n > 1 ? ' results' : ' result') : 'No results';
-      open(n > 0 && doc.activeElement === input);
     }
+    updateHint(w);
+  }
 
-    function reset() {
-      results = [];
-      list.textContent = status.textContent = '';
-      open(false);
+  /** One result as a link, its matching word starts in <mark>. */
+  function option(w, r, i, terms) {
+    var title = String(r[1]), pos = 0;
+    var a = el(w.doc, 'a', 'option', {
+      id: w.id + '-' + i, role: 'option', href: r[0], tabindex: '-1', 'aria-selected': 'false'
+    });
+    highlightRanges(title, terms).forEach(function (g) {
+      a.append(title.slice(pos, g[0]), el(w.doc, 'mark', 0, 0, title.slice(g[0], g[1])));
+      pos = g[1];
+    });
+    a.append(title.slice(pos));
+    return a;
+  }
+
+  function render(w, value, entry) {
+    var terms = [value].concat(entry.terms || []), n = entry.results.length;
+    w.results = entry.results;
+    w.active = -1;
+    w.input.removeAttribute('aria-activedescendant');
+    w.list.textContent = '';
+    w.results.forEach(function (r, i) { w.list.append(option(w, r, i, terms)); });
+    w.status.textContent = n ? n + (n > 1 ? ' results' : ' result') : 'No results';
+    open(w, n > 0 && w.doc.activeElement === w.input);
+  }
+
+  function reset(w) {
+    w.results = [];
+    w.list.textContent = w.status.textContent = '';
+    open(w, false);
+  }
+
+  /** The greyed completion of the last word, when the caret is at the end and it fits. */
+  function updateHint(w) {
+    var input = w.input, v = input.value, c;
+    w.completed = null;
+    w.hint.textContent = '';
+    if (w.list.hidden || w.active >= 0 || !w.results.length || input.selectionEnd !== v.length ||
+        input.scrollWidth > input.clientWidth) return;
+    if (!(c = completion(v, w.results[0][1]))) return;
+    w.completed = c;
+    overlay(w.hint, input);
+    w.hint.append(el(w.doc, 'span', 'hint-typed', 0, v), c.rest);
+  }
+
+  /** Lays `hint` exactly over `input`, with its font, padding and borders. */
+  function overlay(hint, input) {
+    var cs = root.getComputedStyle(input), s = hint.style;
+    HINT_STYLES.forEach(function (p) { s[p] = cs[p]; });
+    s.left = input.offsetLeft + 'px';
+    s.top = input.offsetTop + 'px';
+    s.width = input.offsetWidth + 'px';
+    s.height = input.offsetHeight + 'px';
+  }
+
+  // ---- asking the server ----
+
+  function warnOnce(w, e) {
+    if (!w.warned && root.console) console.warn('Autocompeter:', e && e.message || e);
+    w.warned = true;
+  }
+
+  /** The answer for `v` already known: its own, or none for a longer value. */
+  function known(cache, v) {
+    if (cache[v]) return cache[v];
+    for (var k in cache) {
+      if (!cache[k].results.length && v.indexOf(k) === 0) return cache[k];
     }
+  }
 
-    function update() {
-      var v = input.value.trim();
-      if (ctrl && pending !== v) {
-        ctrl.abort();
-        ctrl = null;
-      }
-      if (!HAS_WORD.test(v)) return reset();
-      if (cache[v]) return render(v, cache[v]);
-      for (var k in cache) {
-        if (!cache[k].results.length && v.indexOf(k) === 0) return render(v, cache[k]);
-      }
-      if (ctrl) return; // this very value is on its way
-      var c = ctrl = new AbortController();
-      pending = v;
-      fetch(buildUrl(o, v), { signal: c.signal })
-        .then(function (r) {
-          return r.json().then(function (d) {
-            if (!r.ok) throw new Error(d && d.error || 'HTTP ' + r.status);
-            return d;
-          });
+  /** Shows the results for the box's value: from the cache, or asks the server. */
+  function update(w) {
+    var v = w.input.value.trim(), entry;
+    if (w.ctrl && w.pending !== v) {
+      w.ctrl.abort();
+      w.ctrl = null;
+    }
+    if (!HAS_WORD.test(v)) return reset(w);
+    if ((entry = known(w.cache, v))) return render(w, v, entry);
+    if (!w.ctrl) request(w, v); // else: this very value is on its way
+  }
+
+  /** The JSON body of an answer; an error answer throws the server's own message. */
+  function readAnswer(r) {
+    return r.json().then(function (d) {
+      if (!r.ok) throw new Error(d && d.error || 'HTTP ' + r.status);
+      return d;
+    });
+  }
+
+  function request(w, v) {
+    var c = w.ctrl = new AbortController();
+    w.pending = v;
+    fetch(buildUrl(w.o, v), { signal: c.signal }).then(readAnswer).then(function (d) {
+      var entry = w.cache[v] = {
+        terms: d.terms || [],
+        results: (d.results || []).filter(function (r) {
+          return r && safeUrl(r[0], (root.location || {}).href);
         })
-        .then(function (d) {
-          var entry = cache[v] = {
-            terms: d.terms || [],
-            results: (d.results || []).filter(function (r) { return r && safeUrl(r[0], loc.href); })
-          };
-          if (ctrl === c) ctrl = null;
-          if (input.value.trim() === v) render(v, entry); // else: stale, discard
-        }, function (e) {
-          if (ctrl === c) ctrl = null;
-          if (e.name === 'AbortError') return;
-          if (input.value.trim() === v) reset();
-          warn(e);
-        });
-    }
-
-    function updateHint() {
-      var v = input.value;
-      completed = null;
-      hint.textContent = '';
-      if (list.hidden || active >= 0 || !results.length || input.selectionEnd !== v.length ||
-          input.scrollWidth > input.clientWidth) return;
-      var c = completion(v, results[0][1]);
-      if (!c) return;
-      completed = c;
-      var cs = root.getComputedStyle(input), s = hint.style;
-      ['font', 'letterSpacing', 'wordSpacing', 'textIndent', 'textTransform', 'lineHeight',
-        'boxSizing', 'paddingTop', 'paddingRight', 'paddingBottom', 'paddingLeft',
-        'borderTopWidth', 'borderRightWidth', 'borderBottomWidth', 'borderLeftWidth'
-      ].forEach(function (p) { s[p] = cs[p]; });
-      s.left = input.offsetLeft + 'px';
-      s.top = input.offsetTop + 'px';
-      s.width = input.offsetWidth + 'px';
-      s.height = input.offsetHeight + 'px';
-      hint.append(el('span', 'hint-typed', 0, v), c.rest);
-    }
-
-    function choose(i) {
-      var a = list.children[i];
-      if (a) a.click(); // the link's own click: the select event below, then navigation
-    }
-
-    list.addEventListener('mousedown', function (e) { e.preventDefault(); }); // keep focus
-    list.addEventListener('click', function (e) {
-      var a = e.target.closest && e.target.closest('[role=option]');
-      if (!a) return;
-      var r = results[+a.id.slice(id.length + 1)] || [a.href, a.textContent];
-      var ev = new CustomEvent('autocompeter:select', {
-        bubbles: true, cancelable: true, detail: { url: r[0], title: r[1] }
-      });
-      if (!input.dispatchEvent(ev)) e.preventDefault();
-      open(false);
+      };
+      if (w.ctrl === c) w.ctrl = null;
+      if (w.input.value.trim() === v) render(w, v, entry); // else: stale, discard
+    }, function (e) {
+      if (w.ctrl === c) w.ctrl = null;
+      if (e.name === 'AbortError') return;
+      if (w.input.value.trim() === v) reset(w);
+      warnOnce(w, e);
     });
+  }
 
-    input.addEventListener('input', update);
-    input.addEventListener('keyup', updateHint);
-    input.addEventListener('blur', function () { open(false); });
-    input.addEventListener('focus', function () {
-      if (!pinged) {
-        pinged = true;
-        fetch(pingUrl(o)).catch(function () {});
+  // ---- events ----
+
+  function choose(w, i) {
+    var a = w.list.children[i];
+    if (a) a.click(); // the link's own click: the select event below, then navigation
+  }
+
+  function onListClick(w, e) {
+    var a = e.target.closest && e.target.closest('[role=option]');
+    if (!a) return;
+    var r = w.results[+a.id.slice(w.id.length + 1)] || [a.href, a.textContent];
+    var ev = new CustomEvent('autocompeter:select', {
+      bubbles: true, cancelable: true, detail: { url: r[0], title: r[1] }
+    });
+    if (!w.input.dispatchEvent(ev)) e.preventDefault();
+    open(w, false);
+  }
+
+  function onFocus(w) {
+    if (!w.pinged) {
+      w.pinged = true;
+      fetch(pingUrl(w.o)).catch(function () {});
+    }
+    if (w.input.value.trim()) update(w);
+  }
+
+  /** Up and Down: open the list, then move, stopping at the ends (Up from the first
+   * option goes back to the typed text). */
+  function onArrow(w, e) {
+    var n = w.results.length;
+    if (!n) return;
+    e.preventDefault();
+    if (w.list.hidden) return open(w, true);
+    setActive(w, e.key === 'ArrowDown' ? Math.min(w.active + 1, n - 1) : Math.max(w.active - 1, -1));
+  }
+
+  /** Enter: follow the active option, or else submit the form. */
+  function onEnter(w, e) {
+    var form = w.input.form;
+    if (!w.list.hidden && w.active >= 0) {
+      e.preventDefault();
+      choose(w, w.active);
+    } else if (form) {
+      e.preventDefault();
+      open(w, false);
+      if (form.requestSubmit) form.requestSubmit();
+      else form.submit();
+    }
+  }
+
+  /** Escape: close the list, or else clear the box. */
+  function onEscape(w, e) {
+    if (!w.list.hidden) {
+      e.preventDefault();
+      open(w, false);
+    } else if (w.input.value) {
+      e.preventDefault();
+      w.input.value = '';
+      update(w);
+    }
+  }
+
+  /** Tab: accept the hint, if one shows. */
+  function onTab(w, e) {
+    if (!w.completed || e.shiftKey) return;
+    e.preventDefault();
+    w.input.value = w.completed.value;
+    update(w);
+  }
+
+  var KEYS = { ArrowDown: onArrow, ArrowUp: onArrow, Enter: onEnter, Escape: onEscape, Tab: onTab };
+
+  function onKeydown(w, e) {
+    if (e.isComposing || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (KEYS.hasOwnProperty(e.key)) KEYS[e.key](w, e);
+  }
+
+  function listen(w) {
+    var input = w.input, on = function (target, type, fn) {
+      target.addEventListener(type, function (e) { fn(w, e); });
+    };
+    w.list.addEventListener('mousedown', function (e) { e.preventDefault(); }); // keep focus
+    on(w.list, 'click', onListClick);
+    on(input, 'input', update);
+    on(input, 'keyup', updateHint);
+    on(input, 'blur', function () { open(w, false); });
+    on(input, 'focus', onFocus);
+    on(input, 'keydown', onKeydown);
+  }
+
+  // ---- the entry point ----
+
+  /**
+   * Autocompeter(input, options): `input` is an element or a CSS selector. A
+   * selector given while the page is still loading is looked up once it is
+   * parsed (DOMContentLoaded), so the call may come before the input.
+   */
+  function Autocompeter(input, options) {
+    var doc = root.document;
+    if (typeof input === 'string') {
+      if (doc.readyState === 'loading') {
+        doc.addEventListener('DOMContentLoaded', function () { Autocompeter(input, options); });
+        return;
       }
-      if (input.value.trim()) update();
-    });
-
-    input.addEventListener('keydown', function (e) {
-      var k = e.key, n = results.length, shown = !list.hidden;
-      if (e.isComposing || e.altKey || e.ctrlKey || e.metaKey) return;
-      if (k === 'ArrowDown' || k === 'ArrowUp') {
-        if (!n) return;
-        e.preventDefault();
-        if (!shown) return open(true);
-        // Stop at the ends; Up from the first option goes back to the typed text.
-        setActive(k === 'ArrowDown' ? Math.min(active + 1, n - 1) : Math.max(active - 1, -1));
-      } else if (k === 'Enter') {
-        if (shown && active >= 0) {
-          e.preventDefault();
-          choose(active);
-        } else if (input.form) {
-          e.preventDefault();
-          open(false);
-          if (input.form.requestSubmit) input.form.requestSubmit();
-          else input.form.submit();
-        }
-      } else if (k === 'Escape') {
-        if (shown) {
-          e.preventDefault();
-          open(false);
-        } else if (input.value) {
-          e.preventDefault();
-          input.value = '';
-          update();
-        }
-      } else if (k === 'Tab' && completed && !e.shiftKey) {
-        e.preventDefault();
-        input.value = completed.value;
-        update();
-      }
-    });
-
-    var api = { input: input, options: o, close: function () { open(false); } };
-    input.autocompeter = api;
-    return api;
+      input = doc.querySelector(input) || input;
+    }
+    if (!input || !input.ownerDocument) {
+      throw new TypeError('Autocompeter: an <input> is required, not ' + input);
+    }
+    if (input.autocompeter) return input.autocompeter;
+    var w = build(input, parseOptions(options, (root.location || {}).hostname));
+    listen(w);
+    input.autocompeter = { input: input, options: w.o, close: function () { open(w, false); } };
+    return input.autocompeter;
   }
 
   Autocompeter._internals = {
     fold: fold, words: words, highlightRanges: highlightRanges, completion: completion,
     parseOptions: parseOptions, buildUrl: buildUrl, pingUrl: pingUrl, safeUrl: safeUrl
   };
+  // Calls made before this script ran were queued by the snippet's stub
+  // (docs/widget.md): run them now, each on its own so one failing stops no other.
+  var queued = root.Autocompeter && root.Autocompeter.q || [];
   root.Autocompeter = Autocompeter;
+  queued.forEach(function (args) {
+    try {
+      Autocompeter.apply(root, args);
+    } catch (e) {
+      console.error(e);
+    }
+  });
   if (typeof module === 'object' && module && module.exports) module.exports = Autocompeter;
 })(typeof globalThis === 'object' ? globalThis : this);

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from scaled.support import ScaledParts
+from scaled_setup.support import ScaledParts
 
 from embedded.database import SqliteDatabase
 from embedded.store import SqliteStore
@@ -145,7 +145,7 @@ def new_site(server: LiveServer, client: httpx.Client) -> Site:
     return Site(domain, server.create_key(domain), client, server)
 
 
-# -- the scaled-out setup: PostgreSQL + OpenSearch (see tests/scaled/support.py) ----
+# -- the scaled-out setup: PostgreSQL + OpenSearch (see tests/scaled_setup/support.py) ----
 
 
 @dataclass

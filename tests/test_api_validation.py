@@ -26,12 +26,22 @@ def error_of(response, status):
         ({"d": "DOMAIN", "q": "x", "n": "ten"}, "n"),
         ({"d": "DOMAIN", "q": "?!…"}, "q"),
         ({"d": "no-such-domain.example", "q": "x"}, "d"),
+        ({"d": "under_score.example", "q": "x"}, "d"),
+        ({"d": "a..b", "q": "x"}, "d"),
+        ({"d": "x" * 254, "q": "x"}, "d"),
     ],
 )
 def test_bad_searches_are_400_naming_the_parameter(site, params, names):
     params = {k: v.replace("DOMAIN", site.domain) for k, v in params.items()}
     message = error_of(site.client.get("/v1", params=params), 400)
     assert message.startswith(f"{names}:"), message
+
+
+def test_a_domain_is_found_however_it_is_spelled(site):
+    site.add("/a", "Spelled")
+    for spelling in (site.domain.upper(), f"{site.domain}.", f" {site.domain} "):
+        response = site.client.get("/v1", params={"d": spelling, "q": "spelled"})
+        assert response.json()["results"] == [["/a", "Spelled"]], spelling
 
 
 def test_search_answers_cors_for_any_origin(site):
@@ -41,7 +51,7 @@ def test_search_answers_cors_for_any_origin(site):
 
 
 def test_unknown_path_is_a_json_404(client):
-    assert "error" in client.get("/v2/nothing").json()
+    assert error_of(client.get("/v2/nothing"), 404)
 
 
 # -- adding one document ----------------------------------------------------------
@@ -69,7 +79,12 @@ def test_post_accepts_form_fields_like_the_original(site):
         ({"url": "/x", "title": "Nan", "popularity": "NaN"}, "popularity"),
         ({"url": "/x", "title": "Inf", "popularity": "inf"}, "popularity"),
         ({"url": "/x", "title": "Word", "popularity": "lots"}, "popularity"),
+        ({"url": "/x", "title": "Bool", "popularity": False}, "popularity"),
         ({"url": "/x", "title": "Nul\x00byte"}, "title"),
+        ({"url": "/x", "title": "Del\x7f"}, "title"),
+        ({"url": "/x", "title": "Next\x85line"}, "title"),
+        ({"url": "/x", "title": "Csi\x9b[2J"}, "title"),
+        ({"url": "/x", "title": "Comma", "group": "news,sport"}, "group"),
         ({"url": "/x", "title": ["a", "list"]}, "title"),
     ],
 )
@@ -77,6 +92,30 @@ def test_invalid_document_is_rejected_naming_the_field(site, fields, field):
     message = error_of(site.client.post("/v1", json=fields, headers=site.auth), 400)
     assert message.startswith(f"{field}:"), message
     assert count(site) == 0
+
+
+BAD_URLS = ["notaurl", "example.com/page", "//other.example/page", "ftp://example.com/f",
+            "javascript:alert(1)", "https://", "mailto:me@example.com"]
+GOOD_URLS = ["/page", "/", "https://example.com/a?b=c#d", "HTTP://EXAMPLE.COM/"]
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_a_url_that_is_no_link_is_400_naming_the_field(site, url):
+    message = error_of(site.add(url, "Some title"), 400)
+    assert message.startswith("url: must be an http(s) URL or a path starting with /"), message
+    form = site.client.post("/v1", data={"url": url, "title": "Form"}, headers=site.auth)
+    assert error_of(form, 400).startswith("url:")
+    assert count(site) == 0
+
+
+def test_bulk_rejects_each_entry_whose_url_is_no_link(site):
+    response = site.bulk([{"url": url, "title": f"Title {i}"}
+                          for i, url in enumerate(BAD_URLS + GOOD_URLS)])
+    assert response.status_code == 201, response.text
+    rejected = response.json()["rejected"]
+    assert [r["index"] for r in rejected] == list(range(len(BAD_URLS)))
+    assert all(r["error"].startswith("url: ") for r in rejected)
+    assert count(site) == len(GOOD_URLS)
 
 
 def test_popularity_beyond_float_range_is_rejected(site):
@@ -180,6 +219,27 @@ def test_bulk_of_only_invalid_entries_is_400_and_stores_nothing(site):
 def test_bulk_without_a_documents_list_is_400(site):
     response = site.client.post("/v1/bulk", json={"items": []}, headers=site.auth)
     assert error_of(response, 400).startswith("documents:")
+
+
+@pytest.mark.parametrize("content_type", [None, "application/x-www-form-urlencoded",
+                                          "text/plain", "application/octet-stream"])
+@pytest.mark.parametrize("path", ["/v1/bulk", "/v1"])
+def test_a_json_body_is_read_as_json_whatever_its_content_type(site, content_type, path):
+    # What `curl -d '{...}'` sends: JSON labelled as a form.
+    document = {"url": "/plain", "title": "Sent as plain JSON"}
+    body = json.dumps({"documents": [document]} if path == "/v1/bulk" else document)
+    headers = {**site.auth, **({"content-type": content_type} if content_type else {})}
+    response = site.client.post(path, content=" \n" + body, headers=headers)
+    assert response.status_code == 201, response.text
+    assert site.urls("plain json") == ["/plain"]
+
+
+def test_a_real_form_is_still_read_as_fields(site):
+    response = site.client.post("/v1", content="url=%2Fform&title=%7BBraces%7D+title",
+                                headers={**site.auth,
+                                         "content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 201, response.text
+    assert site.search("braces").json()["results"] == [["/form", "{Braces} title"]]
 
 
 def test_bulk_over_the_document_limit_is_413_and_stores_nothing(site):

@@ -33,6 +33,37 @@ def test_keys_create_prints_only_the_key_and_stores_only_its_hash(cli, tmp_path)
     assert "a.example" in listing and key[:8] in listing and key not in listing
 
 
+def assert_one_line_refusal(result: subprocess.CompletedProcess, what: str) -> None:
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"autocompeter: {what}: ")
+    assert result.stderr.count("\n") == 1, result.stderr
+
+
+@pytest.mark.parametrize("domain", ["", " b.example", "b\nexample", "b_c.example",
+                                    "x" * 300, "a..b", "b-.example", "b.example:8000"])
+def test_keys_create_refuses_an_invalid_domain_in_one_line(cli, domain):
+    assert_one_line_refusal(cli("keys", "create", domain), "domain")
+    assert cli("keys", "list").stdout == ""
+
+
+@pytest.mark.parametrize("command", ["load FILE --domain", "export", "stats"])
+def test_other_commands_refuse_an_invalid_domain_in_one_line(cli, tmp_path, command):
+    data = tmp_path / "titles.json"
+    data.write_text(json.dumps({"documents": [{"url": "/1", "title": "One"}]}))
+    words = [str(data) if word == "FILE" else word for word in command.split()]
+    assert_one_line_refusal(cli(*words, "bad domain.example"), "domain")
+
+
+def test_domains_are_stored_in_one_spelling(cli, tmp_path):
+    data = tmp_path / "titles.json"
+    data.write_text(json.dumps({"documents": [{"url": "/1", "title": "One"}]}))
+    assert cli("keys", "create", "Bücher.EXAMPLE.").returncode == 0
+    assert cli("load", str(data), "--domain", "BÜCHER.example").returncode == 0
+    assert [row["domain"] for row in listing(cli)] == ["xn--bcher-kva.example"]
+    assert cli("stats", "xn--bcher-kva.example").stdout.startswith(
+        "xn--bcher-kva.example: 1 document")
+
+
 def test_keys_revoke_marks_the_key_revoked(cli):
     key = cli("keys", "create", "a.example").stdout.strip()
     assert cli("keys", "revoke", key).returncode == 0
@@ -41,23 +72,140 @@ def test_keys_revoke_marks_the_key_revoked(cli):
     assert again.returncode == 2 and "no live key" in again.stderr
 
 
-def test_load_reads_documents_or_items_and_reports_rejects(cli, tmp_path):
-    data = tmp_path / "titles.json"
-    data.write_text(json.dumps({"items": [
-        {"url": "/1", "title": "One"}, {"url": "/2", "title": ""}, {"url": "/3", "title": "Three"},
-    ]}))
+def listing(cli) -> list[dict[str, str]]:
+    """`keys list` read back as its header row names the columns."""
+    import re
+
+    header, *rows = cli("keys", "list").stdout.splitlines()
+    columns = list(re.finditer(r"\S+(?: \S+)*", header))  # "last used" is one name
+    ends = [column.start() for column in columns[1:]] + [None]
+    return [{column.group(): row[column.start():end].strip()
+             for column, end in zip(columns, ends, strict=True)} for row in rows]
+
+
+def test_keys_list_is_a_table_with_a_header(cli):
+    key = cli("keys", "create", "a.example", "--note", "for Ann").stdout.strip()
+    cli("keys", "create", "b.example")
+    header = cli("keys", "list").stdout.splitlines()[0].split()
+    assert header[:4] == ["id", "key", "domain", "note"] and "state" in header
+    assert "last" in header and "used" in header and "created" in header
+    first, second = listing(cli)
+    assert first["key"] == f"{key[:8]}…" and first["domain"] == "a.example"
+    assert first["note"] == "for Ann" and first["last used"] == "never"
+    assert first["state"] == "live" and second["domain"] == "b.example"
+
+
+@pytest.mark.parametrize("how", ["id", "prefix", "prefix as shown", "longer prefix"])
+def test_keys_revoke_takes_the_id_or_the_prefix_that_keys_list_shows(cli, how):
+    key = cli("keys", "create", "a.example").stdout.strip()
+    other = cli("keys", "create", "a.example").stdout.strip()
+    (row, _) = listing(cli)
+    given = {"id": row["id"], "prefix": key[:8], "prefix as shown": row["key"],
+             "longer prefix": key[:12]}[how]
+    result = cli("keys", "revoke", given)
+    assert result.returncode == 0, result.stderr
+    assert f"revoked id {row['id']} (a.example, {key[:8]}…" in result.stderr
+    states = [entry["state"] for entry in listing(cli)]
+    assert states[0].startswith("revoked") and states[1] == "live"
+    assert other  # untouched
+
+
+def test_keys_revoke_refuses_short_unknown_and_ambiguous_prefixes(cli, tmp_path):
+    import sqlite3
+
+    first = cli("keys", "create", "a.example").stdout.strip()
+    cli("keys", "create", "b.example")
+    short = cli("keys", "revoke", first[:7])
+    assert short.returncode == 2 and "first 8 characters" in short.stderr
+    unknown = cli("keys", "revoke", "zzzzzzzz")
+    assert unknown.returncode == 2 and "no key has the id or prefix" in unknown.stderr
+    # Two live keys sharing their first 8 characters: rare, but then a prefix names neither.
+    conn = sqlite3.connect(tmp_path / "cli.db")
+    conn.execute("UPDATE keys SET prefix = ? WHERE id = 2", (first[:8],))
+    conn.commit()
+    conn.close()
+    ambiguous = cli("keys", "revoke", first[:8])
+    assert ambiguous.returncode == 2
+    assert "matches 2 live keys" in ambiguous.stderr
+    assert "id 1 (a.example" in ambiguous.stderr and "id 2 (b.example" in ambiguous.stderr
+    assert all(entry["state"] == "live" for entry in listing(cli))
+
+
+def test_a_database_from_before_last_used_is_upgraded_not_refused(cli, tmp_path):
+    import sqlite3
+
+    key = cli("keys", "create", "a.example").stdout.strip()
+    conn = sqlite3.connect(tmp_path / "cli.db")
+    conn.execute("ALTER TABLE keys DROP COLUMN last_used_at")  # as version 2 made it
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    result = cli("keys", "list")
+    assert result.returncode == 0, result.stderr
+    assert listing(cli)[0]["key"] == f"{key[:8]}…"
+    conn = sqlite3.connect(tmp_path / "cli.db")
+    assert conn.execute("PRAGMA user_version").fetchone() == (3,)
+    assert "last_used_at" in {row[1] for row in conn.execute("PRAGMA table_info(keys)")}
+    conn.close()
+
+
+LOAD_FORMATS = {
+    "documents.json": '{"documents": [{"url": "/1", "title": "One", "popularity": 3},'
+                      ' {"url": "/2", "title": "Two", "group": "staff"}]}',
+    "items.json": '{"items": [{"url": "/1", "title": "One", "popularity": 3},'
+                  ' {"url": "/2", "title": "Two", "group": "staff"}]}',
+    "list.json": '[{"url": "/1", "title": "One", "popularity": 3},'
+                 ' {"url": "/2", "title": "Two", "group": "staff"}]',
+    "titles.jsonl": '{"url": "/1", "title": "One", "popularity": 3}\n\n'
+                    '{"url": "/2", "title": "Two", "group": "staff"}\n',
+    "titles.csv": "url,title,popularity,group\r\n/1,One,3,\r\n/2,Two,,staff\r\n",
+    "bom-short-header.csv": "\ufeffURL,Title\n/1,One\n/2,Two\n",
+}
+
+
+@pytest.mark.parametrize("name", LOAD_FORMATS)
+def test_load_reads_every_listed_format(cli, tmp_path, name):
+    data = tmp_path / name
+    data.write_text(LOAD_FORMATS[name], encoding="utf-8")
     result = cli("load", str(data), "--domain", "a.example")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "loaded 2, rejected 1"
-    assert "#1: title:" in result.stderr
+    assert result.stdout.strip() == "loaded 2, rejected 0"
+    exported = json.loads(cli("export", "a.example").stdout)["documents"]
+    by_url = {entry["url"]: entry for entry in exported}
+    assert by_url["/1"]["title"] == "One" and by_url["/2"]["title"] == "Two"
+    if "short" not in name:
+        assert by_url["/1"]["popularity"] == 3 and by_url["/2"]["group"] == "staff"
 
 
-def test_load_of_a_bad_file_is_one_clear_line(cli, tmp_path):
-    data = tmp_path / "bad.json"
-    data.write_text("[]")
+@pytest.mark.parametrize("name, text, where", [
+    ("t.jsonl", '{"url": "/1", "title": "One"}\n{"url": "nope", "title": "Two"}\n', "line 2"),
+    ("t.csv", "url,title\n/1,One\nnope,Two\n", "line 3"),
+    ("t.json", '[{"url": "/1", "title": "One"}, {"url": "nope", "title": "Two"}]', "#1"),
+])
+def test_load_names_the_line_or_position_of_a_rejected_entry(cli, tmp_path, name, text, where):
+    data = tmp_path / name
+    data.write_text(text)
+    result = cli("load", str(data), "--domain", "a.example")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "loaded 1, rejected 1"
+    assert f"rejected {where}: url: must be an http(s) URL" in result.stderr
+
+
+def test_load_help_lists_the_formats(cli):
+    help_text = cli("load", "--help").stdout
+    for shown in ('{"documents"', '{"items"', "JSON list", "JSON Lines",
+                  "url,title[,popularity][,group]"):
+        assert shown in help_text
+
+
+@pytest.mark.parametrize("text", ["hello\nworld\n", '{"url": "/1"}\n{not json\n', "[1, 2"])
+def test_load_of_a_bad_file_is_one_clear_line(cli, tmp_path, text):
+    data = tmp_path / "bad.txt"
+    data.write_text(text)
     result = cli("load", str(data), "--domain", "a.example")
     assert result.returncode == 2
     assert result.stderr.startswith("autocompeter: ") and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(

@@ -1,15 +1,21 @@
 """The running service against its own OpenAPI document, with schemathesis.
 
-Schemathesis generates valid and invalid requests for every operation from
-/openapi.json; each answer must be no 5xx, a documented status, the documented
-content type, and match the documented schema.
+Schemathesis generates requests for every operation from /openapi.json, on every
+setup, in both of its modes: valid requests (positive) and requests that break the
+document's rules (negative: wrong types, missing or extra parameters, bad bodies).
+Each answer must be no 5xx, a documented status, the documented content type, and
+match the documented schema; in negative mode a request the document calls invalid
+must also be refused with a 4xx.
 """
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from live import LiveServer
+from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
+    negative_data_rejection,
     not_a_server_error,
     response_schema_conformance,
     status_code_conformance,
@@ -20,35 +26,44 @@ from app.openapi import openapi_document
 CASES_PER_OPERATION = 40
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
+MODES = {GenerationMode.POSITIVE: CHECKS,
+         GenerationMode.NEGATIVE: [*CHECKS, negative_data_rejection]}
 
 
 # Operations come from the same document the service serves, so a new one is
-# fuzzed without touching this file.
-OPERATIONS = [(path, method) for path, methods in openapi_document()["paths"].items()
-              for method in methods]
+# fuzzed without touching this file. Negative mode needs something to break: a
+# parameter or a body (GET /healthz has neither).
+DOCUMENT = openapi_document()
+CASES = [
+    pytest.param(path, method, mode, id=f"{method.upper()} {path}-{mode.value}")
+    for path, methods in DOCUMENT["paths"].items()
+    for method, operation in methods.items()
+    for mode in MODES
+    if mode is GenerationMode.POSITIVE
+    or operation.get("parameters") or operation.get("requestBody")
+]
 
 
-@pytest.fixture(scope="module")
-def api_schema(server):
-    return schemathesis.openapi.from_url(f"{server.base_url}/openapi.json")
-
-
-@pytest.fixture(scope="module")
-def fuzz_key(server):
-    return server.create_key("schemathesis.example")
-
-
-@pytest.mark.parametrize(("path", "method"), OPERATIONS, ids=[f"{m.upper()} {p}"
-                                                              for p, m in OPERATIONS])
-def test_every_operation_keeps_its_promises(api_schema, server, fuzz_key, path, method):
+@pytest.mark.parametrize(("path", "method", "mode"), CASES)
+def test_every_operation_keeps_its_promises(any_server: LiveServer, path, method, mode):
+    api_schema = schemathesis.openapi.from_url(f"{any_server.base_url}/openapi.json")
     operation = api_schema[path][method]
-    headers = {"Auth-Key": fuzz_key} if operation.definition.raw.get("security") else {}
+    headers = {}
+    if operation.definition.raw.get("security"):
+        headers = {"Auth-Key": any_server.create_key("schemathesis.example")}
 
-    @given(case=operation.as_strategy())
+    checks = MODES[mode]
+    if path == "/v1/bulk":
+        # A bulk stores its valid entries and lists the invalid ones (201), as its
+        # description says: an invalid entry is not an invalid request.
+        checks = [check for check in checks if check is not negative_data_rejection]
+
+    # The key is fixed, not generated: negative mode would otherwise "break" it.
+    @given(case=operation.as_strategy(generation_mode=mode, headers=headers or None))
     @settings(max_examples=CASES_PER_OPERATION, deadline=None,
               suppress_health_check=list(HealthCheck))
     def check(case):
-        case.call_and_validate(base_url=server.base_url, headers=headers, checks=CHECKS)
+        case.call_and_validate(base_url=any_server.base_url, headers=headers, checks=checks)
 
     check()
 
@@ -59,3 +74,49 @@ def test_docs_page_lists_every_operation(client):
     for path, methods in document["paths"].items():
         for method in methods:
             assert f"{method.upper()} {path}</code>" in page
+
+
+def docs_section(page: str, operation_id: str) -> str:
+    start = page.index(f'<section id="{operation_id}">')
+    return page[start:page.index("</section>", start)]
+
+
+@pytest.mark.parametrize("operation_id", ["add", "bulk_post", "bulk_put"])
+def test_docs_page_lists_body_fields_with_types_and_limits_in_plain_words(client, operation_id):
+    section = docs_section(client.get("/docs").text, operation_id)
+    for field, kind, limit in [("url", "text", "1 to 2,048 characters"),
+                               ("title", "text", "1 to 500 characters"),
+                               ("group", "text", "up to 100 characters"),
+                               ("popularity", "number", "0 if left out")]:
+        row = section[section.index(f"<td><code>{field}</code></td>"):]
+        row = row[:row.index("</tr>")]
+        assert f"<td>{kind}</td>" in row and limit in row, row
+    assert "minLength" not in section and "maxLength" not in section
+    assert "&quot;message&quot;: &quot;OK&quot;" in section  # the response body
+    if operation_id.startswith("bulk"):
+        assert "at most 10,000 entries" in section and "&quot;rejected&quot;" in section
+
+
+def test_docs_page_parameters_read_as_plain_words(client):
+    section = docs_section(client.get("/docs").text, "search")
+    assert "1 to 255 characters" in section and "from 1 to 100, 10 if left out" in section
+    assert "&quot;terms&quot;" in section and "&quot;results&quot;" in section
+
+
+def test_every_curl_example_on_the_docs_page_works_as_shown(server, client, tmp_path):
+    import html
+    import os
+    import re
+    import subprocess
+
+    key = server.create_key("example.com")
+    server.create_key("demo")  # the search example searches the demo domain
+    page = client.get("/docs").text
+    examples = [html.unescape(code) for code in re.findall(
+        r'<pre class="example" tabindex="0"><code>(curl .*?)</code></pre>', page, re.S)]
+    assert len(examples) == sum(len(methods) for methods in DOCUMENT["paths"].values())
+    for command in examples:
+        done = subprocess.run(["bash", "-c", command + " -s -o /dev/null -w '%{http_code}'"],
+                              env={**os.environ, "KEY": key}, capture_output=True, text=True,
+                              timeout=30)
+        assert done.stdout.startswith("2"), (command, done.stdout, done.stderr)

@@ -59,7 +59,13 @@ def test_metrics_add_up_every_worker_and_go_away_with_the_server(tmp_path: Path)
             scratch = tmp_path / f"scratch-{searches}"
             if sum(n > 0 for n in per_process_search_counts(metrics_dir, scratch)) >= 2:
                 break
-        counts = per_process_search_counts(metrics_dir, tmp_path / "final")
+        # Each worker writes its tally every STATS_FLUSH_SECONDS (0.2 s here).
+        deadline = time.monotonic() + 10
+        while True:
+            counts = per_process_search_counts(metrics_dir, tmp_path / f"final-{time.time()}")
+            if sum(counts) >= searches or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         assert sum(n > 0 for n in counts) >= 2, f"one worker took every request: {counts}"
         total = search_count(httpx.get(f"{server.base_url}/metrics").text)
         assert total == sum(counts) == searches

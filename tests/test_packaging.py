@@ -27,7 +27,7 @@ def wheel(tmp_path_factory) -> zipfile.ZipFile:
 
 def test_the_wheel_carries_the_code_the_widget_and_the_command(wheel):
     names = set(wheel.namelist())
-    for module in ("app/cli.py", "embedded/engine.py", "scaled/store.py"):
+    for module in ("app/cli.py", "app/demo_docs.txt", "embedded/engine.py", "scaled/store.py"):
         assert module in names
     data = {name.split(".data/data/", 1)[1] for name in names if ".data/data/" in name}
     for asset in ("autocompeter.js", "autocompeter.css", "demo.html", "docs.css"):
@@ -45,6 +45,15 @@ def test_the_embedded_default_installs_light(wheel):
                    for name in ("asyncpg", "elasticsearch", "opensearch"))
     for extra in ("postgres", "elasticsearch", "opensearch", "dev"):
         assert any(f'extra == "{extra}"' in line for line in requires), extra
+
+
+def test_the_dev_extra_alone_can_import_the_test_suite(wheel):
+    (metadata,) = [n for n in wheel.namelist() if n.endswith("METADATA")]
+    dev = [line for line in wheel.read(metadata).decode().splitlines()
+           if line.startswith("Requires-Dist:") and 'extra == "dev"' in line]
+    # tests/scaled_setup/ imports asyncpg and the search clients at the top of its modules.
+    assert any("autocompeter[" in line and all(extra in line for extra in
+               ("postgres", "opensearch", "elasticsearch")) for line in dev), dev
 
 
 @pytest.mark.parametrize("command", [
@@ -65,6 +74,15 @@ def test_dockerfile_passes_hadolint():
     assert done.returncode == 0, done.stdout + done.stderr
     text = (ROOT / "Dockerfile").read_text()
     assert "USER 10001" in text and "HEALTHCHECK" in text and "/readyz" in text
+
+
+def test_the_docker_image_gets_every_package():
+    import tomllib
+
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"]
+    text = (ROOT / "Dockerfile").read_text()
+    assert [p for p in packages if f"COPY {p} ./{p}" not in text] == []
 
 
 def test_compose_file_follows_the_compose_spec_and_wires_the_setup():

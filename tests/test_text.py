@@ -30,3 +30,12 @@ def test_fold_is_idempotent_on_tricky_text():
 
 def test_search_text_joins_words_with_spaces():
     assert search_text("Hello, World!") == "hello world"
+
+
+def test_the_fold_cache_stops_growing_at_its_bound():
+    from core import text
+
+    for code in range(0x4E00, 0x4E00 + text.MAX_FOLDS_CACHED + 5_000):  # CJK ideographs
+        text.fold(chr(code))
+    assert len(text._FOLDS) <= text.MAX_FOLDS_CACHED
+    assert text.fold("\u00c9T\u00c9") == "ete"  # still folds, cached or not

@@ -2,6 +2,8 @@
 # Start a real PostgreSQL server for the tests on 127.0.0.1:PORT, data in WORKDIR/pgdata.
 #
 #   services/postgres/start.sh WORKDIR PORT
+#   PG_DURABLE=1 services/postgres/start.sh WORKDIR PORT   # fsync, synchronous_commit and
+#                                                          # full_page_writes on, as in production
 #
 # - Installs Debian's `postgresql` package if no /usr/lib/postgresql/*/bin/initdb exists (root only).
 # - First run on a WORKDIR: initdb (trust auth, UTF8, fsync off), then start. Later runs on the same
@@ -131,6 +133,12 @@ EOF
 fi
 
 # --- start -------------------------------------------------------------------------------------
+# The test server trades durability for speed (fsync off above); PG_DURABLE=1 puts it back for
+# the tests of what survives a crash (tests/scaled_setup/test_durability.py).
+DURABLE_OPTIONS=""
+if [ "${PG_DURABLE:-0}" = 1 ]; then
+    DURABLE_OPTIONS="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+fi
 pg_running() { as_pg "$BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; }
 pg_ready() { "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" -t 2 >/dev/null 2>&1; }
 
@@ -156,7 +164,8 @@ else
     started=0
     for attempt in 1 2 3 4 5 6; do
         if as_pg "$BIN/pg_ctl" -D "$PGDATA" -l "$PGLOG" -w -t 60 \
-                -o "-p $PORT -k $PGRUN -c listen_addresses=127.0.0.1" start >"$PGRUN/pg_ctl.log" 2>&1; then
+                -o "-p $PORT -k $PGRUN -c listen_addresses=127.0.0.1 $DURABLE_OPTIONS" start \
+                >"$PGRUN/pg_ctl.log" 2>&1; then
             started=1
             break
         fi

@@ -7,8 +7,10 @@ browser tests are skipped locally and fail in CI (CI=true).
 
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -73,14 +75,15 @@ class Browsing:
     server: object
     contexts: list = field(default_factory=list)
 
-    def new_page(self, **context_options: object):
+    def new_page(self, *, origins: tuple[str, ...] = (), **context_options: object):
+        """A page in a context of its own; `origins` are reached besides the server's."""
         context = self.browser.new_context(**context_options)
         self.contexts.append(context)
-        base = self.server.base_url
+        reachable = (self.server.base_url, *origins)
 
         # Nothing leaves the machine: any other origin (the titles' links) gets a stub.
         def outside(route) -> None:
-            if route.request.url.startswith(base):
+            if route.request.url.startswith(reachable):
                 route.fallback()
             else:
                 route.fulfill(
@@ -184,3 +187,46 @@ def axe_scan() -> Callable:
         return result
 
     return scan
+
+
+class OtherOrigin:
+    """A plain HTTP server for a site's pages, on another origin than the service.
+
+    The service listens on 127.0.0.1; this one on `localhost` and another port,
+    so its pages call the service cross-origin, as a real site's pages do.
+    """
+
+    def __init__(self) -> None:
+        pages: dict[str, str] = {}
+        self.pages = pages
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = pages.get(self.path)
+                self.send_response(200 if body is not None else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write((body or "not found").encode())
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://localhost:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def serve(self, path: str, html: str) -> str:
+        """Serves `html` at `path`; its URL."""
+        self.pages[path] = html
+        return self.origin + path
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def other_origin() -> Iterator[OtherOrigin]:
+    site = OtherOrigin()
+    yield site
+    site.close()

@@ -27,6 +27,12 @@ NASTY_BODIES = [
     (b"", "application/octet-stream"),
     (b"null", "application/json"),
     (b'"just a string"', "application/json"),
+    # DEL and C1 controls are control characters too (U+0085 is NEL, U+009B CSI).
+    (b'{"url": "/u", "title": "del\\u007f"}', "application/json"),
+    (b'{"url": "/u", "title": "ne\\u0085l"}', "application/json"),
+    (b'{"url": "/u", "title": "csi\\u009b[2J"}', "application/json"),
+    # g= splits on commas: a group with one could never be searched.
+    (b'{"url": "/u", "title": "t", "group": "a,b"}', "application/json"),
 ]
 
 

@@ -64,17 +64,24 @@ def test_metrics_count_requests_by_route_and_status(any_site: Site) -> None:
     for _ in range(3):
         assert any_site.search("metered").status_code == 200
     assert any_site.client.get("/v1", params={"d": any_site.domain}).status_code == 400
-    response = httpx.get(f"{base}/metrics")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
-    assert "access-control-allow-origin" not in response.headers
-    after = response.text
+    search_ok = {"endpoint": "v1.search", "status": "200"}
 
     def grew(name: str, **labels: str) -> float:
         return metric(after, name, **labels) - metric(before, name, **labels)
 
-    search_ok = {"endpoint": "v1.search", "status": "200"}
-    # Both workers' counts are in the answer, whichever worker gave it.
+    # Both workers' counts are in the answer, whichever worker gave it, once the
+    # other worker has written its tally (every STATS_FLUSH_SECONDS, 0.2 s here).
+    deadline = time.monotonic() + 10
+    while True:
+        response = httpx.get(f"{base}/metrics")
+        after = response.text
+        counted = grew("autocompeter_http_requests_total", method="GET", **search_ok)
+        if counted >= 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "access-control-allow-origin" not in response.headers
     assert grew("autocompeter_http_requests_total", method="GET", **search_ok) == 3
     assert grew("autocompeter_http_requests_total", endpoint="v1.search", method="GET",
                 status="400") == 1
@@ -88,6 +95,8 @@ def test_metrics_count_requests_by_route_and_status(any_site: Site) -> None:
     assert metric(after, "autocompeter_documents") >= 1
     if getattr(any_site.server, "parts", None) is not None:  # only the scaled setup has one
         assert ("autocompeter_outbox_depth", ()) in samples(after)
+        # A missing sample would read 0: check that it is there before its value.
+        assert ("autocompeter_outbox_oldest_age_seconds", ()) in samples(after)
         assert metric(after, "autocompeter_outbox_oldest_age_seconds") >= 0
 
 

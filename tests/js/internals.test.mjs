@@ -151,3 +151,29 @@ test('safeUrl: only http(s) links', () => {
 test('Autocompeter() without an input throws a clear error', () => {
   assert.throws(() => Autocompeter(null), /input/);
 });
+
+test('fold: as the server folds (NFKD, marks and format characters dropped, letter table)', () => {
+  assert.equal(fold('Ørsted'), 'orsted');
+  assert.equal(fold('ǾRSTED Ǽble'), 'orsted aeble'); // NFKD gives Ø and Æ: the table still applies
+  assert.equal(fold('Straße ẞ'), 'strasse ss');
+  assert.equal(fold('ΟΔΟΣ'), 'οδοσ'); // no final-sigma form: one character at a time
+  assert.equal(fold('ﬁnal Ｆｕｌｌ'), 'final full');
+  assert.equal(fold('soft\u00adhyphen'), 'softhyphen');
+  assert.equal(fold('Łódź Þing ħ ı'), 'lodz thing h i');
+});
+
+test('highlightRanges: letters without a decomposition match their plain forms', () => {
+  assert.deepEqual(marked('Ørsted wind', ['orsted']), ['Ørsted']);
+  assert.deepEqual(marked('Ørsted wind', ['ørs']), ['Ørs']);
+  assert.deepEqual(marked('Große Straße', ['grosse', 'strass']), ['Große', 'Straß']);
+  assert.deepEqual(marked('Soft\u00adhyphen', ['softh']), ['Soft\u00adh']);
+});
+
+test('parseOptions: the default domain is what the caller passes (the page\'s host name)', () => {
+  assert.equal(parseOptions({}, 'localhost').domain, 'localhost');
+});
+
+test('completion: nothing for a last word that folds to nothing', () => {
+  assert.equal(completion('json \u200b', 'json.dumps'), null);
+  assert.equal(completion('json \u0301', 'json.dumps'), null);
+});

@@ -45,7 +45,7 @@ def embedded(tmp: Path) -> Iterator[LiveServer]:
 
 @contextmanager
 def scaled(tmp: Path) -> Iterator[LiveServer]:
-    from scaled.support import drop_database, new_parts, require_services
+    from scaled_setup.support import drop_database, new_parts, require_services
 
     database_base, search_url = require_services()
     parts = new_parts(database_base, search_url)

@@ -27,8 +27,9 @@ def test_relevance(case: Case, any_server: Server, relevance_domains: Domains,
                    request: pytest.FixtureRequest) -> None:
     setup = request.node.callspec.params["any_server"]
     if reason := expected_failure(case, setup):
-        # Not strict: a fixed engine shows up as XPASS, a hint to drop the mark.
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=False))
+        # Strict (pyproject's xfail_strict): a fixed engine fails the run as XPASS,
+        # so the mark is dropped rather than left to hide a later regression.
+        request.applymarker(pytest.mark.xfail(reason=reason))
     outcome = run(case, relevance_domains.site(any_server, case.corpus))
     assert outcome.passed, outcome.explain()
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from live import free_port, start_scaled_server, stop_server
 
-from scaled.support import drop_database, new_parts, require_services
+from scaled_setup.support import drop_database, new_parts, require_services
 
 pytestmark = pytest.mark.scaled
 

@@ -6,7 +6,6 @@ write is either wholly there (stored and indexed) or wholly absent.
 """
 
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -17,24 +16,9 @@ import httpx
 import pytest
 from live import free_port, new_site, start_scaled_server, stop_server
 
-from scaled.support import SERVICES, ScaledParts, migrate, require_services
+from scaled_setup.support import PostgresServer, ScaledParts, migrate, require_services
 
 pytestmark = pytest.mark.scaled
-
-
-class PostgresServer:
-    def __init__(self, workdir: Path, port: int) -> None:
-        self.workdir, self.port = workdir, port
-
-    def start(self) -> str:
-        done = subprocess.run([str(SERVICES / "postgres/start.sh"), str(self.workdir),
-                               str(self.port)], check=True, capture_output=True, text=True,
-                              timeout=120)
-        return done.stdout.strip().splitlines()[-1]
-
-    def stop(self, *flags: str) -> None:
-        subprocess.run([str(SERVICES / "postgres/stop.sh"), str(self.workdir), *flags],
-                       check=True, capture_output=True, timeout=60)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from core.store import Document
 from scaled.cluster import ClusterClient, parse_search_url
 from scaled.store import PostgresStore
-from scaled.support import drop_database, new_parts, require_services
+from scaled_setup.support import drop_database, new_parts, require_services
 
 
 def test_elasticsearch_url_builds_the_elasticsearch_client_with_auth_and_tls() -> None:
@@ -55,3 +55,54 @@ def test_every_write_adds_outbox_rows_in_its_transaction() -> None:
         asyncio.run(run())
     finally:
         drop_database(parts.database_url, base)
+
+
+@pytest.mark.scaled
+def test_key_use_is_recorded_once_a_minute_and_a_version_1_database_is_upgraded() -> None:
+    import asyncpg
+
+    from scaled_setup.support import create_database
+
+    base, _search = require_services()
+    url = create_database(base)
+    long_ago = "2000-01-01T00:00:00+00:00"
+
+    async def run() -> None:
+        store = PostgresStore(url)
+        try:
+            await store.migrate()
+            key = await store.create_key("d.example")
+            assert (await store.list_keys())[0].last_used_at is None
+            assert await store.domain_for_key(key) == "d.example"
+            used = (await store.list_keys())[0].last_used_at
+            assert used is not None
+            conn = await asyncpg.connect(url)
+            try:
+                await conn.execute(f"UPDATE keys SET last_used_at = '{long_ago}'")
+                assert await store.domain_for_key(key) == "d.example"
+                # Within the minute nothing is written: the value set behind its back stays.
+                assert str(await conn.fetchval("SELECT last_used_at FROM keys")).startswith(
+                    "2000-01-01")
+                # As version 1 made the database:
+                await conn.execute("ALTER TABLE keys DROP COLUMN last_used_at")
+                await conn.execute("UPDATE schema_version SET version = 1")
+            finally:
+                await conn.close()
+        finally:
+            await store.close()
+        upgraded = PostgresStore(url)
+        try:
+            await upgraded.migrate()
+            assert (await upgraded.list_keys())[0].last_used_at is None
+            conn = await asyncpg.connect(url)
+            try:
+                assert await conn.fetchval("SELECT max(version) FROM schema_version") == 2
+            finally:
+                await conn.close()
+        finally:
+            await upgraded.close()
+
+    try:
+        asyncio.run(run())
+    finally:
+        drop_database(url, base)

@@ -15,7 +15,7 @@ from core.engine import SearchQuery
 from core.text import words
 from scaled.cluster import CACHE_SECONDS, open_cluster
 from scaled.mapping import index_body, new_index_name, source
-from scaled.support import require_services
+from scaled_setup.support import require_services
 
 pytestmark = pytest.mark.scaled
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from live import free_port, start_scaled_server, stop_server
 
-from scaled.support import (
+from scaled_setup.support import (
     OpenSearchNode,
     ScaledParts,
     drop_database,

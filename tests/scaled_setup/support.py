@@ -140,6 +140,29 @@ def migrate(parts: ScaledParts) -> None:
                    env={**os.environ, **parts.env()}, capture_output=True)
 
 
+class PostgresServer:
+    """A private PostgreSQL server for tests that stop, start or kill it."""
+
+    def __init__(self, workdir: Path, port: int, durable: bool = False) -> None:
+        self.workdir, self.port, self.durable = workdir, port, durable
+
+    def start(self) -> str:
+        """Start it (recovering after a crash); returns its DSN."""
+        env = {**os.environ, "PG_DURABLE": "1" if self.durable else "0"}
+        done = subprocess.run([str(SERVICES / "postgres/start.sh"), str(self.workdir),
+                               str(self.port)], check=True, capture_output=True, text=True,
+                              timeout=120, env=env)
+        return done.stdout.strip().splitlines()[-1]
+
+    def stop(self, *flags: str) -> None:
+        subprocess.run([str(SERVICES / "postgres/stop.sh"), str(self.workdir), *flags],
+                       check=True, capture_output=True, timeout=60)
+
+    @property
+    def postmaster_pid(self) -> int:
+        return int((self.workdir / "pgdata/postmaster.pid").read_text().split()[0])
+
+
 class OpenSearchNode:
     """A private OpenSearch node for tests that stop and start it."""
 

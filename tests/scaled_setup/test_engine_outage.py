@@ -11,7 +11,7 @@ import httpx
 import pytest
 from live import ScaledServer, Site, new_site
 
-from scaled.support import OpenSearchNode
+from scaled_setup.support import OpenSearchNode
 
 pytestmark = pytest.mark.scaled
 

@@ -1,0 +1,199 @@
+"""Never-seen queries on our service, the original Go service and a bare Sanic app, side by side.
+
+One query stream (bench/workload.py), one corpus, one run:
+
+1. our service (`serve --workers 2`, SQLite, rate limits off, response cache on
+   at its default size) loads the corpus; one client sends the last
+   --latency-queries queries of the stream one at a time (bench/latency.py);
+   then wrk sends the whole stream, the one-word queries alone, and `lib`
+   repeated (cached). The service is restarted before each distinct run so
+   its response cache starts empty: every query is one it has never seen.
+2. a bare Sanic app with 2 workers answers every GET /v1 with the bytes and
+   headers of our cached `lib` answer: the framework's ceiling.
+3. the original Go + Redis service (bench/peers.py) loads the same corpus and
+   gets the same single-client queries and the same three wrk runs.
+"""
+
+import argparse
+from pathlib import Path
+from urllib.parse import unquote
+
+import httpx
+from corpus import BenchDocument
+from latency import measure
+from peers import BareSanic, GoPeer, find_peer_go_source
+from processes import Service, Wrk, WrkResult, wrk_threads
+from results import BARE_SANIC, CACHED, GO, MIXED, ONE_WORD, OURS, DistinctResults, domain_name
+from steps import CACHE_ON, bulk_bodies, drive, load_domain, record_memory, say
+from workload import FLOOD_SIZE, generate, one_word_only, write_flood_paths, write_paths
+
+DISTINCT_SCRIPT = Path(__file__).resolve().parent / "distinct.lua"
+REPEATED_QUERY = "lib"
+# Headers a server sets on every answer by itself; the bare app copies all the others.
+_OWN_HEADERS = {"content-length", "content-type", "connection", "keep-alive", "date"}
+
+
+def run_distinct(
+    args: argparse.Namespace,
+    documents: list[BenchDocument],
+    workdir: Path,
+    results: DistinctResults,
+) -> None:
+    domain = domain_name(0)
+    stream = generate(documents, count=args.distinct_queries)
+    one_word = one_word_only(stream)
+    results.queries, results.one_word_queries = len(stream), len(one_word)
+    paths = {
+        MIXED: write_paths(stream, domain, workdir / "distinct.paths"),
+        ONE_WORD: write_paths(one_word, domain, workdir / "distinct-one-word.paths"),
+    }
+    never_seen = stream[-args.latency_queries :]  # wrk reaches the stream's end last
+    say(f"distinct stream: {len(stream):,} queries, {len(one_word):,} of one word")
+
+    cached_answer = run_ours(args, documents, workdir, results, domain, paths, never_seen)
+
+    bare = BareSanic(workdir, args.workers)
+    try:
+        bare.start(*cached_answer)
+        run_workloads(args, results, BARE_SANIC, bare, domain, paths)
+    finally:
+        bare.stop()
+
+    if not args.go:
+        return
+    source = find_peer_go_source()
+    if source is None:
+        results.notes.append(
+            "the original Go service was left out: no shared/peers/autocompeter-go found "
+            "beside the checkout (set PEER_GO_SOURCE)"
+        )
+        return
+    go = GoPeer(source)
+    try:
+        say("go: building (once) and starting the original Go + Redis service")
+        go.start()
+        say(f"go: loading {len(documents):,} titles (its loader, one client, 1,000 a request)")
+        results.loads[GO] = go.load(args.corpus, domain)
+        say(f"go: loaded in {results.loads[GO]:.1f} s")
+        results.lib_hits[GO] = count_results(go.base_url, domain)
+        results.latency[GO] = measure(go.port, domain, never_seen)
+        run_workloads(args, results, GO, go, domain, paths)
+    finally:
+        go.stop()
+
+
+def run_ours(
+    args: argparse.Namespace,
+    documents: list[BenchDocument],
+    workdir: Path,
+    results: DistinctResults,
+    domain: str,
+    paths: dict[str, Path],
+    never_seen: list[str],
+) -> tuple[bytes, str, dict[str, str]]:
+    """Our service's runs; returns its cached `lib` answer: body, content type, headers."""
+    env = {**CACHE_ON, "DATABASE_URL": f"sqlite:///{workdir / 'distinct.db'}"}
+
+    def start() -> Service:
+        return Service(workdir, env, args.workers, "distinct").start()
+
+    service = start()
+    try:
+        say(f"ours: loading {len(documents):,} titles into {domain}")
+        _loaded, seconds, _searchable, _rejected = load_domain(
+            service, domain, bulk_bodies(documents), documents[-1]
+        )
+        results.loads[OURS] = seconds
+        service.stop()  # the probe searches of the load leave nothing cached
+        service = start()
+        results.latency[OURS] = measure(service.port, domain, never_seen)
+        for workload in (MIXED, ONE_WORD):
+            service.stop()  # an empty response cache for each stream
+            service = start()
+            results.runs[OURS, workload] = drive_stream(args, service, paths[workload], workload)
+        answer = cached_answer(service.base_url, domain)
+        results.lib_hits[OURS] = count_results(service.base_url, domain)
+        results.runs[OURS, CACHED] = drive(
+            Wrk(args.distinct_duration), lib_url(service.base_url, domain),
+            args.distinct_connections, f"{OURS}: {CACHED}", service,
+        )
+        record_memory(results.memory, service, "after the distinct-query runs")
+        flood = write_flood_paths(paths_queries(paths[MIXED]), domain,
+                                  workdir / "flood.paths")
+        drive(distinct_wrk(args, flood), service.base_url + "/", args.distinct_connections,
+              f"{OURS}: flood of distinct queries and groups, n={FLOOD_SIZE}", service)
+        record_memory(results.memory, service,
+                      f"after a flood of distinct queries, each with its own group, n={FLOOD_SIZE}")
+    finally:
+        service.stop()
+    return answer
+
+
+def run_workloads(
+    args: argparse.Namespace,
+    results: DistinctResults,
+    system: str,
+    server: GoPeer | BareSanic,
+    domain: str,
+    paths: dict[str, Path],
+) -> None:
+    """The three wrk runs on a server that was started and loaded elsewhere (Go, bare Sanic)."""
+    for workload in (MIXED, ONE_WORD):
+        wrk = distinct_wrk(args, paths[workload])
+        results.runs[system, workload] = drive(
+            wrk, server.base_url + "/", args.distinct_connections, f"{system}: {workload}", server
+        )
+    url = lib_url(server.base_url, domain)
+    httpx.get(url, timeout=30)  # as for ours: the measured answers are repeats
+    results.runs[system, CACHED] = drive(
+        Wrk(args.distinct_duration), url, args.distinct_connections, f"{system}: {CACHED}",
+        server,
+    )
+
+
+def distinct_wrk(args: argparse.Namespace, paths: Path) -> Wrk:
+    threads = wrk_threads(args.distinct_connections)
+    return Wrk(args.distinct_duration, DISTINCT_SCRIPT, [str(paths), str(threads)])
+
+
+def drive_stream(
+    args: argparse.Namespace, service: Service, paths: Path, workload: str
+) -> WrkResult:
+    warm_up(service.base_url, domain_name(0))
+    return drive(
+        distinct_wrk(args, paths), service.base_url + "/", args.distinct_connections,
+        f"{OURS}: {workload}", service,
+    )
+
+
+def warm_up(base_url: str, domain: str) -> None:
+    """A fresh worker's first searches open its database: pay that outside the measurement,
+    with queries no title matches, so the stream's own answers are never cached before."""
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        for i in range(20):
+            http.get("/v1", params={"d": domain, "q": f"qqwarmup{i}"}).raise_for_status()
+
+
+def paths_queries(paths: Path) -> list[str]:
+    """The queries of a paths file, in order (`q=` of each line, decoded)."""
+    return [unquote(line.split("&q=", 1)[1]) for line in paths.read_text().splitlines()]
+
+
+def lib_url(base_url: str, domain: str) -> str:
+    return f"{base_url}/v1?d={domain}&q={REPEATED_QUERY}"
+
+
+def cached_answer(base_url: str, domain: str) -> tuple[bytes, str, dict[str, str]]:
+    """Our answer to `lib` once it is cached: the body, content type and other headers."""
+    with httpx.Client(timeout=30) as http:
+        for _ in range(3):  # the first fills the cache of one worker, then of the other
+            response = http.get(lib_url(base_url, domain))
+    response.raise_for_status()
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in _OWN_HEADERS}
+    return response.content, response.headers["content-type"], headers
+
+
+def count_results(base_url: str, domain: str) -> int:
+    response = httpx.get(lib_url(base_url, domain), timeout=30)
+    response.raise_for_status()
+    return len(response.json()["results"])

@@ -1,0 +1,105 @@
+"""One client, one query at a time, never-seen queries: what a single visitor waits.
+
+A raw HTTP/1.1 keep-alive socket (no client library between the clock and the
+wire), each request timed with perf_counter from the first byte sent to the
+last body byte read. Every answer is sorted by what answered it:
+
+- "full page from exact tiers": as many results as asked for (n);
+- "not full, with corrections": fewer, and `terms` holds more words than the
+  query (the typo tier added corrections);
+- "not full, no corrections": fewer and no corrections, misses included.
+"""
+
+import socket
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import orjson
+
+FULL = "full page from exact tiers"
+CORRECTED = "not full, with corrections"
+UNCORRECTED = "not full, no corrections"
+KINDS = (FULL, CORRECTED, UNCORRECTED)
+PAGE = 10  # the n of every bench query: the service's default
+
+
+@dataclass(frozen=True)
+class LatencySummary:
+    count: int
+    median_ms: float
+    p99_ms: float
+    max_ms: float
+
+    @classmethod
+    def of(cls, samples_ms: Sequence[float]) -> "LatencySummary":
+        ordered = sorted(samples_ms)
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        return cls(len(ordered), statistics.median(ordered), p99, ordered[-1])
+
+
+def kind_of(query: str, body: bytes) -> str:
+    answer = orjson.loads(body)
+    if len(answer["results"]) >= PAGE:
+        return FULL
+    if len(answer["terms"]) > len(query.split()):
+        return CORRECTED
+    return UNCORRECTED
+
+
+class KeepAliveClient:
+    """GET over one persistent connection; the answer's body, read to its Content-Length."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+
+    def get(self, path: str) -> bytes:
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        while b"\r\n\r\n" not in self.buffer:
+            self._receive()
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        status = head.split(b" ", 2)[1]
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")[1:]
+            if line.lower().startswith(b"content-length:")
+        )
+        while len(self.buffer) < length:
+            self._receive()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        if status != b"200":
+            raise RuntimeError(f"GET {path} answered {status.decode()}: {body[:300]!r}")
+        return body
+
+    def _receive(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise RuntimeError("the server closed the connection")
+        self.buffer += chunk
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def measure(port: int, domain: str, queries: Sequence[str]) -> dict[str, LatencySummary]:
+    """Each query once, in order, after a few warm-up requests; a summary per kind and 'all'."""
+    client = KeepAliveClient(port)
+    try:
+        for _ in range(20):  # the connection and the worker's first-request costs
+            client.get(f"/v1?d={quote(domain)}&q=warmup")
+        samples: dict[str, list[float]] = {kind: [] for kind in KINDS}
+        for query in queries:
+            path = f"/v1?d={quote(domain)}&q={quote(query)}"
+            started = time.perf_counter()
+            body = client.get(path)
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            samples[kind_of(query, body)].append(elapsed_ms)
+    finally:
+        client.close()
+    summaries = {kind: LatencySummary.of(found) for kind, found in samples.items() if found}
+    summaries["all"] = LatencySummary.of([ms for found in samples.values() for ms in found])
+    return summaries

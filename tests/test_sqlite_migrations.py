@@ -1,0 +1,71 @@
+"""A SQLite file made by an earlier schema version is brought up to date, not refused."""
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from core.engine import SearchQuery
+from core.store import Document
+from embedded.database import SqliteDatabase
+from embedded.engine import Fts5Engine
+from embedded.store import SCHEMA, SCHEMA_VERSION, SqliteStore, rank_key
+
+# Version 1 kept the FTS5 index in step with triggers, one row at a time.
+VERSION_1_TRIGGERS = """
+CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN
+    INSERT INTO documents_fts(rowid, search_text) VALUES (new.rank_key, new.search_text);
+END;
+CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN
+    INSERT INTO documents_fts(documents_fts, rowid, search_text)
+        VALUES ('delete', old.rank_key, old.search_text);
+END;
+CREATE TRIGGER documents_fts_update AFTER UPDATE ON documents BEGIN
+    INSERT INTO documents_fts(documents_fts, rowid, search_text)
+        VALUES ('delete', old.rank_key, old.search_text);
+    INSERT INTO documents_fts(rowid, search_text) VALUES (new.rank_key, new.search_text);
+END;
+PRAGMA user_version = 1;
+"""
+
+
+def version_1_file(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.executescript(SCHEMA + VERSION_1_TRIGGERS)
+    conn.execute("ALTER TABLE keys DROP COLUMN last_used_at")  # added by version 3
+    conn.execute("INSERT INTO domains (name) VALUES ('old.example')")
+    conn.execute(
+        "INSERT INTO documents (domain_id, url, title, search_text, rank_key)"
+        " VALUES (1, '/old', 'Old title', 'old title', ?)", (rank_key(1, 0, 0),))
+    conn.commit()
+    conn.close()
+
+
+def test_a_version_1_file_is_migrated_and_keeps_working(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    version_1_file(path)
+
+    async def run() -> tuple[list[str], list[str], list[str]]:
+        db = SqliteDatabase(path)
+        store, engine = SqliteStore(db), Fts5Engine(db)
+        try:
+            await store.migrate()
+            found = await engine.search(SearchQuery("old.example", ("old",)))
+            await store.upsert("old.example", [Document("/old", "Renamed title"),
+                                               Document("/new", "New title")])
+            await store.delete("old.example", "/new")
+            after = await engine.search(SearchQuery("old.example", ("title",)))
+            gone = await engine.search(SearchQuery("old.example", ("old",)))
+            return ([hit.url for hit in found.hits], [hit.title for hit in after.hits],
+                    [hit.url for hit in gone.hits])
+        finally:
+            await store.close()
+
+    found, after, gone = asyncio.run(run())
+    assert found == ["/old"]
+    assert after == ["Renamed title"]
+    assert gone == []  # the old index entry went with the rename
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    assert conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall() == []
+    conn.execute("INSERT INTO documents_fts(documents_fts) VALUES ('integrity-check')")
+    conn.close()

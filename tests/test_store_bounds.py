@@ -1,0 +1,117 @@
+"""What the stores write, on real databases: query analytics stay bounded per domain
+and day, and a change that changes nothing writes nothing (issue 12 items 4, 13)."""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.sql import MAX_QUERIES_PER_DAY, OTHER_QUERIES
+from core.store import Document, Store
+from embedded.database import SqliteDatabase
+from embedded.store import SqliteStore
+
+Run = Callable[[Callable[[Store], Coroutine[Any, Any, None]]], None]
+
+
+@pytest.fixture(params=["embedded", pytest.param("scaled", marks=pytest.mark.scaled)])
+def with_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Run]:
+    """Runs a coroutine against a migrated store of the setup, on a fresh database."""
+    if request.param == "embedded":
+        def make() -> Store:
+            return SqliteStore(SqliteDatabase(tmp_path / "bounds.db"))
+        cleanup: Callable[[], None] = lambda: None  # noqa: E731
+    else:
+        from scaled_setup.support import create_database, drop_database, require_services
+
+        from scaled.store import PostgresStore
+
+        base, _search = require_services()
+        url = create_database(base)
+
+        def make() -> Store:
+            return PostgresStore(url)
+        cleanup = lambda: drop_database(url, base)  # noqa: E731
+
+    def run(work: Callable[[Store], Coroutine[Any, Any, None]]) -> None:
+        async def go() -> None:
+            store = make()
+            try:
+                await store.migrate()
+                await work(store)
+            finally:
+                await store.close()
+
+        asyncio.run(go())
+
+    yield run
+    cleanup()
+
+
+async def stored_queries(store: Store, domain: str) -> list[tuple[str, int]]:
+    rows = await store._fetch(  # type: ignore[attr-defined]
+        "SELECT q.query, q.searches FROM query_counts q JOIN domains d ON d.id = q.domain_id"
+        " WHERE d.name = ? ORDER BY q.query", domain)
+    return [(query, searches) for query, searches in rows]
+
+
+def test_query_counts_are_bounded_per_domain_and_day(with_store):
+    today = datetime.now(UTC).date()
+    flood = MAX_QUERIES_PER_DAY + 200
+
+    async def work(store: Store) -> None:
+        await store.create_key("flood.example")
+        await store.create_key("quiet.example")
+        await store.add_queries({("flood.example", today, "kept"): (5, 0)})
+        # Two flushes, as from two workers: the bound holds across them.
+        for part in range(2):
+            await store.add_queries({("flood.example", today, f"random {part} {i}"): (1, 1)
+                                     for i in range(flood // 2)})
+        await store.add_queries({("flood.example", today, "kept"): (2, 0),
+                                 ("quiet.example", today, "fine"): (1, 0)})
+        rows = await stored_queries(store, "flood.example")
+        assert len(rows) == MAX_QUERIES_PER_DAY
+        counted = dict(rows)
+        assert counted["kept"] == 7  # a query stored before the bound keeps counting
+        # Nothing is lost from the day's total: the rest is one "other" row.
+        assert sum(counted.values()) == 7 + flood
+        assert counted[OTHER_QUERIES] == flood - (MAX_QUERIES_PER_DAY - 2)
+        top = await store.top_queries("flood.example", today, 3)
+        assert top.queries[0] == ("kept", 7)
+        assert OTHER_QUERIES not in [query for query, _n in top.queries + top.misses]
+        assert await stored_queries(store, "quiet.example") == [("fine", 1)]
+
+    with_store(work)
+
+
+async def documents_of(store: Store, domain: str) -> AsyncIterator[Document]:
+    async for document in store.documents(domain):
+        yield document
+
+
+def test_deleting_nothing_writes_nothing(with_store, tmp_path):
+    async def work(store: Store) -> None:
+        await store.create_key("empty.example")
+        await store.upsert("kept.example", [Document("/a", "Kept")])
+        before = await changes(store)
+        assert not await store.delete("kept.example", "/no-such-url")
+        assert await store.flush("empty.example") == 0
+        assert not await store.delete("no-such-domain.example", "/a")
+        assert await store.flush("no-such-domain.example") == 0
+        assert await changes(store) == before
+        assert [d.url async for d in documents_of(store, "kept.example")] == ["/a"]
+
+    with_store(work)
+
+
+async def changes(store: Store) -> tuple[Any, ...]:
+    """What a write leaves behind: the embedded store's generations (which invalidate
+    cached answers), the scaled store's outbox (which the indexer sends on)."""
+    if isinstance(store, SqliteStore):
+        rows = await store._fetch("SELECT name, generation FROM domains ORDER BY name")
+        return tuple(map(tuple, rows))
+    depth, _oldest_age = await store.outbox_stats()  # type: ignore[attr-defined]
+    return (depth,)

@@ -1,0 +1,84 @@
+"""`autocompeter serve` replaces a worker that dies, and exits when it cannot."""
+
+import os
+import re
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from live import LiveServer, start_server, stop_server
+
+READY = re.compile(r"Worker ready \[(\d+)\]")
+
+
+def ready_pids(server: LiveServer) -> list[int]:
+    """Worker pids in the order Sanic logged them ready, restarts included."""
+    return [int(pid) for pid in READY.findall(server.log())]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A killed child stays a zombie until the main process reaps it.
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        time.sleep(0.05)
+
+
+def live_workers(server: LiveServer) -> set[int]:
+    return {pid for pid in ready_pids(server) if alive(pid)}
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[LiveServer]:
+    server = start_server(tmp_path)
+    yield server
+    stop_server(server)
+
+
+def answers_on_new_connections(server: LiveServer, times: int = 10) -> bool:
+    for _ in range(times):  # a fresh connection each, so the kernel spreads them
+        if httpx.get(f"{server.base_url}/healthz", timeout=5).status_code != 200:
+            return False
+    return True
+
+
+def test_a_killed_worker_is_replaced(own_server):
+    first, second = ready_pids(own_server)
+    os.kill(first, signal.SIGKILL)
+    wait_for(lambda: len(live_workers(own_server)) == 2, "a new worker is ready")
+    assert second in live_workers(own_server)
+    assert answers_on_new_connections(own_server)
+
+
+def test_killing_every_worker_does_not_leave_a_dead_listener(own_server):
+    for pid in ready_pids(own_server):
+        os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: len(live_workers(own_server)) == 2, "two new workers are ready")
+    assert answers_on_new_connections(own_server)
+    assert own_server.process.poll() is None
+
+
+def test_serve_exits_non_zero_when_workers_cannot_start_again(own_server):
+    # The database file turns into garbage under the running workers (they keep
+    # their open file); every replacement fails as it opens it.
+    garbage = own_server.db_path.with_suffix(".garbage")
+    garbage.write_bytes(b"this is not an SQLite database\n" * 512)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{own_server.db_path}{suffix}").unlink(missing_ok=True)
+    os.replace(garbage, own_server.db_path)
+    for pid in ready_pids(own_server):
+        os.kill(pid, signal.SIGKILL)
+    assert own_server.process.wait(timeout=120) == 1
+    assert "cannot serve" in own_server.log()
