@@ -51,7 +51,8 @@ def open_backends(settings: Settings) -> Backends:
     db = SqliteDatabase(sqlite_path(settings.database_url))
     if settings.effective_search_url != settings.database_url:
         raise UnsupportedSetup("SEARCH_URL: the embedded engine searches the DATABASE_URL file")
-    return Backends(store=SqliteStore(db), engine=Fts5Engine(db))
+    return Backends(store=SqliteStore(db),
+                    engine=Fts5Engine(db, memory_budget_bytes=settings.memory_index_bytes))
 
 
 # -- scaled out: PostgreSQL + Elasticsearch/OpenSearch -------------------------------

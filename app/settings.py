@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     response_cache_bytes: int = Field(32 * 1024 * 1024, ge=0)
     """Bytes of cached search answers per worker (estimated); 0 turns the cache off."""
+    memory_index_bytes: int = Field(64 * 1024 * 1024, ge=0)
+    """Embedded engine: bytes of in-memory indexes per worker; 0 leaves every search to FTS5."""
     search_rate_limit: str = "50/second"
     """Searches per client address and worker, e.g. '50/second'; 'off' for none."""
     write_rate_limit: str = "20/second"

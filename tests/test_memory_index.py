@@ -287,3 +287,15 @@ def test_the_size_an_index_reports_is_what_it_holds(tmp_path):
 
     documents = documents_of(CORPORA["demo"].documents())
     with_engines(tmp_path / "size.db", {"demo": documents}, test)
+
+
+def test_the_memory_budget_comes_from_the_settings(tmp_path: Path) -> None:
+    from app.backends import open_backends
+    from app.settings import load_settings
+
+    for budget in (0, 8 * 1024 * 1024):
+        settings = load_settings(database_url=f"sqlite:///{tmp_path / 'm.db'}",
+                                 memory_index_bytes=budget)
+        engine = open_backends(settings).engine
+        assert isinstance(engine, Fts5Engine)
+        assert engine.memory.budget + engine.memory.cache.limit == budget
