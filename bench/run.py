@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 from corpus import BenchDocument, load_corpus
-from distinct import run_distinct
+from distinct import run_distinct, warm_up
 from processes import ROOT, Nginx, Service, Wrk, free_port
 from report import write_distinct_report, write_report
 from results import SCENARIOS, DistinctResults, LoadStep, Results, domain_name
@@ -57,6 +57,7 @@ T = TypeVar("T")
 
 
 def capture_bodies(service: Service, domain: str) -> dict[str, bytes]:
+    warm_up(service.base_url, domain)  # the workers' in-memory indexes, built before measuring
     bodies = {}
     with httpx.Client(base_url=service.base_url, timeout=30) as http:
         for scenario in SCENARIOS:
