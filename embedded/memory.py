@@ -22,6 +22,8 @@ Same answers as `embedded.engine`, by construction:
 """
 
 import asyncio
+import ctypes
+import ctypes.util
 import logging
 import sqlite3
 import sys
@@ -586,6 +588,26 @@ def load(conn: sqlite3.Connection, domain: str, tie_shift: int, max_tie_rows: in
         conn.execute("COMMIT")
 
 
+def _malloc_trim() -> Callable[[int], int] | None:
+    libc = ctypes.util.find_library("c")
+    return getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
+def release_freed_memory() -> None:
+    """Give the memory a build freed back to the system.
+
+    A build allocates and frees tens of megabytes of temporary lists; glibc keeps
+    them for later, so a worker's RSS stayed about 24 MB above what it holds
+    (105 MB after building the 63,678 Debian titles, 81 MB after a trim; the trim
+    takes a few milliseconds). Elsewhere than glibc, nothing to do.
+    """
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
 class MemoryIndexes:
     """The domains a worker keeps in memory, within ``budget_bytes`` in all.
 
@@ -644,6 +666,12 @@ class MemoryIndexes:
         self._not_before[domain] = finished + self.build_pause * (finished - started)
         if index is None:
             return
+        try:
+            self._keep(domain, index)
+        finally:
+            release_freed_memory()
+
+    def _keep(self, domain: str, index: "DomainIndex | TooBig") -> None:
         self.discard(domain)
         if isinstance(index, TooBig):
             row_bytes = self._unfit.get(domain, (0, MIN_ROW_BYTES))[1]
