@@ -58,7 +58,3 @@ class ResponseCache:
         size = entry_size(query, answer)
         if size <= self._entries.maxsize:  # larger than the whole cache: not kept
             self._entries[query] = Cached(generation, answer, size)
-
-    @property
-    def bytes_used(self) -> int:
-        return int(self._entries.currsize) if self._entries is not None else 0
