@@ -45,13 +45,19 @@ class Backends:
         await self.store.close()
 
 
+def click_ranking(settings: Settings) -> dict[str, float]:
+    """The stores' click ranking arguments; a boost of 0 when CLICK_RANKING=off."""
+    boost = settings.click_boost if settings.click_ranking == "on" else 0.0
+    return {"click_boost": boost, "click_half": settings.click_half}
+
+
 def open_backends(settings: Settings) -> Backends:
     if not settings.embedded:
         return open_scaled(settings)
     db = SqliteDatabase(sqlite_path(settings.database_url))
     if settings.effective_search_url != settings.database_url:
         raise UnsupportedSetup("SEARCH_URL: the embedded engine searches the DATABASE_URL file")
-    return Backends(store=SqliteStore(db),
+    return Backends(store=SqliteStore(db, **click_ranking(settings)),
                     engine=Fts5Engine(db, memory_budget_bytes=settings.memory_index_bytes))
 
 
@@ -71,7 +77,7 @@ def open_scaled(settings: Settings) -> Backends:
         raise UnsupportedSetup(f"{error.name} is not installed: pip install "
                                "'autocompeter[postgres,opensearch,elasticsearch]'") from None
     store = PostgresStore(settings.database_url, pool_size=settings.database_pool_size,
-                          timeout=settings.database_timeout_seconds)
+                          timeout=settings.database_timeout_seconds, **click_ranking(settings))
     try:
         cluster = open_cluster(
             settings.search_url, alias=settings.search_index, api_key=settings.search_api_key,

@@ -14,13 +14,16 @@ the worker's memory.
 """
 
 import asyncio
+import hashlib
 import logging
+import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from app.metrics import QUERIES_DROPPED, TALLY
-from core.store import Store, TopQueries
+from app.metrics import CLICKS_DROPPED, QUERIES_DROPPED, TALLY
+from core.store import Click, ClickedTitle, Store, TopQueries
 
 log = logging.getLogger("autocompeter")
 
@@ -30,11 +33,36 @@ QUERY_RETENTION_DAYS = 30
 TOP_QUERIES_LIMIT = 10
 
 
+def window_start() -> date:
+    """The first UTC day of the last QUERY_RETENTION_DAYS, today included: the window of
+    the top queries, the clicks shown and the clicks that rank."""
+    return datetime.now(UTC).date() - timedelta(days=QUERY_RETENTION_DAYS - 1)
+
+
 async def recent_top_queries(store: Store, domain: str) -> TopQueries:
-    """The domain's top queries and misses of the last QUERY_RETENTION_DAYS UTC days,
-    today included: what `GET /v1/stats` and `autocompeter stats` show."""
-    since = datetime.now(UTC).date() - timedelta(days=QUERY_RETENTION_DAYS - 1)
-    return await store.top_queries(domain, since, TOP_QUERIES_LIMIT)
+    """The domain's top queries and misses of the window (`window_start`): what
+    `GET /v1/stats` and `autocompeter stats` show."""
+    return await store.top_queries(domain, window_start(), TOP_QUERIES_LIMIT)
+
+
+@dataclass(frozen=True, slots=True)
+class RecentClicks:
+    top: list[ClickedTitle]
+    by_query: dict[str, int]
+    """Clicks on results of each of the top queries (absent: none)."""
+
+    def click_through(self, query: str, searches: int) -> float:
+        """Clicks per search of ``query``, rounded to 3 places."""
+        return round(self.by_query.get(query, 0) / searches, 3) if searches else 0.0
+
+
+async def recent_clicks(store: Store, domain: str, top: TopQueries) -> RecentClicks:
+    """The most clicked titles of the window, and the clicks of the top ``top`` queries."""
+    since = window_start()
+    return RecentClicks(
+        top=await store.top_clicks(domain, since, TOP_QUERIES_LIMIT),
+        by_query=await store.query_clicks(domain, since, [q for q, _n in top.queries]),
+    )
 
 
 class FetchCounter:
@@ -112,3 +140,105 @@ class FetchCounter:
                 await self.flush()
             except Exception:
                 log.warning("could not write search counters; will retry", exc_info=True)
+
+
+MAX_PENDING_CLICK_BYTES = 1024 * 1024
+CLICK_ENTRY_BYTES = 400
+"""What a waiting click costs besides its text: the Click object, its fingerprint and
+date, the dict entry (measured with tracemalloc, rounded up)."""
+
+
+def utc_minute() -> int:
+    return int(time.time() // 60)
+
+
+class ClickCounter:
+    """Clicks on results, kept in memory and written to the store in batches, as the
+    search counters are, and the click ranking kept up to date.
+
+    Bounded in bytes: past ``max_pending_bytes`` of waiting clicks, further ones
+    are dropped (and counted in a metric) until the next flush. A click is
+    identified by a fingerprint of the client's address, domain, query, URL and
+    UTC minute: the same click twice in a minute counts once, in this worker
+    (here) and across workers (the store's clicks_seen table)."""
+
+    def __init__(self, store: Store, refresh_seconds: float,
+                 max_pending_bytes: int = MAX_PENDING_CLICK_BYTES) -> None:
+        self.store = store
+        self.refresh_seconds = refresh_seconds
+        self.max_pending_bytes = max_pending_bytes
+        self._pending: dict[str, Click] = {}
+        self.pending_bytes = 0
+        self.dropped = 0
+        self._written_since_refresh = False
+        self._refreshed_on: date | None = None
+        self._refreshed_at = 0.0
+        self._pruned_on: date | None = None
+
+    def record(self, client: str, domain: str, query: str, url: str) -> None:
+        minute = utc_minute()
+        fingerprint = hashlib.blake2b(
+            "\0".join((str(minute), client, domain, query, url)).encode("utf-8", "replace"),
+            digest_size=16).hexdigest()
+        if fingerprint in self._pending:
+            return
+        size = CLICK_ENTRY_BYTES + sys.getsizeof(query) + sys.getsizeof(url)
+        if self.pending_bytes + size > self.max_pending_bytes:
+            self.dropped += 1
+            CLICKS_DROPPED.inc()
+            return
+        day = datetime.now(UTC).date()
+        self._pending[fingerprint] = Click(fingerprint, minute, domain, day, url, query)
+        self.pending_bytes += size
+
+    async def flush(self) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, {}
+            pending_bytes, self.pending_bytes = self.pending_bytes, 0
+            try:
+                await self.store.add_clicks(list(pending.values()))
+            except Exception:
+                # Kept for the next flush; clicks that came meanwhile stay too.
+                self._pending = {**pending, **self._pending}
+                self.pending_bytes += pending_bytes
+                raise
+            self._written_since_refresh = True
+            # Fingerprints of the minutes before the last are no longer needed.
+            await self.store.prune_clicks(self._prune_before(), utc_minute() - 1)
+
+    def _prune_before(self) -> date:
+        """The first day kept: click counts of days past the window go, once a day."""
+        today = datetime.now(UTC).date()
+        if self._pruned_on == today:
+            return date.min
+        self._pruned_on = today
+        return window_start()
+
+    async def refresh(self, force: bool = False) -> None:
+        """Move the titles whose clicks in the window changed: after this worker wrote
+        clicks, and on a new day (clicks leave the window); every clicked title
+        after start-up (the click settings may be new)."""
+        today = datetime.now(UTC).date()
+        if not (force or self._written_since_refresh or self._refreshed_on != today):
+            return
+        self._written_since_refresh = False
+        try:
+            await self.store.refresh_click_ranking(window_start(),
+                                                   everything=self._refreshed_on is None)
+        except Exception:
+            self._written_since_refresh = True
+            raise
+        self._refreshed_on = today
+
+    async def run(self, flush_seconds: float) -> None:
+        """Write the clicks every ``flush_seconds`` and refresh the ranking every
+        ``refresh_seconds``, until cancelled."""
+        while True:
+            await asyncio.sleep(flush_seconds)
+            try:
+                await self.flush()
+                if time.monotonic() - self._refreshed_at >= self.refresh_seconds:
+                    self._refreshed_at = time.monotonic()
+                    await self.refresh()
+            except Exception:
+                log.warning("could not write clicks; will retry", exc_info=True)

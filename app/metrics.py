@@ -49,6 +49,10 @@ QUERIES_DROPPED = Counter(
     "Searches left out of the top-queries analytics because too many distinct "
     "queries were waiting for the next flush",
 )
+CLICKS_DROPPED = Counter(
+    "autocompeter_clicks_dropped",
+    "Clicks not counted because too many bytes of clicks were waiting for the next flush",
+)
 
 
 class Tally:

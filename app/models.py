@@ -123,10 +123,24 @@ def _split_groups(value: object) -> object:
     return value
 
 
+DomainParam = Annotated[Text(255, min_length=1), AfterValidator(normalize_domain)]
+QueryParam = Text(200, min_length=1)
+
+
 class SearchParams(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    d: Annotated[Text(255, min_length=1), AfterValidator(normalize_domain)]
-    q: Text(200, min_length=1)
+    d: DomainParam
+    q: QueryParam
     n: int = Field(10, ge=1, le=100)
     g: Annotated[tuple[Text(100), ...], BeforeValidator(_split_groups)] = ()
+
+
+class ClickIn(BaseModel):
+    """A visitor chose the result ``url`` among those for the search ``q`` on ``d``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    d: DomainParam
+    q: QueryParam
+    url: StoredUrl

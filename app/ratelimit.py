@@ -22,6 +22,12 @@ def parse_limit(text: str) -> RateLimitItem | None:
     return parse(text)
 
 
+def client_address(request: Request) -> str:
+    """The visitor's address: the connection's, or with TRUSTED_PROXIES the one the
+    proxies name (Sanic's PROXIES_COUNT, see app/server.py)."""
+    return request.remote_addr or request.ip
+
+
 class RateLimits:
     def __init__(self, searches: str, writes: str) -> None:
         self._limiter = FixedWindowRateLimiter(MemoryStorage())
@@ -31,8 +37,15 @@ class RateLimits:
     async def check_search(self, request: Request) -> None:
         if self._searches is None:
             return  # not even the client's address is worth working out
-        await self._check(self._searches, "search", request.remote_addr or request.ip,
+        await self._check(self._searches, "search", client_address(request),
                           "too many searches from this address")
+
+    async def check_click(self, request: Request) -> None:
+        """Clicks have a budget of their own, as large as the searches'."""
+        if self._searches is None:
+            return
+        await self._check(self._searches, "click", client_address(request),
+                          "too many clicks from this address")
 
     async def check_write(self, key_domain: str) -> None:
         await self._check(self._writes, "write", key_domain, "too many writes for this domain")

@@ -1,6 +1,8 @@
 """The v1 API, compatible with the original Autocompeter service."""
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -10,11 +12,13 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, raw, text
 
 from app.auth import authenticated_domain
+from app.bodies import receive_limited_body
 from app.cache import Answer
-from app.counters import recent_top_queries
+from app.counters import recent_clicks, recent_top_queries
 from app.errors import ApiError
 from app.metrics import ENGINE_SEARCH_SECONDS, TALLY
-from app.models import DocumentIn, SearchParams, UrlParam, validate_documents
+from app.models import ClickIn, DocumentIn, SearchParams, UrlParam, validate_documents
+from app.ratelimit import client_address
 from app.services import Services, services
 from app.validation import describe
 from core.engine import SearchQuery
@@ -25,6 +29,8 @@ v1 = Blueprint("v1", url_prefix="/v1")
 
 PUBLIC = {"Access-Control-Allow-Origin": "*"}
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+CLICK_BODY_BYTES = 8 * 1024
+"""A click is three short fields; a public route reads no more than that."""
 
 
 def looks_like_json(body: bytes) -> bool:
@@ -79,15 +85,21 @@ async def known_domain(used: Services, domain: str) -> None:
     used.known_domains.add(domain)
 
 
-@v1.route("", methods=["GET", "HEAD"])
-async def search(request: Request) -> HTTPResponse:
+@contextmanager
+def public_errors() -> Iterator[None]:
+    """The widget calls from the site's origin: without the CORS header on an error
+    the browser hides the reason ("d: unknown domain", "retry in 1 s")."""
     try:
-        return await _search(request)
+        yield
     except ApiError as error:
-        # The widget calls from the site's origin: without the CORS header the
-        # browser hides the reason ("d: unknown domain", "retry in 1 s").
         error.headers = {**error.headers, **PUBLIC}
         raise
+
+
+@v1.route("", methods=["GET", "HEAD"])
+async def search(request: Request) -> HTTPResponse:
+    with public_errors():
+        return await _search(request)
 
 
 async def _search(request: Request) -> HTTPResponse:
@@ -115,6 +127,35 @@ async def _search(request: Request) -> HTTPResponse:
     if request.method == "GET":  # a HEAD is a probe, not a visitor's search
         used.fetches.record(params.d, " ".join(searched), answer.found)
     return raw(answer.body, content_type="application/json", headers=PUBLIC)
+
+
+@v1.post("/click", stream=True)
+async def click(request: Request) -> HTTPResponse:
+    """The widget's beacon: a visitor chose ``url`` from the results of ``q``."""
+    with public_errors():
+        used = services(request)
+        await used.rate_limits.check_click(request)
+        await receive_limited_body(request, CLICK_BODY_BYTES)
+        try:
+            params = ClickIn.model_validate(read_body(request))
+        except ValidationError as error:
+            raise ApiError(400, describe(error)) from None
+        searched = query_words(params.q)
+        if not searched:
+            raise ApiError(400, "q: has no letters or digits to search for")
+        await known_domain(used, params.d)
+        # Counted as the query analytics count the search: its folded words. An
+        # unknown URL is dropped when the batch is written (no lookup here).
+        used.clicks.record(client_address(request), params.d, " ".join(searched), params.url)
+        return HTTPResponse(status=204, headers=PUBLIC)
+
+
+@v1.route("/click", methods=["OPTIONS"])
+async def click_preflight(request: Request) -> HTTPResponse:
+    """A click sent as application/json is preflighted; the widget's text/plain is not."""
+    return HTTPResponse(status=204, headers={
+        **PUBLIC, "Access-Control-Allow-Methods": "POST",
+        "Access-Control-Allow-Headers": "Content-Type", "Access-Control-Max-Age": "86400"})
 
 
 @v1.route("/ping", methods=["GET", "HEAD"])
@@ -177,11 +218,17 @@ async def stats(request: Request) -> HTTPResponse:
     domain = await authenticated_domain(request)
     store = services(request).backends.store
     await services(request).fetches.flush()
+    await services(request).clicks.flush()
     top = await recent_top_queries(store, domain)
+    clicks = await recent_clicks(store, domain, top)
     body = {
         "fetches": await store.fetches(domain), "documents": await store.count(domain),
         # The last 30 UTC days, today included; queries as folded words ("cafe" for "Café").
-        "top_queries": [{"q": q, "count": n} for q, n in top.queries],
+        "top_queries": [{"q": q, "count": n, "clicks": clicks.by_query.get(q, 0),
+                         "click_through": clicks.click_through(q, n)}
+                        for q, n in top.queries],
         "top_misses": [{"q": q, "count": n} for q, n in top.misses],
+        "top_clicks": [{"url": c.url, "title": c.title, "clicks": c.clicks}
+                       for c in clicks.top],
     }
     return json(body)

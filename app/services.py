@@ -13,7 +13,7 @@ from sanic import Request
 
 from app.backends import Backends, open_backends, sync_worker
 from app.cache import ResponseCache
-from app.counters import FetchCounter
+from app.counters import ClickCounter, FetchCounter
 from app.metrics import TALLY
 from app.ratelimit import RateLimits
 from app.settings import Settings
@@ -29,11 +29,13 @@ class Services:
     cache: ResponseCache
     rate_limits: RateLimits
     fetches: FetchCounter
+    clicks: ClickCounter
     sync: "SyncWorker | None"
     """Feeds the search cluster from the outbox; None in the embedded setup."""
     known_domains: set[str] = field(default_factory=set)
     """Domains seen to exist: they are never deleted, so once is enough."""
     _flusher: asyncio.Task[None] | None = None
+    _click_writer: asyncio.Task[None] | None = None
 
     @classmethod
     async def start(cls, settings: Settings) -> "Services":
@@ -45,10 +47,13 @@ class Services:
             cache=ResponseCache(settings.response_cache_bytes),
             rate_limits=RateLimits(settings.search_rate_limit, settings.write_rate_limit),
             fetches=FetchCounter(backends.store),
+            clicks=ClickCounter(backends.store, settings.click_ranking_seconds),
             sync=sync_worker(backends, settings),
         )
         services._flusher = asyncio.create_task(
             services.fetches.flush_every(settings.stats_flush_seconds))
+        services._click_writer = asyncio.create_task(
+            services.clicks.run(settings.stats_flush_seconds))
         # Scaled-out setup: each worker process feeds the engine from the outbox
         # (SKIP LOCKED shares the rows); INDEXER_IN_SERVE=false leaves it to
         # separate `autocompeter indexer` processes.
@@ -57,13 +62,15 @@ class Services:
         return services
 
     async def stop(self) -> None:
-        if self._flusher is not None:
-            self._flusher.cancel()
+        for task in (self._flusher, self._click_writer):
+            if task is not None:
+                task.cancel()
         TALLY.flush()
         if self.sync is not None:
             await self.sync.stop()  # a no-op if it was never started
         try:
             await self.fetches.flush()
+            await self.clicks.flush()
         finally:
             await self.backends.close()
 

@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     """Searches per client address and worker, e.g. '50/second'; 'off' for none."""
     write_rate_limit: str = "20/second"
     """Write requests per domain and worker; a bulk counts once."""
+    click_ranking: Literal["on", "off"] = "on"
+    """on: titles clicked from the widget rise within their tier (README, "Click
+    feedback"); off: clicks are still counted for /v1/stats, the order is the popularity's."""
+    click_boost: float = Field(0.25, gt=0, le=10)
+    """The most clicks can add to a title's popularity, as a share of it (of 1 for
+    popularities between -1 and 1)."""
+    click_half: float = Field(10, gt=0)
+    """Clicks in the window that give half of CLICK_BOOST."""
+    click_ranking_seconds: float = Field(60.0, gt=0, le=86400)
+    """How often each worker moves the titles its newly written clicks changed."""
     trusted_proxies: int = Field(0, ge=0, le=10)
     """How many reverse proxies (nginx, a load balancer) stand in front of the
     service. With 0, X-Forwarded-For is ignored, since anyone could send it; with

@@ -8,13 +8,17 @@ writes (the FTS5 rank keys; the outbox) and migrations.
 """
 
 import hmac
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from core.keys import hash_key, key_prefix, new_key
+from core.ranking import CLICK_BOOST, CLICK_HALF, ranking_value
 from core.store import (
+    Click,
+    ClickedTitle,
     Document,
     DocumentPage,
     FetchCounts,
@@ -99,6 +103,63 @@ DAILY_SEARCHES = f"""
 SELECT day, CAST(sum(searches) AS BIGINT) FROM query_counts
 WHERE domain_id = {DOMAIN_ID} AND day >= ? GROUP BY day ORDER BY day
 """
+MAX_CLICK_ROWS_PER_DAY = 1000
+"""Rows of click counts by (title, query) a domain may have per UTC day, like
+MAX_QUERIES_PER_DAY: past it, a click on a title under a new query is counted for
+the title under OTHER_QUERIES, so a day holds at most this many rows plus one per
+clicked title (and titles are the site's own, not a stranger's)."""
+MARK_CLICK_SEEN = """
+INSERT INTO clicks_seen (fingerprint, minute, owner) VALUES (?, ?, ?)
+ON CONFLICT (fingerprint) DO NOTHING
+"""
+# Counted only if the click's fingerprint is this batch's own (not seen before)
+# and its URL is one of the domain's titles: unknown URLs are ignored.
+ADD_CLICK = f"""
+INSERT INTO click_counts (domain_id, url, query, day, clicks)
+SELECT d.domain_id, d.url,
+    CASE WHEN EXISTS (SELECT 1 FROM click_counts c WHERE c.domain_id = d.domain_id
+                      AND c.url = d.url AND c.query = ? AND c.day = ?)
+           OR (SELECT count(*) FROM click_counts c WHERE c.domain_id = d.domain_id
+               AND c.day = ?) < {MAX_CLICK_ROWS_PER_DAY}
+         THEN CAST(? AS TEXT) ELSE '{OTHER_QUERIES}' END,
+    ?, 1
+FROM documents d JOIN clicks_seen s ON s.fingerprint = ? AND s.owner = ?
+WHERE d.domain_id = {DOMAIN_ID} AND d.url = ?
+ON CONFLICT (domain_id, url, query, day) DO UPDATE SET clicks = click_counts.clicks + 1
+"""
+# Titles whose clicks in the window (from the day given on) differ from what their
+# ranking was last computed from, and titles whose clicks all left the window; the
+# partial index documents_clicked finds the latter without reading every title.
+CHANGED_CLICKS = """
+SELECT d.id, d.domain_id, d.url, d.popularity, d.ranking, d.clicks,
+       CAST(w.n AS BIGINT){columns}
+FROM (SELECT domain_id, url, sum(clicks) AS n FROM click_counts WHERE day >= ?
+      GROUP BY domain_id, url) w
+JOIN documents d ON d.domain_id = w.domain_id AND d.url = w.url
+WHERE d.clicks <> w.n OR ?
+UNION ALL
+SELECT d.id, d.domain_id, d.url, d.popularity, d.ranking, d.clicks, 0{columns}
+FROM documents d
+WHERE d.clicks > 0 AND NOT EXISTS (SELECT 1 FROM click_counts c WHERE c.domain_id = d.domain_id
+                                   AND c.url = d.url AND c.day >= ?)
+"""
+TOP_CLICKS = f"""
+SELECT c.url, d.title, CAST(sum(c.clicks) AS BIGINT) AS n FROM click_counts c
+JOIN documents d ON d.domain_id = c.domain_id AND d.url = c.url
+WHERE c.domain_id = {DOMAIN_ID} AND c.day >= ?
+GROUP BY c.url, d.title ORDER BY n DESC, c.url LIMIT ?
+"""
+QUERY_CLICKS = f"""
+SELECT query, CAST(sum(clicks) AS BIGINT) FROM click_counts
+WHERE domain_id = {DOMAIN_ID} AND day >= ? AND query IN ({{marks}}) GROUP BY query
+"""
+# Each store's migration step that gives an older database's documents their
+# ranking value (the popularity, until clicks move it) and window clicks.
+ADD_CLICK_COLUMNS = """
+ALTER TABLE documents ADD COLUMN ranking {real} NOT NULL DEFAULT 0;
+UPDATE documents SET ranking = popularity;
+ALTER TABLE documents ADD COLUMN clicks {counter} NOT NULL DEFAULT 0;
+"""
 
 SHARED_TABLES = """
 CREATE TABLE IF NOT EXISTS keys (
@@ -129,6 +190,26 @@ CREATE TABLE IF NOT EXISTS query_counts (
     PRIMARY KEY (domain_id, day, query)
 ){without_rowid};
 CREATE INDEX IF NOT EXISTS query_counts_by_day ON query_counts (day);
+-- Clicks per domain, title URL, folded query and UTC day: the click ranking's
+-- window and the top clicks in /v1/stats; app/counters.py deletes days past it.
+CREATE TABLE IF NOT EXISTS click_counts (
+    domain_id {id} NOT NULL REFERENCES domains(id),
+    url TEXT NOT NULL,
+    query TEXT NOT NULL,
+    day {day} NOT NULL,
+    clicks {counter} NOT NULL,
+    PRIMARY KEY (domain_id, url, query, day)
+){without_rowid};
+CREATE INDEX IF NOT EXISTS click_counts_by_day ON click_counts (day, domain_id);
+-- The clicks of the last minutes by fingerprint (who clicked what, which minute),
+-- so the same click twice in a minute counts once whichever worker took it.
+CREATE TABLE IF NOT EXISTS clicks_seen (
+    fingerprint TEXT PRIMARY KEY,
+    minute {counter} NOT NULL,
+    owner TEXT NOT NULL
+){without_rowid};
+CREATE INDEX IF NOT EXISTS clicks_seen_by_minute ON clicks_seen (minute);
+CREATE INDEX IF NOT EXISTS documents_clicked ON documents (domain_id) WHERE clicks > 0;
 """
 """The tables that `SqlStore`'s statements use besides `domains` and `documents`,
 in each dialect's types (`shared_tables`)."""
@@ -187,9 +268,12 @@ def check_schema_version(found: int | None, expected: int, where: str) -> None:
 class SqlStore(ABC):
     """The `core.store.Store` methods that are the same SQL on both databases."""
 
-    def __init__(self) -> None:
+    def __init__(self, click_boost: float = CLICK_BOOST, click_half: float = CLICK_HALF
+                 ) -> None:
         # key hash -> when this process last wrote the key's last_used_at
         self._key_use_written: dict[str, datetime] = {}
+        self.click_boost = click_boost
+        self.click_half = click_half
 
     @abstractmethod
     async def _fetch(self, sql: str, *args: Any) -> list[Row]:
@@ -324,3 +408,50 @@ class SqlStore(ABC):
         # SQLite hands the day back as the ISO text it was stored as.
         return {day if isinstance(day, date) else date.fromisoformat(day): n
                 for day, n in await self._fetch(DAILY_SEARCHES, domain, since)}
+
+    # -- clicks ---------------------------------------------------------------------------
+
+    async def add_clicks(self, clicks: Sequence[Click]) -> None:
+        # One transaction: a failed batch leaves no fingerprint behind, so it can be
+        # sent again; a fingerprint another worker holds makes its click not count.
+        owner = uuid.uuid4().hex
+        statements: list[Statement] = []
+        for click in clicks:
+            statements.append((MARK_CLICK_SEEN, (click.fingerprint, click.minute, owner)))
+            statements.append((ADD_CLICK, (
+                click.query, click.day, click.day, click.query, click.day,
+                click.fingerprint, owner, click.domain, click.url)))
+        if statements:
+            await self._execute(*statements)
+
+    async def prune_clicks(self, before_day: date, before_minute: int) -> int:
+        pruned, _seen = await self._execute(
+            ("DELETE FROM click_counts WHERE day < ?", (before_day,)),
+            ("DELETE FROM clicks_seen WHERE minute < ?", (before_minute,)),
+        )
+        return pruned
+
+    async def top_clicks(self, domain: str, since: date, limit: int) -> list[ClickedTitle]:
+        return [ClickedTitle(url, title, n)
+                for url, title, n in await self._fetch(TOP_CLICKS, domain, since, limit)]
+
+    async def query_clicks(self, domain: str, since: date, queries: Sequence[str]
+                           ) -> dict[str, int]:
+        if not queries:
+            return {}
+        sql = QUERY_CLICKS.format(marks=", ".join("?" * len(queries)))
+        return {query: n for query, n in await self._fetch(sql, domain, since, *queries)}
+
+    def changed_rankings(self, rows: Sequence[Row]) -> list[tuple[Row, float]]:
+        """Of CHANGED_CLICKS' ``rows``, those whose clicks or ranking value must change,
+        each with its new ranking value."""
+        changed = []
+        for row in rows:
+            _id, _domain_id, _url, popularity, ranking, clicks, window_clicks = row[:7]
+            value = self.ranking_value(popularity, window_clicks)
+            if value != ranking or clicks != window_clicks:
+                changed.append((row, value))
+        return changed
+
+    def ranking_value(self, popularity: float, clicks: int) -> float:
+        return ranking_value(popularity, clicks, self.click_boost, self.click_half)

@@ -54,6 +54,27 @@ class TopQueries:
 
 
 @dataclass(frozen=True, slots=True)
+class Click:
+    """A visitor's pick of ``url`` among the results for ``query`` (folded words)."""
+
+    fingerprint: str
+    """Who clicked what in which minute, hashed: the same click twice in a minute is one."""
+    minute: int
+    """Minutes since the epoch (UTC) when it was clicked."""
+    domain: str
+    day: date
+    url: str
+    query: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClickedTitle:
+    url: str
+    title: str
+    clicks: int
+
+
+@dataclass(frozen=True, slots=True)
 class DocumentPage:
     """One page of a domain's documents in id order; ``after`` is the id to pass for the
     next page, None when this page is the last."""
@@ -138,4 +159,30 @@ class Store(Protocol):
 
     async def daily_searches(self, domain: str, since: date) -> dict[date, int]:
         """Searches per UTC day from ``since`` on; days without searches are left out."""
+        ...
+
+    async def add_clicks(self, clicks: Sequence[Click]) -> None:
+        """Count each click on a known URL whose fingerprint was not counted before,
+        in one transaction (a failed batch may be sent again)."""
+        ...
+
+    async def prune_clicks(self, before_day: date, before_minute: int) -> int:
+        """Delete click counts of days before ``before_day`` and fingerprints of minutes
+        before ``before_minute``; returns how many click count rows went."""
+        ...
+
+    async def top_clicks(self, domain: str, since: date, limit: int) -> list[ClickedTitle]:
+        """The ``limit`` most clicked titles that still exist, from ``since`` on."""
+        ...
+
+    async def query_clicks(self, domain: str, since: date, queries: Sequence[str]
+                           ) -> dict[str, int]:
+        """Clicks on results of each of ``queries`` from ``since`` on (absent: none)."""
+        ...
+
+    async def refresh_click_ranking(self, since: date, everything: bool = False) -> int:
+        """Give each title whose clicks from ``since`` on changed its new ranking value
+        (`core.ranking.ranking_value`) and hand it to the engine; ``everything``: check
+        every clicked title (after a start, when the click settings may have changed).
+        Returns how many titles moved."""
         ...

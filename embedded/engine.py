@@ -41,8 +41,9 @@ FLOAT32_MAX = 3.4028234663852886e38
 # written win, so a one-letter query on a corpus without popularity stays fast.
 MAX_TIE_ROWS = 500
 
+# `ranking`: the popularity plus the click bonus (core.ranking.ranking_value).
 MATCH_SQL = """
-SELECT f.rowid, d.url, d.title, d.popularity, d.search_text
+SELECT f.rowid, d.url, d.title, d.ranking, d.search_text
 FROM documents_fts f JOIN documents d ON d.rank_key = f.rowid
 WHERE documents_fts MATCH ? AND f.rowid >= ? AND f.rowid < ? AND d.grp IN ({groups})
 ORDER BY f.rowid

@@ -44,8 +44,9 @@ from embedded.database import SqliteDatabase
 
 log = logging.getLogger(__name__)
 
+# `ranking`: the popularity plus the click bonus (core.ranking.ranking_value).
 ROWS_SQL = """
-SELECT rank_key, url, title, grp, popularity, search_text FROM documents
+SELECT rank_key, url, title, grp, ranking, search_text FROM documents
 WHERE domain_id = ? ORDER BY rank_key
 """
 # The documents table's FTS5 tokenizer (embedded.store.SCHEMA; a test keeps them equal).

@@ -11,7 +11,9 @@ from datetime import date
 from typing import Any
 
 from core.sql import (
+    ADD_CLICK_COLUMNS,
     ADD_KEY_LAST_USED,
+    CHANGED_CLICKS,
     ENSURE_DOMAIN,
     Row,
     SqlStore,
@@ -22,11 +24,14 @@ from core.sql import (
 from core.store import Document, last_wins
 from core.text import search_text
 from embedded.database import SqliteDatabase
-from embedded.engine import MAX_SEQUENCE, rank_key
+from embedded.engine import MAX_SEQUENCE, SEQUENCE_BITS, rank_key
+
+SEQUENCE_MASK = (1 << SEQUENCE_BITS) - 1
+"""The order-of-writing part of a rank key, which a new ranking value keeps."""
 
 # Bumped with every change to the tables below; files of another version are
 # refused rather than half-understood.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MIGRATIONS = {
     # 1 -> 2: the FTS5 index is written by the store's own statements, a whole
     # write at once, instead of by a trigger per row (four times faster).
@@ -37,6 +42,10 @@ MIGRATIONS = {
     """,
     # 2 -> 3: when each key was last used, for `autocompeter keys list`.
     2: ADD_KEY_LAST_USED.format(timestamp="TEXT"),
+    # 3 -> 4: the ranking value the engine orders by (popularity plus a click
+    # bonus) and the window's clicks it was computed from; click_counts and
+    # clicks_seen are new tables, made by SCHEMA.
+    3: ADD_CLICK_COLUMNS.format(real="REAL", counter="INTEGER"),
 }
 
 SCHEMA = """
@@ -58,6 +67,10 @@ CREATE TABLE IF NOT EXISTS documents (
     -- What the FTS5 index sees; see embedded/engine.py for why.
     search_text TEXT NOT NULL,
     rank_key INTEGER NOT NULL UNIQUE,
+    -- What the engine orders by (the rank key's popularity part): popularity
+    -- plus the bonus of `clicks`, the title's clicks in the window (ranking_value).
+    ranking REAL NOT NULL DEFAULT 0,
+    clicks INTEGER NOT NULL DEFAULT 0,
     UNIQUE (domain_id, url)
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
@@ -79,7 +92,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS documents_vocab USING fts5vocab(documents_fts
 INCOMING = """
 CREATE TEMP TABLE IF NOT EXISTS incoming (
     url TEXT PRIMARY KEY, title TEXT, grp TEXT, popularity REAL, search_text TEXT,
-    rank_key INTEGER
+    rank_key INTEGER, ranking REAL
 )
 """
 UNINDEX = """
@@ -87,12 +100,18 @@ INSERT INTO documents_fts(documents_fts, rowid, search_text)
 SELECT 'delete', d.rank_key, d.search_text FROM documents d
 """
 UPSERT = """
-INSERT INTO documents (domain_id, url, title, grp, popularity, search_text, rank_key)
-SELECT ?, url, title, grp, popularity, search_text, rank_key FROM incoming
+INSERT INTO documents (domain_id, url, title, grp, popularity, search_text, rank_key, ranking)
+SELECT ?, url, title, grp, popularity, search_text, rank_key, ranking FROM incoming
 WHERE true ORDER BY rank_key
 ON CONFLICT (domain_id, url) DO UPDATE SET
     title = excluded.title, grp = excluded.grp, popularity = excluded.popularity,
-    search_text = excluded.search_text, rank_key = excluded.rank_key
+    search_text = excluded.search_text, rank_key = excluded.rank_key,
+    ranking = excluded.ranking
+"""
+# Titles sent again keep their clicks: their ranking value is made from them.
+INCOMING_CLICKED = """
+SELECT i.url, i.popularity, i.rank_key, d.clicks FROM incoming i
+JOIN documents d ON d.domain_id = ? AND d.url = i.url WHERE d.clicks > 0
 """
 INDEX_INCOMING = """
 INSERT INTO documents_fts(rowid, search_text)
@@ -136,7 +155,7 @@ def _renumber(conn: sqlite3.Connection, domain_id: int) -> int:
     each time a domain has used them all up. Returns the next free number.
     """
     rows = conn.execute(
-        "SELECT id, popularity FROM documents WHERE domain_id = ? ORDER BY rank_key",
+        "SELECT id, ranking FROM documents WHERE domain_id = ? ORDER BY rank_key",
         (domain_id,),
     ).fetchall()
     conn.execute(UNINDEX + " WHERE d.domain_id = ?", (domain_id,))
@@ -145,7 +164,7 @@ def _renumber(conn: sqlite3.Connection, domain_id: int) -> int:
                  (domain_id,))
     conn.executemany(
         "UPDATE documents SET rank_key = ? WHERE id = ?",
-        ((rank_key(domain_id, popularity, n), doc_id) for n, (doc_id, popularity) in
+        ((rank_key(domain_id, ranking, n), doc_id) for n, (doc_id, ranking) in
          enumerate(rows)),
     )
     conn.execute("INSERT INTO documents_fts(rowid, search_text)"
@@ -154,8 +173,9 @@ def _renumber(conn: sqlite3.Connection, domain_id: int) -> int:
 
 
 class SqliteStore(SqlStore):
-    def __init__(self, db: SqliteDatabase) -> None:
-        super().__init__()
+    def __init__(self, db: SqliteDatabase, **click_ranking: float) -> None:
+        """``click_ranking``: `SqlStore`'s click_boost and click_half."""
+        super().__init__(**click_ranking)
         self.db = db
 
     async def _fetch(self, sql: str, *args: Any) -> list[Row]:
@@ -192,10 +212,15 @@ class SqliteStore(SqlStore):
             domain_id = _ensure_domain(conn, domain)
             first = _take_sequence(conn, domain_id, len(unique))
             conn.execute(INCOMING)
-            conn.executemany("INSERT INTO incoming VALUES (?, ?, ?, ?, ?, ?)", [
+            conn.executemany("INSERT INTO incoming VALUES (?, ?, ?, ?, ?, ?, ?)", [
                 (d.url, d.title, d.group, d.popularity, search_text(d.title),
-                 rank_key(domain_id, d.popularity, first + offset))
+                 rank_key(domain_id, d.popularity, first + offset), d.popularity)
                 for offset, d in enumerate(unique)
+            ])
+            clicked = conn.execute(INCOMING_CLICKED, (domain_id,)).fetchall()
+            conn.executemany("UPDATE incoming SET ranking = ?, rank_key = ? WHERE url = ?", [
+                (*self._ranked(domain_id, self.ranking_value(popularity, clicks), key), url)
+                for url, popularity, key, clicks in clicked
             ])
             conn.execute(UNINDEX + " JOIN incoming i ON i.url = d.url WHERE d.domain_id = ?",
                          (domain_id,))
@@ -206,6 +231,34 @@ class SqliteStore(SqlStore):
             return len(documents)
 
         return await self.db.write(insert)
+
+    @staticmethod
+    def _ranked(domain_id: int, value: float, key: int) -> tuple[float, int]:
+        """A ranking value and the rank key that orders by it, in the same place
+        among equals (the key's order of writing is kept)."""
+        return value, rank_key(domain_id, value, key & SEQUENCE_MASK)
+
+    async def refresh_click_ranking(self, since: date, everything: bool = False) -> int:
+        def update(conn: sqlite3.Connection) -> int:
+            # Read and written in one transaction: no write in between is undone.
+            rows = conn.execute(CHANGED_CLICKS.format(columns=", d.rank_key"),
+                                _params((since, everything, since))).fetchall()
+            changed = self.changed_rankings(rows)
+            moved = [(row, value) for row, value in changed if value != row[4]]
+            conn.executemany(UNINDEX + " WHERE d.id = ?", [(row[0],) for row, _v in moved])
+            conn.executemany("UPDATE documents SET clicks = ?, ranking = ?, rank_key = ?"
+                             " WHERE id = ?", [
+                (row[6], *self._ranked(row[1], value, row[7]), row[0])
+                for row, value in changed
+            ])
+            conn.executemany("INSERT INTO documents_fts(rowid, search_text)"
+                             " SELECT rank_key, search_text FROM documents WHERE id = ?",
+                             [(row[0],) for row, _v in moved])
+            for domain_id in {row[1] for row, _value in moved}:
+                _changed(conn, domain_id)
+            return len(moved)
+
+        return await self.db.write(update)
 
     async def delete(self, domain: str, url: str) -> bool:
         def remove(conn: sqlite3.Connection) -> bool:

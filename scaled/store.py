@@ -16,13 +16,16 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from typing import Any, TypeVar
 
 import asyncpg
 
 from core.sql import (
+    ADD_CLICK_COLUMNS,
     ADD_KEY_LAST_USED,
+    CHANGED_CLICKS,
     ENSURE_DOMAIN,
     PAGE_SIZE,
     Row,
@@ -41,10 +44,13 @@ NOTIFY_CHANNEL = "autocompeter_outbox"
 MIGRATION_LOCK = 0x6175746F  # "auto"
 # Bumped with every change to the tables below; older databases are brought up
 # to date by MIGRATIONS, others refused rather than half-understood (as SQLite files are).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATIONS = {
     # 1 -> 2: when each key was last used, for `autocompeter keys list`.
     1: ADD_KEY_LAST_USED.format(timestamp="TIMESTAMPTZ"),
+    # 2 -> 3: the ranking value the engine orders by (popularity plus a click
+    # bonus) and the window's clicks it was computed from.
+    2: ADD_CLICK_COLUMNS.format(real="DOUBLE PRECISION", counter="BIGINT"),
 }
 
 SCHEMA = """
@@ -62,6 +68,10 @@ CREATE TABLE IF NOT EXISTS documents (
     popularity DOUBLE PRECISION NOT NULL DEFAULT 0,
     search_text TEXT NOT NULL,
     version BIGINT NOT NULL,
+    -- What the engine orders by, sent as its `popularity`: popularity plus the
+    -- bonus of `clicks`, the title's clicks in the window (core.ranking.ranking_value).
+    ranking DOUBLE PRECISION NOT NULL DEFAULT 0,
+    clicks BIGINT NOT NULL DEFAULT 0,
     UNIQUE (domain_id, url)
 );
 CREATE INDEX IF NOT EXISTS documents_by_popularity
@@ -92,7 +102,7 @@ HAS_TABLES = "SELECT to_regclass('documents') IS NOT NULL"
 # current state of its document; no document means it was deleted.
 CLAIM = """
 SELECT o.id, o.domain, o.url, o.version AS change_version,
-       d.id AS doc_id, d.title, d.grp, d.popularity, d.version AS doc_version
+       d.id AS doc_id, d.title, d.grp, d.ranking, d.version AS doc_version
 FROM (
     SELECT id, domain, url, version FROM outbox ORDER BY id
     LIMIT $1 FOR UPDATE SKIP LOCKED
@@ -106,18 +116,44 @@ ORDER BY o.id
 # out in that order, as SQLite's executemany does.
 UPSERT = """
 WITH input AS (
-    SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::float8[], $6::text[])
-        WITH ORDINALITY AS t(url, title, grp, popularity, search_text, n)
+    SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
+                         $8::float8[])
+        WITH ORDINALITY AS t(url, title, grp, popularity, search_text, ranking, n)
 ), upserted AS (
-    INSERT INTO documents (domain_id, url, title, grp, popularity, search_text, version)
-    SELECT $1, url, title, grp, popularity, search_text, nextval('change_seq')
+    INSERT INTO documents (domain_id, url, title, grp, popularity, search_text, version,
+                           ranking)
+    SELECT $1, url, title, grp, popularity, search_text, nextval('change_seq'), ranking
     FROM input ORDER BY n
     ON CONFLICT (domain_id, url) DO UPDATE SET
         title = excluded.title, grp = excluded.grp, popularity = excluded.popularity,
-        search_text = excluded.search_text, version = excluded.version
+        search_text = excluded.search_text, version = excluded.version,
+        ranking = excluded.ranking
     RETURNING url, version
 )
 INSERT INTO outbox (domain, url, version) SELECT $7, url, version FROM upserted
+"""
+
+# Titles sent again keep their clicks, locked until the write commits so that a
+# click refresh cannot slip in between (their ranking value is made from them).
+CLICKED = """
+SELECT url, clicks FROM documents WHERE domain_id = $1 AND url = ANY($2::text[])
+AND clicks > 0 FOR UPDATE
+"""
+# New ranking values from a click refresh; a moved title gets a new version and
+# an outbox row, which sends it to the engine like any write.
+RERANK = """
+WITH input AS (
+    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::float8[], $4::bool[])
+        AS t(id, clicks, ranking, moved)
+), updated AS (
+    UPDATE documents d SET clicks = i.clicks, ranking = i.ranking,
+        version = CASE WHEN i.moved THEN nextval('change_seq') ELSE d.version END
+    FROM input i WHERE d.id = i.id
+    RETURNING d.domain_id, d.url, d.version, i.moved
+)
+INSERT INTO outbox (domain, url, version)
+SELECT m.name, u.url, u.version FROM updated u JOIN domains m ON m.id = u.domain_id
+WHERE u.moved
 """
 
 DELETE = """
@@ -167,6 +203,7 @@ class IndexedDocument:
     title: str
     group: str
     popularity: float
+    """What the engine orders by: the ranking value (popularity plus click bonus)."""
     version: int
 
 
@@ -207,8 +244,10 @@ def _rows_changed(status: str) -> int:
 
 
 class PostgresStore(SqlStore):
-    def __init__(self, dsn: str, pool_size: int = 10, timeout: float = 5.0) -> None:
-        super().__init__()
+    def __init__(self, dsn: str, pool_size: int = 10, timeout: float = 5.0,
+                 **click_ranking: float) -> None:
+        """``click_ranking``: `SqlStore`'s click_boost and click_half."""
+        super().__init__(**click_ranking)
         self.dsn = dsn
         self.pool_size = pool_size
         self.timeout = timeout
@@ -307,11 +346,13 @@ class PostgresStore(SqlStore):
 
         async def insert(conn: asyncpg.Connection) -> int:
             domain_id = await self._ensure_domain(conn, domain)
+            clicks = dict(await conn.fetch(CLICKED, domain_id, [d.url for d in unique]))
             await conn.execute(
                 UPSERT, domain_id,
                 [d.url for d in unique], [d.title for d in unique], [d.group for d in unique],
                 [d.popularity for d in unique], [search_text(d.title) for d in unique],
                 domain,
+                [self.ranking_value(d.popularity, clicks.get(d.url, 0)) for d in unique],
             )
             return len(documents)
 
@@ -324,6 +365,30 @@ class PostgresStore(SqlStore):
     async def flush(self, domain: str) -> int:
         return _rows_changed(await self._write(lambda conn: conn.execute(FLUSH, domain)))
 
+    async def refresh_click_ranking(self, since: date, everything: bool = False) -> int:
+        async def update(conn: asyncpg.Connection) -> int:
+            rows = await conn.fetch(numbered(CHANGED_CLICKS.format(columns="")),
+                                    since, everything, since)
+            if not rows:
+                return 0
+            # Lock the titles and read their popularity again: a write that came
+            # in meanwhile is not undone by a value made from the old one.
+            current = {row["id"]: row["popularity"] for row in await conn.fetch(
+                "SELECT id, popularity FROM documents WHERE id = ANY($1::bigint[])"
+                " ORDER BY id FOR UPDATE", [row["id"] for row in rows])}
+            fresh = [(*row[:3], current[row["id"]], *row[4:]) for row in rows
+                     if row["id"] in current]
+            changed = self.changed_rankings(fresh)
+            if not changed:
+                return 0
+            moved = [value != row[4] for row, value in changed]
+            await conn.execute(RERANK, [row[0] for row, _v in changed],
+                               [row[6] for row, _v in changed], [v for _row, v in changed],
+                               moved)
+            return sum(moved)
+
+        return await self._write(update)
+
     async def indexed_documents(self, page_size: int = PAGE_SIZE) -> AsyncIterator[
         list[IndexedDocument]
     ]:
@@ -332,7 +397,7 @@ class PostgresStore(SqlStore):
         last = 0
         while True:
             rows = await self._run(lambda conn, after=last: conn.fetch(
-                "SELECT d.id, m.name, d.url, d.title, d.grp, d.popularity, d.version"
+                "SELECT d.id, m.name, d.url, d.title, d.grp, d.ranking, d.version"
                 " FROM documents d JOIN domains m ON m.id = d.domain_id"
                 " WHERE d.id > $1 ORDER BY d.id LIMIT $2", after, page_size,
             ))
@@ -387,5 +452,5 @@ def _change(row: asyncpg.Record) -> Change:
     if row["doc_id"] is None:
         return Change(row["domain"], row["url"], row["change_version"], None)
     document = IndexedDocument(row["doc_id"], row["domain"], row["url"], row["title"],
-                               row["grp"], row["popularity"], row["doc_version"])
+                               row["grp"], row["ranking"], row["doc_version"])
     return Change(row["domain"], row["url"], row["doc_version"], document)

@@ -71,6 +71,7 @@ def start_server(tmp: Path, workers: int = 2, **env: str) -> LiveServer:
         **os.environ,
         "DATABASE_URL": f"sqlite:///{db_path}",
         "STATS_FLUSH_SECONDS": "0.2",
+        "CLICK_RANKING_SECONDS": "0.2",  # clicks move titles within a test's patience
         "MAX_BODY_BYTES": str(2 * 1024 * 1024),
         # Tests fire requests far faster than people; test_security.py turns them on.
         "SEARCH_RATE_LIMIT": "off",

@@ -32,10 +32,14 @@ def version_1_file(path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.executescript(SCHEMA + VERSION_1_TRIGGERS)
     conn.execute("ALTER TABLE keys DROP COLUMN last_used_at")  # added by version 3
+    conn.executescript("""
+        DROP INDEX documents_clicked; DROP TABLE click_counts; DROP TABLE clicks_seen;
+        ALTER TABLE documents DROP COLUMN ranking; ALTER TABLE documents DROP COLUMN clicks;
+    """)  # added by version 4
     conn.execute("INSERT INTO domains (name) VALUES ('old.example')")
     conn.execute(
-        "INSERT INTO documents (domain_id, url, title, search_text, rank_key)"
-        " VALUES (1, '/old', 'Old title', 'old title', ?)", (rank_key(1, 0, 0),))
+        "INSERT INTO documents (domain_id, url, title, search_text, rank_key, popularity)"
+        " VALUES (1, '/old', 'Old title', 'old title', ?, 3)", (rank_key(1, 3, 0),))
     conn.commit()
     conn.close()
 
@@ -44,11 +48,12 @@ def test_a_version_1_file_is_migrated_and_keeps_working(tmp_path: Path) -> None:
     path = tmp_path / "v1.db"
     version_1_file(path)
 
-    async def run() -> tuple[list[str], list[str], list[str]]:
+    async def run() -> tuple[list[str], list[str], list[str], list]:
         db = SqliteDatabase(path)
         store, engine = SqliteStore(db), Fts5Engine(db)
         try:
             await store.migrate()
+            copied = await store._fetch("SELECT popularity, ranking, clicks FROM documents")
             found = await engine.search(SearchQuery("old.example", ("old",)))
             await store.upsert("old.example", [Document("/old", "Renamed title"),
                                                Document("/new", "New title")])
@@ -56,11 +61,13 @@ def test_a_version_1_file_is_migrated_and_keeps_working(tmp_path: Path) -> None:
             after = await engine.search(SearchQuery("old.example", ("title",)))
             gone = await engine.search(SearchQuery("old.example", ("old",)))
             return ([hit.url for hit in found.hits], [hit.title for hit in after.hits],
-                    [hit.url for hit in gone.hits])
+                    [hit.url for hit in gone.hits], [tuple(row) for row in copied])
         finally:
             await store.close()
 
-    found, after, gone = asyncio.run(run())
+    found, after, gone, copied = asyncio.run(run())
+    # Version 4: the engine orders by the ranking value, the popularity until clicked.
+    assert copied == [(3.0, 3.0, 0)]
     assert found == ["/old"]
     assert after == ["Renamed title"]
     assert gone == []  # the old index entry went with the rename
@@ -68,4 +75,6 @@ def test_a_version_1_file_is_migrated_and_keeps_working(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     assert conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall() == []
     conn.execute("INSERT INTO documents_fts(documents_fts) VALUES ('integrity-check')")
+    assert conn.execute("SELECT count(*) FROM documents WHERE ranking <> popularity"
+                        " OR clicks <> 0").fetchone() == (0,)
     conn.close()
