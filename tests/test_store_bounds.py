@@ -2,15 +2,17 @@
 and day, and a change that changes nothing writes nothing (issue 12 items 4, 13)."""
 
 import asyncio
+import tracemalloc
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core.sql import MAX_QUERIES_PER_DAY, OTHER_QUERIES
-from core.store import Document, Store
+from app.counters import QUERY_RETENTION_DAYS, ClickCounter, window_start
+from core.sql import MAX_CLICK_ROWS_PER_DAY, MAX_QUERIES_PER_DAY, OTHER_QUERIES
+from core.store import Click, Document, Store
 from embedded.database import SqliteDatabase
 from embedded.store import SqliteStore
 
@@ -115,3 +117,82 @@ async def changes(store: Store) -> tuple[Any, ...]:
         return tuple(map(tuple, rows))
     depth, _oldest_age = await store.outbox_stats()  # type: ignore[attr-defined]
     return (depth,)
+
+
+# -- clicks (issue 15, item 2) ----------------------------------------------------------
+
+
+def click(n: int, day: date, url: str, query: str, minute: int = 1) -> Click:
+    return Click(f"fingerprint {n} {day} {url} {query}", minute, "clicks.example", day, url,
+                 query)
+
+
+async def stored_clicks(store: Store) -> list[tuple[str, str, int]]:
+    rows = await store._fetch(  # type: ignore[attr-defined]
+        "SELECT url, query, clicks FROM click_counts ORDER BY url, query")
+    return [(url, query, clicks) for url, query, clicks in rows]
+
+
+def test_click_counts_are_bounded_per_domain_and_day(with_store):
+    today = datetime.now(UTC).date()
+    titles = 50
+    flood = MAX_CLICK_ROWS_PER_DAY + 500
+
+    async def work(store: Store) -> None:
+        await store.upsert("clicks.example", [Document(f"/t{i}", f"Title {i}")
+                                              for i in range(titles)])
+        # Two batches, as from two workers: the bound holds across them.
+        for part in range(2):
+            await store.add_clicks([click(i, today, f"/t{i % titles}", f"q {part} {i}")
+                                    for i in range(flood // 2)])
+        rows = await stored_clicks(store)
+        assert len(rows) <= MAX_CLICK_ROWS_PER_DAY + titles
+        assert sum(n for _url, _query, n in rows) == flood  # none lost: past the bound
+        assert {query for _u, query, _n in rows} >= {OTHER_QUERIES}  # under no query
+        # Clicks on unknown URLs and clicks already counted (same fingerprint) add nothing.
+        await store.add_clicks([click(1, today, "/unknown", "q"),
+                                click(0, today, "/t0", "q 0 0")])
+        assert sum(n for _url, _query, n in await stored_clicks(store)) == flood
+
+    with_store(work)
+
+
+def test_click_counts_and_fingerprints_past_their_time_are_pruned(with_store):
+    today = datetime.now(UTC).date()
+    old_day = today - timedelta(days=QUERY_RETENTION_DAYS + 5)
+
+    async def work(store: Store) -> None:
+        await store.upsert("clicks.example", [Document("/a", "A title")])
+        await store.add_clicks([click(1, old_day, "/a", "old", minute=5),
+                                click(2, today, "/a", "new", minute=10)])
+        assert await store.prune_clicks(window_start(), before_minute=10) == 1
+        assert await stored_clicks(store) == [("/a", "new", 1)]
+        seen = await store._fetch("SELECT minute FROM clicks_seen")  # type: ignore[attr-defined]
+        assert [minute for (minute,) in seen] == [10]
+        # The ranking refresh sees the one click left in the window, and then nothing new.
+        assert await store.refresh_click_ranking(window_start()) == 1
+        assert await store.refresh_click_ranking(window_start()) == 0
+
+    with_store(work)
+
+
+def test_a_worker_holds_at_most_its_byte_budget_of_waiting_clicks():
+    """A flood of distinct clicks between two flushes: the estimate each waiting click is
+    charged is at least what it really takes (tracemalloc), and the total stays under
+    the budget; the rest is dropped and counted."""
+    budget = 256 * 1024
+    counter = ClickCounter(store=None, refresh_seconds=60,  # type: ignore[arg-type]
+                           max_pending_bytes=budget)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(10_000):
+            counter.record("203.0.113.9", "clicks.example", f"query number {i}",
+                           f"https://clicks.example/page/{i}")
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert counter.pending_bytes <= budget
+    assert held <= counter.pending_bytes
+    assert counter.dropped > 0
+    assert counter.dropped + len(counter._pending) == 10_000

@@ -85,6 +85,11 @@ def test_key_use_is_recorded_once_a_minute_and_a_version_1_database_is_upgraded(
                     "2000-01-01")
                 # As version 1 made the database:
                 await conn.execute("ALTER TABLE keys DROP COLUMN last_used_at")
+                # ... with a title, before version 3 gave titles a ranking value:
+                await store.upsert("d.example", [Document("/old", "Old", popularity=3)])
+                await conn.execute("DROP INDEX documents_clicked; DROP TABLE click_counts;"
+                                   " DROP TABLE clicks_seen; ALTER TABLE documents"
+                                   " DROP COLUMN ranking, DROP COLUMN clicks")
                 await conn.execute("UPDATE schema_version SET version = 1")
             finally:
                 await conn.close()
@@ -96,7 +101,9 @@ def test_key_use_is_recorded_once_a_minute_and_a_version_1_database_is_upgraded(
             assert (await upgraded.list_keys())[0].last_used_at is None
             conn = await asyncpg.connect(url)
             try:
-                assert await conn.fetchval("SELECT max(version) FROM schema_version") == 2
+                assert await conn.fetchval("SELECT max(version) FROM schema_version") == 3
+                row = await conn.fetchrow("SELECT popularity, ranking, clicks FROM documents")
+                assert tuple(row) == (3.0, 3.0, 0)
             finally:
                 await conn.close()
         finally:
