@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from app.backends import Backends, UnsupportedSetup, open_backends, sync_worker
-from app.counters import QUERY_RETENTION_DAYS, recent_top_queries
+from app.counters import QUERY_RETENTION_DAYS, recent_clicks, recent_top_queries
 from app.demo import DEMO_DOMAIN
 from app.domains import normalize_domain
 from app.importer import add_import_command, run_import
@@ -377,14 +377,19 @@ async def stats(backends: Backends, domain: str) -> int:
         raise CommandError(f"no domain named {domain!r}")
     fetches = await store.fetches(domain)
     top = await recent_top_queries(store, domain)
+    clicks = await recent_clicks(store, domain, top)
+    # Each top query with the share of its searches that ended in a click on a result.
+    queries = [(f"{q} ({clicks.click_through(q, n):.0%} clicked)", n) for q, n in top.queries]
     months = [(f"{year}-{int(month):02d}", n) for year, by_month in fetches.items()
               for month, n in by_month.items()]
     documents = await store.count(domain)
     lines = [f"{domain}: {documents} document{'' if documents == 1 else 's'}", "",
              "searches per month", *bar_chart(sorted(months)), "",
-             f"top queries, last {QUERY_RETENTION_DAYS} days", *bar_chart(top.queries), "",
+             f"top queries, last {QUERY_RETENTION_DAYS} days", *bar_chart(queries), "",
              f"top queries without results, last {QUERY_RETENTION_DAYS} days",
-             *bar_chart(top.misses)]
+             *bar_chart(top.misses), "",
+             f"most clicked results, last {QUERY_RETENTION_DAYS} days",
+             *bar_chart([(f"{c.title} {c.url}", c.clicks) for c in clicks.top])]
     print("\n".join(lines))
     return 0
 

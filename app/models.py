@@ -141,6 +141,9 @@ class ClickIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    d: DomainParam
-    q: QueryParam
-    url: StoredUrl
+    d: Annotated[DomainParam, Field(description="the domain searched", examples=["demo"])]
+    q: Annotated[QueryParam, Field(description="what was typed when the result was chosen",
+                                   examples=["json du"])]
+    url: Annotated[StoredUrl, Field(description="the chosen result's URL; one that is not "
+                                    "a title of the domain is ignored",
+                                    examples=["https://example.com/a"])]

@@ -9,7 +9,7 @@ running service with schemathesis.
 
 from typing import Any
 
-from app.models import DocumentIn
+from app.models import ClickIn, DocumentIn
 
 Json = dict[str, Any]
 
@@ -58,6 +58,28 @@ def document_schema() -> Json:
     schema = DocumentIn.model_json_schema()
     schema.pop("title", None)
     return schema
+
+
+def click_operation() -> Json:
+    schema = ClickIn.model_json_schema()
+    schema.pop("title", None)
+    return {
+        "summary": "Report the result a visitor chose",
+        "description": "Public and CORS-open: what the widget sends with navigator.sendBeacon "
+                       "(a JSON body sent as text/plain is read as JSON too). Counted once a "
+                       "minute per address, query and URL; clicked titles rise within their "
+                       "tier (CLICK_RANKING).",
+        "operationId": "click",
+        "tags": ["search"],
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": schema,
+                                 "example": {"d": "demo", "q": "json du",
+                                             "url": "https://example.com/a"}},
+            "application/x-www-form-urlencoded": {"schema": schema},
+        }},
+        "responses": {"204": {"description": "noted (or ignored: an unknown URL, a repeat)"},
+                      **errors(400, 413, 415, 429, 503)},
+    }
 
 
 def search_operation() -> Json:
@@ -171,6 +193,12 @@ def stats_operation() -> Json:
         "type": "object", "additionalProperties": {"type": "integer"}}}
     ranked = {"type": "array", "items": {"type": "object", "properties": {
         "q": {"type": "string"}, "count": {"type": "integer"}}}}
+    with_clicks = {"type": "array", "items": {"type": "object", "properties": {
+        "q": {"type": "string"}, "count": {"type": "integer"}, "clicks": {"type": "integer"},
+        "click_through": {"type": "number", "description": "clicks per search"}}}}
+    clicked = {"type": "array", "items": {"type": "object", "properties": {
+        "url": {"type": "string"}, "title": {"type": "string"},
+        "clicks": {"type": "integer"}}}}
     return keyed({
         "summary": "Searches per month and the number of titles",
         "operationId": "stats",
@@ -178,11 +206,16 @@ def stats_operation() -> Json:
         "responses": {"200": json_body({
             "type": "object", "required": ["fetches", "documents"],
             "properties": {"fetches": monthly, "documents": {"type": "integer"},
-                           "top_queries": ranked, "top_misses": ranked},
-        }, "fetches by year and month; top queries of the last 30 days", {
+                           "top_queries": with_clicks, "top_misses": ranked,
+                           "top_clicks": clicked},
+        }, "fetches by year and month; top queries (with their clicks and click-through "
+           "rate), misses and clicked titles of the last 30 days", {
             "fetches": {"2026": {"10": 120, "11": 240}}, "documents": 2,
-            "top_queries": [{"q": "pyth", "count": 12}, {"q": "cafe", "count": 3}],
-            "top_misses": [{"q": "kubernetes", "count": 2}]})},
+            "top_queries": [{"q": "pyth", "count": 12, "clicks": 6, "click_through": 0.5},
+                            {"q": "cafe", "count": 3, "clicks": 0, "click_through": 0.0}],
+            "top_misses": [{"q": "kubernetes", "count": 2}],
+            "top_clicks": [{"url": "https://example.com/python", "title": "Python",
+                            "clicks": 6}]})},
     })
 
 
@@ -281,6 +314,7 @@ def openapi_document() -> Json:
         "paths": {
             "/v1": {"get": search_operation(), "post": add_operation(),
                     "delete": delete_operation()},
+            "/v1/click": {"post": click_operation()},
             "/v1/ping": {"get": plain("Warm the connection", "ping", "text/plain",
                                       {"const": "pong"}, "pong")},
             "/v1/bulk": {"post": bulk_operation("post"), "put": bulk_operation("put")},

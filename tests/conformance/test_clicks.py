@@ -128,7 +128,7 @@ def test_a_click_body_that_is_not_json_or_too_large_is_refused(any_site: Site) -
     assert response.status_code == 400
     assert "JSON" in response.json()["error"]
     response = any_site.client.post("/v1/click", json={
-        "d": any_site.domain, "q": "x", "url": "/" + "a" * 20_000})
+        "d": any_site.domain, "q": "x", "url": "/" + "a" * 70_000})
     assert response.status_code == 413
 
 

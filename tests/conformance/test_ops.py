@@ -123,8 +123,8 @@ def test_stats_list_top_queries_and_misses(any_site: Site,
     other_site_on_same_server.add("/s", "Secret")
     other_site_on_same_server.search("secret")
 
-    expected_top = [{"q": "pyth", "count": 3}, {"q": "pyth test", "count": 2},
-                    {"q": "zzzq", "count": 2}, {"q": "cafe", "count": 1}]
+    expected_top = [{"q": q, "count": n, "clicks": 0, "click_through": 0.0}
+                    for q, n in [("pyth", 3), ("pyth test", 2), ("zzzq", 2), ("cafe", 1)]]
     body = stats_when(any_site, lambda b: b["top_queries"] == expected_top)
     # Queries are counted as folded words; another domain's never show.
     assert body["top_queries"] == expected_top
@@ -135,7 +135,8 @@ def test_stats_list_top_queries_and_misses(any_site: Site,
 
 def test_stats_of_a_domain_without_searches_has_empty_lists(any_site: Site) -> None:
     body = any_site.client.get("/v1/stats", headers=any_site.auth).json()
-    assert body == {"fetches": {}, "documents": 0, "top_queries": [], "top_misses": []}
+    assert body == {"fetches": {}, "documents": 0, "top_queries": [], "top_misses": [],
+                    "top_clicks": []}
 
 
 # -- export ---------------------------------------------------------------------------
