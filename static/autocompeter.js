@@ -106,7 +106,7 @@
   }
 
   /** Options with defaults: url '/v1', domain `host` (the page's host name), number 10,
-   * groups [], ping true. */
+   * groups [], ping true, clicks true (report the chosen result). */
   function parseOptions(options, host) {
     var o = options || {}, g = o.groups, n = parseInt(o.number, 10);
     if (g == null) g = [];
@@ -116,7 +116,8 @@
       domain: String(o.domain || host || ''),
       number: n > 0 ? Math.min(n, 100) : 10,
       groups: g.map(function (x) { return String(x).trim(); }).filter(Boolean),
-      ping: o.ping !== false
+      ping: o.ping !== false,
+      clicks: o.clicks !== false
     };
   }
 
@@ -127,8 +128,9 @@
       '&n=' + o.number + (o.groups.length ? '&g=' + e(o.groups.join(',')) : '');
   }
 
-  function pingUrl(o) {
-    return o.url.split('?')[0].replace(/\/+$/, '') + '/ping';
+  /** `name` next to the search URL: /v1/ping, /v1/click. */
+  function pingUrl(o, name) {
+    return o.url.split('?')[0].replace(/\/+$/, '') + '/' + (name || 'ping');
   }
 
   /** Only http(s) URLs become links (never javascript: and the like). */
@@ -219,6 +221,7 @@
   function render(w, value, entry) {
     var terms = [value].concat(entry.terms || []), n = entry.results.length;
     w.results = entry.results;
+    w.shown = value; // the query these results answer, for the click report
     w.active = -1;
     w.input.removeAttribute('aria-activedescendant');
     w.list.textContent = '';
@@ -326,7 +329,21 @@
       bubbles: true, cancelable: true, detail: { url: r[0], title: r[1] }
     });
     if (!w.input.dispatchEvent(ev)) e.preventDefault();
+    report(w, r[0]);
     open(w, false);
+  }
+
+  /** Tell the server which result was chosen (POST /v1/click), so that titles people
+   * pick rise. A beacon outlives the page's unload and, sent as text/plain, needs no
+   * CORS preflight; without sendBeacon, a keepalive fetch does the same. */
+  function report(w, url) {
+    if (!w.o.clicks) return;
+    var to = pingUrl(w.o, 'click'), nav = root.navigator || {};
+    var body = JSON.stringify({ d: w.o.domain, q: w.shown, url: url });
+    try {
+      if (nav.sendBeacon && nav.sendBeacon(to, body)) return;
+    } catch (e) { /* a beacon refused: fall back to fetch */ }
+    if (root.fetch) fetch(to, { method: 'POST', body: body, keepalive: true }).catch(function () {});
   }
 
   function onFocus(w) {

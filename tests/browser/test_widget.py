@@ -8,7 +8,10 @@ list go to test-output/.
 import contextlib
 import json
 import re
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -694,3 +697,107 @@ def test_demo_list_stays_in_the_viewport(browsing, demo_domain, output_dir, name
     box.evaluate("e => e.scrollIntoView({block: 'start'})")
     page.screenshot(path=output_dir / f"{name}.png")
     assert page.recorded.errors == []
+
+
+# ---- click feedback (POST /v1/click) --------------------------------------------------
+
+
+def clicks_of(site) -> dict[str, int]:
+    response = site.client.get("/v1/stats", headers=site.auth)
+    assert response.status_code == 200, response.text
+    return {entry["url"]: entry["clicks"] for entry in response.json()["top_clicks"]}
+
+
+def wait_for_clicks(site, expected: dict[str, int]) -> None:
+    """The service's workers write clicks every 0.2 s in the tests: wait for the state."""
+    deadline = time.monotonic() + 15
+    while (found := clicks_of(site)) != expected:
+        assert time.monotonic() < deadline, f"clicks {found}, expected {expected}"
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def widget_on_another_site(browsing, domain: str, init_script: str = "") -> Iterator:
+    """The widget as a site embeds it: its page served by the site (a real HTTP server
+    on another port: another origin), the script, the searches and the click beacon
+    from the service, cross-origin. (A page on a made-up public origin would be
+    refused loopback access by Chromium's Private Network Access rules.)"""
+    base = browsing.server.base_url
+    html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Site</title>
+<script src="{base}/static/autocompeter.js"></script></head>
+<body><main>{SEARCH_FORM}</main><script>
+Autocompeter(document.getElementById('q'), {{url: '{base}/v1', domain: {json.dumps(domain)}}});
+</script></body></html>""".encode()
+
+    class SitePage(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(html)))
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), SitePage)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        origin = f"http://127.0.0.1:{httpd.server_address[1]}"
+        page = browsing.new_page(origins=(origin,))
+        if init_script:
+            page.add_init_script(init_script)
+        page.goto(origin + "/search")
+        yield page
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_enter_on_a_result_reports_the_click_with_a_beacon(browsing, site):
+    add_movies(site)
+    hobbit = "https://en.wikipedia.org/wiki/The_Hobbit_5"
+    beacons: list = []
+    with widget_on_another_site(browsing, site.domain) as page:
+        page.on("request", lambda request: beacons.append(request)
+                if request.url.endswith("/v1/click") else None)
+        box = page.locator("#q")
+        box.press_sequentially("hobbit")
+        expect(options(page)).to_have_count(1)
+        box.press("ArrowDown")
+        with page.expect_navigation():
+            box.press("Enter")
+        assert page.url == hobbit
+        assert page.recorded.errors == []
+    wait_for_clicks(site, {hobbit: 1})
+    # Sent by navigator.sendBeacon (a "ping" to the browser), as text/plain: no preflight.
+    assert [(b.method, b.resource_type) for b in beacons] == [("POST", "ping")]
+    assert beacons[0].headers["content-type"].startswith("text/plain")
+    assert json.loads(beacons[0].post_data) == {"d": site.domain, "q": "hobbit", "url": hobbit}
+
+
+def test_without_sendbeacon_a_mouse_click_is_reported_by_fetch(browsing, site):
+    add_movies(site)
+    with widget_on_another_site(browsing, site.domain,
+                                init_script="delete Navigator.prototype.sendBeacon;") as page:
+        assert page.evaluate("typeof navigator.sendBeacon") == "undefined"
+        page.locator("#q").press_sequentially("grand")
+        option = options(page).first
+        expect(option).to_have_text("The Grand Budapest Hotel")
+        option.hover()
+        with page.expect_navigation():
+            option.click()
+        assert page.recorded.errors == []
+    wait_for_clicks(site, {"https://en.wikipedia.org/wiki/The_Grand_Budapest_Hotel": 1})
+
+
+def test_the_clicks_option_turns_reporting_off(browsing, site):
+    add_movies(site)
+    page = single_widget(browsing, site.domain, ", clicks: false")
+    page.locator("#q").press_sequentially("lego")
+    option = options(page).first
+    expect(option).to_have_text("The Lego Movie")
+    with page.expect_navigation():
+        option.click()
+    assert [url for url in page.recorded.requests if url.endswith("/v1/click")] == []

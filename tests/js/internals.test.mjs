@@ -95,7 +95,7 @@ test('completion: the rest of the last word from the top title', () => {
 
 test('parseOptions: defaults', () => {
   assert.deepEqual(parseOptions(undefined, 'example.com'), {
-    url: '/v1', domain: 'example.com', number: 10, groups: [], ping: true,
+    url: '/v1', domain: 'example.com', number: 10, groups: [], ping: true, clicks: true,
   });
   assert.equal(parseOptions({}, '').domain, '');
 });
@@ -116,6 +116,8 @@ test('parseOptions: number, url, domain, ping', () => {
   assert.equal(parseOptions({ domain: 'demo' }, 'host.example').domain, 'demo');
   assert.equal(parseOptions({ ping: false }).ping, false);
   assert.equal(parseOptions({ ping: 0 }).ping, true); // only an explicit false turns it off
+  assert.equal(parseOptions({ clicks: false }).clicks, false);
+  assert.equal(parseOptions({ clicks: 0 }).clicks, true);
 });
 
 test('buildUrl: q, d, n and g encoded', () => {
@@ -135,6 +137,7 @@ test('pingUrl', () => {
   assert.equal(pingUrl(parseOptions({})), '/v1/ping');
   assert.equal(pingUrl(parseOptions({ url: 'https://s.example/v1/' })), 'https://s.example/v1/ping');
   assert.equal(pingUrl(parseOptions({ url: '/v1?x=1' })), '/v1/ping');
+  assert.equal(pingUrl(parseOptions({ url: '/v1?x=1' }), 'click'), '/v1/click');
 });
 
 test('safeUrl: only http(s) links', () => {
