@@ -282,7 +282,9 @@ def test_stats_count_searches_per_month_and_documents(site):
             break
         time.sleep(0.1)
     assert stats == {"fetches": {str(now.year): {str(now.month): 5}}, "documents": 1,
-                     "top_queries": [{"q": "count", "count": 5}], "top_misses": []}
+                     "top_queries": [{"q": "count", "count": 5, "clicks": 0,
+                                      "click_through": 0.0}],
+                     "top_misses": [], "top_clicks": []}
 
 
 def count(site) -> int:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from embedded.store import SCHEMA_VERSION
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -137,6 +139,10 @@ def test_a_database_from_before_last_used_is_upgraded_not_refused(cli, tmp_path)
     key = cli("keys", "create", "a.example").stdout.strip()
     conn = sqlite3.connect(tmp_path / "cli.db")
     conn.execute("ALTER TABLE keys DROP COLUMN last_used_at")  # as version 2 made it
+    conn.executescript("""
+        DROP INDEX documents_clicked; DROP TABLE click_counts; DROP TABLE clicks_seen;
+        ALTER TABLE documents DROP COLUMN ranking; ALTER TABLE documents DROP COLUMN clicks;
+    """)  # added by version 4
     conn.execute("PRAGMA user_version = 2")
     conn.commit()
     conn.close()
@@ -144,7 +150,7 @@ def test_a_database_from_before_last_used_is_upgraded_not_refused(cli, tmp_path)
     assert result.returncode == 0, result.stderr
     assert listing(cli)[0]["key"] == f"{key[:8]}…"
     conn = sqlite3.connect(tmp_path / "cli.db")
-    assert conn.execute("PRAGMA user_version").fetchone() == (3,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     assert "last_used_at" in {row[1] for row in conn.execute("PRAGMA table_info(keys)")}
     conn.close()
 
