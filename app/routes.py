@@ -90,9 +90,8 @@ async def search(request: Request) -> HTTPResponse:
         raise
 
 
-async def _search(request: Request) -> HTTPResponse:
-    used = services(request)
-    await used.rate_limits.check_search(request)
+def search_query(request: Request) -> SearchQuery:
+    """The search a request asks for, or a 400 naming what is wrong with it."""
     try:
         params = SearchParams.model_validate(query_args(request))
     except ValidationError as error:
@@ -100,10 +99,19 @@ async def _search(request: Request) -> HTTPResponse:
     searched = query_words(params.q)
     if not searched:
         raise ApiError(400, "q: has no letters or digits to search for")
-    await known_domain(used, params.d)
+    return SearchQuery(params.d, searched, params.n, params.g)
+
+
+async def _search(request: Request) -> HTTPResponse:
+    used = services(request)
+    await used.rate_limits.check_search(request)
+    query = used.parsed_searches.get(request.query_string)
+    if query is None:
+        query = search_query(request)
+        used.parsed_searches.put(request.query_string, query)
+    await known_domain(used, query.domain)
     engine, cache = used.backends.engine, used.cache
-    query = SearchQuery(params.d, searched, params.n, params.g)
-    generation = engine.generation(params.d)
+    generation = engine.generation(query.domain)
     answer = cache.get(query, generation)
     if answer is None:
         started = time.perf_counter()
@@ -113,7 +121,7 @@ async def _search(request: Request) -> HTTPResponse:
         answer = Answer(orjson.dumps(body), found=bool(result.hits))
         cache.put(query, generation, answer)
     if request.method == "GET":  # a HEAD is a probe, not a visitor's search
-        used.fetches.record(params.d, " ".join(searched), answer.found)
+        used.fetches.record(query.domain, " ".join(query.words), answer.found)
     return raw(answer.body, content_type="application/json", headers=PUBLIC)
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from sanic import Request
 
 from app.backends import Backends, open_backends, sync_worker
-from app.cache import ResponseCache
+from app.cache import ParsedSearches, ResponseCache
 from app.counters import FetchCounter
 from app.metrics import TALLY
 from app.ratelimit import RateLimits
@@ -31,6 +31,7 @@ class Services:
     fetches: FetchCounter
     sync: "SyncWorker | None"
     """Feeds the search cluster from the outbox; None in the embedded setup."""
+    parsed_searches: ParsedSearches = field(default_factory=ParsedSearches)
     known_domains: set[str] = field(default_factory=set)
     """Domains seen to exist: they are never deleted, so once is enough."""
     _flusher: asyncio.Task[None] | None = None
