@@ -6,6 +6,7 @@ untyped attributes of `app.ctx`.
 """
 
 import asyncio
+import gc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,12 @@ class Services:
     async def start(cls, settings: Settings) -> "Services":
         backends = open_backends(settings)
         await backends.store.migrate()
+        await backends.engine.warm()
+        # What start-up made (modules, indexes) lives as long as the worker: the
+        # collector need not scan it again. A full collection then took 12 ms, a
+        # pause every in-flight search waited through.
+        gc.collect()
+        gc.freeze()
         services = cls(
             settings=settings,
             backends=backends,

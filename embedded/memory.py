@@ -685,6 +685,16 @@ class MemoryIndexes:
             self.discard(next(iter(self._indexes)))
         self._indexes[domain] = index
 
+    async def warm(self, domains: Sequence[tuple[str, int]]) -> None:
+        """Build the indexes of ``domains`` (name, titles), in the order given, each
+        one that may still fit in what the budget has left (estimated from the bytes a
+        title took in the indexes built so far): none evicts one built before it."""
+        for domain, titles in domains:
+            built = self._indexes.values()
+            row_bytes = max(MIN_ROW_BYTES, self.nbytes / max(1, sum(len(i.hits) for i in built)))
+            if self.nbytes + titles * row_bytes <= self.budget:
+                await self._build(domain)
+
     def discard(self, domain: str) -> None:
         index = self._indexes.pop(domain, None)
         if index is not None:

@@ -180,6 +180,9 @@ class SearchCluster(TieredEngine):
         # so a cached answer is reused for at most CACHE_SECONDS, per worker.
         return int(time.monotonic() / CACHE_SECONDS)
 
+    async def warm(self) -> None:
+        """Nothing to prepare: the cluster keeps its own caches warm."""
+
     async def ping(self) -> bool:
         try:
             await self.searcher.call("cluster.health")
