@@ -90,6 +90,12 @@ ON CONFLICT (domain_id, day, query) DO UPDATE
 SET searches = query_counts.searches + excluded.searches,
     misses = query_counts.misses + excluded.misses
 """
+DAY_QUERY_COUNT = f"""
+SELECT count(*) FROM query_counts WHERE domain_id = {DOMAIN_ID} AND day = ?
+"""
+DAY_QUERIES = f"""
+SELECT query FROM query_counts WHERE domain_id = {DOMAIN_ID} AND day = ?
+"""
 TOP_QUERIES = f"""
 SELECT query, CAST(sum({{column}}) AS BIGINT) AS n FROM query_counts
 WHERE domain_id = {DOMAIN_ID} AND day >= ? AND query <> '{OTHER_QUERIES}'
@@ -308,6 +314,12 @@ class SqlStore(ABC):
             (day, day, query, day, query, searches, misses, domain)
             for (domain, day, query), (searches, misses) in counts.items()
         ])
+
+    async def full_day_queries(self, domain: str, day: date) -> frozenset[str] | None:
+        ((count,),) = await self._fetch(DAY_QUERY_COUNT, domain, day)
+        if count < MAX_QUERIES_PER_DAY:
+            return None
+        return frozenset(query for (query,) in await self._fetch(DAY_QUERIES, domain, day))
 
     async def prune_queries(self, before: date) -> int:
         (pruned,) = await self._execute(("DELETE FROM query_counts WHERE day < ?", (before,)))

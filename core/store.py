@@ -128,6 +128,11 @@ class Store(Protocol):
 
     async def add_queries(self, counts: QueryCounts) -> None: ...
 
+    async def full_day_queries(self, domain: str, day: date) -> frozenset[str] | None:
+        """The queries counted for ``domain`` on ``day`` once that day holds as many as
+        it may (new ones then count as OTHER_QUERIES); None while it has room."""
+        ...
+
     async def prune_queries(self, before: date) -> int:
         """Delete query counts of days before ``before``; returns how many rows."""
         ...
