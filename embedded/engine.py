@@ -20,10 +20,12 @@ does while the domain's generation is the one it was built at; FTS5 answers
 meanwhile, and for domains that do not fit the memory budget.
 """
 
+import asyncio
 import sqlite3
 import struct
 from datetime import UTC, datetime
 from itertools import islice
+from typing import Any
 
 from core.engine import Hit, SearchQuery
 from core.ranking import order_key
@@ -221,6 +223,7 @@ class Fts5Engine(TieredEngine):
         self._vocabulary = Vocabulary()
         self._data_version: int | None = None
         self._generations: dict[str, int] = {}
+        self._asked: tuple[asyncio.Task[Any] | None, str, int] | None = None
         self.memory = MemoryIndexes(db, memory_budget_bytes, SEQUENCE_BITS, MAX_TIE_ROWS)
 
     def _in_memory(self, query: SearchQuery) -> DomainIndex | None:
@@ -280,6 +283,14 @@ class Fts5Engine(TieredEngine):
         return await self._matches(query, [typo_expression(query.words, fixes)], size)
 
     def generation(self, domain: str) -> int:
+        # One look per request: the HTTP layer asks before its cache, the search
+        # again before the in-memory index, and the answer belongs to the first;
+        # unless this process wrote in between (a test, the CLI), which it must see.
+        asked = (asyncio.current_task(), domain, self.db.writes)
+        if asked[0] is not None and asked == self._asked:
+            return self._generations.get(domain, 0)
+        self._asked = asked
+
         def read(conn: sqlite3.Connection) -> int:
             # data_version moves whenever any other connection, in any process,
             # commits; until it does, the generations read before still hold.
