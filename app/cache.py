@@ -71,7 +71,7 @@ class ParsedSearches:
 
     MAX_KEY_LENGTH = 400
 
-    def __init__(self, max_entries: int = 4096) -> None:
+    def __init__(self, max_entries: int = 2048) -> None:
         self._max_entries = max_entries
         self._entries: dict[str, SearchQuery] = {}
 
