@@ -134,9 +134,13 @@ def test_keys_revoke_refuses_short_unknown_and_ambiguous_prefixes(cli, tmp_path)
 def test_a_database_from_before_last_used_is_upgraded_not_refused(cli, tmp_path):
     import sqlite3
 
+    from embedded.store import SCHEMA_VERSION
+
     key = cli("keys", "create", "a.example").stdout.strip()
     conn = sqlite3.connect(tmp_path / "cli.db")
     conn.execute("ALTER TABLE keys DROP COLUMN last_used_at")  # as version 2 made it
+    conn.execute("DROP TABLE private_groups")  # added by version 4
+    conn.execute("DROP TABLE token_secrets")
     conn.execute("PRAGMA user_version = 2")
     conn.commit()
     conn.close()
@@ -144,7 +148,7 @@ def test_a_database_from_before_last_used_is_upgraded_not_refused(cli, tmp_path)
     assert result.returncode == 0, result.stderr
     assert listing(cli)[0]["key"] == f"{key[:8]}…"
     conn = sqlite3.connect(tmp_path / "cli.db")
-    assert conn.execute("PRAGMA user_version").fetchone() == (3,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     assert "last_used_at" in {row[1] for row in conn.execute("PRAGMA table_info(keys)")}
     conn.close()
 
