@@ -60,6 +60,14 @@ class ResponseCache:
             self._entries[query] = Cached(generation, answer, size)
 
 
+class AskedSearch(NamedTuple):
+    """A search as its query string asks for it, before app/access.py narrows its
+    groups to what ``token`` allows (which may change while the string does not)."""
+
+    query: SearchQuery
+    token: str = ""
+
+
 class ParsedSearches:
     """Query strings already parsed into searches, so that a repeated search skips
     validation and folding: most of what a cached answer would otherwise cost.
@@ -73,14 +81,14 @@ class ParsedSearches:
 
     def __init__(self, max_entries: int = 2048) -> None:
         self._max_entries = max_entries
-        self._entries: dict[str, SearchQuery] = {}
+        self._entries: dict[str, AskedSearch] = {}
 
-    def get(self, query_string: str) -> SearchQuery | None:
+    def get(self, query_string: str) -> AskedSearch | None:
         return self._entries.get(query_string)
 
-    def put(self, query_string: str, query: SearchQuery) -> None:
+    def put(self, query_string: str, search: AskedSearch) -> None:
         if len(query_string) > self.MAX_KEY_LENGTH or self._max_entries <= 0:
             return
         if len(self._entries) >= self._max_entries:
             del self._entries[next(iter(self._entries))]
-        self._entries[query_string] = query
+        self._entries[query_string] = search

@@ -1,6 +1,7 @@
 """The v1 API, compatible with the original Autocompeter service."""
 
 import time
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -9,8 +10,9 @@ from pydantic import ValidationError
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, raw, text
 
+from app.access import allowed_groups, check_token
 from app.auth import authenticated_domain
-from app.cache import Answer
+from app.cache import Answer, AskedSearch
 from app.counters import recent_top_queries
 from app.errors import ApiError
 from app.metrics import ENGINE_SEARCH_SECONDS, TALLY
@@ -90,8 +92,8 @@ async def search(request: Request) -> HTTPResponse:
         raise
 
 
-def search_query(request: Request) -> SearchQuery:
-    """The search a request asks for, or a 400 naming what is wrong with it."""
+def search_query(request: Request) -> AskedSearch:
+    """The search a request asks for and its token, or a 400 naming what is wrong."""
     try:
         params = SearchParams.model_validate(query_args(request))
     except ValidationError as error:
@@ -99,19 +101,25 @@ def search_query(request: Request) -> SearchQuery:
     searched = query_words(params.q)
     if not searched:
         raise ApiError(400, "q: has no letters or digits to search for")
-    return SearchQuery(params.d, searched, params.n, params.g)
+    check_token(params.t)
+    return AskedSearch(SearchQuery(params.d, searched, params.n, params.g), params.t)
 
 
 async def _search(request: Request) -> HTTPResponse:
     used = services(request)
     await used.rate_limits.check_search(request)
-    query = used.parsed_searches.get(request.query_string)
-    if query is None:
-        query = search_query(request)
-        used.parsed_searches.put(request.query_string, query)
+    asked = used.parsed_searches.get(request.query_string)
+    if asked is None:
+        asked = search_query(request)
+        used.parsed_searches.put(request.query_string, asked)
+    query = asked.query
     await known_domain(used, query.domain)
     engine, cache = used.backends.engine, used.cache
     generation = engine.generation(query.domain)
+    if query.groups:  # private groups matter only to searches that ask for groups
+        access = await used.access.get(used.backends.store, query.domain, generation)
+        query = replace(query, groups=allowed_groups(query.groups, access, asked.token,
+                                                     query.domain))
     answer = cache.get(query, generation)
     if answer is None:
         started = time.perf_counter()

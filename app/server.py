@@ -23,6 +23,7 @@ from app.demo import DEMO_DOMAIN
 from app.docs import docs
 from app.documents import documents_api
 from app.errors import NO_BODY_BYTES, ApiError, JsonErrorHandler
+from app.groups import groups_api
 from app.ops import observe_request, setup_ops
 from app.routes import v1
 from app.security import add_security_headers
@@ -50,6 +51,7 @@ def create_app(settings: Settings) -> Sanic:
     app.blueprint(v1)
     app.blueprint(docs)
     app.blueprint(documents_api)
+    app.blueprint(groups_api)
     app.blueprint(dashboard)
     setup_ops(app)  # /healthz, /readyz, /metrics
     app.on_request(before_route)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sanic import Request
 
+from app.access import AccessCache
 from app.backends import Backends, open_backends, sync_worker
 from app.cache import ParsedSearches, ResponseCache
 from app.counters import FetchCounter
@@ -33,6 +34,8 @@ class Services:
     sync: "SyncWorker | None"
     """Feeds the search cluster from the outbox; None in the embedded setup."""
     parsed_searches: ParsedSearches = field(default_factory=ParsedSearches)
+    access: AccessCache = field(default_factory=AccessCache)
+    """Each domain's private groups and token key, as of its generation (app/access.py)."""
     known_domains: set[str] = field(default_factory=set)
     """Domains seen to exist: they are never deleted, so once is enough."""
     _flusher: asyncio.Task[None] | None = None

@@ -23,6 +23,7 @@ from core.store import (
     QueryCounts,
     TopQueries,
 )
+from core.tokens import new_token_secret
 
 PAGE_SIZE = 1000
 Row = Sequence[Any]
@@ -101,10 +102,40 @@ SELECT query, CAST(sum({{column}}) AS BIGINT) AS n FROM query_counts
 WHERE domain_id = {DOMAIN_ID} AND day >= ? AND query <> '{OTHER_QUERIES}'
 GROUP BY query HAVING sum({{column}}) > 0 ORDER BY n DESC, query LIMIT ?
 """
+PRIVATE_GROUPS_CLEAR = f"DELETE FROM private_groups WHERE domain_id = {DOMAIN_ID}"
+PRIVATE_GROUP_ADD = f"INSERT INTO private_groups (domain_id, name) VALUES ({DOMAIN_ID}, ?)"
+# A domain's private groups and its token secret in one round trip: what a search
+# that asks for groups needs (app/access.py), read once per generation and worker.
+ACCESS = f"""
+SELECT 'group', name FROM private_groups WHERE domain_id = {DOMAIN_ID}
+UNION ALL SELECT 'secret', secret FROM token_secrets WHERE domain_id = {DOMAIN_ID}
+"""
+TOKEN_SECRET = f"SELECT secret FROM token_secrets WHERE domain_id = {DOMAIN_ID}"
+# Made on first use; two processes making it at once keep the first one's.
+ADD_TOKEN_SECRET = """
+INSERT INTO token_secrets (domain_id, secret, created_at)
+SELECT id, ?, ? FROM domains WHERE name = ? ON CONFLICT (domain_id) {action}
+"""
 DAILY_SEARCHES = f"""
 SELECT day, CAST(sum(searches) AS BIGINT) FROM query_counts
 WHERE domain_id = {DOMAIN_ID} AND day >= ? GROUP BY day ORDER BY day
 """
+
+TOKEN_TABLES = """
+-- Groups whose titles only a search with a signed token granting them finds.
+CREATE TABLE IF NOT EXISTS private_groups (
+    domain_id {id} NOT NULL REFERENCES domains(id),
+    name TEXT NOT NULL,
+    PRIMARY KEY (domain_id, name)
+){without_rowid};
+-- What a domain's tokens are signed with (through a derived key, core/tokens.py).
+CREATE TABLE IF NOT EXISTS token_secrets (
+    domain_id {id} PRIMARY KEY REFERENCES domains(id),
+    secret TEXT NOT NULL,
+    created_at {timestamp} NOT NULL
+);
+"""
+"""Also the step each store's migrations take to add them (`token_tables`)."""
 
 SHARED_TABLES = """
 CREATE TABLE IF NOT EXISTS keys (
@@ -135,7 +166,7 @@ CREATE TABLE IF NOT EXISTS query_counts (
     PRIMARY KEY (domain_id, day, query)
 ){without_rowid};
 CREATE INDEX IF NOT EXISTS query_counts_by_day ON query_counts (day);
-"""
+""" + TOKEN_TABLES
 """The tables that `SqlStore`'s statements use besides `domains` and `documents`,
 in each dialect's types (`shared_tables`)."""
 
@@ -144,6 +175,10 @@ def shared_tables(*, serial: str, id: str, timestamp: str, counter: str, day: st
                   without_rowid: str = "") -> str:
     return SHARED_TABLES.format(serial=serial, id=id, timestamp=timestamp, counter=counter,
                                 day=day, without_rowid=without_rowid)
+
+
+def token_tables(*, id: str, timestamp: str, without_rowid: str = "") -> str:
+    return TOKEN_TABLES.format(id=id, timestamp=timestamp, without_rowid=without_rowid)
 
 
 def like_prefix_of_word(word: str) -> str:
@@ -255,6 +290,53 @@ class SqlStore(ABC):
 
     async def revoke_key_by_id(self, key_id: int) -> bool:
         return await self._execute((REVOKE_BY_ID, (now(), key_id))) == [1]
+
+    # -- private groups and token secrets ------------------------------------------------
+
+    def _access_changed(self, domain: str) -> list[Statement]:
+        """Statements that tell other processes' cached answers the domain's private
+        groups or token secret changed (the embedded store bumps its generation)."""
+        return []
+
+    async def private_groups(self, domain: str) -> list[str]:
+        private, _secret = await self.access(domain)
+        return sorted(private)
+
+    async def set_private_groups(self, domain: str, groups: Sequence[str]) -> None:
+        """Make exactly ``groups`` the domain's private groups, in one transaction."""
+        await self._execute(
+            (PRIVATE_GROUPS_CLEAR, (domain,)),
+            *[(PRIVATE_GROUP_ADD, (domain, group)) for group in sorted(set(groups))],
+            *self._access_changed(domain),
+        )
+
+    async def access(self, domain: str) -> tuple[frozenset[str], str | None]:
+        """The domain's private groups and its token secret (None until one is made)."""
+        rows = await self._fetch(ACCESS, domain, domain)
+        secret = [value for kind, value in rows if kind == "secret"]
+        return (frozenset(value for kind, value in rows if kind == "group"),
+                secret[0] if secret else None)
+
+    async def token_secret(self, domain: str) -> str | None:
+        """The domain's token secret, made on first use; None for an unknown domain."""
+        secret = await self._fetch_value(TOKEN_SECRET, domain)
+        if secret is None:
+            await self._execute(
+                (ADD_TOKEN_SECRET.format(action="DO NOTHING"),
+                 (new_token_secret(), now(), domain)),
+                *self._access_changed(domain),
+            )
+            secret = await self._fetch_value(TOKEN_SECRET, domain)
+        return secret
+
+    async def rotate_token_secret(self, domain: str) -> str | None:
+        """A new secret for the domain: tokens signed with the old one grant nothing."""
+        action = "DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at"
+        changed = await self._execute(
+            (ADD_TOKEN_SECRET.format(action=action), (new_token_secret(), now(), domain)),
+            *self._access_changed(domain),
+        )
+        return await self._fetch_value(TOKEN_SECRET, domain) if changed[0] else None
 
     # -- documents ------------------------------------------------------------------------
 

@@ -99,6 +99,25 @@ class Store(Protocol):
 
     async def domain_exists(self, domain: str) -> bool: ...
 
+    async def private_groups(self, domain: str) -> list[str]: ...
+
+    async def set_private_groups(self, domain: str, groups: Sequence[str]) -> None:
+        """Make exactly ``groups`` the domain's private groups, in one transaction."""
+        ...
+
+    async def access(self, domain: str) -> tuple[frozenset[str], str | None]:
+        """The domain's private groups and its token secret (None until one is made),
+        in one round trip."""
+        ...
+
+    async def token_secret(self, domain: str) -> str | None:
+        """The domain's token secret, made on first use; None for an unknown domain."""
+        ...
+
+    async def rotate_token_secret(self, domain: str) -> str | None:
+        """Replace the domain's token secret; None for an unknown domain."""
+        ...
+
     async def upsert(self, domain: str, documents: Sequence[Document]) -> int:
         """Store documents, replacing any with the same URL, in one transaction."""
         ...

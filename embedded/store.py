@@ -18,6 +18,7 @@ from core.sql import (
     Statement,
     migrations,
     shared_tables,
+    token_tables,
 )
 from core.store import Document, last_wins
 from core.text import search_text
@@ -26,7 +27,7 @@ from embedded.engine import MAX_SEQUENCE, rank_key
 
 # Bumped with every change to the tables below; files of another version are
 # refused rather than half-understood.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MIGRATIONS = {
     # 1 -> 2: the FTS5 index is written by the store's own statements, a whole
     # write at once, instead of by a trigger per row (four times faster).
@@ -37,6 +38,8 @@ MIGRATIONS = {
     """,
     # 2 -> 3: when each key was last used, for `autocompeter keys list`.
     2: ADD_KEY_LAST_USED.format(timestamp="TEXT"),
+    # 3 -> 4: private groups and the token secret (README "Private groups").
+    3: token_tables(id="INTEGER", timestamp="TEXT", without_rowid=" WITHOUT ROWID"),
 }
 
 SCHEMA = """
@@ -184,6 +187,11 @@ class SqliteStore(SqlStore):
 
     async def close(self) -> None:
         self.db.close()
+
+    def _access_changed(self, domain: str) -> list[Statement]:
+        # Every worker checks the generation before it trusts a cached answer or a
+        # cached set of private groups (app/access.py): bumping it reaches them all.
+        return [("UPDATE domains SET generation = generation + 1 WHERE name = ?", (domain,))]
 
     async def upsert(self, domain: str, documents: Sequence[Document]) -> int:
         unique = last_wins(documents)

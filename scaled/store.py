@@ -30,6 +30,7 @@ from core.sql import (
     Statement,
     migrations,
     shared_tables,
+    token_tables,
 )
 from core.store import Document, StoreUnavailable, last_wins
 from core.text import search_text
@@ -41,10 +42,12 @@ NOTIFY_CHANNEL = "autocompeter_outbox"
 MIGRATION_LOCK = 0x6175746F  # "auto"
 # Bumped with every change to the tables below; older databases are brought up
 # to date by MIGRATIONS, others refused rather than half-understood (as SQLite files are).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATIONS = {
     # 1 -> 2: when each key was last used, for `autocompeter keys list`.
     1: ADD_KEY_LAST_USED.format(timestamp="TIMESTAMPTZ"),
+    # 2 -> 3: private groups and the token secret (README "Private groups").
+    2: token_tables(id="BIGINT", timestamp="TIMESTAMPTZ"),
 }
 
 SCHEMA = """

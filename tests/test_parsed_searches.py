@@ -1,11 +1,11 @@
 """The memo of parsed searches stays within its bounds whatever strangers send."""
 
-from app.cache import ParsedSearches
+from app.cache import AskedSearch, ParsedSearches
 from core.engine import SearchQuery
 
 
-def query(number: int) -> SearchQuery:
-    return SearchQuery("example.com", (f"word{number}",))
+def query(number: int) -> AskedSearch:
+    return AskedSearch(SearchQuery("example.com", (f"word{number}",)))
 
 
 def test_it_keeps_at_most_its_number_of_entries_dropping_the_oldest():

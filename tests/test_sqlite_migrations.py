@@ -32,6 +32,8 @@ def version_1_file(path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.executescript(SCHEMA + VERSION_1_TRIGGERS)
     conn.execute("ALTER TABLE keys DROP COLUMN last_used_at")  # added by version 3
+    conn.execute("DROP TABLE private_groups")  # added by version 4, with token_secrets
+    conn.execute("DROP TABLE token_secrets")
     conn.execute("INSERT INTO domains (name) VALUES ('old.example')")
     conn.execute(
         "INSERT INTO documents (domain_id, url, title, search_text, rank_key)"
@@ -55,6 +57,9 @@ def test_a_version_1_file_is_migrated_and_keeps_working(tmp_path: Path) -> None:
             await store.delete("old.example", "/new")
             after = await engine.search(SearchQuery("old.example", ("title",)))
             gone = await engine.search(SearchQuery("old.example", ("old",)))
+            await store.set_private_groups("old.example", ["staff"])
+            assert (await store.access("old.example"))[0] == {"staff"}
+            assert await store.token_secret("old.example") is not None
             return ([hit.url for hit in found.hits], [hit.title for hit in after.hits],
                     [hit.url for hit in gone.hits])
         finally:

@@ -85,6 +85,7 @@ def test_key_use_is_recorded_once_a_minute_and_a_version_1_database_is_upgraded(
                     "2000-01-01")
                 # As version 1 made the database:
                 await conn.execute("ALTER TABLE keys DROP COLUMN last_used_at")
+                await conn.execute("DROP TABLE private_groups, token_secrets")  # version 3
                 await conn.execute("UPDATE schema_version SET version = 1")
             finally:
                 await conn.close()
@@ -94,9 +95,11 @@ def test_key_use_is_recorded_once_a_minute_and_a_version_1_database_is_upgraded(
         try:
             await upgraded.migrate()
             assert (await upgraded.list_keys())[0].last_used_at is None
+            await upgraded.set_private_groups("d.example", ["staff"])
+            assert await upgraded.access("d.example") == (frozenset({"staff"}), None)
             conn = await asyncpg.connect(url)
             try:
-                assert await conn.fetchval("SELECT max(version) FROM schema_version") == 2
+                assert await conn.fetchval("SELECT max(version) FROM schema_version") == 3
             finally:
                 await conn.close()
         finally:
