@@ -1,9 +1,10 @@
 """One log line per request, with a request id that the response carries too."""
 
+import itertools
 import logging
 import re
+import secrets
 import time
-import uuid
 
 import orjson
 from sanic import Request
@@ -29,8 +30,19 @@ class AppRequest(Request):
     def id(self) -> str:  # type: ignore[override]
         if not self._id:
             incoming = self.headers.getone(REQUEST_ID_HEADER, "")
-            self._id = incoming if SAFE_REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
+            self._id = incoming if SAFE_REQUEST_ID.fullmatch(incoming) else next_request_id()
         return str(self._id)
+
+
+# A UUID's shape, without a UUID's cost (a system call for random bytes on every
+# request, a tenth of a cached search's time): random per worker process, then
+# counted, so ids never repeat across workers or restarts in practice.
+_WORKER_PART = "{}-{}-{}-{}-".format(*(secrets.token_hex(n) for n in (4, 2, 2, 2)))
+_REQUEST_NUMBERS = itertools.count(secrets.randbits(40))
+
+
+def next_request_id() -> str:
+    return f"{_WORKER_PART}{next(_REQUEST_NUMBERS) % (1 << 48):012x}"
 
 
 def start_timer(request: Request) -> None:

@@ -83,7 +83,7 @@ def refuse_unexpected_body(request: Request) -> None:
         raise ApiError(413, too_large_message(NO_BODY_BYTES))
 
 
-async def finish_unread_body(request: Request, response: HTTPResponse) -> None:
+def finish_unread_body(request: Request, response: HTTPResponse) -> None:
     """As an error answer leaves, deal with the body nobody read (see the module doc)."""
     stream = request.stream
     if not isinstance(stream, Http) or not stream.request_body:

@@ -1,4 +1,5 @@
-"""The `autocompeter` command: serve, migrate, keys, load, export, stats, indexer, reindex."""
+"""The `autocompeter` command: serve, migrate, keys, tokens, load, export, stats, indexer,
+reindex."""
 
 import argparse
 import asyncio
@@ -9,6 +10,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
@@ -23,10 +25,12 @@ from app.counters import QUERY_RETENTION_DAYS, recent_clicks, recent_top_queries
 from app.demo import DEMO_DOMAIN
 from app.domains import normalize_domain
 from app.importer import add_import_command, run_import
-from app.models import validate_documents
+from app.models import PrivateGroupsIn, validate_documents
 from app.settings import Settings, describe_settings_error, load_settings
+from app.validation import describe
 from core.keys import KEY_LENGTH, PREFIX_LENGTH
 from core.store import Document, IncompatibleStore, KeyInfo
+from core.tokens import mint
 
 DEMO_KEY_NOTE = "made by serve --demo"
 LOAD_BATCH = 1000
@@ -231,6 +235,40 @@ async def keys_revoke(backends: Backends, given: str) -> int:
                            + ". Give the id or the whole key")
     await store.revoke_key_by_id(live[0].key_id)
     print(f"revoked {describe_key(live[0])}", file=sys.stderr)
+    return 0
+
+
+# -- tokens --------------------------------------------------------------------
+
+
+async def known_secret(backends: Backends, domain: str, rotate: bool = False) -> str:
+    store = backends.store
+    secret = await (store.rotate_token_secret(domain) if rotate else store.token_secret(domain))
+    if secret is None:
+        raise CommandError(f"no domain {domain!r}: autocompeter keys create {domain}")
+    return secret
+
+
+async def tokens_create(backends: Backends, domain: str, groups: str, ttl: int) -> int:
+    if ttl < 1:
+        raise CommandError("--ttl: the token's lifetime in seconds, at least 1")
+    try:
+        granted = PrivateGroupsIn.model_validate({"private": groups.split(",")}).private
+    except ValidationError as error:
+        raise CommandError(describe(error, name=lambda _field: "--groups")) from None
+    secret = await known_secret(backends, domain)
+    print(mint(secret, domain, granted, int(time.time()) + ttl))
+    return 0
+
+
+async def tokens_secret(backends: Backends, domain: str) -> int:
+    print(await known_secret(backends, domain))
+    return 0
+
+
+async def tokens_rotate(backends: Backends, domain: str) -> int:
+    print(await known_secret(backends, domain, rotate=True))
+    print("tokens signed with the old secret grant nothing from now on", file=sys.stderr)
     return 0
 
 
@@ -451,6 +489,21 @@ def parser() -> argparse.ArgumentParser:
         "key", help=f"the id or the first {PREFIX_LENGTH} characters `keys list` shows, "
                     "or the whole key")
 
+    tokens = commands.add_parser(
+        "tokens", help="search tokens that open private groups (README: Private groups)"
+    ).add_subparsers(dest="tokens_command", required=True)
+    token_create = tokens.add_parser("create", help="print a token for DOMAIN")
+    token_create.add_argument("domain")
+    token_create.add_argument("--groups", required=True,
+                              help="the groups it grants, comma-separated: staff,editors")
+    token_create.add_argument("--ttl", type=int, default=3600,
+                              help="seconds until it expires (default 3600)")
+    tokens.add_parser("secret", help="print DOMAIN's token secret (made on first use)"
+                      ).add_argument("domain")
+    tokens.add_parser("rotate", help="replace DOMAIN's token secret and print the new one; "
+                                     "tokens signed with the old one stop working"
+                      ).add_argument("domain")
+
     load_cmd = commands.add_parser(
         "load", help="load titles from a JSON, JSON Lines or CSV file",
         description="Load titles into a domain, replacing those with the same URL.",
@@ -474,7 +527,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    if getattr(args, "domain", None) is not None:  # keys create, load, export, stats
+    if getattr(args, "domain", None) is not None:  # keys create, tokens, load, export, stats
         try:
             args.domain = normalize_domain(args.domain)
         except ValueError as error:
@@ -492,6 +545,14 @@ def run(args: argparse.Namespace) -> int:
                 "list": keys_list,
                 "revoke": lambda b: keys_revoke(b, args.key),
             }[args.keys_command]
+            return asyncio.run(with_backends(settings, action))
+        case "tokens":
+            action = {
+                "create": partial(tokens_create, domain=args.domain,
+                                  groups=getattr(args, "groups", ""), ttl=getattr(args, "ttl", 0)),
+                "secret": partial(tokens_secret, domain=args.domain),
+                "rotate": partial(tokens_rotate, domain=args.domain),
+            }[args.tokens_command]
             return asyncio.run(with_backends(settings, action))
         case "load":
             return asyncio.run(with_backends(settings, partial(load, path=args.file,

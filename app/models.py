@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from app.domains import normalize_domain
 from app.validation import describe
 from core.store import Document
+from core.tokens import MAX_TOKEN_GROUPS, MAX_TOKEN_LENGTH
 
 # C0 (but tab, newline, return), DEL and C1: invisible, and some break terminals and logs.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -78,6 +79,13 @@ StoredUrl = Text(2048, min_length=1)
 """A URL as a title is stored under: what a delete or a lookup names."""
 
 
+GroupName = Annotated[Text(100, min_length=1), AfterValidator(_no_comma)]
+"""A group as documents name it (`DocumentIn.group`), not the empty one (everyone's)."""
+
+MAX_PRIVATE_GROUPS = MAX_TOKEN_GROUPS
+"""Private groups per domain: a token can then grant every one of them."""
+
+
 class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -134,6 +142,18 @@ class SearchParams(BaseModel):
     q: QueryParam
     n: int = Field(10, ge=1, le=100)
     g: Annotated[tuple[Text(100), ...], BeforeValidator(_split_groups)] = ()
+    t: Annotated[str, Field(max_length=MAX_TOKEN_LENGTH)] = ""
+    """A signed token granting private groups (core/tokens.py); checked by app/access.py."""
+
+
+class PrivateGroupsIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    private: Annotated[list[GroupName], Field(
+        max_length=MAX_PRIVATE_GROUPS,
+        description="every group of the domain that only a signed token opens; "
+                    "replaces the ones set before ([] makes every group public again)",
+        examples=[["staff"]])]
 
 
 class ClickIn(BaseModel):

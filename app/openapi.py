@@ -9,7 +9,8 @@ running service with schemathesis.
 
 from typing import Any
 
-from app.models import ClickIn, DocumentIn
+from app.models import ClickIn, DocumentIn, PrivateGroupsIn
+from core.tokens import MAX_TOKEN_LENGTH
 
 Json = dict[str, Any]
 
@@ -102,6 +103,15 @@ def search_operation() -> Json:
              "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}},
             {"name": "g", "in": "query", "description": "extra groups, comma-separated",
              "schema": {"type": "string"}, "example": "staff,admin"},
+            # No example: /docs runs its curl examples, and a token expires. No maxLength
+            # (as for DELETE's url): past the request head's 8 KiB a longer one is
+            # Sanic's 413, not our 400.
+            {"name": "t", "in": "query",
+             "description": "a signed token from the site's backend that opens private "
+                            "groups asked for in g (README: Private groups); an expired or "
+                            "foreign one opens none, a malformed one is a 400; at most "
+                            f"{MAX_TOKEN_LENGTH:,} characters",
+             "schema": {"type": "string"}},
         ],
         "responses": {
             "200": json_body({
@@ -266,6 +276,51 @@ def daily_operation() -> Json:
     })
 
 
+GROUPS: Json = {
+    "type": "object", "required": ["domain", "private", "token_secret"],
+    "properties": {
+        "domain": {"type": "string", "description": "the key's domain"},
+        "private": {"type": "array", "items": {"type": "string"},
+                    "description": "the private groups, sorted"},
+        "token_secret": {"type": "string",
+                         "description": "what the site's backend signs tokens with "
+                                        "(made on first use; `autocompeter tokens rotate` "
+                                        "replaces it)"}},
+}
+GROUPS_EXAMPLE = {"domain": "example.com", "private": ["staff"],
+                  "token_secret": "3kM9...43 letters and digits"}
+
+
+def groups_schema() -> Json:
+    schema = PrivateGroupsIn.model_json_schema()
+    schema.pop("title", None)
+    return schema
+
+
+def read_groups_operation() -> Json:
+    return keyed({
+        "summary": "The domain's private groups and its token secret",
+        "operationId": "groups",
+        "tags": ["groups"],
+        "responses": {"200": json_body(GROUPS, "the private groups and the token secret",
+                                       GROUPS_EXAMPLE)},
+    })
+
+
+def set_groups_operation() -> Json:
+    return keyed({
+        "summary": "Make groups private",
+        "description": "Titles in a private group are found only by searches whose token "
+                       "(t) grants the group; this replaces the domain's private groups.",
+        "operationId": "groups_put",
+        "tags": ["groups"],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": groups_schema(), "example": {"private": ["staff"]}}}},
+        "responses": {"200": json_body(GROUPS, "stored; the same answer as GET",
+                                       GROUPS_EXAMPLE), **errors(400, 413, 415)},
+    })
+
+
 def delete_operation() -> Json:
     return keyed({
         "summary": "Remove one title",
@@ -322,6 +377,7 @@ def openapi_document() -> Json:
             "/v1/stats": {"get": stats_operation()},
             "/v1/stats/daily": {"get": daily_operation()},
             "/v1/documents": {"get": documents_operation()},
+            "/v1/groups": {"get": read_groups_operation(), "put": set_groups_operation()},
             "/healthz": {"get": plain("The process is up", "healthz", "application/json",
                                       status, {"status": "ok"})},
             "/readyz": {"get": readiness_operation(status)},

@@ -46,10 +46,9 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"}
 
 
 def setup_ops(app: Sanic) -> None:
-    """Register the routes and the request instrumentation (for every route,
-    which blueprint middleware would not be)."""
+    """Register the routes; `observe_request` is called for every route by
+    app.server's response middleware (blueprint middleware would not be)."""
     app.blueprint(ops)
-    app.on_response(observe_request)
 
 
 # -- request instrumentation (app.access_log.start_timer stamps the start) -------------

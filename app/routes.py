@@ -3,6 +3,7 @@
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -11,9 +12,10 @@ from pydantic import ValidationError
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, raw, text
 
+from app.access import allowed_groups, check_token
 from app.auth import authenticated_domain
 from app.bodies import receive_limited_body
-from app.cache import Answer
+from app.cache import Answer, AskedSearch
 from app.counters import recent_clicks, recent_top_queries
 from app.errors import ApiError
 from app.metrics import ENGINE_SEARCH_SECONDS, TALLY
@@ -103,9 +105,8 @@ async def search(request: Request) -> HTTPResponse:
         return await _search(request)
 
 
-async def _search(request: Request) -> HTTPResponse:
-    used = services(request)
-    await used.rate_limits.check_search(request)
+def search_query(request: Request) -> AskedSearch:
+    """The search a request asks for and its token, or a 400 naming what is wrong."""
     try:
         params = SearchParams.model_validate(query_args(request))
     except ValidationError as error:
@@ -113,10 +114,25 @@ async def _search(request: Request) -> HTTPResponse:
     searched = query_words(params.q)
     if not searched:
         raise ApiError(400, "q: has no letters or digits to search for")
-    await known_domain(used, params.d)
+    check_token(params.t)
+    return AskedSearch(SearchQuery(params.d, searched, params.n, params.g), params.t)
+
+
+async def _search(request: Request) -> HTTPResponse:
+    used = services(request)
+    await used.rate_limits.check_search(request)
+    asked = used.parsed_searches.get(request.query_string)
+    if asked is None:
+        asked = search_query(request)
+        used.parsed_searches.put(request.query_string, asked)
+    query = asked.query
+    await known_domain(used, query.domain)
     engine, cache = used.backends.engine, used.cache
-    query = SearchQuery(params.d, searched, params.n, params.g)
-    generation = engine.generation(params.d)
+    generation = engine.generation(query.domain)
+    if query.groups:  # private groups matter only to searches that ask for groups
+        access = await used.access.get(used.backends.store, query.domain, generation)
+        query = replace(query, groups=allowed_groups(query.groups, access, asked.token,
+                                                     query.domain))
     answer = cache.get(query, generation)
     if answer is None:
         started = time.perf_counter()
@@ -126,7 +142,7 @@ async def _search(request: Request) -> HTTPResponse:
         answer = Answer(orjson.dumps(body), found=bool(result.hits))
         cache.put(query, generation, answer)
     if request.method == "GET":  # a HEAD is a probe, not a visitor's search
-        used.fetches.record(params.d, " ".join(searched), answer.found)
+        used.fetches.record(query.domain, " ".join(query.words), answer.found)
     return raw(answer.body, content_type="application/json", headers=PUBLIC)
 
 

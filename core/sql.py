@@ -27,6 +27,7 @@ from core.store import (
     QueryCounts,
     TopQueries,
 )
+from core.tokens import new_token_secret
 
 PAGE_SIZE = 1000
 Row = Sequence[Any]
@@ -94,10 +95,30 @@ ON CONFLICT (domain_id, day, query) DO UPDATE
 SET searches = query_counts.searches + excluded.searches,
     misses = query_counts.misses + excluded.misses
 """
+DAY_QUERY_COUNT = f"""
+SELECT count(*) FROM query_counts WHERE domain_id = {DOMAIN_ID} AND day = ?
+"""
+DAY_QUERIES = f"""
+SELECT query FROM query_counts WHERE domain_id = {DOMAIN_ID} AND day = ?
+"""
 TOP_QUERIES = f"""
 SELECT query, CAST(sum({{column}}) AS BIGINT) AS n FROM query_counts
 WHERE domain_id = {DOMAIN_ID} AND day >= ? AND query <> '{OTHER_QUERIES}'
 GROUP BY query HAVING sum({{column}}) > 0 ORDER BY n DESC, query LIMIT ?
+"""
+PRIVATE_GROUPS_CLEAR = f"DELETE FROM private_groups WHERE domain_id = {DOMAIN_ID}"
+PRIVATE_GROUP_ADD = f"INSERT INTO private_groups (domain_id, name) VALUES ({DOMAIN_ID}, ?)"
+# A domain's private groups and its token secret in one round trip: what a search
+# that asks for groups needs (app/access.py), read once per generation and worker.
+ACCESS = f"""
+SELECT 'group', name FROM private_groups WHERE domain_id = {DOMAIN_ID}
+UNION ALL SELECT 'secret', secret FROM token_secrets WHERE domain_id = {DOMAIN_ID}
+"""
+TOKEN_SECRET = f"SELECT secret FROM token_secrets WHERE domain_id = {DOMAIN_ID}"
+# Made on first use; two processes making it at once keep the first one's.
+ADD_TOKEN_SECRET = """
+INSERT INTO token_secrets (domain_id, secret, created_at)
+SELECT id, ?, ? FROM domains WHERE name = ? ON CONFLICT (domain_id) {action}
 """
 DAILY_SEARCHES = f"""
 SELECT day, CAST(sum(searches) AS BIGINT) FROM query_counts
@@ -161,6 +182,22 @@ UPDATE documents SET ranking = popularity;
 ALTER TABLE documents ADD COLUMN clicks {counter} NOT NULL DEFAULT 0;
 """
 
+TOKEN_TABLES = """
+-- Groups whose titles only a search with a signed token granting them finds.
+CREATE TABLE IF NOT EXISTS private_groups (
+    domain_id {id} NOT NULL REFERENCES domains(id),
+    name TEXT NOT NULL,
+    PRIMARY KEY (domain_id, name)
+){without_rowid};
+-- What a domain's tokens are signed with (through a derived key, core/tokens.py).
+CREATE TABLE IF NOT EXISTS token_secrets (
+    domain_id {id} PRIMARY KEY REFERENCES domains(id),
+    secret TEXT NOT NULL,
+    created_at {timestamp} NOT NULL
+);
+"""
+"""Also the step each store's migrations take to add them (`token_tables`)."""
+
 SHARED_TABLES = """
 CREATE TABLE IF NOT EXISTS keys (
     id {serial} PRIMARY KEY,
@@ -210,7 +247,7 @@ CREATE TABLE IF NOT EXISTS clicks_seen (
 ){without_rowid};
 CREATE INDEX IF NOT EXISTS clicks_seen_by_minute ON clicks_seen (minute);
 CREATE INDEX IF NOT EXISTS documents_clicked ON documents (domain_id) WHERE clicks > 0;
-"""
+""" + TOKEN_TABLES
 """The tables that `SqlStore`'s statements use besides `domains` and `documents`,
 in each dialect's types (`shared_tables`)."""
 
@@ -219,6 +256,10 @@ def shared_tables(*, serial: str, id: str, timestamp: str, counter: str, day: st
                   without_rowid: str = "") -> str:
     return SHARED_TABLES.format(serial=serial, id=id, timestamp=timestamp, counter=counter,
                                 day=day, without_rowid=without_rowid)
+
+
+def token_tables(*, id: str, timestamp: str, without_rowid: str = "") -> str:
+    return TOKEN_TABLES.format(id=id, timestamp=timestamp, without_rowid=without_rowid)
 
 
 def like_prefix_of_word(word: str) -> str:
@@ -334,6 +375,53 @@ class SqlStore(ABC):
     async def revoke_key_by_id(self, key_id: int) -> bool:
         return await self._execute((REVOKE_BY_ID, (now(), key_id))) == [1]
 
+    # -- private groups and token secrets ------------------------------------------------
+
+    def _access_changed(self, domain: str) -> list[Statement]:
+        """Statements that tell other processes' cached answers the domain's private
+        groups or token secret changed (the embedded store bumps its generation)."""
+        return []
+
+    async def private_groups(self, domain: str) -> list[str]:
+        private, _secret = await self.access(domain)
+        return sorted(private)
+
+    async def set_private_groups(self, domain: str, groups: Sequence[str]) -> None:
+        """Make exactly ``groups`` the domain's private groups, in one transaction."""
+        await self._execute(
+            (PRIVATE_GROUPS_CLEAR, (domain,)),
+            *[(PRIVATE_GROUP_ADD, (domain, group)) for group in sorted(set(groups))],
+            *self._access_changed(domain),
+        )
+
+    async def access(self, domain: str) -> tuple[frozenset[str], str | None]:
+        """The domain's private groups and its token secret (None until one is made)."""
+        rows = await self._fetch(ACCESS, domain, domain)
+        secret = [value for kind, value in rows if kind == "secret"]
+        return (frozenset(value for kind, value in rows if kind == "group"),
+                secret[0] if secret else None)
+
+    async def token_secret(self, domain: str) -> str | None:
+        """The domain's token secret, made on first use; None for an unknown domain."""
+        secret = await self._fetch_value(TOKEN_SECRET, domain)
+        if secret is None:
+            await self._execute(
+                (ADD_TOKEN_SECRET.format(action="DO NOTHING"),
+                 (new_token_secret(), now(), domain)),
+                *self._access_changed(domain),
+            )
+            secret = await self._fetch_value(TOKEN_SECRET, domain)
+        return secret
+
+    async def rotate_token_secret(self, domain: str) -> str | None:
+        """A new secret for the domain: tokens signed with the old one grant nothing."""
+        action = "DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at"
+        changed = await self._execute(
+            (ADD_TOKEN_SECRET.format(action=action), (new_token_secret(), now(), domain)),
+            *self._access_changed(domain),
+        )
+        return await self._fetch_value(TOKEN_SECRET, domain) if changed[0] else None
+
     # -- documents ------------------------------------------------------------------------
 
     async def domain_exists(self, domain: str) -> bool:
@@ -392,6 +480,12 @@ class SqlStore(ABC):
             (day, day, query, day, query, searches, misses, domain)
             for (domain, day, query), (searches, misses) in counts.items()
         ])
+
+    async def full_day_queries(self, domain: str, day: date) -> frozenset[str] | None:
+        ((count,),) = await self._fetch(DAY_QUERY_COUNT, domain, day)
+        if count < MAX_QUERIES_PER_DAY:
+            return None
+        return frozenset(query for (query,) in await self._fetch(DAY_QUERIES, domain, day))
 
     async def prune_queries(self, before: date) -> int:
         (pruned,) = await self._execute(("DELETE FROM query_counts WHERE day < ?", (before,)))

@@ -120,6 +120,25 @@ class Store(Protocol):
 
     async def domain_exists(self, domain: str) -> bool: ...
 
+    async def private_groups(self, domain: str) -> list[str]: ...
+
+    async def set_private_groups(self, domain: str, groups: Sequence[str]) -> None:
+        """Make exactly ``groups`` the domain's private groups, in one transaction."""
+        ...
+
+    async def access(self, domain: str) -> tuple[frozenset[str], str | None]:
+        """The domain's private groups and its token secret (None until one is made),
+        in one round trip."""
+        ...
+
+    async def token_secret(self, domain: str) -> str | None:
+        """The domain's token secret, made on first use; None for an unknown domain."""
+        ...
+
+    async def rotate_token_secret(self, domain: str) -> str | None:
+        """Replace the domain's token secret; None for an unknown domain."""
+        ...
+
     async def upsert(self, domain: str, documents: Sequence[Document]) -> int:
         """Store documents, replacing any with the same URL, in one transaction."""
         ...
@@ -148,6 +167,11 @@ class Store(Protocol):
     async def fetches(self, domain: str) -> dict[str, dict[str, int]]: ...
 
     async def add_queries(self, counts: QueryCounts) -> None: ...
+
+    async def full_day_queries(self, domain: str, day: date) -> frozenset[str] | None:
+        """The queries counted for ``domain`` on ``day`` once that day holds as many as
+        it may (new ones then count as OTHER_QUERIES); None while it has room."""
+        ...
 
     async def prune_queries(self, before: date) -> int:
         """Delete query counts of days before ``before``; returns how many rows."""

@@ -45,6 +45,8 @@ class SqliteDatabase:
         self._inline: sqlite3.Connection | None = None
         self.reserve_path = Path(f"{self.path}-reserve")
         self._reserve_checked_at: float | None = None
+        self.writes = 0
+        """Writes this process has made through this object, finished or failed."""
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -78,7 +80,10 @@ class SqliteDatabase:
         ``frees_space``: the write deletes, and may use the reserve on a full disk.
         """
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, self._write, fn, frees_space)
+        try:
+            return await loop.run_in_executor(self._writer, self._write, fn, frees_space)
+        finally:
+            self.writes += 1
 
     def _write(self, fn: Callable[[sqlite3.Connection], T], frees_space: bool) -> T:
         try:
@@ -144,7 +149,11 @@ class SqliteDatabase:
         """Run several statements (e.g. a schema) atomically."""
         loop = asyncio.get_running_loop()
         script = f"BEGIN IMMEDIATE;\n{sql}\nCOMMIT;"
-        await loop.run_in_executor(self._writer, lambda: self._connection().executescript(script))
+        try:
+            await loop.run_in_executor(self._writer,
+                                       lambda: self._connection().executescript(script))
+        finally:
+            self.writes += 1
 
     def _transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         conn = self._connection()

@@ -20,6 +20,7 @@ from core.sql import (
     Statement,
     migrations,
     shared_tables,
+    token_tables,
 )
 from core.store import Document, last_wins
 from core.text import search_text
@@ -31,7 +32,7 @@ SEQUENCE_MASK = (1 << SEQUENCE_BITS) - 1
 
 # Bumped with every change to the tables below; files of another version are
 # refused rather than half-understood.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MIGRATIONS = {
     # 1 -> 2: the FTS5 index is written by the store's own statements, a whole
     # write at once, instead of by a trigger per row (four times faster).
@@ -42,10 +43,12 @@ MIGRATIONS = {
     """,
     # 2 -> 3: when each key was last used, for `autocompeter keys list`.
     2: ADD_KEY_LAST_USED.format(timestamp="TEXT"),
-    # 3 -> 4: the ranking value the engine orders by (popularity plus a click
+    # 3 -> 4: private groups and the token secret (README "Private groups").
+    3: token_tables(id="INTEGER", timestamp="TEXT", without_rowid=" WITHOUT ROWID"),
+    # 4 -> 5: the ranking value the engine orders by (popularity plus a click
     # bonus) and the window's clicks it was computed from; click_counts and
     # clicks_seen are new tables, made by SCHEMA.
-    3: ADD_CLICK_COLUMNS.format(real="REAL", counter="INTEGER"),
+    4: ADD_CLICK_COLUMNS.format(real="REAL", counter="INTEGER"),
 }
 
 SCHEMA = """
@@ -204,6 +207,11 @@ class SqliteStore(SqlStore):
 
     async def close(self) -> None:
         self.db.close()
+
+    def _access_changed(self, domain: str) -> list[Statement]:
+        # Every worker checks the generation before it trusts a cached answer or a
+        # cached set of private groups (app/access.py): bumping it reaches them all.
+        return [("UPDATE domains SET generation = generation + 1 WHERE name = ?", (domain,))]
 
     async def upsert(self, domain: str, documents: Sequence[Document]) -> int:
         unique = last_wins(documents)

@@ -25,7 +25,7 @@ import orjson
 from elasticsearch.dsl import Q, Search
 
 from core.engine import SearchQuery
-from core.ranking import order_key
+from core.ranking import closeness_columns
 from scaled.mapping import INDEX_SORT, MAX_GRAM
 
 SOURCE_FIELDS = ["url", "title", "search_text"]
@@ -52,17 +52,22 @@ def phrase(words: tuple[str, ...]) -> Q:
     return Q("match_phrase", search_text={"query": query_text(words)})
 
 
+# What every tier's search holds besides its query, made once: a `Search` is
+# copied at each step of building it, which cost more than the rest of a search
+# request (0.9 ms of the service's CPU for a two-word query's tiers).
+_TIER_PARTS = (
+    Search()
+    .sort(*({field: order} for field, order in INDEX_SORT))
+    .source(SOURCE_FIELDS)
+    .extra(track_total_hits=False)
+    .to_dict()
+)
+
+
 def _tier_search(query: SearchQuery, matching: Q, size: int) -> dict[str, Any]:
-    search = (
-        Search()
-        .filter("term", domain=query.domain)
-        .filter("terms", group=["", *query.groups])
-        .filter(matching)
-        .sort(*({field: order} for field, order in INDEX_SORT))
-        .source(SOURCE_FIELDS)
-        .extra(size=size + TIE_MARGIN, track_total_hits=False)
-    )
-    return search.to_dict()
+    filters = [Q("term", domain=query.domain), Q("terms", group=["", *query.groups]), matching]
+    return {"query": Q("bool", filter=filters).to_dict(), **_TIER_PARTS,
+            "size": size + TIE_MARGIN}
 
 
 def tier_bodies(query: SearchQuery, size: int | None = None) -> list[dict[str, Any]]:
@@ -112,12 +117,15 @@ def ranked(hits: list[dict[str, Any]], words: tuple[str, ...], size: int
     Done here rather than in a sort script so it needs no scripting module on
     the cluster.
     """
-    def key(hit: dict[str, Any]) -> tuple[Any, ...]:
-        popularity, length, sequence = hit["sort"]
-        text = hit["_source"].get("search_text", "")
-        return order_key(words, popularity, text, length, sequence)
-
-    return sorted(hits, key=key)[:size]
+    if not hits:
+        return []
+    # `order_key`, a column at a time: the engine returns size + TIE_MARGIN hits.
+    spaced = [f" {hit['_source'].get('search_text', '')} " for hit in hits]
+    wholes, not_starting = closeness_columns(spaced, words)
+    keys = [(-hit["sort"][0], whole, later, hit["sort"][1], hit["sort"][2], number)
+            for number, (hit, whole, later) in enumerate(zip(hits, wholes, not_starting,
+                                                              strict=True))]
+    return [hits[key[-1]] for key in sorted(keys)[:size]]
 
 
 def domain_filter(domain: str) -> dict[str, Any]:

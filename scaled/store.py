@@ -33,6 +33,7 @@ from core.sql import (
     Statement,
     migrations,
     shared_tables,
+    token_tables,
 )
 from core.store import Document, StoreUnavailable, last_wins
 from core.text import search_text
@@ -44,13 +45,15 @@ NOTIFY_CHANNEL = "autocompeter_outbox"
 MIGRATION_LOCK = 0x6175746F  # "auto"
 # Bumped with every change to the tables below; older databases are brought up
 # to date by MIGRATIONS, others refused rather than half-understood (as SQLite files are).
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MIGRATIONS = {
     # 1 -> 2: when each key was last used, for `autocompeter keys list`.
     1: ADD_KEY_LAST_USED.format(timestamp="TIMESTAMPTZ"),
-    # 2 -> 3: the ranking value the engine orders by (popularity plus a click
+    # 2 -> 3: private groups and the token secret (README "Private groups").
+    2: token_tables(id="BIGINT", timestamp="TIMESTAMPTZ"),
+    # 3 -> 4: the ranking value the engine orders by (popularity plus a click
     # bonus) and the window's clicks it was computed from.
-    2: ADD_CLICK_COLUMNS.format(real="DOUBLE PRECISION", counter="BIGINT"),
+    3: ADD_CLICK_COLUMNS.format(real="DOUBLE PRECISION", counter="BIGINT"),
 }
 
 SCHEMA = """

@@ -106,7 +106,8 @@
   }
 
   /** Options with defaults: url '/v1', domain `host` (the page's host name), number 10,
-   * groups [], ping true, clicks true (report the chosen result). */
+   * groups [], token '' (a signed token opening private groups), ping true, clicks true
+   * (report the chosen result). */
   function parseOptions(options, host) {
     var o = options || {}, g = o.groups, n = parseInt(o.number, 10);
     if (g == null) g = [];
@@ -116,6 +117,7 @@
       domain: String(o.domain || host || ''),
       number: n > 0 ? Math.min(n, 100) : 10,
       groups: g.map(function (x) { return String(x).trim(); }).filter(Boolean),
+      token: o.token ? String(o.token).trim() : '',
       ping: o.ping !== false,
       clicks: o.clicks !== false
     };
@@ -125,7 +127,8 @@
   function buildUrl(o, q) {
     var e = encodeURIComponent;
     return o.url + (o.url.indexOf('?') < 0 ? '?' : '&') + 'd=' + e(o.domain) + '&q=' + e(q) +
-      '&n=' + o.number + (o.groups.length ? '&g=' + e(o.groups.join(',')) : '');
+      '&n=' + o.number + (o.groups.length ? '&g=' + e(o.groups.join(',')) : '') +
+      (o.token ? '&t=' + e(o.token) : '');
   }
 
   /** `name` next to the search URL: /v1/ping, /v1/click. */

@@ -54,6 +54,17 @@ class LiveServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def database_env(self) -> dict[str, str]:
+        return {"DATABASE_URL": f"sqlite:///{self.db_path}"}
+
+    def cli(self, *args: str) -> str:
+        """Run `autocompeter ARGS` on this server's database, as an operator would."""
+        done = subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT,
+                              env={**os.environ, **self.database_env()},
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
     def settle(self) -> None:
         """Wait until every acknowledged write is searchable.
 
@@ -161,6 +172,10 @@ class ScaledServer(LiveServer):
         """Writes reach the engine through the outbox: wait for it to drain."""
         assert self.parts is not None
         self.parts.settle()
+
+    def database_env(self) -> dict[str, str]:
+        assert self.parts is not None
+        return self.parts.env()
 
 
 def start_scaled_server(tmp: Path, parts: ScaledParts, workers: int = 2,

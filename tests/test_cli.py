@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from embedded.store import SCHEMA_VERSION
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -136,13 +134,17 @@ def test_keys_revoke_refuses_short_unknown_and_ambiguous_prefixes(cli, tmp_path)
 def test_a_database_from_before_last_used_is_upgraded_not_refused(cli, tmp_path):
     import sqlite3
 
+    from embedded.store import SCHEMA_VERSION
+
     key = cli("keys", "create", "a.example").stdout.strip()
     conn = sqlite3.connect(tmp_path / "cli.db")
     conn.execute("ALTER TABLE keys DROP COLUMN last_used_at")  # as version 2 made it
+    conn.execute("DROP TABLE private_groups")  # added by version 4
+    conn.execute("DROP TABLE token_secrets")
     conn.executescript("""
         DROP INDEX documents_clicked; DROP TABLE click_counts; DROP TABLE clicks_seen;
         ALTER TABLE documents DROP COLUMN ranking; ALTER TABLE documents DROP COLUMN clicks;
-    """)  # added by version 4
+    """)  # added by version 5
     conn.execute("PRAGMA user_version = 2")
     conn.commit()
     conn.close()
@@ -228,7 +230,7 @@ def test_a_bad_setting_stops_with_one_line(cli, env, name):
 
 def test_every_subcommand_has_help(cli):
     for args in (["--help"], ["serve", "--help"], ["keys", "create", "--help"],
-                 ["load", "--help"], ["migrate", "--help"]):
+                 ["load", "--help"], ["migrate", "--help"], ["tokens", "create", "--help"]):
         result = cli(*args)
         assert result.returncode == 0 and "usage:" in result.stdout
 
@@ -252,3 +254,37 @@ def test_keys_are_long_plain_and_never_look_like_an_option():
     keys = [new_key() for _ in range(2000)]
     assert len(set(keys)) == len(keys)
     assert all(len(key) == 32 and key.isalnum() and key.isascii() for key in keys)
+
+
+def test_tokens_secret_rotate_and_create(cli):
+    from core.tokens import granted_groups, signing_key
+
+    assert cli("keys", "create", "t.example").returncode == 0
+    secret = cli("tokens", "secret", "T.Example.").stdout.strip()  # one spelling of the domain
+    assert len(secret) == 43 and secret.isalnum()
+    assert cli("tokens", "secret", "t.example").stdout.strip() == secret  # made once
+    made = cli("tokens", "create", "t.example", "--groups", "staff, editors", "--ttl", "60")
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip()
+    assert granted_groups(token, "t.example", signing_key(secret), 0) == {"staff", "editors"}
+    rotated = cli("tokens", "rotate", "t.example")
+    assert rotated.returncode == 0 and "grant nothing" in rotated.stderr
+    assert rotated.stdout.strip() not in ("", secret)
+    assert granted_groups(token, "t.example", signing_key(rotated.stdout.strip()), 0) == set()
+
+
+@pytest.mark.parametrize("args, what", [
+    (["tokens", "secret", "unknown.example"], "no domain 'unknown.example'"),
+    (["tokens", "rotate", "unknown.example"], "no domain 'unknown.example'"),
+    (["tokens", "create", "unknown.example", "--groups", "staff"],
+     "no domain 'unknown.example'"),
+    (["tokens", "create", "t.example", "--groups", "a,,b"], "--groups"),
+    (["tokens", "create", "t.example", "--groups", "staff", "--ttl", "0"], "--ttl"),
+    (["tokens", "create", "bad domain", "--groups", "staff"], "domain"),
+])
+def test_tokens_refuse_in_one_line(cli, args, what):
+    assert cli("keys", "create", "t.example").returncode == 0
+    result = cli(*args)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"autocompeter: {what}"), result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr

@@ -69,8 +69,15 @@ def test_an_unsafe_request_id_is_replaced_by_the_servers_own(json_server, incomi
     response = httpx.get(f"{json_server.base_url}/v1?d=nothing.example&q=a",
                          headers={"X-Request-ID": incoming.encode()})
     request_id = response.headers["x-request-id"]
-    assert request_id != incoming and len(request_id) == 36  # a UUID
+    assert request_id != incoming and len(request_id) == 36  # shaped like a UUID
     assert "injected=1" not in json_server.log()
+
+
+def test_every_answer_has_its_own_request_id(json_server):
+    with httpx.Client() as client:
+        ids = {client.get(f"{json_server.base_url}/v1/ping").headers["x-request-id"]
+               for _ in range(20)}
+    assert len(ids) == 20
 
 
 def test_a_safe_request_id_from_a_proxy_is_kept(json_server):

@@ -11,6 +11,7 @@ import random
 import string
 import tracemalloc
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -299,3 +300,25 @@ def test_the_memory_budget_comes_from_the_settings(tmp_path: Path) -> None:
         engine = open_backends(settings).engine
         assert isinstance(engine, Fts5Engine)
         assert engine.memory.budget + engine.memory.cache.limit == budget
+
+
+def test_warming_builds_the_most_searched_domains_that_fit_before_any_search(tmp_path):
+    domains = {name: widgets(400, f"/{name}/") for name in ("a", "b", "c")}
+
+    async def one_size(_store: SqliteStore, _fts5: Fts5Engine, in_memory: Fts5Engine) -> int:
+        assert await build(in_memory, "a")
+        return in_memory.memory.nbytes
+
+    size = with_engines(tmp_path / "size.db", domains, one_size)
+    budget = int(2.5 * size * 8 / 7)  # room for two of the three
+
+    async def test(store: SqliteStore, _fts5: Fts5Engine, in_memory: Fts5Engine) -> None:
+        now = datetime.now(UTC)
+        await store.add_fetches({("c", now.year, now.month): 9, ("a", now.year, now.month): 5})
+        await in_memory.warm()
+        assert not in_memory.memory.building("b")
+        kept = {name for name in domains
+                if in_memory.memory.fresh(name, in_memory.generation(name), ("w",))}
+        assert kept == {"c", "a"}
+
+    with_engines(tmp_path / "warm.db", domains, test, budget=budget)

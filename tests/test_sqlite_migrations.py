@@ -32,10 +32,12 @@ def version_1_file(path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.executescript(SCHEMA + VERSION_1_TRIGGERS)
     conn.execute("ALTER TABLE keys DROP COLUMN last_used_at")  # added by version 3
+    conn.execute("DROP TABLE private_groups")  # added by version 4, with token_secrets
+    conn.execute("DROP TABLE token_secrets")
     conn.executescript("""
         DROP INDEX documents_clicked; DROP TABLE click_counts; DROP TABLE clicks_seen;
         ALTER TABLE documents DROP COLUMN ranking; ALTER TABLE documents DROP COLUMN clicks;
-    """)  # added by version 4
+    """)  # added by version 5
     conn.execute("INSERT INTO domains (name) VALUES ('old.example')")
     conn.execute(
         "INSERT INTO documents (domain_id, url, title, search_text, rank_key, popularity)"
@@ -60,13 +62,16 @@ def test_a_version_1_file_is_migrated_and_keeps_working(tmp_path: Path) -> None:
             await store.delete("old.example", "/new")
             after = await engine.search(SearchQuery("old.example", ("title",)))
             gone = await engine.search(SearchQuery("old.example", ("old",)))
+            await store.set_private_groups("old.example", ["staff"])
+            assert (await store.access("old.example"))[0] == {"staff"}
+            assert await store.token_secret("old.example") is not None
             return ([hit.url for hit in found.hits], [hit.title for hit in after.hits],
                     [hit.url for hit in gone.hits], [tuple(row) for row in copied])
         finally:
             await store.close()
 
     found, after, gone, copied = asyncio.run(run())
-    # Version 4: the engine orders by the ranking value, the popularity until clicked.
+    # Version 5: the engine orders by the ranking value, the popularity until clicked.
     assert copied == [(3.0, 3.0, 0)]
     assert found == ["/old"]
     assert after == ["Renamed title"]

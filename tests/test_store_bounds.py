@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.counters import QUERY_RETENTION_DAYS, ClickCounter, window_start
+from app.counters import QUERY_RETENTION_DAYS, ClickCounter, FetchCounter, window_start
 from core.sql import MAX_CLICK_ROWS_PER_DAY, MAX_QUERIES_PER_DAY, OTHER_QUERIES
 from core.store import Click, Document, Store
 from embedded.database import SqliteDatabase
@@ -85,6 +85,30 @@ def test_query_counts_are_bounded_per_domain_and_day(with_store):
         assert top.queries[0] == ("kept", 7)
         assert OTHER_QUERIES not in [query for query, _n in top.queries + top.misses]
         assert await stored_queries(store, "quiet.example") == [("fine", 1)]
+
+    with_store(work)
+
+
+def test_once_a_day_is_full_a_workers_new_queries_are_counted_as_other_not_dropped(with_store):
+    async def work(store: Store) -> None:
+        await store.create_key("flood.example")
+        counter = FetchCounter(store, max_pending_queries=100)
+        for i in range(MAX_QUERIES_PER_DAY):
+            counter.record("flood.example", f"query {i}")
+            if i % 100 == 99:  # flushes keep the pending queries under their cap
+                await counter.flush()
+        await counter.flush()
+        # Full now, and known to be: a flood of new queries waits as one "other" count.
+        for i in range(5 * counter.max_pending_queries):
+            counter.record("flood.example", f"new {i}")
+        counter.record("flood.example", "query 7")
+        assert counter.dropped == 0
+        await counter.flush()
+        counted = dict(await stored_queries(store, "flood.example"))
+        assert len(counted) == MAX_QUERIES_PER_DAY
+        assert counted["query 7"] == 2
+        assert sum(counted.values()) == MAX_QUERIES_PER_DAY + 5 * 100 + 1
+        assert not any(query.startswith("new ") for query in counted)
 
     with_store(work)
 

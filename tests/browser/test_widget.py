@@ -492,6 +492,25 @@ def test_groups_option(browsing, site):
     expect(options(public)).to_have_text(["Handbook for everyone"])
 
 
+def test_token_option_opens_a_private_group(browsing, site):
+    from core.tokens import mint
+
+    assert site.add("https://x.example/public", "Rota for everyone").status_code == 201
+    assert site.add("https://x.example/staff", "Rota for staff", group="staff").status_code == 201
+    secret = site.client.put("/v1/groups", json={"private": ["staff"]},
+                             headers=site.auth).json()["token_secret"]
+    token = mint(secret, site.domain, ["staff"], int(time.time()) + 600)
+    page = single_widget(browsing, site.domain,
+                         f", groups: 'staff', token: {json.dumps(token)}")
+    page.locator("#q").press_sequentially("rota")
+    expect(options(page)).to_have_count(2)
+    assert parse_qs(urlparse(search_requests(page, "rota")[0]).query)["t"] == [token]
+
+    without = single_widget(browsing, site.domain, ", groups: 'staff'")
+    without.locator("#q").press_sequentially("rota")
+    expect(options(without)).to_have_text(["Rota for everyone"])
+
+
 def test_service_errors_hide_the_list_and_warn_once(browsing):
     page = single_widget(browsing, "no-such-domain.example")
     box = page.locator("#q")

@@ -95,7 +95,8 @@ test('completion: the rest of the last word from the top title', () => {
 
 test('parseOptions: defaults', () => {
   assert.deepEqual(parseOptions(undefined, 'example.com'), {
-    url: '/v1', domain: 'example.com', number: 10, groups: [], ping: true, clicks: true,
+    url: '/v1', domain: 'example.com', number: 10, groups: [], token: '', ping: true,
+    clicks: true,
   });
   assert.equal(parseOptions({}, '').domain, '');
 });
@@ -118,6 +119,20 @@ test('parseOptions: number, url, domain, ping', () => {
   assert.equal(parseOptions({ ping: 0 }).ping, true); // only an explicit false turns it off
   assert.equal(parseOptions({ clicks: false }).clicks, false);
   assert.equal(parseOptions({ clicks: 0 }).clicks, true);
+});
+
+test('token: sent as t, after the groups it opens, and only when given', () => {
+  const token = 'eyJkIjoiZGVtbyJ9.c2ln-_A';
+  const o = parseOptions({ domain: 'demo', groups: 'staff', token: ` ${token} ` });
+  assert.equal(o.token, token);
+  assert.equal(buildUrl(o, 'rota'), `/v1?d=demo&q=rota&n=10&g=staff&t=${token}`);
+  assert.equal(buildUrl(parseOptions({ domain: 'demo', token: '' }), 'rota'),
+    '/v1?d=demo&q=rota&n=10');
+  assert.equal(buildUrl(parseOptions({ domain: 'demo', token: null }), 'rota'),
+    '/v1?d=demo&q=rota&n=10');
+  // Whatever a site passes is encoded, never spliced into the URL as is.
+  assert.equal(buildUrl(parseOptions({ domain: 'demo', token: 'a&n=100' }), 'x'),
+    '/v1?d=demo&q=x&n=10&t=a%26n%3D100');
 });
 
 test('buildUrl: q, d, n and g encoded', () => {

@@ -85,7 +85,8 @@ def test_key_use_is_recorded_once_a_minute_and_a_version_1_database_is_upgraded(
                     "2000-01-01")
                 # As version 1 made the database:
                 await conn.execute("ALTER TABLE keys DROP COLUMN last_used_at")
-                # ... with a title, before version 3 gave titles a ranking value:
+                await conn.execute("DROP TABLE private_groups, token_secrets")  # version 3
+                # ... with a title, before version 4 gave titles a ranking value:
                 await store.upsert("d.example", [Document("/old", "Old", popularity=3)])
                 await conn.execute("DROP INDEX documents_clicked; DROP TABLE click_counts;"
                                    " DROP TABLE clicks_seen; ALTER TABLE documents"
@@ -99,9 +100,11 @@ def test_key_use_is_recorded_once_a_minute_and_a_version_1_database_is_upgraded(
         try:
             await upgraded.migrate()
             assert (await upgraded.list_keys())[0].last_used_at is None
+            await upgraded.set_private_groups("d.example", ["staff"])
+            assert await upgraded.access("d.example") == (frozenset({"staff"}), None)
             conn = await asyncpg.connect(url)
             try:
-                assert await conn.fetchval("SELECT max(version) FROM schema_version") == 3
+                assert await conn.fetchval("SELECT max(version) FROM schema_version") == 4
                 row = await conn.fetchrow("SELECT popularity, ranking, clicks FROM documents")
                 assert tuple(row) == (3.0, 3.0, 0)
             finally:
