@@ -22,6 +22,7 @@ them, before).
 import asyncio
 import hashlib
 import logging
+import math
 import sys
 import time
 from collections import Counter
@@ -191,10 +192,14 @@ class ClickCounter:
     UTC minute: the same click twice in a minute counts once, in this worker
     (here) and across workers (the store's clicks_seen table)."""
 
-    def __init__(self, store: Store, refresh_seconds: float,
+    def __init__(self, store: Store, flush_seconds: float, refresh_seconds: float,
                  max_pending_bytes: int = MAX_PENDING_CLICK_BYTES) -> None:
         self.store = store
+        self.flush_seconds = flush_seconds
         self.refresh_seconds = refresh_seconds
+        # A click waits up to a flush interval before another worker's copy of it
+        # meets its fingerprint: keep fingerprints that long past their minute.
+        self._fingerprint_minutes = 1 + math.ceil(flush_seconds / 60)
         self.max_pending_bytes = max_pending_bytes
         self._pending: dict[str, Click] = {}
         self.pending_bytes = 0
@@ -232,8 +237,8 @@ class ClickCounter:
                 self.pending_bytes += pending_bytes
                 raise
             self._written_since_refresh = True
-            # Fingerprints of the minutes before the last are no longer needed.
-            await self.store.prune_clicks(self._prune_before(), utc_minute() - 1)
+            await self.store.prune_clicks(self._prune_before(),
+                                          utc_minute() - self._fingerprint_minutes)
 
     def _prune_before(self) -> date:
         """The first day kept: click counts of days past the window go, once a day."""
@@ -243,12 +248,12 @@ class ClickCounter:
         self._pruned_on = today
         return window_start()
 
-    async def refresh(self, force: bool = False) -> None:
+    async def refresh(self) -> None:
         """Move the titles whose clicks in the window changed: after this worker wrote
         clicks, and on a new day (clicks leave the window); every clicked title
         after start-up (the click settings may be new)."""
         today = datetime.now(UTC).date()
-        if not (force or self._written_since_refresh or self._refreshed_on != today):
+        if not (self._written_since_refresh or self._refreshed_on != today):
             return
         self._written_since_refresh = False
         try:
@@ -259,11 +264,11 @@ class ClickCounter:
             raise
         self._refreshed_on = today
 
-    async def run(self, flush_seconds: float) -> None:
+    async def run(self) -> None:
         """Write the clicks every ``flush_seconds`` and refresh the ranking every
         ``refresh_seconds``, until cancelled."""
         while True:
-            await asyncio.sleep(flush_seconds)
+            await asyncio.sleep(self.flush_seconds)
             try:
                 await self.flush()
                 if time.monotonic() - self._refreshed_at >= self.refresh_seconds:

@@ -58,13 +58,13 @@ class Services:
             cache=ResponseCache(settings.response_cache_bytes),
             rate_limits=RateLimits(settings.search_rate_limit, settings.write_rate_limit),
             fetches=FetchCounter(backends.store),
-            clicks=ClickCounter(backends.store, settings.click_ranking_seconds),
+            clicks=ClickCounter(backends.store, settings.stats_flush_seconds,
+                                settings.click_ranking_seconds),
             sync=sync_worker(backends, settings),
         )
         services._flusher = asyncio.create_task(
             services.fetches.flush_every(settings.stats_flush_seconds))
-        services._click_writer = asyncio.create_task(
-            services.clicks.run(settings.stats_flush_seconds))
+        services._click_writer = asyncio.create_task(services.clicks.run())
         # Scaled-out setup: each worker process feeds the engine from the outbox
         # (SKIP LOCKED shares the rows); INDEXER_IN_SERVE=false leaves it to
         # separate `autocompeter indexer` processes.
@@ -80,8 +80,10 @@ class Services:
         if self.sync is not None:
             await self.sync.stop()  # a no-op if it was never started
         try:
-            await self.fetches.flush()
-            await self.clicks.flush()
+            try:
+                await self.fetches.flush()
+            finally:  # the search counters failing to write must not lose the clicks
+                await self.clicks.flush()
         finally:
             await self.backends.close()
 

@@ -205,7 +205,7 @@ def test_a_worker_holds_at_most_its_byte_budget_of_waiting_clicks():
     charged is at least what it really takes (tracemalloc), and the total stays under
     the budget; the rest is dropped and counted."""
     budget = 256 * 1024
-    counter = ClickCounter(store=None, refresh_seconds=60,  # type: ignore[arg-type]
+    counter = ClickCounter(store=None, flush_seconds=5, refresh_seconds=60,  # type: ignore[arg-type]
                            max_pending_bytes=budget)
     tracemalloc.start()
     try:
