@@ -25,9 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from live import new_site, start_server, stop_server
 
 
-def disk_bytes(db: Path) -> int:
-    return sum(path.stat().st_size for path in (db, Path(f"{db}-wal"))
-               if path.exists())
+def disk_bytes(db: Path) -> tuple[int, int]:
+    """The database file's size and its write-ahead log's."""
+    wal = Path(f"{db}-wal")
+    return db.stat().st_size, wal.stat().st_size if wal.exists() else 0
 
 
 def descendants(pid: int) -> list[int]:
@@ -42,6 +43,13 @@ def rss(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def checkpoint(db: Path) -> None:
+    """Copy the WAL into the file and empty it (SQLite does it by itself every 1000
+    pages), so that the file's size is what the data takes."""
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def worker_rss(server_pid: int) -> int:
@@ -79,6 +87,7 @@ def main() -> None:
                     site.bulk([{"url": f"/t{i}", "title": f"Flood title {i}"}
                                for i in range(start, min(start + 5000, args.clicks))])
                 http.get("/v1", params={"d": site.domain, "q": "flood"})
+                checkpoint(server.db_path)
                 figures = {"before": (worker_rss(server.process.pid), disk_bytes(server.db_path))}
                 started = time.monotonic()
                 for i in range(args.clicks):
@@ -100,6 +109,9 @@ def main() -> None:
                         break
                 figures["written and ranked"] = (worker_rss(server.process.pid),
                                                  disk_bytes(server.db_path))
+                checkpoint(server.db_path)
+                figures["after a checkpoint"] = (worker_rss(server.process.pid),
+                                                 disk_bytes(server.db_path))
                 report = {
                     "workload": f"one client, {args.clicks} clicks with distinct queries and "
                                 f"URLs, sequential over one connection, SEARCH_RATE_LIMIT=off, "
@@ -107,8 +119,9 @@ def main() -> None:
                     "seconds": round(seconds, 1),
                     "clicks counted": total[0], "click_counts rows": total[1],
                     "titles moved": total[2], "dropped (byte budget)": dropped(server.base_url),
-                    **{f"{when}: worker RSS MB, disk MB": (round(rss / 2**20, 1),
-                                                           round(disk / 2**20, 2))
+                    **{f"{when}: worker RSS MB, database MB, WAL MB": (
+                        round(rss / 2**20, 1), round(disk[0] / 2**20, 2),
+                        round(disk[1] / 2**20, 2))
                        for when, (rss, disk) in figures.items()},
                 }
                 print(json.dumps(report, indent=2))
