@@ -220,3 +220,24 @@ def test_a_worker_holds_at_most_its_byte_budget_of_waiting_clicks():
     assert held <= counter.pending_bytes
     assert counter.dropped > 0
     assert counter.dropped + len(counter._pending) == 10_000
+
+
+def test_a_title_whose_clicks_leave_the_window_falls_back_to_its_popularity(with_store):
+    today = datetime.now(UTC).date()
+
+    async def ranking(store: Store) -> tuple[float, float, int]:
+        rows = await store._fetch(  # type: ignore[attr-defined]
+            "SELECT popularity, ranking, clicks FROM documents WHERE url = '/a'")
+        return tuple(rows[0])
+
+    async def work(store: Store) -> None:
+        await store.upsert("clicks.example", [Document("/a", "A title", popularity=4)])
+        await store.add_clicks([click(n, today, "/a", f"q {n}") for n in range(10)])
+        assert await store.refresh_click_ranking(today) == 1
+        assert await ranking(store) == (4.0, 4.0 + 0.25 * 4 * 10 / 20, 10)  # ranking_value
+        # The window moves past today: the title's clicks are gone from it.
+        assert await store.refresh_click_ranking(today + timedelta(days=1)) == 1
+        assert await ranking(store) == (4.0, 4.0, 0)
+        assert await store.refresh_click_ranking(today + timedelta(days=1)) == 0
+
+    with_store(work)
