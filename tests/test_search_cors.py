@@ -46,3 +46,15 @@ def test_a_rate_limited_search_is_a_429_any_origin_can_read(limited):
     assert "too many searches" in refused.json()["error"]
     assert refused.headers["access-control-allow-origin"] == "*"
     assert refused.headers["retry-after"]
+
+
+def test_a_rate_limited_click_is_a_429_any_origin_can_read(limited):
+    click = {"d": "busy.example", "q": "busy", "url": "/b"}
+    with httpx.Client(base_url=limited.base_url) as http:
+        # Before the limit, even an unknown domain is a 400: the limit comes first.
+        answers = [http.post("/v1/click", json=click, headers=ORIGIN) for _ in range(3)]
+    assert [a.status_code for a in answers] == [400, 400, 429]
+    refused = answers[-1]
+    assert "too many clicks" in refused.json()["error"]
+    assert refused.headers["access-control-allow-origin"] == "*"
+    assert refused.headers["retry-after"]
