@@ -7,6 +7,7 @@ punctuation never matter.
 
 import re
 import unicodedata
+from collections.abc import Collection, Iterable
 
 # Letters that have no Unicode decomposition but that readers treat as
 # accented forms of plain ones ("orsted" must find "Ørsted").
@@ -69,9 +70,75 @@ def words(text: str) -> list[str]:
     return [word[:MAX_WORD_LENGTH] for word in _WORD.findall(folded)]
 
 
+# Letters and digits, then punctuation without a space, and so on: "Node.js",
+# "Spider-Man", "re.compile", "snake_case" (the underscore joins, as it separates).
+_JOINED_RUN = re.compile(r"[^\W_]+(?:(?:[^\w\s]|_)+[^\W_]+)+")
+JOINED_MARK = "\ue000"
+"""Separates a title's joined words from its words in `search_text`: a private-use
+character, which FTS5's tokenizer keeps as a word of its own (so no phrase of the
+title's words runs on into the joined ones) and which no query word can contain
+(`words` splits on it)."""
+MAX_JOINED_WORDS = 8
+"""Joined words indexed per title: a title made of a thousand dotted names does not
+make a thousand more words."""
+
+
+def joined_runs(text: str) -> list[list[str]]:
+    """The runs of ``text``'s words that punctuation joins without a space, each the
+    `words` it holds: "Node.js streams" has one, ["node", "js"]."""
+    folded = fold(text)
+    if "'" in folded or "\u2019" in folded or "\u02bc" in folded:
+        folded = _INNER_APOSTROPHE.sub("", folded)
+    return [[word[:MAX_WORD_LENGTH] for word in _WORD.findall(run.group())]
+            for run in _JOINED_RUN.finditer(folded)]
+
+
+def joined_words(text: str, plain: Collection[str] = ()) -> list[str]:
+    """The words that punctuation joins, written together as people also type them:
+    "Node.js" -> "nodejs", "os.path.join" -> "ospathjoin", "pathjoin". Only words
+    joined in the title are joined (not every neighbouring pair), which keeps the
+    index small; at most MAX_JOINED_WORDS, none of ``plain`` (the title's words)."""
+    found: dict[str, None] = {}
+    for run in joined_runs(text):
+        for start in range(len(run) - 1):
+            joined = "".join(run[start:])[:MAX_WORD_LENGTH]
+            if joined not in plain:
+                found[joined] = None
+            if len(found) == MAX_JOINED_WORDS:
+                return list(found)
+    return list(found)
+
+
+def spanned_parts(words: Iterable[str], titles: Iterable[str]) -> list[str]:
+    """What query ``words`` cover of the joined words of ``titles`` beyond their first
+    word, part by part: "nodej" on "Node.js" -> "node", "j". So a widget that
+    highlights beginnings of words highlights "Node.js" for `nodejs`."""
+    words = list(words)
+    parts: dict[str, None] = {}
+    for title in titles:
+        if not _JOINED_RUN.search(title):
+            continue  # the common case, told without folding the title
+        for run in joined_runs(title):
+            for start in range(len(run) - 1):
+                joined = "".join(run[start:])
+                for word in words:
+                    if len(word) > len(run[start]) and joined.startswith(word):
+                        rest = word
+                        for part in run[start:]:
+                            if not rest:
+                                break
+                            parts[rest[:len(part)]] = None
+                            rest = rest[len(part):]
+    return list(parts)
+
+
 def search_text(title: str) -> str:
-    """The form of a title that the full-text index sees: folded words, spaced."""
-    return " ".join(words(title))
+    """The form of a title that the full-text index sees: folded words, spaced, then
+    the joined words after JOINED_MARK if there are any ("node js streams \ue000 nodejs")."""
+    plain = words(title)
+    joined = joined_words(title, set(plain))
+    text = " ".join(plain)
+    return f"{text} {JOINED_MARK} {' '.join(joined)}" if joined else text
 
 
 def query_words(query: str) -> tuple[str, ...]:

@@ -100,6 +100,11 @@ def typo_expression(words: tuple[str, ...], fixes: dict[str, list[str]]) -> str:
     return f"({' AND '.join(alternatives)}) NOT ({' AND '.join(prefix_terms(words))})"
 
 
+def joined_expression(readings: list[tuple[str, ...]]) -> str:
+    """Every word of one of the readings as a prefix (`core.search` tier 3a)."""
+    return " OR ".join(f"({' AND '.join(prefix_terms(reading))})" for reading in readings)
+
+
 class Vocabulary:
     """The indexed words by first letter, and the candidate forms made from them,
     cached until a domain's documents change.
@@ -248,6 +253,26 @@ class Fts5Engine(TieredEngine):
         if index := self._in_memory(query):
             return index.exact(query.words, query.groups, size)
         return await self._matches(query, tier_expressions(query.words), size)
+
+    async def joined(self, query: SearchQuery, readings: list[tuple[str, ...]], size: int
+                     ) -> list[Hit]:
+        if index := self._in_memory(query):
+            return index.joined(query.words, readings, query.groups, size)
+        return await self._matches(query, [joined_expression(readings)], size)
+
+    async def present(self, query: SearchQuery, forms: list[str]) -> set[str]:
+        if index := self._in_memory(query):
+            return index.present(forms, query.groups)
+        groups = ("", *query.groups)
+
+        def find(conn: sqlite3.Connection) -> set[str]:
+            domain_id = self._domain_id(conn, query.domain)
+            if domain_id is None:
+                return set()
+            site = SearchedTitles(conn, domain_id, groups)
+            return {form for form in forms if site.has_prefix(form)}
+
+        return self.db.read_inline(find)
 
     async def corrections(self, query: SearchQuery) -> Fixes:
         if index := self._in_memory(query):

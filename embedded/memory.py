@@ -33,6 +33,7 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from heapq import merge
 from itertools import accumulate, groupby, islice, pairwise, repeat
 from typing import Any
 
@@ -516,6 +517,22 @@ class DomainIndex:
                    if all(any(needle in texts[doc] for needle in needles) for needles in others)
                    and not all(needle in texts[doc] for needle in typed))
         return self._ranked(self._select(matches, size), words, size)
+
+
+    def joined(self, words: tuple[str, ...], readings: list[tuple[str, ...]],
+               groups: tuple[str, ...], size: int) -> list[Hit]:
+        """Tier 3a, as `embedded.engine.joined_expression`: every word of one of the
+        readings as a prefix; ranked for the query's ``words``."""
+        allowed = self.allowed_groups(groups)
+        streams = [self._having(*self._shortest(reading), allowed) for reading in readings]
+        # Each stream ascends; merged, a title found by two readings comes twice in a row.
+        matches = (doc for doc, _same in groupby(merge(*streams)))
+        return self._ranked(self._select(matches, size), words, size)
+
+    def present(self, forms: list[str], groups: tuple[str, ...]) -> set[str]:
+        """Those of ``forms`` that a word of a searched title starts with."""
+        site = SearchedWords(self, self.allowed_groups(groups))
+        return {form for form in forms if site.has_prefix(form)}
 
 
 class SearchedWords:

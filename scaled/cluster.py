@@ -21,7 +21,16 @@ from core.engine import EngineUnavailable, Hit, SearchQuery
 from core.search import Fixes, TieredEngine
 from scaled.config import ClusterConfig, parse_search_url
 from scaled.mapping import index_body, new_index_name, words_mapping
-from scaled.query import FILTER_PATH, domain_filter, msearch_lines, ranked, tier_bodies, typo_body
+from scaled.query import (
+    FILTER_PATH,
+    domain_filter,
+    joined_body,
+    msearch_lines,
+    present_lines,
+    ranked,
+    tier_bodies,
+    typo_body,
+)
 from scaled.vocabulary import ClusterVocabulary
 
 log = logging.getLogger("autocompeter")
@@ -164,6 +173,22 @@ class SearchCluster(TieredEngine):
             if len(hits) >= size:
                 break
         return hits
+
+    async def joined(self, query: SearchQuery, readings: list[tuple[str, ...]], size: int
+                     ) -> list[Hit]:
+        found = await self._search_alias(joined_body(query, readings, size),
+                                         filter_path=FILTER_PATH)
+        return self._hits(found, query, size)
+
+    async def present(self, query: SearchQuery, forms: list[str]) -> set[str]:
+        found = await self._search_alias(present_lines(query, forms), multi=True,
+                                         filter_path="responses.hits.total.value,responses.error")
+        responses = found.get("responses", [])
+        for response in responses:
+            if "error" in response:
+                raise EngineUnavailable(f"{self.config.kind}: {response['error']}")
+        return {form for form, response in zip(forms, responses, strict=True)
+                if response.get("hits", {}).get("total", {}).get("value", 0)}
 
     async def corrections(self, query: SearchQuery) -> Fixes:
         return await self._vocabulary.corrections(
