@@ -10,7 +10,7 @@ title is kept only for display. Words a title joins with punctuation
 title's last word into them. Documents indexed before get them from
 `autocompeter reindex`.
 
-`words` holds the title's distinct folded words, whole: the typo tier's
+`words` holds the title's distinct folded words (joined ones too), whole: the typo tier's
 vocabulary (a terms aggregation per domain, see `scaled.vocabulary`),
 as the FTS5 vocabulary is the embedded engine's. Indexes made before the field
 existed get it from `autocompeter migrate` (`words_mapping`, a put-mapping:
@@ -117,5 +117,6 @@ def source(sequence: int, domain: str, url: str, title: str, group: str,
         "url": url,
         "title_length": len(title),
         "sequence": sequence,
-        "words": list(dict.fromkeys(title_words)),
+        # The index's words, joined ones too, as FTS5's vocabulary holds them.
+        "words": list(dict.fromkeys([*title_words, *joined])),
     }
