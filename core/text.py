@@ -74,13 +74,17 @@ def words(text: str) -> list[str]:
 # "Spider-Man", "re.compile", "snake_case" (the underscore joins, as it separates).
 _JOINED_RUN = re.compile(r"[^\W_]+(?:(?:[^\w\s]|_)+[^\W_]+)+")
 JOINED_MARK = "\ue000"
-"""Separates a title's joined words from its words in `search_text`: a private-use
-character, which FTS5's tokenizer keeps as a word of its own (so no phrase of the
-title's words runs on into the joined ones) and which no query word can contain
-(`words` splits on it)."""
-MAX_JOINED_WORDS = 8
-"""Joined words indexed per title: a title made of a thousand dotted names does not
-make a thousand more words."""
+"""Comes before each of a title's joined words in `search_text`: a private-use
+character, which FTS5's tokenizer keeps as a word of its own (so no phrase runs
+from the title's words into a joined one, or from one joined word into the next)
+and which no query word can contain (`words` splits on it)."""
+MAX_JOINED_PARTS = 2
+"""Only two words joined by punctuation are also indexed joined ("Node.js",
+"Spider-Man", "e-mail", "re.compile"): the names people also type as one word.
+Longer runs are dotted paths and package names ("os.path.join",
+"0ad-data-common"), typed with their punctuation or as words; indexing them (and
+their tails) joined made the Debian titles' in-memory index half as big again
+(44 -> 67 MB), two words 44 -> 50 MB (`joined_words`)."""
 
 
 def joined_runs(text: str) -> list[list[str]]:
@@ -94,51 +98,46 @@ def joined_runs(text: str) -> list[list[str]]:
 
 
 def joined_words(text: str, plain: Collection[str] = ()) -> list[str]:
-    """The words that punctuation joins, written together as people also type them:
-    "Node.js" -> "nodejs", "os.path.join" -> "ospathjoin", "pathjoin". Only words
-    joined in the title are joined (not every neighbouring pair), which keeps the
-    index small; at most MAX_JOINED_WORDS, none of ``plain`` (the title's words)."""
-    found: dict[str, None] = {}
-    for run in joined_runs(text):
-        for start in range(len(run) - 1):
-            joined = "".join(run[start:])[:MAX_WORD_LENGTH]
-            if joined not in plain:
-                found[joined] = None
-            if len(found) == MAX_JOINED_WORDS:
-                return list(found)
-    return list(found)
+    """The pairs of words that punctuation joins, written together as people also
+    type them ("Node.js" -> "nodejs"), each once and none of ``plain`` (the title's
+    words); only runs of MAX_JOINED_PARTS words, which bounds them by the title's
+    length and keeps the index small."""
+    found = dict.fromkeys("".join(run)[:MAX_WORD_LENGTH] for run in joined_runs(text)
+                          if len(run) == MAX_JOINED_PARTS)
+    return [word for word in found if word not in plain]
 
 
 def spanned_parts(words: Iterable[str], titles: Iterable[str]) -> list[str]:
     """What query ``words`` cover of the joined words of ``titles`` beyond their first
     word, part by part: "nodej" on "Node.js" -> "node", "j". So a widget that
     highlights beginnings of words highlights "Node.js" for `nodejs`."""
-    words = list(words)
+    if not (words := [word for word in words if len(word) > 1]):
+        return []  # a word of one letter spans nothing
     parts: dict[str, None] = {}
     for title in titles:
-        if not _JOINED_RUN.search(title):
-            continue  # the common case, told without folding the title
-        for run in joined_runs(title):
-            for start in range(len(run) - 1):
-                joined = "".join(run[start:])
-                for word in words:
-                    if len(word) > len(run[start]) and joined.startswith(word):
-                        rest = word
-                        for part in run[start:]:
-                            if not rest:
-                                break
-                            parts[rest[:len(part)]] = None
-                            rest = rest[len(part):]
+        # Told without folding the title, as most searches find their words as
+        # typed: a word the title holds matches a word of it, it spans none.
+        lowered = title.casefold()
+        spanning = [word for word in words if word not in lowered]
+        if not spanning or not _JOINED_RUN.search(title):
+            continue
+        for first, second in (run for run in joined_runs(title)
+                              if len(run) == MAX_JOINED_PARTS):
+            for word in spanning:
+                if len(word) > len(first) and (first + second).startswith(word):
+                    parts.update(dict.fromkeys((first, word[len(first):])))
     return list(parts)
 
 
 def search_text(title: str) -> str:
     """The form of a title that the full-text index sees: folded words, spaced, then
-    the joined words after JOINED_MARK if there are any ("node js streams \ue000 nodejs")."""
+    each joined word after a JOINED_MARK ("node js streams \ue000 nodejs"), so that
+    a phrase of two words or more is always one of the title's own words."""
     plain = words(title)
-    joined = joined_words(title, set(plain))
     text = " ".join(plain)
-    return f"{text} {JOINED_MARK} {' '.join(joined)}" if joined else text
+    for joined in joined_words(title, set(plain)):
+        text += f" {JOINED_MARK} {joined}"
+    return text
 
 
 def query_words(query: str) -> tuple[str, ...]:

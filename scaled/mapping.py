@@ -6,8 +6,8 @@ same bodies go through either client.
 The analysed field holds `core.text.search_text(title)`, the folded words
 the embedded engine indexes too, so "orsted" finds "Ørsted" on both; the raw
 title is kept only for display. Words a title joins with punctuation
-("Node.js") are a second value, joined ("nodejs"): a phrase never runs from the
-title's last word into them. Documents indexed before get them from
+("Node.js") are further values, joined ("nodejs"): a phrase never runs from
+the title's last word into them. Documents indexed before get them from
 `autocompeter reindex`.
 
 `words` holds the title's distinct folded words (joined ones too), whole: the typo tier's
@@ -107,9 +107,9 @@ def source(sequence: int, domain: str, url: str, title: str, group: str,
     joined = joined_words(title, set(title_words))
     text = " ".join(title_words)
     return {
-        # core.text.search_text(title), the joined words as a second value
+        # core.text.search_text(title), each joined word a value of its own
         # (see scaled.query.search_text_of)
-        "search_text": [text, " ".join(joined)] if joined else text,
+        "search_text": [text, *joined] if joined else text,
         "title": title,
         "domain": domain,
         "group": group,

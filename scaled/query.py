@@ -136,8 +136,8 @@ def present_lines(query: SearchQuery, forms: list[str]) -> list[dict[str, Any]]:
 
 def search_text_of(source: dict[str, Any]) -> str:
     """A hit's `core.text.search_text`: `scaled.mapping.source` keeps the title's
-    words and its joined words as two values, so that no phrase runs from one into
-    the other (the engine puts a gap between the values of a field)."""
+    words and each of its joined words as values of their own, so that no phrase
+    runs from one into the next (the engine puts a gap between the values of a field)."""
     text = source.get("search_text", "")
     return text if isinstance(text, str) else f" {JOINED_MARK} ".join(text)
 
