@@ -83,8 +83,8 @@ MAX_JOINED_PARTS = 2
 "Spider-Man", "e-mail", "re.compile"): the names people also type as one word.
 Longer runs are dotted paths and package names ("os.path.join",
 "0ad-data-common"), typed with their punctuation or as words; indexing them (and
-their tails) joined made the Debian titles' in-memory index half as big again
-(44 -> 67 MB), two words 44 -> 50 MB (`joined_words`)."""
+their tails) joined made the in-memory index of the 63,678 Debian package titles
+half as big again (44.2 -> 67 MB); two words: 47.0 MB (`joined_words`)."""
 
 
 def joined_runs(text: str) -> list[list[str]]:
