@@ -60,7 +60,8 @@ class TieredEngine(ABC):
         hits, terms, fixes = await self._tiers(query, None)
         if not hits and len(query.words) > 1:
             hits, terms = await self._without_unmatched(query, fixes, terms)
-        terms += [part for part in spanned_parts(query.words, [hit.title for hit in hits])
+        # Corrections and joined words may span a title's joined words too.
+        terms += [part for part in spanned_parts(terms, [hit.title for hit in hits])
                   if part not in terms]
         return SearchResult(hits=hits, terms=terms)
 

@@ -22,6 +22,9 @@ def test_a_word_joined_in_the_query_finds_it_split_by_punctuation_and_written_jo
     assert terms == ["nodejs", "node", "js"]
     assert search(any_site, "spiderman")[0] == ["The Amazing Spider-Man 2"]
     assert search(any_site, "nodej")[1] == ["nodej", "node", "j"]
+    # A mistyped joined word is corrected to it, and its parts are highlighted too.
+    assert search(any_site, "spidreman") == (["The Amazing Spider-Man 2"],
+                                              ["spidreman", "spiderman", "spider", "man"])
 
 
 def test_words_split_in_the_query_find_them_written_joined(any_site):
