@@ -40,7 +40,7 @@ from dataclasses import replace
 from itertools import pairwise
 
 from core.engine import Hit, SearchQuery, SearchResult
-from core.text import MAX_WORD_LENGTH, search_text, spanned_parts
+from core.text import MAX_WORD_LENGTH, spanned_parts
 
 Fixes = dict[str, list[str]]
 """Query word -> its corrections, closest first."""
@@ -61,7 +61,7 @@ class TieredEngine(ABC):
         if not hits and len(query.words) > 1:
             hits, terms = await self._without_unmatched(query, fixes, terms)
         # Corrections and joined words may span a title's joined words too.
-        terms += [part for part in spanned_parts(terms, [hit.title for hit in hits])
+        terms += [part for part in spanned_parts(terms, [hit.search_text for hit in hits])
                   if part not in terms]
         return SearchResult(hits=hits, terms=terms)
 
@@ -130,7 +130,7 @@ class TieredEngine(ABC):
 def used_joined(readings: list[tuple[str, ...]], words: tuple[str, ...], hits: list[Hit]
                 ) -> list[str]:
     """The joined forms of ``readings`` that some hit has a word starting with."""
-    texts = [f" {search_text(hit.title)}" for hit in hits]
+    texts = [f" {hit.search_text}" for hit in hits]
     forms = [reading[at] for at, reading in enumerate(readings)]
     return [form for form in dict.fromkeys(forms) if form not in words
             and any(f" {form}" in text for text in texts)]

@@ -8,6 +8,7 @@ punctuation never matter.
 import re
 import unicodedata
 from collections.abc import Collection, Iterable
+from itertools import pairwise
 
 # Letters that have no Unicode decomposition but that readers treat as
 # accented forms of plain ones ("orsted" must find "Ørsted").
@@ -79,12 +80,19 @@ character, which FTS5's tokenizer keeps as a word of its own (so no phrase runs
 from the title's words into a joined one, or from one joined word into the next)
 and which no query word can contain (`words` splits on it)."""
 MAX_JOINED_PARTS = 2
-"""Only two words joined by punctuation are also indexed joined ("Node.js",
-"Spider-Man", "e-mail", "re.compile"): the names people also type as one word.
-Longer runs are dotted paths and package names ("os.path.join",
-"0ad-data-common"), typed with their punctuation or as words; indexing them (and
-their tails) joined made the in-memory index of the 63,678 Debian package titles
-half as big again (44.2 -> 67 MB); two words: 47.0 MB (`joined_words`)."""
+"""Only two words of letters that punctuation joins are also indexed joined
+("Node.js", "Spider-Man", "e-mail", "re.compile"): the names people also type as
+one word. Longer runs are dotted paths and package names ("os.path.join",
+"0ad-data-common"), and digits make versions, dates and model numbers ("3.11",
+"2024-11", "python3-yaml"): those are typed with their punctuation or as words.
+On the 63,678 Debian package titles, nearly all hyphenated, joining every run and
+its tails made the in-memory index half as big again (44.2 -> 67 MB); two words
+with digits made FTS5 searches 45% slower ("python3*" gained the 2,914
+"python3…" package names); two words of letters cost 2.7 MB of memory
+(44.2 -> 46.8) and 1 MB of disk."""
+ASCII_JOINED_MARK = "_"
+"""What an index that keeps its texts ASCII may put for JOINED_MARK: no query word
+contains it or starts with it either (`words` splits on "_")."""
 
 
 def joined_runs(text: str) -> list[list[str]]:
@@ -98,34 +106,39 @@ def joined_runs(text: str) -> list[list[str]]:
 
 
 def joined_words(text: str, plain: Collection[str] = ()) -> list[str]:
-    """The pairs of words that punctuation joins, written together as people also
-    type them ("Node.js" -> "nodejs"), each once and none of ``plain`` (the title's
-    words); only runs of MAX_JOINED_PARTS words, which bounds them by the title's
-    length and keeps the index small."""
-    found = dict.fromkeys("".join(run)[:MAX_WORD_LENGTH] for run in joined_runs(text)
-                          if len(run) == MAX_JOINED_PARTS)
+    """Two words of letters that punctuation joins (see MAX_JOINED_PARTS), written
+    together as people also type them ("Node.js" -> "nodejs"), each once and none of
+    ``plain`` (the title's words): fewer than the title's words, so bounded by its
+    length."""
+    found = dict.fromkeys((run[0] + run[1])[:MAX_WORD_LENGTH] for run in joined_runs(text)
+                          if len(run) == MAX_JOINED_PARTS
+                          and run[0].isalpha() and run[1].isalpha())
     return [word for word in found if word not in plain]
 
 
-def spanned_parts(words: Iterable[str], titles: Iterable[str]) -> list[str]:
-    """What query ``words`` cover of the joined words of ``titles`` beyond their first
-    word, part by part: "nodej" on "Node.js" -> "node", "j". So a widget that
-    highlights beginnings of words highlights "Node.js" for `nodejs`."""
-    if not (words := [word for word in words if len(word) > 1]):
-        return []  # a word of one letter spans nothing
+def spanned_parts(words: Iterable[str], texts: Iterable[str]) -> list[str]:
+    """What query ``words`` cover of joined words beyond their first part, part by
+    part: "nodej" on "Node.js" -> "node", "j". So a widget that highlights beginnings
+    of words highlights "Node.js" for `nodejs`.
+
+    ``texts`` are the hits' `search_text`, as the index holds them (perhaps with
+    ASCII_JOINED_MARK for JOINED_MARK, or spaces around): the joined words are
+    there, after the title's own, and most texts have none, which is told at once.
+    """
+    words = [word for word in words if len(word) > 1]
     parts: dict[str, None] = {}
-    for title in titles:
-        # Told without folding the title, as most searches find their words as
-        # typed: a word the title holds matches a word of it, it spans none.
-        lowered = title.casefold()
-        spanning = [word for word in words if word not in lowered]
-        if not spanning or not _JOINED_RUN.search(title):
+    for text in texts:
+        if JOINED_MARK not in text and f" {ASCII_JOINED_MARK} " not in text:
             continue
-        for first, second in (run for run in joined_runs(title)
-                              if len(run) == MAX_JOINED_PARTS):
-            for word in spanning:
-                if len(word) > len(first) and (first + second).startswith(word):
-                    parts.update(dict.fromkeys((first, word[len(first):])))
+        title_words = text.split()
+        own = next(at for at, word in enumerate(title_words) if not word.isalnum())
+        for joined in title_words[own + 1::2]:
+            for word in words:
+                if not joined.startswith(word):
+                    continue
+                for first, second in pairwise(title_words[:own]):
+                    if len(word) > len(first) and first + second == joined:
+                        parts.update(dict.fromkeys((first, word[len(first):])))
     return list(parts)
 
 

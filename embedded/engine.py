@@ -199,7 +199,7 @@ def top_matches(rows: sqlite3.Cursor, size: int) -> list[Row]:
 def ranked(rows: list[Row], words: tuple[str, ...], size: int) -> list[Hit]:
     """In `core.ranking.order_key` order; the rank key stands for the order of writing."""
     rows.sort(key=lambda r: order_key(words, r[3], r[4], len(r[2]), r[0]))
-    return [Hit(url, title) for _key, url, title, _pop, _text in rows[:size]]
+    return [Hit(url, title, text) for _key, url, title, _pop, text in rows[:size]]
 
 
 class Fts5Engine(TieredEngine):

@@ -41,7 +41,7 @@ from typing import Any
 from core.engine import Hit
 from core.ranking import closeness_columns
 from core.search import Fixes
-from core.text import JOINED_MARK
+from core.text import ASCII_JOINED_MARK, JOINED_MARK
 from core.typos import allowed_edits, candidate_forms, corrections
 from embedded.database import SqliteDatabase
 
@@ -64,11 +64,9 @@ BUILD_PAUSE = 4.0
 # Fewer bytes than a row takes in memory (a short URL and title): a domain with
 # more rows than the budget holds at this size is not even read.
 MIN_ROW_BYTES = 200
-# Stands for `core.text.JOINED_MARK` in the texts: no query word contains it or
-# starts with it either, and a text all ASCII is stored and searched a byte a
-# character (the private-use mark made every text that had it two bytes a
-# character, and each test of a word in it a conversion).
-ASCII_JOINED_MARK = "_"
+# The texts have `core.text.ASCII_JOINED_MARK` for JOINED_MARK: a text all ASCII
+# is stored and searched a byte a character (the private-use mark made every text
+# that had it two bytes a character, and each test of a word in it a conversion).
 # Word and document numbers share a key while the followers are sorted.
 DOC_BITS = 24
 MAX_DOCUMENTS = 1 << DOC_BITS
@@ -249,9 +247,10 @@ class DomainIndex:
         for rank_key, url, title, group, popularity, search_text in rows:
             if JOINED_MARK in search_text:
                 search_text = search_text.replace(JOINED_MARK, ASCII_JOINED_MARK)
-            self.hits.append(Hit(url, title))
+            text = f" {search_text} "
+            self.hits.append(Hit(url, title, text))
             self.popularity.append(popularity)
-            self.texts.append(f" {search_text} ")
+            self.texts.append(text)
             groups.append(self.group_ids.setdefault(group, len(self.group_ids)))
             ties.append(rank_key >> tie_shift)
             vocabulary.update(search_text.split())

@@ -28,6 +28,7 @@ from scaled.query import (
     msearch_lines,
     present_lines,
     ranked,
+    search_text_of,
     tier_bodies,
     typo_body,
 )
@@ -154,7 +155,8 @@ class SearchCluster(TieredEngine):
 
     def _hits(self, found: dict[str, Any], query: SearchQuery, size: int) -> list[Hit]:
         best = ranked(found.get("hits", {}).get("hits", []), query.words, size)
-        return [Hit(hit["_source"]["url"], hit["_source"]["title"]) for hit in best]
+        return [Hit(hit["_source"]["url"], hit["_source"]["title"], search_text_of(hit["_source"]))
+                for hit in best]
 
     async def exact(self, query: SearchQuery, size: int) -> list[Hit]:
         bodies = tier_bodies(query, size)
