@@ -18,6 +18,9 @@ class SearchQuery:
 class Hit:
     url: str
     title: str
+    search_text: str = field(default="", compare=False)
+    """The title as the index holds it (`core.text.search_text`; see
+    `core.text.spanned_parts`), for `terms`: the engine's own string, not a copy."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,8 @@ punctuation never matter.
 
 import re
 import unicodedata
+from collections.abc import Collection, Iterable
+from itertools import pairwise
 
 # Letters that have no Unicode decomposition but that readers treat as
 # accented forms of plain ones ("orsted" must find "Ørsted").
@@ -69,9 +71,86 @@ def words(text: str) -> list[str]:
     return [word[:MAX_WORD_LENGTH] for word in _WORD.findall(folded)]
 
 
+# Letters and digits, then punctuation without a space, and so on: "Node.js",
+# "Spider-Man", "re.compile", "snake_case" (the underscore joins, as it separates).
+_JOINED_RUN = re.compile(r"[^\W_]+(?:(?:[^\w\s]|_)+[^\W_]+)+")
+JOINED_MARK = "\ue000"
+"""Comes before each of a title's joined words in `search_text`: a private-use
+character, which FTS5's tokenizer keeps as a word of its own (so no phrase runs
+from the title's words into a joined one, or from one joined word into the next)
+and which no query word can contain (`words` splits on it)."""
+MAX_JOINED_PARTS = 2
+"""Only two words of letters that punctuation joins are also indexed joined
+("Node.js", "Spider-Man", "e-mail", "re.compile"): the names people also type as
+one word. Longer runs are dotted paths and package names ("os.path.join",
+"0ad-data-common"), and digits make versions, dates and model numbers ("3.11",
+"2024-11", "python3-yaml"): those are typed with their punctuation or as words.
+On the 63,678 Debian package titles, nearly all hyphenated, joining every run and
+its tails made the in-memory index half as big again (44.2 -> 67 MB); two words
+with digits made FTS5 searches 45% slower ("python3*" gained the 2,914
+"python3…" package names); two words of letters cost 2.7 MB of memory
+(44.2 -> 46.8) and 1 MB of disk."""
+ASCII_JOINED_MARK = "_"
+"""What an index that keeps its texts ASCII may put for JOINED_MARK: no query word
+contains it or starts with it either (`words` splits on "_")."""
+
+
+def joined_runs(text: str) -> list[list[str]]:
+    """The runs of ``text``'s words that punctuation joins without a space, each the
+    `words` it holds: "Node.js streams" has one, ["node", "js"]."""
+    folded = fold(text)
+    if "'" in folded or "\u2019" in folded or "\u02bc" in folded:
+        folded = _INNER_APOSTROPHE.sub("", folded)
+    return [[word[:MAX_WORD_LENGTH] for word in _WORD.findall(run.group())]
+            for run in _JOINED_RUN.finditer(folded)]
+
+
+def joined_words(text: str, plain: Collection[str] = ()) -> list[str]:
+    """Two words of letters that punctuation joins (see MAX_JOINED_PARTS), written
+    together as people also type them ("Node.js" -> "nodejs"), each once and none of
+    ``plain`` (the title's words): fewer than the title's words, so bounded by its
+    length."""
+    found = dict.fromkeys((run[0] + run[1])[:MAX_WORD_LENGTH] for run in joined_runs(text)
+                          if len(run) == MAX_JOINED_PARTS
+                          and run[0].isalpha() and run[1].isalpha())
+    return [word for word in found if word not in plain]
+
+
+def spanned_parts(words: Iterable[str], texts: Iterable[str]) -> list[str]:
+    """What query ``words`` cover of joined words beyond their first part, part by
+    part: "nodej" on "Node.js" -> "node", "j". So a widget that highlights beginnings
+    of words highlights "Node.js" for `nodejs`.
+
+    ``texts`` are the hits' `search_text`, as the index holds them (perhaps with
+    ASCII_JOINED_MARK for JOINED_MARK, or spaces around): the joined words are
+    there, after the title's own, and most texts have none, which is told at once.
+    """
+    words = [word for word in words if len(word) > 1]
+    parts: dict[str, None] = {}
+    for text in texts:
+        if JOINED_MARK not in text and f" {ASCII_JOINED_MARK} " not in text:
+            continue
+        title_words = text.split()
+        own = next(at for at, word in enumerate(title_words) if not word.isalnum())
+        for joined in title_words[own + 1::2]:
+            for word in words:
+                if not joined.startswith(word):
+                    continue
+                for first, second in pairwise(title_words[:own]):
+                    if len(word) > len(first) and first + second == joined:
+                        parts.update(dict.fromkeys((first, word[len(first):])))
+    return list(parts)
+
+
 def search_text(title: str) -> str:
-    """The form of a title that the full-text index sees: folded words, spaced."""
-    return " ".join(words(title))
+    """The form of a title that the full-text index sees: folded words, spaced, then
+    each joined word after a JOINED_MARK ("node js streams \ue000 nodejs"), so that
+    a phrase of two words or more is always one of the title's own words."""
+    plain = words(title)
+    text = " ".join(plain)
+    for joined in joined_words(title, set(plain)):
+        text += f" {JOINED_MARK} {joined}"
+    return text
 
 
 def query_words(query: str) -> tuple[str, ...]:

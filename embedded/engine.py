@@ -115,6 +115,11 @@ def typo_expression(words: tuple[str, ...], fixes: dict[str, list[str]]) -> str:
     return f"({' AND '.join(alternatives)}) NOT ({' AND '.join(prefix_terms(words))})"
 
 
+def joined_expression(readings: list[tuple[str, ...]]) -> str:
+    """Every word of one of the readings as a prefix (`core.search` tier 3a)."""
+    return " OR ".join(f"({' AND '.join(prefix_terms(reading))})" for reading in readings)
+
+
 class Vocabulary:
     """The indexed words by first letter, and the candidate forms made from them,
     cached until a domain's documents change.
@@ -209,7 +214,7 @@ def top_matches(rows: sqlite3.Cursor, size: int) -> list[Row]:
 def ranked(rows: list[Row], words: tuple[str, ...], size: int) -> list[Hit]:
     """In `core.ranking.order_key` order; the rank key stands for the order of writing."""
     rows.sort(key=lambda r: order_key(words, r[3], r[4], len(r[2]), r[0]))
-    return [Hit(url, title) for _key, url, title, _pop, _text in rows[:size]]
+    return [Hit(url, title, text) for _key, url, title, _pop, text in rows[:size]]
 
 
 class Fts5Engine(TieredEngine):
@@ -264,6 +269,26 @@ class Fts5Engine(TieredEngine):
         if index := self._in_memory(query):
             return index.exact(query.words, query.groups, size)
         return await self._matches(query, tier_expressions(query.words), size)
+
+    async def joined(self, query: SearchQuery, readings: list[tuple[str, ...]], size: int
+                     ) -> list[Hit]:
+        if index := self._in_memory(query):
+            return index.joined(query.words, readings, query.groups, size)
+        return await self._matches(query, [joined_expression(readings)], size)
+
+    async def present(self, query: SearchQuery, forms: list[str]) -> set[str]:
+        if index := self._in_memory(query):
+            return index.present(forms, query.groups)
+        groups = ("", *query.groups)
+
+        def find(conn: sqlite3.Connection) -> set[str]:
+            domain_id = self._domain_id(conn, query.domain)
+            if domain_id is None:
+                return set()
+            site = SearchedTitles(conn, domain_id, groups)
+            return {form for form in forms if site.has_prefix(form)}
+
+        return self.db.read_inline(find)
 
     async def corrections(self, query: SearchQuery) -> Fixes:
         if index := self._in_memory(query):

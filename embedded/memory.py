@@ -13,7 +13,8 @@ Same answers as `embedded.engine`, by construction:
 - the words are the FTS5 tokens of ``search_text``: its space-separated words,
   which FTS5's tokenizer keeps as they are (checked when the index is built;
   a domain with a word the tokenizer would change is served by FTS5, and so is
-  a query with such a word);
+  a query with such a word) (its `core.text.JOINED_MARK`, a word no query
+  word starts with, is ASCII_JOINED_MARK here, which no query word starts with either);
 - a prefix ``"w"*`` matches the documents of every vocabulary word starting
   with ``w``: a range of the sorted vocabulary;
 - the cut-off tie rule and the ranking are those of `embedded.engine.top_matches`
@@ -33,12 +34,14 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from heapq import merge
 from itertools import accumulate, groupby, islice, pairwise, repeat
 from typing import Any
 
 from core.engine import Hit
 from core.ranking import closeness_columns
 from core.search import Fixes
+from core.text import ASCII_JOINED_MARK, JOINED_MARK
 from core.typos import allowed_edits, candidate_forms, corrections
 from embedded.database import SqliteDatabase
 
@@ -62,6 +65,9 @@ BUILD_PAUSE = 4.0
 # Fewer bytes than a row takes in memory (a short URL and title): a domain with
 # more rows than the budget holds at this size is not even read.
 MIN_ROW_BYTES = 200
+# The texts have `core.text.ASCII_JOINED_MARK` for JOINED_MARK: a text all ASCII
+# is stored and searched a byte a character (the private-use mark made every text
+# that had it two bytes a character, and each test of a word in it a conversion).
 # Word and document numbers share a key while the followers are sorted.
 DOC_BITS = 24
 MAX_DOCUMENTS = 1 << DOC_BITS
@@ -249,9 +255,12 @@ class DomainIndex:
         ties = array("Q")
         vocabulary: set[str] = set()
         for rank_key, url, title, group, popularity, search_text in rows:
+            if JOINED_MARK in search_text:
+                search_text = search_text.replace(JOINED_MARK, ASCII_JOINED_MARK)
+            text = f" {search_text} "
             self.entries.append(f"{url}{ENTRY_SEPARATOR}{title}")
             self.popularity.append(popularity)
-            self.texts.append(f" {search_text} ")
+            self.texts.append(text)
             groups.append(self.group_ids.setdefault(group, len(self.group_ids)))
             ties.append(rank_key >> tie_shift)
             vocabulary.update(search_text.split())
@@ -284,13 +293,23 @@ class DomainIndex:
         # GIL), and in arrays, which the garbage collector need not walk.
         word_ids = {word: number for number, word in enumerate(self.words)}
         postings = [array("I") for _ in self.words]
-        followers = [array("Q") for _ in self.words]
-        preceders = [array("Q") for _ in self.words]
+        # Phrases of two words or more are of the titles' own words only (each
+        # joined word comes after a mark, see `core.text.search_text`): only those
+        # have neighbours, so a prefix's count of words that start phrases
+        # (MAX_PHRASE_STARTS) is not inflated by the joined words starting with it.
+        own_words = {word for text in self.texts
+                     for word in text.partition(ASCII_JOINED_MARK)[0].split()}
+        self.phrase_words = [word for word in self.words if word in own_words]
+        del own_words
+        phrase_ids = {word: number for number, word in enumerate(self.phrase_words)}
+        followers = [array("Q") for _ in self.phrase_words]
+        preceders = [array("Q") for _ in self.phrase_words]
         for number, text in enumerate(self.texts):
+            own = text.partition(f" {ASCII_JOINED_MARK} ")[0]
             ids = [word_ids[word] for word in text.split()]
             for word in set(ids):
                 postings[word].append(number)
-            for first, second in pairwise(ids):
+            for first, second in pairwise([phrase_ids[word] for word in own.split()]):
                 followers[first].append(second << DOC_BITS | number)
                 preceders[second].append(first << DOC_BITS | number)
         # Every word's documents, ascending, one word after another.
@@ -306,8 +325,8 @@ class DomainIndex:
     def _size(self) -> int:
         """Bytes held, each object counted once."""
         size = sys.getsizeof
-        containers = (self.entries, self.texts, self.popularity, self.tie_end,
-                      self.doc_groups, self.words, self.posting_docs, self.posting_ends)
+        containers = (self.entries, self.texts, self.popularity, self.tie_end, self.doc_groups,
+                      self.words, self.phrase_words, self.posting_docs, self.posting_ends)
         total = sum(map(size, containers))
         total += self.followers.nbytes() + self.preceders.nbytes()
         for strings in (self.entries, self.texts, self.words):
@@ -331,6 +350,11 @@ class DomainIndex:
     def _word_range(self, prefix: str) -> tuple[int, int]:
         low = bisect_left(self.words, prefix)
         return low, bisect_left(self.words, prefix + LAST_CHARACTER, low)
+
+    def _phrase_range(self, prefix: str) -> tuple[int, int]:
+        """`_word_range` of the words that have neighbours (`_index_words`)."""
+        low = bisect_left(self.phrase_words, prefix)
+        return low, bisect_left(self.phrase_words, prefix + LAST_CHARACTER, low)
 
     def prefix_docs(self, prefix: str) -> Docs:
         """The documents with a word that starts with ``prefix``."""
@@ -384,7 +408,7 @@ class DomainIndex:
                                   strict=True))
                 ordered += [key[-1] for key in keys]
             start = end
-        return [Hit(*entries[doc].split(ENTRY_SEPARATOR, 1)) for doc in ordered[:size]]
+        return [Hit(*entries[doc].split(ENTRY_SEPARATOR, 1), texts[doc]) for doc in ordered[:size]]
 
     def _having(self, docs: Docs, words: Sequence[str], allowed: set[int] | None,
                 excluded: Collection[int] = ()) -> Iterator[int]:
@@ -443,7 +467,7 @@ class DomainIndex:
                      ) -> list[int] | None:
         """Tier 1 whole, ascending, from the neighbours of whichever of the first two
         words begins fewer words; None when both begin too many for that to be quick."""
-        first, second = self._word_range(words[0]), self._word_range(words[1])
+        first, second = self._phrase_range(words[0]), self._phrase_range(words[1])
         if first[1] - first[0] <= second[1] - second[0]:
             found = self.followers.of(first, second)
         else:
@@ -526,6 +550,22 @@ class DomainIndex:
                    if all(any(needle in texts[doc] for needle in needles) for needles in others)
                    and not all(needle in texts[doc] for needle in typed))
         return self._ranked(self._select(matches, size), words, size)
+
+
+    def joined(self, words: tuple[str, ...], readings: list[tuple[str, ...]],
+               groups: tuple[str, ...], size: int) -> list[Hit]:
+        """Tier 3a, as `embedded.engine.joined_expression`: every word of one of the
+        readings as a prefix; ranked for the query's ``words``."""
+        allowed = self.allowed_groups(groups)
+        streams = [self._having(*self._shortest(reading), allowed) for reading in readings]
+        # Each stream ascends; merged, a title found by two readings comes twice in a row.
+        matches = (doc for doc, _same in groupby(merge(*streams)))
+        return self._ranked(self._select(matches, size), words, size)
+
+    def present(self, forms: list[str], groups: tuple[str, ...]) -> set[str]:
+        """Those of ``forms`` that a word of a searched title starts with."""
+        site = SearchedWords(self, self.allowed_groups(groups))
+        return {form for form in forms if site.has_prefix(form)}
 
 
 class SearchedWords:

@@ -21,7 +21,17 @@ from core.engine import EngineUnavailable, Hit, SearchQuery
 from core.search import Fixes, TieredEngine
 from scaled.config import ClusterConfig, parse_search_url
 from scaled.mapping import index_body, new_index_name, words_mapping
-from scaled.query import FILTER_PATH, domain_filter, msearch_lines, ranked, tier_bodies, typo_body
+from scaled.query import (
+    FILTER_PATH,
+    domain_filter,
+    joined_body,
+    msearch_lines,
+    present_lines,
+    ranked,
+    search_text_of,
+    tier_bodies,
+    typo_body,
+)
 from scaled.vocabulary import ClusterVocabulary
 
 log = logging.getLogger("autocompeter")
@@ -165,7 +175,8 @@ class SearchCluster(TieredEngine):
 
     def _hits(self, found: dict[str, Any], query: SearchQuery, size: int) -> list[Hit]:
         best = ranked(found.get("hits", {}).get("hits", []), query.words, size)
-        return [Hit(hit["_source"]["url"], hit["_source"]["title"]) for hit in best]
+        return [Hit(hit["_source"]["url"], hit["_source"]["title"], search_text_of(hit["_source"]))
+                for hit in best]
 
     async def exact(self, query: SearchQuery, size: int) -> list[Hit]:
         bodies = tier_bodies(query, size)
@@ -184,6 +195,22 @@ class SearchCluster(TieredEngine):
             if len(hits) >= size:
                 break
         return hits
+
+    async def joined(self, query: SearchQuery, readings: list[tuple[str, ...]], size: int
+                     ) -> list[Hit]:
+        found = await self._search_alias(joined_body(query, readings, size),
+                                         filter_path=FILTER_PATH)
+        return self._hits(found, query, size)
+
+    async def present(self, query: SearchQuery, forms: list[str]) -> set[str]:
+        found = await self._search_alias(present_lines(query, forms), multi=True,
+                                         filter_path="responses.hits.total.value,responses.error")
+        responses = found.get("responses", [])
+        for response in responses:
+            if "error" in response:
+                raise EngineUnavailable(f"{self.config.kind}: {response['error']}")
+        return {form for form, response in zip(forms, responses, strict=True)
+                if response.get("hits", {}).get("total", {}).get("value", 0)}
 
     async def corrections(self, query: SearchQuery) -> Fixes:
         return await self._vocabulary.corrections(

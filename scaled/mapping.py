@@ -5,9 +5,12 @@ same bodies go through either client.
 
 The analysed field holds `core.text.search_text(title)`, the folded words
 the embedded engine indexes too, so "orsted" finds "Ørsted" on both; the raw
-title is kept only for display.
+title is kept only for display. Words a title joins with punctuation
+("Node.js") are further values, joined ("nodejs"): a phrase never runs from
+the title's last word into them. Documents indexed before get them from
+`autocompeter reindex`.
 
-`words` holds the title's distinct folded words, whole: the typo tier's
+`words` holds the title's distinct folded words (joined ones too), whole: the typo tier's
 vocabulary (a terms aggregation per domain, see `scaled.vocabulary`),
 as the FTS5 vocabulary is the embedded engine's. Indexes made before the field
 existed get it from `autocompeter migrate` (`words_mapping`, a put-mapping:
@@ -31,7 +34,7 @@ from elasticsearch.dsl import (
     token_filter,
 )
 
-from core.text import words
+from core.text import joined_words, words
 
 MAX_GRAM = 20
 # The order the index keeps its documents in, and every search's sort: the
@@ -101,8 +104,12 @@ def document_id(domain: str, url: str) -> str:
 def source(sequence: int, domain: str, url: str, title: str, group: str,
            popularity: float) -> dict[str, Any]:
     title_words = words(title)
+    joined = joined_words(title, set(title_words))
+    text = " ".join(title_words)
     return {
-        "search_text": " ".join(title_words),  # core.text.search_text(title)
+        # core.text.search_text(title), each joined word a value of its own
+        # (see scaled.query.search_text_of)
+        "search_text": [text, *joined] if joined else text,
         "title": title,
         "domain": domain,
         "group": group,
@@ -110,5 +117,6 @@ def source(sequence: int, domain: str, url: str, title: str, group: str,
         "url": url,
         "title_length": len(title),
         "sequence": sequence,
-        "words": list(dict.fromkeys(title_words)),
+        # The index's words, joined ones too, as FTS5's vocabulary holds them.
+        "words": list(dict.fromkeys([*title_words, *joined])),
     }

@@ -10,8 +10,12 @@ that starts with "p".
 - tier 1, the words as an in-order phrase of prefixes (`match_phrase`);
 - tier 2, all the words as prefixes in any order, not tier 1's titles; for a
   one-word query there is no tier 2. Tiers 1 and 2 go in one `_msearch`.
-- tier 3, typo corrections (`typo_body`): every word or one of its
-  corrections (`scaled.vocabulary`) as a prefix, not tier 2's titles.
+- tier 3a, joined words (`joined_body`): one of the query's readings with two
+  neighbouring words written as one, every word as a prefix;
+- tier 3b, typo corrections (`typo_body`): every word or one of its
+  corrections (`scaled.vocabulary`) as a prefix, not tier 2's titles;
+- tier 4 asks which words match anything (`present_lines`, one `_msearch`
+  whose searches each stop at their first hit).
 
 Within a tier, `ranked` puts the hits in `core.ranking.order_key` order; the
 engine returns TIE_MARGIN extra hits so that the run of equally popular
@@ -26,6 +30,7 @@ from elasticsearch.dsl import Q, Search
 
 from core.engine import SearchQuery
 from core.ranking import closeness_columns
+from core.text import JOINED_MARK
 from scaled.mapping import INDEX_SORT, MAX_GRAM
 
 SOURCE_FIELDS = ["url", "title", "search_text"]
@@ -110,6 +115,38 @@ def typo_body(query: SearchQuery, fixes: dict[str, list[str]], size: int) -> dic
     return _tier_search(query, matching, size)
 
 
+def joined_body(query: SearchQuery, readings: list[tuple[str, ...]], size: int
+                ) -> dict[str, Any]:
+    """Tier 3a: every word of one of the readings as a prefix, in any order.
+
+    As `embedded.engine.joined_expression`.
+    """
+    matching = Q("bool", minimum_should_match=1,
+                 should=[all_prefixes(reading) for reading in readings])
+    return _tier_search(query, matching, size)
+
+
+def present_lines(query: SearchQuery, forms: list[str]) -> list[dict[str, Any]]:
+    """An `_msearch` body that tells, form by form, whether a searched title has a
+    word starting with it: each search stops at its first hit and returns no source."""
+    return msearch_lines([
+        Search().filter("term", domain=query.domain)
+        .filter("terms", group=["", *query.groups])
+        .filter(all_prefixes((form,)))
+        .extra(size=0, track_total_hits=1, terminate_after=1)
+        .to_dict()
+        for form in forms
+    ])
+
+
+def search_text_of(source: dict[str, Any]) -> str:
+    """A hit's `core.text.search_text`: `scaled.mapping.source` keeps the title's
+    words and each of its joined words as values of their own, so that no phrase
+    runs from one into the next (the engine puts a gap between the values of a field)."""
+    text = source.get("search_text", "")
+    return text if isinstance(text, str) else f" {JOINED_MARK} ".join(text)
+
+
 def ranked(hits: list[dict[str, Any]], words: tuple[str, ...], size: int
            ) -> list[dict[str, Any]]:
     """A tier's hits in `core.ranking.order_key` order, the best ``size``.
@@ -120,7 +157,7 @@ def ranked(hits: list[dict[str, Any]], words: tuple[str, ...], size: int
     if not hits:
         return []
     # `order_key`, a column at a time: the engine returns size + TIE_MARGIN hits.
-    spaced = [f" {hit['_source'].get('search_text', '')} " for hit in hits]
+    spaced = [f" {search_text_of(hit['_source'])} " for hit in hits]
     wholes, not_starting = closeness_columns(spaced, words)
     keys = [(-hit["sort"][0], whole, later, hit["sort"][1], hit["sort"][2], number)
             for number, (hit, whole, later) in enumerate(zip(hits, wholes, not_starting,

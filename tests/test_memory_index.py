@@ -19,6 +19,7 @@ import pytest
 from relevance.corpora import CORPORA
 
 from core.engine import SearchQuery, SearchResult
+from core.search import joined_readings
 from core.store import Document
 from core.text import query_words, words
 from embedded.database import SqliteDatabase
@@ -101,7 +102,9 @@ def typo(word: str, rng: random.Random) -> str:
 
 def queries(titles: list[str], count: int, seed: int) -> list[str]:
     """Queries as visitors type them: prefixes of 1..8 letters, two or three words in
-    order or not, typos, misses, and raw title text (case, accents, punctuation)."""
+    order or not, typos, misses, raw title text (case, accents, punctuation), two
+    words written as one or a word split in two (`core.search` tier 3a), and a real
+    word beside one that matches nothing (tier 4)."""
     rng = random.Random(seed)
     found: list[str] = []
     while len(found) < count:
@@ -109,7 +112,7 @@ def queries(titles: list[str], count: int, seed: int) -> list[str]:
         title = words(raw)
         if not title:
             continue
-        kind = rng.randrange(8)
+        kind = rng.randrange(11)
         start = rng.randrange(len(title))
         span = title[start:start + 2 + (kind == 2)]
         if kind == 0 or len(span) < 2:
@@ -123,8 +126,15 @@ def queries(titles: list[str], count: int, seed: int) -> list[str]:
             found.append(" ".join(typed[: 1 + (kind == 5)]))
         elif kind == 6:
             found.append("".join(rng.choice("qxzjkvw") for _ in range(rng.randint(2, 7))))
-        else:
+        elif kind == 7:
             found.append(raw[:rng.randint(1, 24)])
+        elif kind == 8:
+            found.append("".join(span)[:rng.randint(2, 12)])
+        elif kind == 9 and len(title[start]) > 2:
+            at = rng.randrange(1, len(title[start]))
+            found.append(f"{title[start][:at]} {title[start][at:]}")
+        else:
+            found.append(f"{' '.join(span[:rng.randint(1, 2)])} qxz{rng.randrange(99)}")
     return found
 
 
@@ -154,6 +164,14 @@ async def compare(fts5_only: Fts5Engine, in_memory: Fts5Engine, domain: str,
             hits = await in_memory.corrected(query, fixes, query.size)
             if hits != expected_hits:
                 differences.append((query, fixes, expected_hits, hits))
+        # Tier 3a and tier 4's question on their own too, for the same reason.
+        readings = joined_readings(query.words)
+        if readings and (await fts5_only.joined(query, readings, query.size)
+                         != await in_memory.joined(query, readings, query.size)):
+            differences.append((query, "joined"))
+        forms = [*query.words, *(reading[at] for at, reading in enumerate(readings))]
+        if await fts5_only.present(query, forms) != await in_memory.present(query, forms):
+            differences.append((query, "present", forms))
         compared += 1
     assert not differences, f"{len(differences)} of {compared} differ; first: {differences[0]}"
     return compared

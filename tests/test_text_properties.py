@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.text import fold, search_text, words
+from core.text import fold, joined_words, search_text, words
 from embedded.engine import prefix_terms, tier_expressions
 
 ANY_TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]))
@@ -21,7 +21,10 @@ def test_words_are_plain_and_stable(text):
     found = words(text)
     assert all(word and word.isalnum() for word in found)
     assert words(" ".join(found)) == found
-    assert words(search_text(text)) == found
+    # The index's words: the title's, then those punctuation joins written together.
+    joined = joined_words(text, set(found))
+    assert all(word.isalnum() and word not in found for word in joined)
+    assert words(search_text(text)) == found + joined
 
 
 @settings(max_examples=300)

@@ -104,6 +104,21 @@ def test_highlights_prefixes_of_every_word_accent_insensitively(browsing, site):
     expect(option.locator("mark")).to_have_text(["Pokémon", "Movie"])
 
 
+def test_highlights_a_word_typed_joined_in_a_title_that_splits_it_and_back(browsing, site):
+    # The server's terms name the parts of "Node.js" that `nodejs` spans, and the
+    # joined "spiderman" that `spider man` found (core/search.py).
+    response = site.bulk([{"url": "/node", "title": "Node.js streams"},
+                          {"url": "/spider", "title": "Spiderman comics"}])
+    assert response.status_code == 201, response.text
+    page = single_widget(browsing, site.domain)
+    page.locator("#q").press_sequentially("nodejs")
+    expect(options(page)).to_have_text(["Node.js streams"])
+    expect(options(page).first.locator("mark")).to_have_text(["Node", "js"])
+    page.locator("#q").fill("spider man")
+    expect(options(page)).to_have_text(["Spiderman comics"])
+    expect(options(page).first.locator("mark")).to_have_text(["Spiderman"])
+
+
 def test_xss_title_is_shown_literally(browsing, site):
     title = "<img src=x onerror=alert(1)> imgtrap <b>bold</b>"
     assert site.add("https://x.example/xss", title).status_code == 201

@@ -60,6 +60,17 @@ test('highlightRanges: several words, the longest prefix wins, server terms too'
   for (let i = 1; i < ranges.length; i++) assert.ok(ranges[i][0] >= ranges[i - 1][1]);
 });
 
+test('highlightRanges: a joined query word marks its parts through the server terms', () => {
+  // `nodejs` found "Node.js" (core/search.py): the server adds the parts it spans.
+  assert.deepEqual(marked('Node.js streams', ['nodejs']), []);
+  assert.deepEqual(marked('Node.js streams', ['nodejs', 'nodejs', 'node', 'js']), ['Node', 'js']);
+  assert.deepEqual(marked('The Amazing Spider-Man', ['spiderm', 'spider', 'm']),
+    ['Spider', 'M']);
+  // Two words joined (`spider man` found "Spiderman"): the joined term marks it whole.
+  assert.deepEqual(marked('Spiderman comics', ['spider man', 'spider', 'man', 'spiderman']),
+    ['Spiderman']);
+});
+
 test('highlightRanges: nothing to highlight', () => {
   assert.deepEqual(highlightRanges('Title', []), []);
   assert.deepEqual(highlightRanges('Title', undefined), []);

@@ -66,6 +66,28 @@ def mistyped(titles: list[str], count: int, seed: int = 11) -> list[str]:
     return sorted(result)
 
 
+def joined_and_dead_ends(titles: list[str], count: int, seed: int = 13) -> list[str]:
+    """Queries for tiers 3a and 4 (core/search.py): two words of a title written as
+    one ("ospath") or a joined word split in two ("spider man"), and a title's word
+    beside one that matches nothing."""
+    rng = random.Random(seed)
+    result: set[str] = set()
+    while len(result) < count:
+        title_words = words(rng.choice(titles))
+        if len(title_words) < 2:
+            continue
+        at = rng.randrange(len(title_words) - 1)
+        kind = rng.randrange(3)
+        if kind == 0:
+            result.add("".join(title_words[at:at + 2])[: rng.randint(3, 12)])
+        elif kind == 1 and len(title_words[at]) > 2:
+            cut = rng.randrange(1, len(title_words[at]))
+            result.add(f"{title_words[at][:cut]} {title_words[at][cut:]}")
+        else:
+            result.add(f"{title_words[at]} qxz{rng.randrange(99)}")
+    return sorted(result)
+
+
 def tie_groups(urls: list[str], popularity: dict[str, float]) -> list[set[str]]:
     """The results as runs of equal popularity, the last (cut off by n) left out."""
     groups: list[set[str]] = []
@@ -95,7 +117,7 @@ def test_scaled_ranking_equals_embedded_on_the_demo_corpus(
         for site in (embedded, scaled):
             assert site.bulk(corpus).status_code == 201
         scaled_server.settle()
-        checked = queries(titles, 300) + mistyped(titles, 200)
+        checked = queries(titles, 300) + mistyped(titles, 200) + joined_and_dead_ends(titles, 150)
         exact, corrected, different = 0, 0, []
         for q in checked:
             params = {"q": q, "n": 10}

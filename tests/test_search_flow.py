@@ -1,0 +1,95 @@
+"""core/search.py: which engine steps a search costs. The fallback tiers (3a joined
+words, 3b typos, 4 dropping words) run only when everything before found nothing, so a
+search the exact tiers answer costs what it did before they existed.
+
+The engine is the real embedded one over a real SQLite file; a subclass only records
+the steps it is asked for (and their arguments' sizes) before answering them.
+"""
+
+import asyncio
+from typing import Any
+
+from core.engine import SearchQuery
+from core.search import joined_readings
+from core.store import Document
+from core.text import MAX_QUERY_WORDS, query_words
+from embedded.database import SqliteDatabase
+from embedded.engine import Fts5Engine
+from embedded.store import SqliteStore
+
+
+class CountingEngine(Fts5Engine):
+    """Fts5Engine that records each step of the search flow it answers."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.steps: list[tuple[str, int]] = []
+
+    async def exact(self, query, size):
+        self.steps.append(("exact", len(query.words)))
+        return await super().exact(query, size)
+
+    async def joined(self, query, readings, size):
+        self.steps.append(("joined", len(readings)))
+        return await super().joined(query, readings, size)
+
+    async def corrections(self, query):
+        self.steps.append(("corrections", len(query.words)))
+        return await super().corrections(query)
+
+    async def corrected(self, query, fixes, size):
+        self.steps.append(("corrected", len(fixes)))
+        return await super().corrected(query, fixes, size)
+
+    async def present(self, query, forms):
+        self.steps.append(("present", len(forms)))
+        return await super().present(query, forms)
+
+
+def steps_of(tmp_path, queries: list[str]) -> list[list[tuple[str, int]]]:
+    async def run() -> list[list[tuple[str, int]]]:
+        db = SqliteDatabase(tmp_path / "flow.db")
+        store = SqliteStore(db)
+        await store.migrate()
+        await store.upsert("site", [
+            Document("/1", "Python testing"), Document("/2", "Spiderman comics"),
+            Document("/3", "Node.js streams"), Document("/4", "a b c d e f g h"),
+        ])
+        engine = CountingEngine(db, memory_budget_bytes=0)
+        found = []
+        try:
+            for text in queries:
+                engine.steps = []
+                await engine.search(SearchQuery("site", query_words(text)))
+                found.append(engine.steps)
+        finally:
+            await engine.close()
+            await store.close()
+        return found
+
+    return asyncio.run(run())
+
+
+def test_a_search_the_exact_tiers_answer_takes_one_step(tmp_path):
+    for steps in steps_of(tmp_path, ["pyth", "python te", "nodejs", "spider", "node js"]):
+        assert [name for name, _words in steps] == ["exact"]
+
+
+def test_the_fallback_tiers_run_in_order_only_while_nothing_is_found(tmp_path):
+    joined, typo, dropped, nothing = steps_of(
+        tmp_path, ["spider man", "pyhton", "python zzzz", "qqqq zzzz"])
+    assert joined == [("exact", 2), ("joined", 1)]
+    assert typo == [("exact", 1), ("corrections", 1), ("corrected", 1)]
+    # Tier 4: one question for the words and their joined pair, then tiers 1 to 3
+    # for what is left (the typo tier's corrections are not asked for again).
+    assert dropped == [("exact", 2), ("joined", 1), ("corrections", 2), ("present", 3),
+                       ("exact", 1)]
+    assert nothing == [("exact", 2), ("joined", 1), ("corrections", 2), ("present", 3)]
+
+
+def test_the_fallback_work_is_bounded_by_the_words_searched(tmp_path):
+    many = " ".join(f"zz{letter}" for letter in "abcdefghijklmnop")
+    (steps,) = steps_of(tmp_path, [many])
+    assert ("joined", MAX_QUERY_WORDS - 1) in steps
+    assert ("present", 2 * MAX_QUERY_WORDS - 1) in steps
+    assert len(joined_readings(tuple("abcdefgh"))) == 7
