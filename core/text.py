@@ -63,17 +63,27 @@ def fold(text: str) -> str:
     return text.translate(_FOLDS)
 
 
-def words(text: str) -> list[str]:
-    """The folded words of ``text``, in order; punctuation separates words."""
+def _folded(text: str) -> str:
+    """``text`` folded, with apostrophes inside words dropped ("don't" is one word)."""
     folded = fold(text)
     if "'" in folded or "\u2019" in folded or "\u02bc" in folded:
         folded = _INNER_APOSTROPHE.sub("", folded)
+    return folded
+
+
+def words(text: str) -> list[str]:
+    """The folded words of ``text``, in order; punctuation separates words."""
+    return _words_of(_folded(text))
+
+
+def _words_of(folded: str) -> list[str]:
     return [word[:MAX_WORD_LENGTH] for word in _WORD.findall(folded)]
 
 
-# Letters and digits, then punctuation without a space, and so on: "Node.js",
-# "Spider-Man", "re.compile", "snake_case" (the underscore joins, as it separates).
-_JOINED_RUN = re.compile(r"[^\W_]+(?:(?:[^\w\s]|_)+[^\W_]+)+")
+# A chunk between spaces that holds a run of exactly two words of letters joined
+# by punctuation without a space: "Node.js", "Spider-Man", "(re.compile)",
+# "snake_case" (the underscore joins, as it separates).
+_TWO_WORD_CHUNK = re.compile(r"(?:[^\w\s]|_)*([^\W\d_]+)(?:[^\w\s]|_)+([^\W\d_]+)(?:[^\w\s]|_)*")
 JOINED_MARK = "\ue000"
 """Comes before each of a title's joined words in `search_text`: a private-use
 character, which FTS5's tokenizer keeps as a word of its own (so no phrase runs
@@ -95,24 +105,28 @@ ASCII_JOINED_MARK = "_"
 contains it or starts with it either (`words` splits on "_")."""
 
 
-def joined_runs(text: str) -> list[list[str]]:
-    """The runs of ``text``'s words that punctuation joins without a space, each the
-    `words` it holds: "Node.js streams" has one, ["node", "js"]."""
-    folded = fold(text)
-    if "'" in folded or "\u2019" in folded or "\u02bc" in folded:
-        folded = _INNER_APOSTROPHE.sub("", folded)
-    return [[word[:MAX_WORD_LENGTH] for word in _WORD.findall(run.group())]
-            for run in _JOINED_RUN.finditer(folded)]
-
-
 def joined_words(text: str, plain: Collection[str] = ()) -> list[str]:
     """Two words of letters that punctuation joins (see MAX_JOINED_PARTS), written
     together as people also type them ("Node.js" -> "nodejs"), each once and none of
     ``plain`` (the title's words): fewer than the title's words, so bounded by its
     length."""
-    found = dict.fromkeys((run[0] + run[1])[:MAX_WORD_LENGTH] for run in joined_runs(text)
-                          if len(run) == MAX_JOINED_PARTS
-                          and run[0].isalpha() and run[1].isalpha())
+    return _joined_of(_folded(text), plain)
+
+
+def _joined_of(folded: str, plain: Collection[str]) -> list[str]:
+    found: dict[str, None] = {}
+    # A joined run never spans a space, so each chunk between spaces holds at most
+    # one; most chunks are plain words, told apart in C, and only the others are
+    # matched (a title is indexed on every write, and most have several chunks).
+    for chunk in folded.split():
+        if chunk.isalnum():
+            continue
+        pair = _TWO_WORD_CHUNK.fullmatch(chunk)
+        if pair is None:
+            continue
+        first, second = pair.group(1)[:MAX_WORD_LENGTH], pair.group(2)[:MAX_WORD_LENGTH]
+        if first.isalpha() and second.isalpha():
+            found[(first + second)[:MAX_WORD_LENGTH]] = None
     return [word for word in found if word not in plain]
 
 
@@ -146,9 +160,10 @@ def search_text(title: str) -> str:
     """The form of a title that the full-text index sees: folded words, spaced, then
     each joined word after a JOINED_MARK ("node js streams \ue000 nodejs"), so that
     a phrase of two words or more is always one of the title's own words."""
-    plain = words(title)
+    folded = _folded(title)
+    plain = _words_of(folded)
     text = " ".join(plain)
-    for joined in joined_words(title, set(plain)):
+    for joined in _joined_of(folded, set(plain)):
         text += f" {JOINED_MARK} {joined}"
     return text
 
