@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from core.store import StoreUnavailable
+from core.text import search_text
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 30_000
@@ -189,4 +190,6 @@ def connect(path: str | Path) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys = ON")
     # A write's rows pass through a temporary table (embedded/store.py): in memory.
     conn.execute("PRAGMA temp_store = MEMORY")
+    # For migrations that recompute what the index sees (embedded/store.py).
+    conn.create_function("autocompeter_search_text", 1, search_text, deterministic=True)
     return conn

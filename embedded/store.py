@@ -32,7 +32,7 @@ SEQUENCE_MASK = (1 << SEQUENCE_BITS) - 1
 
 # Bumped with every change to the tables below; files of another version are
 # refused rather than half-understood.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 MIGRATIONS = {
     # 1 -> 2: the FTS5 index is written by the store's own statements, a whole
     # write at once, instead of by a trigger per row (four times faster).
@@ -49,6 +49,14 @@ MIGRATIONS = {
     # bonus) and the window's clicks it was computed from; click_counts and
     # clicks_seen are new tables, made by SCHEMA.
     4: ADD_CLICK_COLUMNS.format(real="REAL", counter="INTEGER"),
+    # 5 -> 6: titles' joined words ("Node.js" -> "nodejs") join their search text
+    # (`core.text.search_text`, which every connection knows as the SQL function
+    # autocompeter_search_text); FTS5 is made again from it; cached answers go.
+    5: """
+    UPDATE documents SET search_text = autocompeter_search_text(title);
+    INSERT INTO documents_fts(documents_fts) VALUES ('rebuild');
+    UPDATE domains SET generation = generation + 1;
+    """,
 }
 
 SCHEMA = """

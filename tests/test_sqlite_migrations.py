@@ -83,3 +83,31 @@ def test_a_version_1_file_is_migrated_and_keeps_working(tmp_path: Path) -> None:
     assert conn.execute("SELECT count(*) FROM documents WHERE ranking <> popularity"
                         " OR clicks <> 0").fetchone() == (0,)
     conn.close()
+
+
+def test_titles_stored_before_joined_words_gain_them_on_migration(tmp_path: Path) -> None:
+    """Version 5 indexed "Node.js" as "node js" only: `nodejs` found nothing."""
+    path = tmp_path / "v5.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(SCHEMA + "PRAGMA user_version = 5;")
+    conn.execute("INSERT INTO domains (name) VALUES ('old.example')")
+    key = rank_key(1, 0, 0)
+    conn.execute("INSERT INTO documents (domain_id, url, title, search_text, rank_key)"
+                 " VALUES (1, '/node', 'Node.js streams', 'node js streams', ?)", (key,))
+    conn.execute("INSERT INTO documents_fts (rowid, search_text) VALUES (?, 'node js streams')",
+                 (key,))
+    conn.commit()
+    conn.close()
+
+    async def run() -> tuple[list[str], list[str]]:
+        db = SqliteDatabase(path)
+        store, engine = SqliteStore(db), Fts5Engine(db, memory_budget_bytes=0)
+        try:
+            await store.migrate()
+            joined = await engine.search(SearchQuery("old.example", ("nodejs",)))
+            split = await engine.search(SearchQuery("old.example", ("node", "js")))
+            return [hit.url for hit in joined.hits], [hit.url for hit in split.hits]
+        finally:
+            await store.close()
+
+    assert asyncio.run(run()) == (["/node"], ["/node"])
