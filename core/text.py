@@ -140,9 +140,17 @@ def spanned_parts(words: Iterable[str], texts: Iterable[str]) -> list[str]:
     there, after the title's own, and most texts have none, which is told at once.
     """
     words = [word for word in words if len(word) > 1]
+    # A joined word follows its mark and a space: a text where none of the words
+    # begins one (nearly all, even where titles have joined words) is passed over
+    # at the cost of a substring test, as each search asks about every hit.
+    starts = [f"{mark} {word}" for word in words for mark in (JOINED_MARK, ASCII_JOINED_MARK)]
+    texts = list(texts)
+    everything = "\n".join(texts)
+    if not any(start in everything for start in starts):
+        return []
     parts: dict[str, None] = {}
     for text in texts:
-        if JOINED_MARK not in text and f" {ASCII_JOINED_MARK} " not in text:
+        if not any(start in text for start in starts):
             continue
         title_words = text.split()
         own = next(at for at, word in enumerate(title_words) if not word.isalnum())
