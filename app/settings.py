@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     access_log: bool = False
     """One log line per request: method, path, status, milliseconds, request id."""
     log_format: Literal["text", "json"] = "text"
-    response_cache_bytes: int = Field(16 * 1024 * 1024, ge=0)
+    response_cache_bytes: int = Field(12 * 1024 * 1024, ge=0)
     """Bytes of cached search answers per worker (estimated); 0 turns the cache off."""
     memory_index_bytes: int = Field(64 * 1024 * 1024, ge=0)
     """Embedded engine: bytes of in-memory indexes per worker; 0 leaves every search to FTS5."""
