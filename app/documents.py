@@ -6,7 +6,7 @@ import binascii
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
@@ -15,7 +15,7 @@ from app.counters import QUERY_RETENTION_DAYS
 from app.errors import ApiError
 from app.models import StoredUrl
 from app.services import services
-from app.validation import describe
+from app.validation import validated
 from core.store import Document
 from core.text import query_words
 
@@ -64,12 +64,9 @@ def as_json(document: Document) -> dict[str, object]:
 
 
 def parse(model: type[Model], request: Request) -> Model:
-    try:
-        # Blank values kept: `?url=` is a mistake to name, not the same as no url.
-        args = request.get_args(keep_blank_values=True)
-        return model.model_validate({name: values[0] for name, values in args.items()})
-    except ValidationError as error:
-        raise ApiError(400, describe(error, whole="query")) from None
+    # Blank values kept: `?url=` is a mistake to name, not the same as no url.
+    args = request.get_args(keep_blank_values=True)
+    return validated(model, {name: values[0] for name, values in args.items()}, whole="query")
 
 
 @documents_api.get("/documents")

@@ -1,6 +1,5 @@
 """The site owner's private groups and token secret (keyed): README "Private groups"."""
 
-from pydantic import ValidationError
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
@@ -9,7 +8,7 @@ from app.errors import ApiError
 from app.models import MAX_PRIVATE_GROUPS, PrivateGroupsIn
 from app.routes import read_body
 from app.services import services
-from app.validation import describe
+from app.validation import validated
 
 groups_api = Blueprint("groups_api", url_prefix="/v1")
 
@@ -38,9 +37,6 @@ async def set_groups(request: Request) -> HTTPResponse:
     if isinstance(body.get("private"), list) and len(body["private"]) > MAX_PRIVATE_GROUPS:
         raise ApiError(400, f"private: at most {MAX_PRIVATE_GROUPS} groups, "
                             f"got {len(body['private'])}")
-    try:
-        wanted = PrivateGroupsIn.model_validate(body)
-    except ValidationError as error:
-        raise ApiError(400, describe(error)) from None
+    wanted = validated(PrivateGroupsIn, body)
     await services(request).backends.store.set_private_groups(domain, wanted.private)
     return await groups_answer(request, domain)

@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-from pydantic import ValidationError
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, raw, text
 
@@ -22,7 +21,7 @@ from app.metrics import ENGINE_SEARCH_SECONDS, TALLY
 from app.models import ClickIn, DocumentIn, SearchParams, UrlParam, validate_documents
 from app.ratelimit import client_address
 from app.services import Services, services
-from app.validation import describe
+from app.validation import validated
 from core.engine import SearchQuery
 from core.store import StoreUnavailable
 from core.text import query_words
@@ -107,15 +106,18 @@ async def search(request: Request) -> HTTPResponse:
 
 def search_query(request: Request) -> AskedSearch:
     """The search a request asks for and its token, or a 400 naming what is wrong."""
-    try:
-        params = SearchParams.model_validate(query_args(request))
-    except ValidationError as error:
-        raise ApiError(400, describe(error)) from None
-    searched = query_words(params.q)
+    params = validated(SearchParams, query_args(request))
+    check_token(params.t)
+    return AskedSearch(SearchQuery(params.d, searched_words(params.q), params.n, params.g),
+                       params.t)
+
+
+def searched_words(q: str) -> tuple[str, ...]:
+    """The words ``q`` searches for, or a 400 when it has none."""
+    searched = query_words(q)
     if not searched:
         raise ApiError(400, "q: has no letters or digits to search for")
-    check_token(params.t)
-    return AskedSearch(SearchQuery(params.d, searched, params.n, params.g), params.t)
+    return searched
 
 
 async def _search(request: Request) -> HTTPResponse:
@@ -153,13 +155,8 @@ async def click(request: Request) -> HTTPResponse:
         used = services(request)
         await used.rate_limits.check_click(request)
         await receive_limited_body(request, CLICK_BODY_BYTES)
-        try:
-            params = ClickIn.model_validate(read_body(request))
-        except ValidationError as error:
-            raise ApiError(400, describe(error)) from None
-        searched = query_words(params.q)
-        if not searched:
-            raise ApiError(400, "q: has no letters or digits to search for")
+        params = validated(ClickIn, read_body(request))
+        searched = searched_words(params.q)
         await known_domain(used, params.d)
         # Counted as the query analytics count the search: its folded words. An
         # unknown URL is dropped when the batch is written (no lookup here).
@@ -183,10 +180,7 @@ async def ping(request: Request) -> HTTPResponse:
 @v1.post("", stream=True)
 async def add(request: Request) -> HTTPResponse:
     domain = await authenticated_domain(request, takes_body=True)
-    try:
-        document = DocumentIn.model_validate(read_body(request)).to_document()
-    except ValidationError as error:
-        raise ApiError(400, describe(error)) from None
+    document = validated(DocumentIn, read_body(request)).to_document()
     await services(request).backends.store.upsert(domain, [document])
     return json({"message": "OK"}, 201)
 
@@ -197,10 +191,8 @@ async def delete(request: Request) -> HTTPResponse:
     url = request.args.get("url", "").strip()
     if not url:
         raise ApiError(400, "url: give the URL of the document to delete")
-    try:
-        url = UrlParam(url=url).url  # the rules it was stored by: no NUL reaches the database
-    except ValidationError as error:
-        raise ApiError(400, describe(error)) from None
+    # The rules it was stored by: no NUL reaches the database.
+    url = validated(UrlParam, {"url": url}).url
     if not await services(request).backends.store.delete(domain, url):
         raise ApiError(404, "url: no document with that URL in this domain")
     return json({"message": "OK"})

@@ -1,8 +1,13 @@
 """Turning pydantic's validation errors into one line a person can act on."""
 
 from collections.abc import Callable
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+
+from app.errors import ApiError
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def describe(error: ValidationError, whole: str = "body",
@@ -17,3 +22,11 @@ def describe(error: ValidationError, whole: str = "body",
         field = ".".join(str(part) for part in item["loc"])
         parts.append(f"{name(field) if field else whole}: {item['msg']}")
     return "; ".join(parts)
+
+
+def validated(model: type[Model], data: Any, whole: str = "body") -> Model:
+    """``data`` as a ``model``, or a 400 saying in one line what is wrong with it."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise ApiError(400, describe(error, whole=whole)) from None

@@ -243,7 +243,9 @@ def test_a_domain_over_the_budget_is_served_by_fts5_with_the_same_answers(tmp_pa
     with_engines(tmp_path / "budget.db", {"demo": documents}, test, budget=256 * 1024)
 
 
-def test_the_least_recently_used_domain_is_evicted_to_stay_within_budget(tmp_path):
+def three_domains_room_for_two(tmp_path: Path) -> tuple[dict[str, list[Document]], int]:
+    """Three domains of 400 titles, and a budget with room for two of their indexes
+    (the budget's query-cache share apart)."""
     domains = {name: widgets(400, f"/{name}/") for name in ("a", "b", "c")}
 
     async def one_size(_store: SqliteStore, _fts5: Fts5Engine, in_memory: Fts5Engine) -> int:
@@ -251,8 +253,11 @@ def test_the_least_recently_used_domain_is_evicted_to_stay_within_budget(tmp_pat
         return in_memory.memory.nbytes
 
     size = with_engines(tmp_path / "size.db", domains, one_size)
-    # Room for two of the three indexes (the budget's query-cache share apart).
-    budget = int(2.5 * size * 8 / 7)
+    return domains, int(2.5 * size * 8 / 7)
+
+
+def test_the_least_recently_used_domain_is_evicted_to_stay_within_budget(tmp_path):
+    domains, budget = three_domains_room_for_two(tmp_path)
 
     async def test(_store: SqliteStore, fts5_only: Fts5Engine, in_memory: Fts5Engine) -> None:
         assert await build(in_memory, "a")
@@ -321,14 +326,7 @@ def test_the_memory_budget_comes_from_the_settings(tmp_path: Path) -> None:
 
 
 def test_warming_builds_the_most_searched_domains_that_fit_before_any_search(tmp_path):
-    domains = {name: widgets(400, f"/{name}/") for name in ("a", "b", "c")}
-
-    async def one_size(_store: SqliteStore, _fts5: Fts5Engine, in_memory: Fts5Engine) -> int:
-        assert await build(in_memory, "a")
-        return in_memory.memory.nbytes
-
-    size = with_engines(tmp_path / "size.db", domains, one_size)
-    budget = int(2.5 * size * 8 / 7)  # room for two of the three
+    domains, budget = three_domains_room_for_two(tmp_path)
 
     async def test(store: SqliteStore, _fts5: Fts5Engine, in_memory: Fts5Engine) -> None:
         now = datetime.now(UTC)
