@@ -35,7 +35,6 @@ class DomainAccess:
     """The signing key derived from the domain's token secret; None before it has one."""
 
 
-
 class AccessCache:
     def __init__(self, max_domains: int = MAX_CACHED_DOMAINS) -> None:
         self._entries: LRUCache[str, tuple[int, DomainAccess]] = LRUCache(max_domains)

@@ -53,6 +53,11 @@ def joined_readings(words: tuple[str, ...]) -> list[tuple[str, ...]]:
             for at, (first, second) in enumerate(pairwise(words))]
 
 
+def joined_forms(readings: list[tuple[str, ...]]) -> list[str]:
+    """The word each of `joined_readings` joins: ("javascript",) for "java script"."""
+    return [reading[at] for at, reading in enumerate(readings)]
+
+
 class TieredEngine(ABC):
     """A `core.engine.SearchEngine` whose `search` is this module's flow."""
 
@@ -88,8 +93,7 @@ class TieredEngine(ABC):
     async def _without_unmatched(self, query: SearchQuery, fixes: Fixes, terms: list[str]
                                  ) -> tuple[list[Hit], list[str]]:
         """Tier 4: tiers 1 to 3 again, for the words that match something."""
-        readings = joined_readings(query.words)
-        joined = [reading[at] for at, reading in enumerate(readings)]
+        joined = joined_forms(joined_readings(query.words))
         present = await self.present(query, [*query.words, *joined])
         matched = set(fixes) | (present & set(query.words))
         for at, form in enumerate(joined):
@@ -131,6 +135,5 @@ def used_joined(readings: list[tuple[str, ...]], words: tuple[str, ...], hits: l
                 ) -> list[str]:
     """The joined forms of ``readings`` that some hit has a word starting with."""
     texts = [f" {hit.search_text}" for hit in hits]
-    forms = [reading[at] for at, reading in enumerate(readings)]
-    return [form for form in dict.fromkeys(forms) if form not in words
+    return [form for form in dict.fromkeys(joined_forms(readings)) if form not in words
             and any(f" {form}" in text for text in texts)]

@@ -19,7 +19,7 @@ import pytest
 from relevance.corpora import CORPORA
 
 from core.engine import SearchQuery, SearchResult
-from core.search import joined_readings
+from core.search import joined_forms, joined_readings
 from core.store import Document
 from core.text import query_words, words
 from embedded.database import SqliteDatabase
@@ -169,7 +169,7 @@ async def compare(fts5_only: Fts5Engine, in_memory: Fts5Engine, domain: str,
         if readings and (await fts5_only.joined(query, readings, query.size)
                          != await in_memory.joined(query, readings, query.size)):
             differences.append((query, "joined"))
-        forms = [*query.words, *(reading[at] for at, reading in enumerate(readings))]
+        forms = [*query.words, *joined_forms(readings)]
         if await fts5_only.present(query, forms) != await in_memory.present(query, forms):
             differences.append((query, "present", forms))
         compared += 1
