@@ -314,8 +314,7 @@ class Fts5Engine(TieredEngine):
         # unless this process wrote in between (a test, the CLI), which it must see.
         asked = (asyncio.current_task(), domain, self.db.writes)
         if asked[0] is not None and asked == self._asked:
-            return self._generations.get(domain, 0)
-        self._asked = asked
+            return self._generations[domain]
 
         def read(conn: sqlite3.Connection) -> int:
             # data_version moves whenever any other connection, in any process,
@@ -331,7 +330,9 @@ class Fts5Engine(TieredEngine):
                 self._generations[domain] = row[0] if row else 0
             return self._generations[domain]
 
-        return self.db.read_inline(read)
+        generation = self.db.read_inline(read)
+        self._asked = asked  # only once the read succeeded: a failed one is not reused
+        return generation
 
     async def warm(self) -> None:
         """Build the in-memory indexes of the most searched domains while the budget lasts.
