@@ -23,6 +23,7 @@ from scaled.config import ClusterConfig, parse_search_url
 from scaled.mapping import index_body, new_index_name, words_mapping
 from scaled.query import (
     FILTER_PATH,
+    cut_in_a_tie,
     domain_filter,
     joined_body,
     msearch_lines,
@@ -31,6 +32,7 @@ from scaled.query import (
     search_text_of,
     tier_bodies,
     typo_body,
+    widened,
 )
 from scaled.vocabulary import ClusterVocabulary
 
@@ -178,29 +180,38 @@ class SearchCluster(TieredEngine):
         return [Hit(hit["_source"]["url"], hit["_source"]["title"], search_text_of(hit["_source"]))
                 for hit in best]
 
+    async def _tier(self, found: dict[str, Any], body: dict[str, Any], query: SearchQuery,
+                    size: int) -> list[Hit]:
+        """A tier's best ``size`` hits from its answer ``found`` to ``body``; asked again,
+        for more, when the answer stops inside a tie at the cut-off."""
+        if cut_in_a_tie(found.get("hits", {}).get("hits", []), size):
+            found = await self._search_alias(widened(body), filter_path=FILTER_PATH)
+        return self._hits(found, query, size)
+
+    async def _one_tier(self, body: dict[str, Any], query: SearchQuery, size: int) -> list[Hit]:
+        found = await self._search_alias(body, filter_path=FILTER_PATH)
+        return await self._tier(found, body, query, size)
+
     async def exact(self, query: SearchQuery, size: int) -> list[Hit]:
         bodies = tier_bodies(query, size)
         if len(bodies) == 1:
-            found = await self._search_alias(bodies[0], filter_path=FILTER_PATH)
-            return self._hits(found, query, size)
+            return await self._one_tier(bodies[0], query, size)
         # Both tiers in one round trip; the second is cheap when the first fills
         # the page, as each stops early.
         found = await self._search_alias(msearch_lines(bodies), multi=True,
                                          filter_path=FILTER_PATH)
         hits: list[Hit] = []
-        for response in found.get("responses", []):
+        for body, response in zip(bodies, found.get("responses", []), strict=False):
             if "error" in response:
                 raise EngineUnavailable(f"{self.config.kind}: {response['error']}")
-            hits += self._hits(response, query, size - len(hits))
+            hits += await self._tier(response, body, query, size - len(hits))
             if len(hits) >= size:
                 break
         return hits
 
     async def joined(self, query: SearchQuery, readings: list[tuple[str, ...]], size: int
                      ) -> list[Hit]:
-        found = await self._search_alias(joined_body(query, readings, size),
-                                         filter_path=FILTER_PATH)
-        return self._hits(found, query, size)
+        return await self._one_tier(joined_body(query, readings, size), query, size)
 
     async def present(self, query: SearchQuery, forms: list[str]) -> set[str]:
         found = await self._search_alias(present_lines(query, forms), multi=True,
@@ -219,8 +230,7 @@ class SearchCluster(TieredEngine):
         )
 
     async def corrected(self, query: SearchQuery, fixes: Fixes, size: int) -> list[Hit]:
-        found = await self._search_alias(typo_body(query, fixes, size), filter_path=FILTER_PATH)
-        return self._hits(found, query, size)
+        return await self._one_tier(typo_body(query, fixes, size), query, size)
 
     def generation(self, domain: str) -> int:
         # Writes reach the cluster through the outbox and its one-second refresh,

@@ -17,10 +17,14 @@ that starts with "p".
 - tier 4 asks which words match anything (`present_lines`, one `_msearch`
   whose searches each stop at their first hit).
 
-Within a tier, `ranked` puts the hits in `core.ranking.order_key` order; the
-engine returns TIE_MARGIN extra hits so that the run of equally popular
-titles at the cut-off is (nearly always) complete, as the embedded engine's
-MAX_TIE_ROWS.
+Within a tier, `ranked` puts the hits in `core.ranking.order_key` order, which
+can reorder equally popular titles; so the run of equally popular titles at the
+cut-off must be complete. A tier asks for one title more than it needs: when
+that one is less popular than the last needed, the run is complete; when not
+(`cut_in_a_tie`), the tier is asked again with TIE_MARGIN more titles
+(`widened`), as the embedded engine's MAX_TIE_ROWS. Asking for 60 titles where
+11 will do cost the engine twice the time on a one-letter query and the service
+five times the JSON.
 """
 
 from typing import Any
@@ -72,7 +76,18 @@ _TIER_PARTS = (
 def _tier_search(query: SearchQuery, matching: Q, size: int) -> dict[str, Any]:
     filters = [Q("term", domain=query.domain), Q("terms", group=["", *query.groups]), matching]
     return {"query": Q("bool", filter=filters).to_dict(), **_TIER_PARTS,
-            "size": size + TIE_MARGIN}
+            "size": size + 1}
+
+
+def cut_in_a_tie(hits: list[dict[str, Any]], needed: int) -> bool:
+    """Whether ``hits`` (a tier's, in the engine's order) may end inside the run of
+    equally popular titles that the ``needed``-th title belongs to."""
+    return len(hits) > needed and hits[needed - 1]["sort"][0] == hits[needed]["sort"][0]
+
+
+def widened(body: dict[str, Any]) -> dict[str, Any]:
+    """A tier's search asking for TIE_MARGIN more titles, to complete a tie at its cut-off."""
+    return {**body, "size": body["size"] + TIE_MARGIN}
 
 
 def tier_bodies(query: SearchQuery, size: int | None = None) -> list[dict[str, Any]]:
@@ -156,7 +171,7 @@ def ranked(hits: list[dict[str, Any]], words: tuple[str, ...], size: int
     """
     if not hits:
         return []
-    # `order_key`, a column at a time: the engine returns size + TIE_MARGIN hits.
+    # `order_key`, a column at a time, over the few hits the engine returned.
     spaced = [f" {search_text_of(hit['_source'])} " for hit in hits]
     wholes, not_starting = closeness_columns(spaced, words)
     keys = [(-hit["sort"][0], whole, later, hit["sort"][1], hit["sort"][2], number)
