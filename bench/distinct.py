@@ -56,6 +56,8 @@ def run_distinct(
     bare = BareSanic(workdir, args.workers)
     try:
         bare.start(*cached_answer)
+        # The floor for one client: the framework answering fixed bytes, same client.
+        results.latency[BARE_SANIC] = measure(bare.port, domain, never_seen)
         run_workloads(args, results, BARE_SANIC, bare, domain, paths)
     finally:
         bare.stop()
