@@ -25,7 +25,6 @@ import sqlite3
 import struct
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any
 
 from core.engine import Hit, SearchQuery
 from core.ranking import order_key
@@ -229,7 +228,8 @@ class Fts5Engine(TieredEngine):
         self._vocabulary = Vocabulary()
         self._data_version: int | None = None
         self._generations: dict[str, int] = {}
-        self._asked: tuple[asyncio.Task[Any] | None, str, int] | None = None
+        self._look_current = False
+        self._looked_writes = -1
         self.memory = MemoryIndexes(db, memory_budget_bytes, SEQUENCE_BITS, MAX_TIE_ROWS)
 
     def _in_memory(self, query: SearchQuery) -> DomainIndex | None:
@@ -309,11 +309,15 @@ class Fts5Engine(TieredEngine):
         return await self._matches(query, [typo_expression(query.words, fixes)], size)
 
     def generation(self, domain: str) -> int:
-        # One look per request: the HTTP layer asks before its cache, the search
-        # again before the in-memory index, and the answer belongs to the first;
-        # unless this process wrote in between (a test, the CLI), which it must see.
-        asked = (asyncio.current_task(), domain, self.db.writes)
-        if asked[0] is not None and asked == self._asked:
+        # One look at the database serves every search until the event loop next
+        # takes in I/O: a request that arrives after the look (say, right after a
+        # write through another worker) is handled only once `_look_expired` has
+        # run, which the look put in line first. Searches handled in the same
+        # moment share the look, and so do a search's own questions (the response
+        # cache's, each tier's); a write by this process (a test, the CLI) makes a
+        # new one. A keep-alive connection's next request is never in the same moment.
+        if (self._look_current and self._looked_writes == self.db.writes
+                and domain in self._generations):
             return self._generations[domain]
 
         def read(conn: sqlite3.Connection) -> int:
@@ -330,9 +334,20 @@ class Fts5Engine(TieredEngine):
                 self._generations[domain] = row[0] if row else 0
             return self._generations[domain]
 
+        writes = self.db.writes
         generation = self.db.read_inline(read)
-        self._asked = asked  # only once the read succeeded: a failed one is not reused
+        # Remembered only once the read succeeded: a failed one is not reused.
+        self._looked_writes = writes
+        if not self._look_current:
+            try:
+                asyncio.get_running_loop().call_soon(self._look_expired)
+            except RuntimeError:  # no event loop: no other search to share the look with
+                return generation
+            self._look_current = True
         return generation
+
+    def _look_expired(self) -> None:
+        self._look_current = False
 
     async def warm(self) -> None:
         """Build the in-memory indexes of the most searched domains while the budget lasts.

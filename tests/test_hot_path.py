@@ -22,6 +22,34 @@ def test_every_write_is_visible_to_the_next_search_on_any_worker(site):
             assert answer["results"] == [["/page", f"Generation {round_}"]], round_
 
 
+
+def worker_of(response: httpx.Response) -> str:
+    """The answering worker: a request id starts with a part random per worker process
+    (app/access_log.py)."""
+    return response.headers["X-Request-ID"].rsplit("-", 1)[0]
+
+
+def test_a_keep_alive_connection_sees_a_write_made_through_the_other_worker(site):
+    # A visitor's browser keeps its connection, so one worker answers all its
+    # searches, one after another. A write that worker did not make itself must
+    # still show in the next one: the worker may not keep trusting what it read of
+    # the database for an earlier search on the same connection.
+    base, search = site.server.base_url, {"d": site.domain, "q": "keepalive"}
+    written_elsewhere = 0
+    with httpx.Client(base_url=base) as visitor:
+        for round_ in range(60):
+            before = visitor.get("/v1", params=search)
+            written = httpx.post(f"{base}/v1", headers=site.auth,  # a connection of its own
+                                 json={"url": "/page", "title": f"Keepalive {round_}"})
+            assert written.status_code == 201
+            after = visitor.get("/v1", params=search)
+            assert worker_of(after) == worker_of(before)  # the same connection, one worker
+            assert after.json()["results"] == [["/page", f"Keepalive {round_}"]], round_
+            written_elsewhere += worker_of(written) != worker_of(after)
+            if written_elsewhere >= 5:
+                return
+    raise AssertionError(f"only {written_elsewhere} of 60 writes reached the other worker")
+
 def test_cached_answers_still_count_as_searches(site):
     site.add("/a", "Counted twice")
     for _ in range(2):
