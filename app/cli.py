@@ -8,6 +8,7 @@ import io
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -442,8 +443,16 @@ async def run_indexer(backends: Backends, settings: Settings) -> int:
                            "set DATABASE_URL=postgresql://... and SEARCH_URL")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     await migrated(backends)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
     print("indexer running; Ctrl-C stops it", file=sys.stderr)
-    await worker.run()
+    running, signalled = worker.start(), asyncio.ensure_future(stopping.wait())
+    await asyncio.wait([running, signalled], return_when=asyncio.FIRST_COMPLETED)
+    signalled.cancel()
+    await worker.stop()  # re-raises what ended the loop, if not a signal
+    print("indexer stopped", file=sys.stderr)
     return 0
 
 
@@ -567,7 +576,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 return asyncio.run(with_backends(settings, partial(run_indexer,
                                                                    settings=settings)))
-            except KeyboardInterrupt:
+            except KeyboardInterrupt:  # Ctrl-C before the indexer was running
                 return 0
         case "reindex":
             return asyncio.run(with_backends(settings, run_reindex))

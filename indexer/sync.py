@@ -140,7 +140,8 @@ class SyncWorker:
                     continue  # under load: straight on to the next batch
                 await self._listen()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.options.poll_seconds)
+                    async with asyncio.timeout(self.options.poll_seconds):
+                        await self._wake.wait()
         finally:
             await self._close_listener()
 
@@ -149,8 +150,13 @@ class SyncWorker:
         return self._task
 
     async def stop(self) -> None:
+        """Cancel the loop and wait until it has ended, cancelling again while it runs:
+        on Python 3.11, `asyncio.wait_for` (here, and inside asyncpg) can swallow a
+        cancellation that lands as its own wait ends, and the loop would go on."""
         if self._task is not None:
-            self._task.cancel()
+            while not self._task.done():
+                self._task.cancel()
+                await asyncio.wait([self._task], timeout=1)
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
