@@ -2,6 +2,11 @@
 
 Bounded in bytes, not entries: one answer may be 50 bytes or 50 kB (a
 hundred long titles), and a stranger chooses which queries and groups fill it.
+
+An answer is kept the second time its search misses, not the first (a
+"doorkeeper", as in TinyLFU): most searches are prefixes typed once, and
+keeping each of those cost a twentieth of a worker's time on never-seen
+queries and pushed out the answers that are asked for again.
 """
 
 from typing import NamedTuple
@@ -15,6 +20,9 @@ from core.engine import SearchQuery
 # tuples, the bytes object's header, the LRU's bookkeeping. Measured with
 # tracemalloc on CPython 3.11: 512 bytes for two short words.
 ENTRY_OVERHEAD_BYTES = 500
+SEEN_ONCE_LIMIT = 16_384
+"""Searches remembered as missed once (their hashes: about 1 MB at most); the
+memory starts afresh when full."""
 
 
 class Answer(NamedTuple):
@@ -40,6 +48,7 @@ class ResponseCache:
             LRUCache(maxsize=max_bytes, getsizeof=lambda cached: cached.size)
             if max_bytes > 0 else None
         )
+        self._seen_once: set[int] = set()
 
     def get(self, query: SearchQuery, generation: int) -> Answer | None:
         entry = self._entries.get(query) if self._entries is not None else None
@@ -50,7 +59,7 @@ class ResponseCache:
         return None
 
     def put(self, query: SearchQuery, generation: int, answer: Answer) -> None:
-        if self._entries is None:
+        if self._entries is None or not self._seen_before(query):
             return
         # orjson's bytes keep the buffer they were written in (4 kB for a 600-byte
         # answer); a copy of the exact length is what is worth keeping.
@@ -58,6 +67,17 @@ class ResponseCache:
         size = entry_size(query, answer)
         if size <= self._entries.maxsize:  # larger than the whole cache: not kept
             self._entries[query] = Cached(generation, answer, size)
+
+    def _seen_before(self, query: SearchQuery) -> bool:
+        """Whether ``query`` missed before (or was kept, for an older generation);
+        remembers that it has now."""
+        key = hash(query)
+        if key in self._seen_once or (self._entries is not None and query in self._entries):
+            return True
+        if len(self._seen_once) >= SEEN_ONCE_LIMIT:
+            self._seen_once.clear()
+        self._seen_once.add(key)
+        return False
 
 
 class AskedSearch(NamedTuple):

@@ -1,11 +1,13 @@
 """The one rule for domain names, wherever one enters: key creation, `d=`, load."""
 
 import re
+from functools import lru_cache
 
 MAX_LENGTH = 253
 LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 
+@lru_cache(maxsize=1024)  # every search names its domain; a worker serves few
 def normalize_domain(value: str) -> str:
     """'Bücher.EXAMPLE.' -> 'xn--bcher-kva.example', or ValueError saying what is wrong.
 

@@ -102,14 +102,15 @@ FLOOD_SIZE = 100
 
 
 def write_flood_paths(queries: Sequence[str], domain: str, path: Path, seed: int = SEED) -> Path:
-    """Each query with a group of its own (80 random letters) and n=100: every answer
-    is a new, large entry for the response cache, as a stranger could send them."""
+    """Each query with a group of its own (80 random letters) and n=100, twice in a row
+    (the response cache keeps an answer the second time it is asked for): every
+    answer is a new, large entry for the cache, as a stranger could send them."""
     rng = random.Random(seed)
     d = quote(domain, safe="")
     lines = []
     for query in queries:
         group = "".join(rng.choices(string.ascii_lowercase, k=80))
-        lines.append(f"/v1?d={d}&q={quote(query, safe='')}&n={FLOOD_SIZE}&g={group}\n")
+        lines += [f"/v1?d={d}&q={quote(query, safe='')}&n={FLOOD_SIZE}&g={group}\n"] * 2
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(lines))
     return path
