@@ -54,6 +54,7 @@ from steps import (
 from workload import COUNT
 
 from core.engine import SearchQuery
+from scaled.config import ClusterConfig, parse_search_url
 
 T = TypeVar("T")
 # -- querying ------------------------------------------------------------------
@@ -79,14 +80,17 @@ def engine_requests_by_scenario(env: dict[str, str], domain: str
 
     if not env.get("SEARCH_URL"):
         return {}
-    alias = env.get("SEARCH_INDEX", "autocompeter")
     found = {}
     for scenario in SCENARIOS:
         groups = tuple(g for g in scenario.groups.split(",") if g)
         query = SearchQuery(domain, tuple(words(scenario.q)), 10, groups)
-        found[scenario.slug] = asyncio.run(service_engine_requests(env["SEARCH_URL"], alias,
-                                                                   query))
+        found[scenario.slug] = asyncio.run(service_engine_requests(cluster_of(env), query))
     return found
+
+
+def cluster_of(env: dict[str, str]) -> ClusterConfig:
+    """The cluster the service searches: its hosts and the alias."""
+    return parse_search_url(env["SEARCH_URL"], alias=env.get("SEARCH_INDEX", "autocompeter"))
 
 
 def drive_engine_directly(env: dict[str, str], requests: list[tuple[str, bytes]], conns: int,
@@ -96,15 +100,14 @@ def drive_engine_directly(env: dict[str, str], requests: list[tuple[str, bytes]]
     Each request is driven on its own at the same connections; the scenario's engine
     p50 (and p99) is their sum, its req/s what the engine manages of the sequence.
     """
-    engine = env["SEARCH_URL"].split("+", 1)[1].rstrip("/")
-    alias = env.get("SEARCH_INDEX", "autocompeter")
+    cluster = cluster_of(env)
     parts = []
     for number, (path, body) in enumerate(requests):
         body_file = workdir / f"engine-{number}.json"
         body_file.write_bytes(body)
         # bench/engine.lua POSTs the file's JSON instead of GETting the URL.
         direct = Wrk(wrk.duration, ROOT / "bench" / "engine.lua", [str(body_file)])
-        parts.append(drive(direct, f"{engine}/{alias}/{path}", conns,
+        parts.append(drive(direct, f"{cluster.hosts[0]}/{cluster.alias}/{path}", conns,
                            f"engine directly {label} #{number + 1}"))
     return in_sequence(parts)
 
@@ -119,7 +122,7 @@ def settle_engine(env: dict[str, str], service: Service, domain: str) -> None:
     """Wait for the engine's merges after the load, then drive the service until its
     rate stops rising: measure the steady state a site's engine is in, not the minute
     after a node started and a bulk load."""
-    engine = env["SEARCH_URL"].split("+", 1)[1].rstrip("/")
+    engine = cluster_of(env).hosts[0]
     deadline = time.monotonic() + WARM_UP_SECONDS
     with httpx.Client(timeout=30) as http:
         while time.monotonic() < deadline:
@@ -139,14 +142,14 @@ def settle_engine(env: dict[str, str], service: Service, domain: str) -> None:
         say(f"warm-up round {round_number + 1}: {rate:.0f} req/s over the scenarios")
 
 
-async def service_engine_requests(search_url: str, alias: str, query: SearchQuery
+async def service_engine_requests(config: ClusterConfig, query: SearchQuery
                                   ) -> list[tuple[str, bytes]]:
     """The engine requests (path after the alias, body) the service's engine sends for
     ``query`` once its word lists are cached: it fetches those once a second per
     worker, not once per search."""
-    from scaled.cluster import open_cluster
+    from scaled.cluster import SearchCluster
 
-    cluster = open_cluster(search_url, alias=alias)
+    cluster = SearchCluster(config)
     sent: list[tuple[str, bytes]] = []
     search_alias = cluster._search_alias
 
