@@ -63,6 +63,11 @@ def vocabulary_body(domain: str, groups: tuple[str, ...], letters: list[str]
     }
 
 
+def searched_groups(groups: tuple[str, ...]) -> tuple[str, ...]:
+    """The groups asked for, as the cache keys them: one spelling for one search."""
+    return tuple(sorted(set(groups) - {""}))
+
+
 class ClusterVocabulary:
     def __init__(self, max_entries: int = MAX_ENTRIES,
                  max_words: int = MAX_CACHED_WORDS) -> None:
@@ -80,7 +85,7 @@ class ClusterVocabulary:
             self._cache.clear()
             self._words = 0
             self._generation = generation
-        groups = tuple(sorted(set(groups) - {""}))
+        groups = searched_groups(groups)
         found: dict[str, list[str]] = {}
         missing = []
         for letter in sorted(letters):
@@ -123,7 +128,7 @@ class ClusterVocabulary:
             return {}
         vocabulary = await self.starting_with(fetch, generation, domain, groups,
                                               {word[0] for word in checked})
-        groups = tuple(sorted(set(groups) - {""}))
+        groups = searched_groups(groups)
         fixes = {}
         for word in checked:
             site, forms = self._site_and_forms(domain, groups, word, vocabulary[word[0]])
