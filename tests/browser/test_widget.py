@@ -214,16 +214,24 @@ def test_arrow_keys_move_and_stop_at_the_ends(browsing, site):
     expect(box).to_have_value("the")
 
 
-def test_enter_follows_the_active_option(browsing, site):
-    add_movies(site)
-    page = single_widget(browsing, site.domain)
+HOBBIT = "https://en.wikipedia.org/wiki/The_Hobbit_5"
+
+
+def choose_the_hobbit(page) -> None:
+    """Type "hobbit", move to its one result with the arrow key and press Enter."""
     box = page.locator("#q")
     box.press_sequentially("hobbit")
     expect(options(page)).to_have_count(1)
     box.press("ArrowDown")
     with page.expect_navigation():
         box.press("Enter")
-    assert page.url == "https://en.wikipedia.org/wiki/The_Hobbit_5"
+
+
+def test_enter_follows_the_active_option(browsing, site):
+    add_movies(site)
+    page = single_widget(browsing, site.domain)
+    choose_the_hobbit(page)
+    assert page.url == HOBBIT
 
 
 def test_enter_without_an_active_option_submits_the_form(browsing, site):
@@ -791,24 +799,18 @@ Autocompeter(document.getElementById('q'), {{url: '{base}/v1', domain: {json.dum
 
 def test_enter_on_a_result_reports_the_click_with_a_beacon(browsing, site):
     add_movies(site)
-    hobbit = "https://en.wikipedia.org/wiki/The_Hobbit_5"
     beacons: list = []
     with widget_on_another_site(browsing, site.domain) as page:
         page.on("request", lambda request: beacons.append(request)
                 if request.url.endswith("/v1/click") else None)
-        box = page.locator("#q")
-        box.press_sequentially("hobbit")
-        expect(options(page)).to_have_count(1)
-        box.press("ArrowDown")
-        with page.expect_navigation():
-            box.press("Enter")
-        assert page.url == hobbit
+        choose_the_hobbit(page)
+        assert page.url == HOBBIT
         assert page.recorded.errors == []
-    wait_for_clicks(site, {hobbit: 1})
+    wait_for_clicks(site, {HOBBIT: 1})
     # Sent by navigator.sendBeacon (a "ping" to the browser), as text/plain: no preflight.
     assert [(b.method, b.resource_type) for b in beacons] == [("POST", "ping")]
     assert beacons[0].headers["content-type"].startswith("text/plain")
-    assert json.loads(beacons[0].post_data) == {"d": site.domain, "q": "hobbit", "url": hobbit}
+    assert json.loads(beacons[0].post_data) == {"d": site.domain, "q": "hobbit", "url": HOBBIT}
 
 
 def test_without_sendbeacon_a_mouse_click_is_reported_by_fetch(browsing, site):
