@@ -31,6 +31,7 @@ BUSY_TIMEOUT_MS = 30_000
 READER_THREADS = 2
 RESERVE_BYTES = 8 * 1024 * 1024
 RESERVE_CHECK_SECONDS = 60.0
+WAL_INDEX_HEADER_BYTES = 48
 
 log = logging.getLogger("autocompeter")
 
@@ -44,6 +45,7 @@ class SqliteDatabase:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._inline: sqlite3.Connection | None = None
+        self._wal_index: int | None = None  # a file descriptor of <database>-shm
         self.reserve_path = Path(f"{self.path}-reserve")
         self._reserve_checked_at: float | None = None
         self.writes = 0
@@ -69,11 +71,32 @@ class SqliteDatabase:
         to a thread and back costs more than the read itself; in WAL mode a
         reader never waits for a writer, so this cannot stall the loop.
         """
+        return fn(self._inline_connection())
+
+    def _inline_connection(self) -> sqlite3.Connection:
         if self._inline is None:
             self._inline = connect(self.path)
             with self._lock:
                 self._connections.append(self._inline)
-        return fn(self._inline)
+        return self._inline
+
+    def commit_mark(self) -> bytes | None:
+        """Bytes that change whenever any connection, in any process, commits.
+
+        They are the WAL-index header at the start of `<database>-shm`, which every
+        process using the file shares (https://www.sqlite.org/walformat.html). A
+        commit rewrites it (frame count, checksums) and a WAL that starts over gets
+        new salts, so an equal mark means nothing was committed in between; a mark
+        read while a commit writes it only differs. One pread, where `PRAGMA
+        data_version` takes two lock calls and a statement. None: no -shm to read.
+        """
+        if self._wal_index is None:
+            self._inline_connection()  # opened in WAL mode: the -shm exists, and stays
+            try:
+                self._wal_index = os.open(f"{self.path}-shm", os.O_RDONLY)
+            except OSError:
+                return None
+        return os.pread(self._wal_index, WAL_INDEX_HEADER_BYTES, 0)
 
     async def write(self, fn: Callable[[sqlite3.Connection], T], frees_space: bool = False) -> T:
         """Run ``fn`` in one immediate transaction: all of it is stored, or none.
@@ -177,6 +200,10 @@ class SqliteDatabase:
             for conn in self._connections:
                 conn.close()
             self._connections.clear()
+            self._inline = None
+        if self._wal_index is not None:
+            os.close(self._wal_index)
+            self._wal_index = None
 
 
 def connect(path: str | Path) -> sqlite3.Connection:

@@ -20,7 +20,6 @@ does while the domain's generation is the one it was built at; FTS5 answers
 meanwhile, and for domains that do not fit the memory budget.
 """
 
-import asyncio
 import sqlite3
 import struct
 from datetime import UTC, datetime
@@ -228,8 +227,7 @@ class Fts5Engine(TieredEngine):
         self._vocabulary = Vocabulary()
         self._data_version: int | None = None
         self._generations: dict[str, int] = {}
-        self._look_current = False
-        self._looked_writes = -1
+        self._looked_mark: bytes | None = None
         self.memory = MemoryIndexes(db, memory_budget_bytes, SEQUENCE_BITS, MAX_TIE_ROWS)
 
     def _in_memory(self, query: SearchQuery) -> DomainIndex | None:
@@ -309,15 +307,11 @@ class Fts5Engine(TieredEngine):
         return await self._matches(query, [typo_expression(query.words, fixes)], size)
 
     def generation(self, domain: str) -> int:
-        # One look at the database serves every search until the event loop next
-        # takes in I/O: a request that arrives after the look (say, right after a
-        # write through another worker) is handled only once `_look_expired` has
-        # run, which the look put in line first. Searches handled in the same
-        # moment share the look, and so do a search's own questions (the response
-        # cache's, each tier's); a write by this process (a test, the CLI) makes a
-        # new one. A keep-alive connection's next request is never in the same moment.
-        if (self._look_current and self._looked_writes == self.db.writes
-                and domain in self._generations):
+        # The WAL-index header moves with every commit, by any process: while it
+        # stands still, the generations read before still hold. Read before the
+        # look, so a commit during the look only costs the next search another one.
+        mark = self.db.commit_mark()
+        if mark is not None and mark == self._looked_mark and domain in self._generations:
             return self._generations[domain]
 
         def read(conn: sqlite3.Connection) -> int:
@@ -334,20 +328,9 @@ class Fts5Engine(TieredEngine):
                 self._generations[domain] = row[0] if row else 0
             return self._generations[domain]
 
-        writes = self.db.writes
         generation = self.db.read_inline(read)
-        # Remembered only once the read succeeded: a failed one is not reused.
-        self._looked_writes = writes
-        if not self._look_current:
-            try:
-                asyncio.get_running_loop().call_soon(self._look_expired)
-            except RuntimeError:  # no event loop: no other search to share the look with
-                return generation
-            self._look_current = True
+        self._looked_mark = mark  # only once the look succeeded: a failed one is not reused
         return generation
-
-    def _look_expired(self) -> None:
-        self._look_current = False
 
     async def warm(self) -> None:
         """Build the in-memory indexes of the most searched domains while the budget lasts.
