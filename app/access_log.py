@@ -30,7 +30,8 @@ class AppRequest(Request):
     def id(self) -> str:  # type: ignore[override]
         if not self._id:
             incoming = self.headers.getone(REQUEST_ID_HEADER, "")
-            self._id = incoming if SAFE_REQUEST_ID.fullmatch(incoming) else next_request_id()
+            self._id = (incoming if incoming and SAFE_REQUEST_ID.fullmatch(incoming)
+                        else next_request_id())
         return str(self._id)
 
 

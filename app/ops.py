@@ -15,6 +15,7 @@ pages on other sites, and /metrics is best kept behind the proxy.
 """
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -60,7 +61,12 @@ def endpoint_name(request: Request) -> str:
     route = request.route
     if route is None:
         return "unmatched"  # 404, 405: no route was chosen
-    return route.name.removeprefix(f"{request.app.name}.")
+    return _endpoint(route.name, request.app.name)
+
+
+@functools.cache  # one per route: a handful
+def _endpoint(route_name: str, app_name: str) -> str:
+    return route_name.removeprefix(f"{app_name}.")
 
 
 def observe_request(request: Request, response: HTTPResponse) -> None:

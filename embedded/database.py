@@ -14,6 +14,7 @@ reserve is made again once the disk has room.
 
 import asyncio
 import logging
+import mmap
 import os
 import sqlite3
 import threading
@@ -45,7 +46,7 @@ class SqliteDatabase:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._inline: sqlite3.Connection | None = None
-        self._wal_index: int | None = None  # a file descriptor of <database>-shm
+        self._wal_index: mmap.mmap | None = None  # the start of <database>-shm
         self.reserve_path = Path(f"{self.path}-reserve")
         self._reserve_checked_at: float | None = None
         self.writes = 0
@@ -87,16 +88,20 @@ class SqliteDatabase:
         process using the file shares (https://www.sqlite.org/walformat.html). A
         commit rewrites it (frame count, checksums) and a WAL that starts over gets
         new salts, so an equal mark means nothing was committed in between; a mark
-        read while a commit writes it only differs. One pread, where `PRAGMA
+        read while a commit writes it only differs. Read from memory, where `PRAGMA
         data_version` takes two lock calls and a statement. None: no -shm to read.
         """
         if self._wal_index is None:
-            self._inline_connection()  # opened in WAL mode: the -shm exists, and stays
+            # Opened in WAL mode first: the -shm exists, and SQLite never shortens it
+            # while a connection (this one) is open.
+            self._inline_connection()
             try:
-                self._wal_index = os.open(f"{self.path}-shm", os.O_RDONLY)
-            except OSError:
+                with open(f"{self.path}-shm", "rb") as shm:
+                    self._wal_index = mmap.mmap(shm.fileno(), WAL_INDEX_HEADER_BYTES,
+                                                prot=mmap.PROT_READ)
+            except (OSError, ValueError):
                 return None
-        return os.pread(self._wal_index, WAL_INDEX_HEADER_BYTES, 0)
+        return self._wal_index[:WAL_INDEX_HEADER_BYTES]
 
     async def write(self, fn: Callable[[sqlite3.Connection], T], frees_space: bool = False) -> T:
         """Run ``fn`` in one immediate transaction: all of it is stored, or none.
@@ -202,7 +207,7 @@ class SqliteDatabase:
             self._connections.clear()
             self._inline = None
         if self._wal_index is not None:
-            os.close(self._wal_index)
+            self._wal_index.close()
             self._wal_index = None
 
 
