@@ -95,8 +95,8 @@ class SqliteDatabase:
             # Opened in WAL mode first: the -shm exists, and SQLite never shortens it
             # while a connection (this one) is open.
             self._inline_connection()
-            try:
-                with open(f"{self.path}-shm", "rb") as shm:
+            try:  # SQLite names it after the file a symbolic link leads to
+                with open(f"{os.path.realpath(self.path)}-shm", "rb") as shm:
                     self._wal_index = mmap.mmap(shm.fileno(), WAL_INDEX_HEADER_BYTES,
                                                 prot=mmap.PROT_READ)
             except (OSError, ValueError):

@@ -42,3 +42,17 @@ def test_the_mark_stands_still_while_nothing_is_committed(tmp_path):
     assert db.commit_mark() == mark
     other.close()
     db.close()
+
+
+def test_a_database_reached_through_a_symbolic_link_is_watched_where_sqlite_keeps_it(tmp_path):
+    real = tmp_path / "data" / "site.db"
+    real.parent.mkdir()
+    link = tmp_path / "site.db"
+    link.symlink_to(real)
+    (tmp_path / "site.db-shm").write_bytes(bytes(32768))  # a leftover SQLite does not use
+    db = SqliteDatabase(link)
+    db.read_inline(lambda conn: conn.execute("CREATE TABLE notes (n)"))
+    before = db.commit_mark()
+    commit_in_another_process(real)
+    assert db.commit_mark() != before
+    db.close()
