@@ -161,21 +161,42 @@ def children(pid: int) -> list[int]:
     return sorted(found)
 
 
+def stat_fields(pid: int | str) -> list[str] | None:
+    """/proc/PID/stat after the command name: [0] is field 3 (state), [11] utime."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None  # ended
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time of ``pids`` so far, from /proc/PID/stat."""
-    total = 0
-    for pid in pids:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    return total / os.sysconf("SC_CLK_TCK")
+    ticks = sum(int(fields[11]) + int(fields[12])  # utime, stime
+                for fields in map(stat_fields, pids) if fields is not None)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def load_average() -> float:
-    return float(Path("/proc/loadavg").read_text().split()[0])
+KERNEL_THREAD = 0x00200000  # PF_KTHREAD in /proc/PID/stat's flags
+
+
+def is_other_work(fields: list[str], session: int) -> bool:
+    """A process not of the bench: of another session, and not a kernel thread
+    (ksoftirqd carries our own loopback traffic). The bench, its servers, services
+    and peers all run in its session: nothing it starts calls setsid."""
+    return int(fields[3]) != session and not int(fields[6]) & KERNEL_THREAD
+
+
+def other_cpu_seconds() -> float:
+    """CPU seconds so far of the work on this machine that is not the bench's: every
+    process `is_other_work`, plus the time the hypervisor gave our CPUs to other
+    machines (steal, /proc/stat). One that ended during a run is missed."""
+    session, ticks = os.getsid(0), 0
+    for entry in Path("/proc").glob("[0-9]*"):
+        fields = stat_fields(entry.name)
+        if fields is not None and is_other_work(fields, session):
+            ticks += int(fields[11]) + int(fields[12])
+    steal = int(Path("/proc/stat").read_text().split(maxsplit=9)[8])
+    return (ticks + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def cmdline(pid: int) -> str:
@@ -299,8 +320,9 @@ class WrkResult:
     """Connect, read, write and timeout errors plus non-2xx/3xx answers."""
     cpu_us_per_request: float | None = None
     """CPU time (user + system) the service's workers spent per answered request."""
-    load_average: float | None = None
-    """The 1-minute load average of the machine right after the run."""
+    other_work_cores: float | None = None
+    """Cores' worth of CPU that work other than the bench's took during the run
+    (`other_cpu_seconds`)."""
     repeated: int | None = None
     """bench/distinct.lua only: requests that repeated a query of the same run."""
 
@@ -333,12 +355,14 @@ class Wrk:
 
     def run(self, url: str, connections: int, workers: list[int] | None = None) -> WrkResult:
         """One wrk run; with ``workers``, also their CPU time per request."""
-        before = cpu_seconds(workers or [])
+        before, others_before = cpu_seconds(workers or []), other_cpu_seconds()
+        started = time.monotonic()
         result = self._run(url, connections)
+        elapsed = time.monotonic() - started
         if workers:
             spent = cpu_seconds(workers) - before
             result.cpu_us_per_request = spent * 1e6 / max(result.requests, 1)
-        result.load_average = load_average()
+        result.other_work_cores = (other_cpu_seconds() - others_before) / elapsed
         return result
 
     def _run(self, url: str, connections: int) -> WrkResult:
