@@ -49,8 +49,6 @@ class SqliteDatabase:
         self._wal_index: mmap.mmap | None = None  # the start of <database>-shm
         self.reserve_path = Path(f"{self.path}-reserve")
         self._reserve_checked_at: float | None = None
-        self.writes = 0
-        """Writes this process has made through this object, finished or failed."""
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -109,10 +107,7 @@ class SqliteDatabase:
         ``frees_space``: the write deletes, and may use the reserve on a full disk.
         """
         loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self._writer, self._write, fn, frees_space)
-        finally:
-            self.writes += 1
+        return await loop.run_in_executor(self._writer, self._write, fn, frees_space)
 
     def _write(self, fn: Callable[[sqlite3.Connection], T], frees_space: bool) -> T:
         try:
@@ -178,11 +173,7 @@ class SqliteDatabase:
         """Run several statements (e.g. a schema) atomically."""
         loop = asyncio.get_running_loop()
         script = f"BEGIN IMMEDIATE;\n{sql}\nCOMMIT;"
-        try:
-            await loop.run_in_executor(self._writer,
-                                       lambda: self._connection().executescript(script))
-        finally:
-            self.writes += 1
+        await loop.run_in_executor(self._writer, lambda: self._connection().executescript(script))
 
     def _transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         conn = self._connection()
