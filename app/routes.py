@@ -87,28 +87,21 @@ async def known_domain(used: Services, domain: str) -> None:
     used.known_domains.add(domain)
 
 
-def make_public(error: ApiError) -> None:
-    """The widget calls from the site's origin: without the CORS header on an error
-    the browser hides the reason ("d: unknown domain", "retry in 1 s")."""
-    error.headers = {**error.headers, **PUBLIC}
-
-
 @contextmanager
 def public_errors() -> Iterator[None]:
+    """The widget calls from the site's origin: without the CORS header on an error
+    the browser hides the reason ("d: unknown domain", "retry in 1 s")."""
     try:
         yield
     except ApiError as error:
-        make_public(error)
+        error.headers = {**error.headers, **PUBLIC}
         raise
 
 
 @v1.route("", methods=["GET", "HEAD"])
 async def search(request: Request) -> HTTPResponse:
-    try:  # public_errors, without a context manager's cost on the busiest route
+    with public_errors():
         return await _search(request)
-    except ApiError as error:
-        make_public(error)
-        raise
 
 
 def search_query(request: Request) -> AskedSearch:
@@ -135,8 +128,7 @@ async def _search(request: Request) -> HTTPResponse:
         asked = search_query(request)
         used.parsed_searches.put(request.query_string, asked)
     query = asked.query
-    if query.domain not in used.known_domains:
-        await known_domain(used, query.domain)
+    await known_domain(used, query.domain)
     engine, cache = used.backends.engine, used.cache
     generation = engine.generation(query.domain)
     if query.groups:  # private groups matter only to searches that ask for groups

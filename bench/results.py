@@ -74,9 +74,10 @@ class Results:
     scale: dict[int, dict[str, WrkResult]] = field(default_factory=dict)
     engine_ms: dict[int, dict[str, tuple[float, float]]] = field(default_factory=dict)
     engine_direct: dict[tuple[str, int], WrkResult] = field(default_factory=dict)
+    """Scaled setup: the service's engine requests for a scenario sent straight to the
+    engine, one after another (bench/run.py:drive_engine_directly)."""
     engine_requests: dict[str, int] = field(default_factory=dict)
     """Scenario slug: how many engine requests the service sends for it."""
-    """Scaled setup: the service's tier 1-2 search body sent straight to the engine."""
     db_bytes: dict[int, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     finished: datetime | None = None
