@@ -22,7 +22,6 @@ def test_every_write_is_visible_to_the_next_search_on_any_worker(site):
             assert answer["results"] == [["/page", f"Generation {round_}"]], round_
 
 
-
 def worker_of(response: httpx.Response) -> str:
     """The answering worker: a request id starts with a part random per worker process
     (app/access_log.py)."""
@@ -49,6 +48,7 @@ def test_a_keep_alive_connection_sees_a_write_made_through_the_other_worker(site
             if written_elsewhere >= 5:
                 return
     raise AssertionError(f"only {written_elsewhere} of 60 writes reached the other worker")
+
 
 def test_cached_answers_still_count_as_searches(site):
     site.add("/a", "Counted twice")

@@ -38,7 +38,6 @@ def test_popularity_decides_within_a_tier(any_site):
     assert titles(any_site, "djan") == ["Django tricks", "Django tutorial", "Django tips"]
 
 
-
 def test_a_tie_at_the_cut_off_is_decided_among_all_its_titles(any_site):
     """Equally popular titles are ordered by how closely they match, then length. The
     best match here is the longest title, so an engine that stops its sorted scan at
@@ -52,6 +51,7 @@ def test_a_tie_at_the_cut_off_is_decided_among_all_its_titles(any_site):
     found = titles(any_site, "python", n=3)
     assert found[:2] == ["Pythonista", "Python, the longest title of them all"]
     assert len(found) == 3
+
 
 def test_case_and_accents_never_matter(any_site):
     any_site.bulk([
