@@ -44,12 +44,12 @@ CACHE_SECONDS = 1.0
 class ClusterClient:
     """The calls we need, the same for both clients (both accept ``body=``)."""
 
-    def __init__(self, config: ClusterConfig, timeout: float) -> None:
+    def __init__(self, config: ClusterConfig, timeout: float, searches: bool = False) -> None:
         self.kind = config.kind
         if config.kind == "elasticsearch":
             self.client, self.unavailable = _elasticsearch(config, timeout)
         else:
-            self.client, self.unavailable = _opensearch(config, timeout)
+            self.client, self.unavailable = _opensearch(config, timeout, searches)
 
     async def call(self, method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Run ``client.<method>``; engine outages become EngineUnavailable."""
@@ -96,7 +96,8 @@ def _elasticsearch(config: ClusterConfig, timeout: float) -> tuple[Any, tuple[ty
                     asyncio.TimeoutError)
 
 
-def _opensearch(config: ClusterConfig, timeout: float) -> tuple[Any, tuple[type, ...]]:
+def _opensearch(config: ClusterConfig, timeout: float,
+                searches: bool) -> tuple[Any, tuple[type, ...]]:
     import orjson
     from opensearchpy import AsyncOpenSearch, JSONSerializer
     from opensearchpy.exceptions import ConnectionError as OsConnectionError
@@ -131,6 +132,10 @@ def _opensearch(config: ClusterConfig, timeout: float) -> tuple[Any, tuple[type,
                        ssl_show_warn=config.verify_certs)
         if config.ca_file:
             options["ca_certs"] = config.ca_file
+    if searches:  # the visitors' path: see scaled.transport for why not aiohttp
+        from scaled.transport import SearchConnection
+
+        options["connection_class"] = SearchConnection
     client = AsyncOpenSearch(config.hosts, **options, timeout=timeout, max_retries=0,
                              retry_on_timeout=False, serializer=OrjsonSerializer())
     # opensearch-py's ConnectionTimeout is a ConnectionError.
@@ -150,7 +155,7 @@ class SearchCluster(TieredEngine):
     @property
     def searcher(self) -> ClusterClient:
         if self._search is None:
-            self._search = ClusterClient(self.config, self.config.search_timeout)
+            self._search = ClusterClient(self.config, self.config.search_timeout, searches=True)
         return self._search
 
     @property

@@ -1,0 +1,195 @@
+"""The search client's HTTP connection to OpenSearch: keep-alive sockets, no aiohttp.
+
+opensearch-py sends each request through an aiohttp session. On this machine
+that costs 230-270 µs of CPU per search, where the same bytes exchanged over a
+plain asyncio connection cost 45-60 µs (bench: `scaled/transport.py` in
+BENCHMARKS.md's notes); with the engine on the same cores, that CPU is what
+stands between a search through the service and the engine's own answer.
+
+A search is a small POST answered by a small JSON body, over a few keep-alive
+connections to the node, so `SearchConnection` does only that: an asyncio
+protocol per socket, httptools (the parser Sanic itself depends on) to read
+responses, and opensearch-py's `AIOHttpConnection` for everything else:
+address, auth headers, TLS context, error classes and logging. HEAD requests
+and compressed bodies go through aiohttp as before.
+"""
+
+import asyncio
+from collections.abc import Collection, Mapping
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlencode
+
+import httptools
+from opensearchpy import AIOHttpConnection
+from opensearchpy.exceptions import ConnectionError as OsConnectionError
+from opensearchpy.exceptions import ConnectionTimeout
+
+Answer = tuple[int, dict[str, str], bytes]
+
+
+@lru_cache(maxsize=256)
+def query_string(params: tuple[tuple[str, Any], ...]) -> str:
+    """A search's few parameters (``filter_path``, its long list above all) repeat:
+    encoding them once saves about 5 µs a search."""
+    return urlencode(params)
+
+
+class EngineSocket(asyncio.Protocol):
+    """One keep-alive connection to the node; one request at a time."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.answer: asyncio.Future[Answer] | None = None
+        self.headers: dict[str, str] = {}
+        self.body: list[bytes] = []
+        self.received = False
+        self.reusable = True
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.received = True
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as error:
+            self.fail(error)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.fail(exc or ConnectionResetError("the engine closed the connection"))
+
+    # httptools callbacks
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        self.reusable = self.parser.should_keep_alive()
+        if self.answer is not None and not self.answer.done():
+            self.answer.set_result((self.parser.get_status_code(), self.headers,
+                                    b"".join(self.body)))
+
+    # ours
+
+    @property
+    def is_open(self) -> bool:
+        return self.reusable and self.transport is not None and not self.transport.is_closing()
+
+    def fail(self, error: BaseException) -> None:
+        self.close()
+        if self.answer is not None and not self.answer.done():
+            self.answer.set_exception(error)
+
+    def close(self) -> None:
+        self.reusable = False
+        if self.transport is not None:
+            self.transport.close()
+
+    async def exchange(self, request: bytes) -> Answer:
+        """Send ``request``; its status, headers (lower-case names) and body."""
+        assert self.transport is not None
+        self.headers, self.body, self.received = {}, [], False
+        self.answer = asyncio.get_running_loop().create_future()
+        self.transport.write(request)
+        return await self.answer
+
+
+class SearchConnection(AIOHttpConnection):
+    """`AIOHttpConnection` whose requests go over `EngineSocket`s.
+
+    At most ``maxsize`` sockets, like aiohttp's connector: more concurrent
+    searches wait for one. A socket the node closed while it sat idle is
+    replaced once, if it failed before any byte of the answer arrived.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._idle: list[EngineSocket] = []
+        self._slots = asyncio.Semaphore(self._limit or 10)
+        host = f"[{self.hostname}]" if ":" in self.hostname else self.hostname
+        fixed = {"host": f"{host}:{self.port}", **self.headers}
+        self._fixed_headers = "".join(f"{name}: {value}\r\n" for name, value in fixed.items())
+
+    async def perform_request(
+        self, method: str, url: str, params: Mapping[str, Any] | None = None,
+        body: bytes | None = None, timeout: float | None = None,
+        ignore: Collection[int] = (), headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        if method == "HEAD" or self.http_compress:
+            return await super().perform_request(method, url, params, body, timeout, ignore,
+                                                 headers)
+        path = self.url_prefix + url + (f"?{query_string(tuple(params.items()))}" if params else "")
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        try:
+            async with self._slots, asyncio.timeout(timeout or self.timeout):
+                status, answer_headers, data = await self._send(
+                    self._request(method, path, body, headers))
+        except Exception as error:
+            self.log_request_fail(method, self.host + path, path, body, loop.time() - start,
+                                  exception=error)
+            if isinstance(error, TimeoutError):
+                raise ConnectionTimeout("TIMEOUT", str(error), error) from error
+            raise OsConnectionError("N/A", str(error), error) from error
+        duration = loop.time() - start
+        text = data.decode("utf-8", "surrogatepass")
+        if "warning" in answer_headers:
+            self._raise_warnings([answer_headers["warning"]])
+        if not 200 <= status < 300 and status not in ignore:
+            self.log_request_fail(method, self.host + path, path, body, duration,
+                                  status_code=status, response=text)
+            self._raise_error(status, text, answer_headers.get("content-type"))
+        self.log_request_success(method, self.host + path, path, body, status, text, duration)
+        return status, answer_headers, text
+
+    def _request(self, method: str, path: str, body: bytes | str | None,
+                 headers: Mapping[str, str] | None) -> bytes:
+        payload = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body or b""
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        head = (f"{method} {path} HTTP/1.1\r\n{self._fixed_headers}{extra}"
+                f"content-length: {len(payload)}\r\n\r\n")
+        return head.encode("latin-1") + payload
+
+    async def _send(self, request: bytes) -> Answer:
+        for attempt in (1, 2):
+            socket, reused = await self._checkout()
+            try:
+                answer = await socket.exchange(request)
+            except OSError:
+                socket.close()
+                if attempt == 1 and reused and not socket.received:
+                    continue
+                raise
+            except BaseException:  # a timeout or a cancel: the answer may still come
+                socket.close()
+                raise
+            if socket.is_open:
+                self._idle.append(socket)
+            else:
+                socket.close()
+            return answer
+        raise AssertionError("unreachable")
+
+    async def _checkout(self) -> tuple[EngineSocket, bool]:
+        while self._idle:
+            socket = self._idle.pop()
+            if socket.is_open:
+                return socket, True
+        loop = asyncio.get_running_loop()
+        ssl = self._ssl_context if self.use_ssl else None
+        _, socket = await loop.create_connection(EngineSocket, self.hostname, self.port, ssl=ssl)
+        return socket, False
+
+    async def close(self) -> None:
+        while self._idle:
+            self._idle.pop().close()
+        await super().close()

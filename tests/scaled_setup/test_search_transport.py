@@ -1,0 +1,177 @@
+"""`scaled.transport.SearchConnection`, the search client's HTTP connection.
+
+Against the real OpenSearch node it must answer exactly what opensearch-py's own
+aiohttp connection answers, errors included. The failures a real node will not
+produce on demand (an idle socket closed under us, an answer that never comes,
+a flood of concurrent searches) are simulated by a small fake HTTP server: the
+tests that use it say so.
+"""
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+
+import httpx
+import pytest
+from opensearchpy import AIOHttpConnection, AsyncOpenSearch
+from opensearchpy.exceptions import ConnectionTimeout, RequestError
+
+from scaled.transport import SearchConnection
+from scaled_setup.support import http_url, require_services
+
+pytestmark = pytest.mark.scaled
+
+Reply = Callable[[bytes, int], Awaitable[bytes | None]]
+
+
+def client(url: str, connection_class: type, **options: object) -> AsyncOpenSearch:
+    return AsyncOpenSearch([url], connection_class=connection_class, max_retries=0,
+                           retry_on_timeout=False, **options)
+
+
+def test_it_answers_what_the_aiohttp_connection_answers_from_the_real_engine() -> None:
+    url = http_url(require_services()[1])
+    index = f"transport-{uuid.uuid4().hex[:8]}"
+    titles = ["python three", "python two", "perl", "pyramid"]
+    with httpx.Client(base_url=url) as direct:
+        for number, title in enumerate(titles):
+            direct.put(f"/{index}/_doc/{number}", params={"refresh": "true"},
+                       json={"title": title, "rank": number}).raise_for_status()
+    search = {"query": {"match_phrase_prefix": {"title": "py"}}, "sort": [{"rank": "desc"}]}
+    bad = {"query": {"no_such_query": {}}}
+
+    async def answers(connection_class: type) -> list[object]:
+        engine = client(url, connection_class)
+        try:
+            found = await engine.search(index=index, body=search,
+                                        filter_path="hits.hits._source")
+            many = await engine.msearch(body=[{"index": index}, search, {"index": index},
+                                              {"query": {"term": {"title": "perl"}}}],
+                                        filter_path="responses.hits.hits._id")
+            with pytest.raises(RequestError) as error:
+                await engine.search(index=index, body=bad)
+            return [found, many, error.value.status_code, error.value.error]
+        finally:
+            await engine.close()
+
+    try:
+        ours = asyncio.run(answers(SearchConnection))
+        theirs = asyncio.run(answers(AIOHttpConnection))
+    finally:
+        httpx.delete(f"{url}/{index}")
+    assert ours == theirs
+    assert [hit["_source"]["title"] for hit in ours[0]["hits"]["hits"]] == [
+        "pyramid", "python two", "python three"]
+    assert ours[2] == 400
+
+
+class FakeEngine:
+    """A fake HTTP server, to simulate what a real node does not do on demand.
+
+    ``reply(request, answered)`` gives the raw response bytes for a request on a
+    connection that has answered ``answered`` before, or None to close the
+    connection instead of answering.
+    """
+
+    def __init__(self, reply: Reply) -> None:
+        self.reply = reply
+        self.connections = 0
+        self.open_now = 0
+        self.most_open = 0
+
+    async def __aenter__(self) -> str:
+        self.server = await asyncio.start_server(self.serve, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.server.close()
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self.open_now += 1
+        self.most_open = max(self.most_open, self.open_now)
+        answered = 0
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length"))
+                request = head + await reader.readexactly(length)
+                response = await self.reply(request, answered)
+                if response is None:
+                    break
+                writer.write(response)
+                await writer.drain()
+                answered += 1
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self.open_now -= 1
+            writer.close()
+
+
+def json_response(body: bytes) -> bytes:
+    return (b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+            b"content-length: %d\r\n\r\n%s" % (len(body), body))
+
+
+def test_a_socket_the_engine_closed_while_idle_is_replaced_not_reported() -> None:
+    """Simulated: the fake engine answers once per connection, then closes it."""
+    async def once_per_connection(request: bytes, answered: int) -> bytes | None:
+        return None if answered else json_response(b'{"hits": {"hits": []}}')
+
+    async def scenario() -> tuple[list[object], int]:
+        fake = FakeEngine(once_per_connection)
+        async with fake as url:
+            engine = client(url, SearchConnection)
+            found = [await engine.search(index="any", body={}) for _ in range(3)]
+            await engine.close()
+        return found, fake.connections
+
+    found, connections = asyncio.run(scenario())
+    assert found == [{"hits": {"hits": []}}] * 3
+    assert connections == 3
+
+
+def test_an_answer_past_the_timeout_is_never_read_as_the_next_ones() -> None:
+    """Simulated: the fake engine answers the first request late, the rest at once,
+    each with the request's own number."""
+    count = 0
+
+    async def first_late(request: bytes, answered: int) -> bytes:
+        nonlocal count
+        count += 1
+        number = count
+        if number == 1:
+            await asyncio.sleep(2.0)
+        return json_response(b'{"number": %d}' % number)
+
+    async def scenario() -> list[object]:
+        async with FakeEngine(first_late) as url:
+            engine = client(url, SearchConnection, timeout=0.2)
+            with pytest.raises(ConnectionTimeout):
+                await engine.search(index="any", body={})
+            later = [await engine.search(index="any", body={}) for _ in range(2)]
+            await engine.close()
+        return later
+
+    assert asyncio.run(scenario()) == [{"number": 2}, {"number": 3}]
+
+
+def test_concurrent_searches_share_at_most_maxsize_sockets() -> None:
+    """Simulated: a fake engine that answers after a moment, so searches overlap."""
+
+    async def slow(request: bytes, answered: int) -> bytes:
+        await asyncio.sleep(0.01)
+        return json_response(b"{}")
+
+    async def scenario() -> FakeEngine:
+        fake = FakeEngine(slow)
+        async with fake as url:
+            engine = client(url, SearchConnection, maxsize=3)
+            await asyncio.gather(*(engine.search(index="any", body={}) for _ in range(30)))
+            await engine.close()
+        return fake
+
+    fake = asyncio.run(scenario())
+    assert fake.most_open == 3
+    assert fake.connections == 3
