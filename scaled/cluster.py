@@ -253,6 +253,7 @@ class SearchCluster(TieredEngine):
         return True
 
     async def close(self) -> None:
+        self._vocabulary.close()
         for client in (self._search, self._admin):
             if client is not None:
                 await client.close()

@@ -7,20 +7,33 @@ of the domain and the groups searched lists those starting with a letter. The
 vocabulary is then the search's own, so every correction occurs where the
 search looks and none comes from another site or a group not asked for.
 
-Answers are cached per (domain, groups, letter) for the engine's generation
-bucket (`SearchCluster.generation`, one second): within it a write may not be
-searchable yet anyway. So are the candidate forms made from them for a word
-length (`core.typos.candidate_forms`), which cost more than the rest of a typo
-search (a third of a worker's time under load). The cache is emptied when the
-bucket changes and holds at most MAX_ENTRIES lists and MAX_CACHED_WORDS words
-and forms in between.
+Answers are cached per (domain, groups, letter). One fetched in the engine's
+current generation bucket (`SearchCluster.generation`, one second: within it a
+write may not be searchable yet anyway) is used as it is. An older one, up to
+STALE_BUCKETS old, is used too while a request in the background fetches the
+letter again: the aggregation takes the engine 13-63 ms for a letter of the
+Debian corpus, which every typo search on that letter waited for once a second
+in each worker. An answer older than that is fetched before the search.
+
+The candidate forms made from a letter's words for a word length
+(`core.typos.candidate_forms`, which cost more than the rest of a typo search:
+a third of a worker's time under load) and the `WordList` are kept as long as
+the words they were made from are unchanged. The cache holds at most
+MAX_ENTRIES lists and MAX_CACHED_WORDS words and forms, least recently used
+going first.
 """
 
+import asyncio
+import itertools
+import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from core.typos import WordList, allowed_edits, candidate_forms, corrections
+
+log = logging.getLogger("autocompeter")
 
 # More distinct words than this starting with one letter in one domain: the
 # most frequent are kept (a terms aggregation orders by document count).
@@ -28,6 +41,9 @@ MAX_WORDS = 20_000
 MAX_ENTRIES = 256
 MAX_CACHED_WORDS = 200_000
 """Words and forms held in the cache at once, all entries together (about 15 MB)."""
+STALE_BUCKETS = 60
+"""How many generation buckets (seconds) old a letter's words may be and still be used
+while they are fetched again."""
 # Lucene regular expression operators; a letter of `core.text.words` is
 # never one, but a query is outside input all the same.
 _REGEX_OPERATORS = frozenset('.?+*|{}[]()"\\#@&<>~^$-')
@@ -68,53 +84,99 @@ def searched_groups(groups: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(set(groups) - {""}))
 
 
+@dataclass
+class Words:
+    """A letter's words, the generation bucket they were fetched in, and a version
+    that changes only when the words do (the forms made from them stay valid)."""
+
+    terms: list[str]
+    fetched: int
+    version: int
+
+
+Entry = Words | list[str] | WordList
+
+
 class ClusterVocabulary:
     def __init__(self, max_entries: int = MAX_ENTRIES,
                  max_words: int = MAX_CACHED_WORDS) -> None:
         self.max_entries = max_entries
         self.max_words = max_words
-        self._generation: int | None = None
-        self._cache: OrderedDict[Key, list[str] | WordList] = OrderedDict()
+        self._cache: OrderedDict[Key, Entry] = OrderedDict()
         self._words = 0
+        self._versions = itertools.count()
+        self.refreshing: dict[Key, asyncio.Task[None]] = {}
 
     async def starting_with(self, fetch: Fetch, generation: int, domain: str,
-                            groups: tuple[str, ...], letters: set[str]
-                            ) -> dict[str, list[str]]:
+                            groups: tuple[str, ...], letters: set[str]) -> dict[str, Words]:
         """The searched documents' words starting with each of ``letters``."""
-        if generation != self._generation:
-            self._cache.clear()
-            self._words = 0
-            self._generation = generation
         groups = searched_groups(groups)
-        found: dict[str, list[str]] = {}
+        found: dict[str, Words] = {}
         missing = []
         for letter in sorted(letters):
-            if isinstance(cached := self._cached(("words", domain, groups, letter)), list):
+            key = ("words", domain, groups, letter)
+            cached = self._cached(key)
+            if isinstance(cached, Words) and generation - cached.fetched <= STALE_BUCKETS:
                 found[letter] = cached
+                if cached.fetched != generation:
+                    self._refresh(fetch, generation, key)
             else:
                 missing.append(letter)
         if missing:
-            body = await fetch(vocabulary_body(domain, groups, missing))
-            aggregations = body.get("aggregations") or {}
-            for i, letter in enumerate(missing):
-                buckets = (aggregations.get(f"l{i}") or {}).get("buckets", [])
-                terms = [bucket["key"] for bucket in buckets]
-                found[letter] = terms
-                if generation == self._generation:  # not emptied while fetching
-                    self._keep(("words", domain, groups, letter), terms)
+            found.update(await self._fetch(fetch, generation, domain, groups, missing))
         return found
 
-    def _cached(self, key: Key) -> list[str] | WordList | None:
+    async def _fetch(self, fetch: Fetch, generation: int, domain: str,
+                     groups: tuple[str, ...], letters: list[str]) -> dict[str, Words]:
+        body = await fetch(vocabulary_body(domain, groups, letters))
+        aggregations = body.get("aggregations") or {}
+        found = {}
+        for i, letter in enumerate(letters):
+            buckets = (aggregations.get(f"l{i}") or {}).get("buckets", [])
+            found[letter] = self._store(("words", domain, groups, letter),
+                                        [bucket["key"] for bucket in buckets], generation)
+        return found
+
+    def _store(self, key: Key, terms: list[str], generation: int) -> Words:
+        cached = self._cached(key)
+        if isinstance(cached, Words) and cached.terms == terms:
+            cached.fetched = max(cached.fetched, generation)
+            return cached
+        words = Words(terms, generation, next(self._versions))
+        self._keep(key, words)
+        return words
+
+    def _refresh(self, fetch: Fetch, generation: int, key: Key) -> None:
+        """Fetch ``key``'s words again in the background, once at a time."""
+        if key in self.refreshing:
+            return
+        _words, domain, groups, letter = key
+        task = asyncio.create_task(self._refetch(fetch, generation, domain, groups, letter))
+        self.refreshing[key] = task
+        task.add_done_callback(lambda _task: self.refreshing.pop(key, None))
+
+    async def _refetch(self, fetch: Fetch, generation: int, domain: str, groups: Any,
+                       letter: str) -> None:
+        try:
+            await self._fetch(fetch, generation, domain, groups, [letter])
+        except Exception as error:  # the stale words serve until the next try
+            log.debug("refreshing the %r words of %s failed: %s", letter, domain, error)
+
+    def close(self) -> None:
+        for task in self.refreshing.values():
+            task.cancel()
+
+    def _cached(self, key: Key) -> Entry | None:
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
         return None
 
-    def _keep(self, key: Key, terms: list[str] | WordList) -> None:
+    def _keep(self, key: Key, entry: Entry) -> None:
         if key in self._cache:
             self._words -= _size(self._cache.pop(key))
-        self._cache[key] = terms
-        self._words += _size(terms)
+        self._cache[key] = entry
+        self._words += _size(entry)
         while len(self._cache) > self.max_entries or self._words > self.max_words:
             _key, evicted = self._cache.popitem(last=False)
             self._words -= _size(evicted)
@@ -137,22 +199,24 @@ class ClusterVocabulary:
         return fixes
 
     def _site_and_forms(self, domain: str, groups: tuple[str, ...], word: str,
-                        vocabulary: list[str]) -> tuple[WordList, list[str]]:
+                        vocabulary: Words) -> tuple[WordList, list[str]]:
         """The letter's words as a `core.typos.Site`, and the candidate forms for a word
-        of this length; both made once per generation bucket."""
+        of this length; both made once per version of the words."""
         edits = allowed_edits(word)
-        site_key = ("site", domain, groups, word[0])
-        forms_key = ("forms", domain, groups, word[0], len(word), edits)
+        site_key = ("site", domain, groups, word[0], vocabulary.version)
+        forms_key = ("forms", domain, groups, word[0], vocabulary.version, len(word), edits)
         site = self._cached(site_key)
         if not isinstance(site, WordList):
-            site = WordList(vocabulary)
+            site = WordList(vocabulary.terms)
             self._keep(site_key, site)
         forms = self._cached(forms_key)
         if not isinstance(forms, list):
-            forms = list(candidate_forms(word, vocabulary, edits))
+            forms = list(candidate_forms(word, vocabulary.terms, edits))
             self._keep(forms_key, forms)
         return site, forms
 
 
-def _size(entry: list[str] | WordList) -> int:
+def _size(entry: Entry) -> int:
+    if isinstance(entry, Words):
+        return len(entry.terms)
     return len(entry.words) if isinstance(entry, WordList) else len(entry)

@@ -4,6 +4,7 @@ corpus (the standard library's names, with real popularity), typo tier included.
 import asyncio
 import random
 import struct
+import time
 import uuid
 
 import httpx
@@ -13,7 +14,7 @@ from live import LiveServer, ScaledServer, new_site
 from app.demo import documents
 from core.engine import SearchQuery
 from core.text import words
-from scaled.cluster import CACHE_SECONDS, open_cluster
+from scaled.cluster import open_cluster
 from scaled.mapping import index_body, new_index_name, source
 from scaled_setup.support import require_services
 
@@ -175,8 +176,12 @@ def test_migrate_adds_the_vocabulary_field_to_an_index_made_before_it() -> None:
             assert await engine.ensure_index() == name  # again: nothing changes
             assert await engine.bulk(doc(3, "Python after", with_words=True)) == []
             await engine.refresh()
-            await asyncio.sleep(CACHE_SECONDS)  # the empty vocabulary was cached that long
-            result = await engine.search(query)
+            # The empty word list answers until a fetch in a later second brings the new
+            # words (scaled.vocabulary): wait for that, not for a fixed time.
+            deadline = time.monotonic() + 30
+            while not (result := await engine.search(query)).hits:
+                assert time.monotonic() < deadline, "the new words never reached the typo tier"
+                await asyncio.sleep(0.1)
             assert sorted(hit.url for hit in result.hits) == ["/1", "/3"]
             assert result.terms == ["pyhton", "python"]
         finally:
