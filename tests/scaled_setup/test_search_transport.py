@@ -175,3 +175,25 @@ def test_concurrent_searches_share_at_most_maxsize_sockets() -> None:
     fake = asyncio.run(scenario())
     assert fake.most_open == 3
     assert fake.connections == 3
+
+
+def test_waiting_for_a_free_socket_counts_against_the_timeout() -> None:
+    """Simulated: a fake engine that never answers, and one socket for two searches."""
+
+    async def never(request: bytes, answered: int) -> bytes:
+        await asyncio.sleep(60)
+        return json_response(b"{}")
+
+    async def scenario() -> bool:
+        async with FakeEngine(never) as url:
+            engine = client(url, SearchConnection, maxsize=1, timeout=30)
+            holding = asyncio.create_task(engine.search(index="any", body={}))
+            await asyncio.sleep(0)  # let it take the only socket
+            with pytest.raises(ConnectionTimeout):
+                await engine.search(index="any", body={}, request_timeout=0.2)
+            still_holding = not holding.done()
+            holding.cancel()
+            await engine.close()
+        return still_holding
+
+    assert asyncio.run(scenario())
