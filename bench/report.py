@@ -265,7 +265,8 @@ def setup_section(results: Results, scenarios: Sequence[Scenario]) -> list[str]:
                     )
         out += ["", "Engine requests: those the service sends for the query, recorded from "
                 "the service's own engine code with its word lists cached (a worker fetches a "
-                "letter's word list once a second, not per search). Each is driven on its own "
+                "letter's word list again in the background once a second, not per search). "
+                "Each is driven on its own "
                 "with wrk at the same connections; the engine's p50 is their sum and its req/s "
                 "what it manages of the sequence.", ""]
 

@@ -6,6 +6,7 @@ Generation buckets are passed in by hand, so nothing here waits for a clock.
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 
 import pytest
 from live import free_port
@@ -31,85 +32,84 @@ def p_words(found: dict[str, Words]) -> list[str]:
     return sorted(found["p"].terms)
 
 
-def test_stale_words_answer_at_once_while_the_fresh_ones_are_fetched() -> None:
+def on_a_new_index(scenario: Callable[[SearchCluster, str], Awaitable[None]]) -> None:
+    """Run ``scenario`` on an index of its own that holds "Python tutorial"."""
     search_url = require_services()[1]
 
-    async def scenario() -> None:
+    async def run() -> None:
         cluster = open_cluster(search_url, alias=f"test-{uuid.uuid4().hex[:10]}")
         index = await cluster.ensure_index()
         try:
             await put(cluster, index, 1, "Python tutorial")
-            vocabulary = ClusterVocabulary()
-            asked = 0
-
-            async def fetch(body: dict) -> dict:
-                nonlocal asked
-                asked += 1
-                return await cluster._search_alias(body)
-
-            async def p_words_in(bucket: int, using: object = fetch) -> list[str]:
-                return p_words(await vocabulary.starting_with(using, bucket, DOMAIN, (), {"p"}))
-
-            assert await p_words_in(1) == ["python"]  # nothing cached: fetched first
-            await put(cluster, index, 2, "Pyramid guide")
-            # A second later: last second's words, and one fetch under way for two asks.
-            assert await p_words_in(2) == ["python"]
-            assert await p_words_in(2) == ["python"]
-            assert len(vocabulary.refreshing) == 1
-            await asyncio.gather(*vocabulary.refreshing.values())
-            assert await p_words_in(2) == ["pyramid", "python"]
-            assert not vocabulary.refreshing
-            assert asked == 2
-
-            # A refresh that fails (nothing listens there) leaves the stale words in use.
-            nowhere = open_cluster(f"opensearch+http://127.0.0.1:{free_port()}", alias="none")
-            assert await p_words_in(3, nowhere._search_alias) == ["pyramid", "python"]
-            await asyncio.gather(*vocabulary.refreshing.values())
-            assert await p_words_in(4, nowhere._search_alias) == ["pyramid", "python"]
-            await asyncio.gather(*vocabulary.refreshing.values())
-            await nowhere.close()
-
-            # Words fetched in bucket 2 serve up to STALE_BUCKETS later; older ones are
-            # fetched before the answer.
-            await put(cluster, index, 3, "Pydantic models")
-            assert await p_words_in(2 + STALE_BUCKETS) == ["pyramid", "python"]
-            await asyncio.gather(*vocabulary.refreshing.values())
-            await put(cluster, index, 4, "Pyglet games")
-            assert await p_words_in(3 + 2 * STALE_BUCKETS) == [
-                "pydantic", "pyglet", "pyramid", "python"]
-            assert not vocabulary.refreshing
+            await scenario(cluster, index)
         finally:
             await cluster.delete_index(index)
             await cluster.close()
 
-    asyncio.run(scenario())
+    asyncio.run(run())
+
+
+def test_stale_words_answer_at_once_while_the_fresh_ones_are_fetched() -> None:
+    async def scenario(cluster: SearchCluster, index: str) -> None:
+        vocabulary = ClusterVocabulary()
+        asked = 0
+
+        async def fetch(body: dict) -> dict:
+            nonlocal asked
+            asked += 1
+            return await cluster._search_alias(body)
+
+        async def p_words_in(bucket: int, using: object = fetch) -> list[str]:
+            return p_words(await vocabulary.starting_with(using, bucket, DOMAIN, (), {"p"}))
+
+        assert await p_words_in(1) == ["python"]  # nothing cached: fetched first
+        await put(cluster, index, 2, "Pyramid guide")
+        # A second later: last second's words, and one fetch under way for two asks.
+        assert await p_words_in(2) == ["python"]
+        assert await p_words_in(2) == ["python"]
+        assert len(vocabulary.refreshing) == 1
+        await asyncio.gather(*vocabulary.refreshing.values())
+        assert await p_words_in(2) == ["pyramid", "python"]
+        assert not vocabulary.refreshing
+        assert asked == 2
+
+        # A refresh that fails (nothing listens there) leaves the stale words in use.
+        nowhere = open_cluster(f"opensearch+http://127.0.0.1:{free_port()}", alias="none")
+        assert await p_words_in(3, nowhere._search_alias) == ["pyramid", "python"]
+        await asyncio.gather(*vocabulary.refreshing.values())
+        assert await p_words_in(4, nowhere._search_alias) == ["pyramid", "python"]
+        await asyncio.gather(*vocabulary.refreshing.values())
+        await nowhere.close()
+
+        # Words fetched in bucket 2 serve up to STALE_BUCKETS later; older ones are
+        # fetched before the answer.
+        await put(cluster, index, 3, "Pydantic models")
+        assert await p_words_in(2 + STALE_BUCKETS) == ["pyramid", "python"]
+        await asyncio.gather(*vocabulary.refreshing.values())
+        await put(cluster, index, 4, "Pyglet games")
+        assert await p_words_in(3 + 2 * STALE_BUCKETS) == [
+            "pydantic", "pyglet", "pyramid", "python"]
+        assert not vocabulary.refreshing
+
+    on_a_new_index(scenario)
 
 
 def test_forms_made_from_unchanged_words_are_kept_across_refreshes() -> None:
-    search_url = require_services()[1]
+    async def scenario(cluster: SearchCluster, index: str) -> None:
+        vocabulary = ClusterVocabulary()
+        fetch = cluster._search_alias
+        fixes = await vocabulary.corrections(fetch, 1, DOMAIN, (), ("pyhton",))
+        assert fixes == {"pyhton": ["python"]}
+        before = await vocabulary.starting_with(fetch, 1, DOMAIN, (), {"p"})
+        await vocabulary.corrections(fetch, 2, DOMAIN, (), ("pyhton",))
+        await asyncio.gather(*vocabulary.refreshing.values())
+        after = await vocabulary.starting_with(fetch, 2, DOMAIN, (), {"p"})
+        assert after["p"].version == before["p"].version
+        await put(cluster, index, 2, "Pyhon tools")
+        await vocabulary.corrections(fetch, 3, DOMAIN, (), ("pyhton",))
+        await asyncio.gather(*vocabulary.refreshing.values())
+        # New words, a new version, new forms: "pyhon" is one edit away too.
+        assert await vocabulary.corrections(fetch, 3, DOMAIN, (), ("pyhton",)) == {
+            "pyhton": ["python", "pyhon"]}
 
-    async def scenario() -> None:
-        cluster = open_cluster(search_url, alias=f"test-{uuid.uuid4().hex[:10]}")
-        index = await cluster.ensure_index()
-        try:
-            await put(cluster, index, 1, "Python tutorial")
-            vocabulary = ClusterVocabulary()
-            fetch = cluster._search_alias
-            fixes = await vocabulary.corrections(fetch, 1, DOMAIN, (), ("pyhton",))
-            assert fixes == {"pyhton": ["python"]}
-            before = await vocabulary.starting_with(fetch, 1, DOMAIN, (), {"p"})
-            await vocabulary.corrections(fetch, 2, DOMAIN, (), ("pyhton",))
-            await asyncio.gather(*vocabulary.refreshing.values())
-            after = await vocabulary.starting_with(fetch, 2, DOMAIN, (), {"p"})
-            assert after["p"].version == before["p"].version
-            await put(cluster, index, 2, "Pyhon tools")
-            await vocabulary.corrections(fetch, 3, DOMAIN, (), ("pyhton",))
-            await asyncio.gather(*vocabulary.refreshing.values())
-            # New words, a new version, new forms: "pyhon" is one edit away too.
-            assert await vocabulary.corrections(fetch, 3, DOMAIN, (), ("pyhton",)) == {
-                "pyhton": ["python", "pyhon"]}
-        finally:
-            await cluster.delete_index(index)
-            await cluster.close()
-
-    asyncio.run(scenario())
+    on_a_new_index(scenario)
