@@ -128,6 +128,7 @@ class SearchConnection(AIOHttpConnection):
             return await super().perform_request(method, url, params, body, timeout, ignore,
                                                  headers)
         path = self.url_prefix + url + (f"?{query_string(tuple(params.items()))}" if params else "")
+        full_url = self.host + path
         loop = asyncio.get_running_loop()
         start = loop.time()
         try:
@@ -135,7 +136,7 @@ class SearchConnection(AIOHttpConnection):
                 status, answer_headers, data = await self._send(
                     self._request(method, path, body, headers))
         except Exception as error:
-            self.log_request_fail(method, self.host + path, path, body, loop.time() - start,
+            self.log_request_fail(method, full_url, path, body, loop.time() - start,
                                   exception=error)
             if isinstance(error, TimeoutError):
                 raise ConnectionTimeout("TIMEOUT", str(error), error) from error
@@ -145,10 +146,10 @@ class SearchConnection(AIOHttpConnection):
         if "warning" in answer_headers:
             self._raise_warnings([answer_headers["warning"]])
         if not 200 <= status < 300 and status not in ignore:
-            self.log_request_fail(method, self.host + path, path, body, duration,
+            self.log_request_fail(method, full_url, path, body, duration,
                                   status_code=status, response=text)
             self._raise_error(status, text, answer_headers.get("content-type"))
-        self.log_request_success(method, self.host + path, path, body, status, text, duration)
+        self.log_request_success(method, full_url, path, body, status, text, duration)
         return status, answer_headers, text
 
     def _request(self, method: str, path: str, body: bytes | str | None,
@@ -160,24 +161,27 @@ class SearchConnection(AIOHttpConnection):
         return head.encode("latin-1") + payload
 
     async def _send(self, request: bytes) -> Answer:
-        for attempt in (1, 2):
-            socket, reused = await self._checkout()
-            try:
-                answer = await socket.exchange(request)
-            except OSError:
-                socket.close()
-                if attempt == 1 and reused and not socket.received:
-                    continue
+        socket, reused = await self._checkout()
+        try:
+            return await self._exchange(socket, request)
+        except OSError:
+            if not reused or socket.received:
                 raise
-            except BaseException:  # a timeout or a cancel: the answer may still come
-                socket.close()
-                raise
-            if socket.is_open:
-                self._idle.append(socket)
-            else:
-                socket.close()
-            return answer
-        raise AssertionError("unreachable")
+        # The node closed that idle socket before answering: once more, on another.
+        socket, _reused = await self._checkout()
+        return await self._exchange(socket, request)
+
+    async def _exchange(self, socket: EngineSocket, request: bytes) -> Answer:
+        try:
+            answer = await socket.exchange(request)
+        except BaseException:  # a failure, a timeout or a cancel: the answer may still come
+            socket.close()
+            raise
+        if socket.is_open:
+            self._idle.append(socket)
+        else:
+            socket.close()
+        return answer
 
     async def _checkout(self) -> tuple[EngineSocket, bool]:
         while self._idle:

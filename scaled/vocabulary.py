@@ -84,6 +84,10 @@ def searched_groups(groups: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(set(groups) - {""}))
 
 
+def words_key(domain: str, groups: tuple[str, ...], letter: str) -> Key:
+    return ("words", domain, groups, letter)
+
+
 @dataclass
 class Words:
     """A letter's words, the generation bucket they were fetched in, and a version
@@ -114,12 +118,11 @@ class ClusterVocabulary:
         found: dict[str, Words] = {}
         missing = []
         for letter in sorted(letters):
-            key = ("words", domain, groups, letter)
-            cached = self._cached(key)
+            cached = self._cached(words_key(domain, groups, letter))
             if isinstance(cached, Words) and generation - cached.fetched <= STALE_BUCKETS:
                 found[letter] = cached
                 if cached.fetched != generation:
-                    self._refresh(fetch, generation, key)
+                    self._refresh(fetch, generation, domain, groups, letter)
             else:
                 missing.append(letter)
         if missing:
@@ -133,7 +136,7 @@ class ClusterVocabulary:
         found = {}
         for i, letter in enumerate(letters):
             buckets = (aggregations.get(f"l{i}") or {}).get("buckets", [])
-            found[letter] = self._store(("words", domain, groups, letter),
+            found[letter] = self._store(words_key(domain, groups, letter),
                                         [bucket["key"] for bucket in buckets], generation)
         return found
 
@@ -146,17 +149,18 @@ class ClusterVocabulary:
         self._keep(key, words)
         return words
 
-    def _refresh(self, fetch: Fetch, generation: int, key: Key) -> None:
-        """Fetch ``key``'s words again in the background, once at a time."""
+    def _refresh(self, fetch: Fetch, generation: int, domain: str, groups: tuple[str, ...],
+                 letter: str) -> None:
+        """Fetch a letter's words again in the background, once at a time."""
+        key = words_key(domain, groups, letter)
         if key in self.refreshing:
             return
-        _words, domain, groups, letter = key
         task = asyncio.create_task(self._refetch(fetch, generation, domain, groups, letter))
         self.refreshing[key] = task
         task.add_done_callback(lambda _task: self.refreshing.pop(key, None))
 
-    async def _refetch(self, fetch: Fetch, generation: int, domain: str, groups: Any,
-                       letter: str) -> None:
+    async def _refetch(self, fetch: Fetch, generation: int, domain: str,
+                       groups: tuple[str, ...], letter: str) -> None:
         try:
             await self._fetch(fetch, generation, domain, groups, [letter])
         except Exception as error:  # the stale words serve until the next try
