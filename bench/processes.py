@@ -169,10 +169,14 @@ def stat_fields(pid: int | str) -> list[str] | None:
         return None  # ended
 
 
+def cpu_ticks(fields: list[str]) -> int:
+    """User + system CPU time from `stat_fields`, in clock ticks."""
+    return int(fields[11]) + int(fields[12])  # utime, stime
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time of ``pids`` so far, from /proc/PID/stat."""
-    ticks = sum(int(fields[11]) + int(fields[12])  # utime, stime
-                for fields in map(stat_fields, pids) if fields is not None)
+    ticks = sum(cpu_ticks(fields) for fields in map(stat_fields, pids) if fields is not None)
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -194,7 +198,7 @@ def other_cpu_seconds() -> float:
     for entry in Path("/proc").glob("[0-9]*"):
         fields = stat_fields(entry.name)
         if fields is not None and is_other_work(fields, session):
-            ticks += int(fields[11]) + int(fields[12])
+            ticks += cpu_ticks(fields)
     steal = int(Path("/proc/stat").read_text().split(maxsplit=9)[8])
     return (ticks + steal) / os.sysconf("SC_CLK_TCK")
 
