@@ -51,3 +51,16 @@ def test_the_searches_seen_once_are_bounded():
     for number in range(SEEN_ONCE_LIMIT + 10):
         cache.put(search(number), GENERATION, answer(number))
     assert len(cache._seen_once) <= SEEN_ONCE_LIMIT
+
+
+def test_an_answer_still_asked_for_outlives_those_no_longer_asked_for():
+    size = entry_size(search(0), answer(0, 2_000))
+    cache = ResponseCache(max_bytes=3 * size)
+    for number in range(3):
+        for _ in range(2):
+            cache.put(search(number), GENERATION, answer(number, 2_000))
+    assert cache.get(search(0), GENERATION) is not None  # the oldest, but asked again
+    for _ in range(2):
+        cache.put(search(3), GENERATION, answer(3, 2_000))
+    assert cache.get(search(0), GENERATION) is not None
+    assert cache.get(search(1), GENERATION) is None  # the least recently asked went
