@@ -5,11 +5,15 @@ One query stream (bench/workload.py), one corpus, one run:
 1. our service (`serve --workers 2`, SQLite, rate limits off, response cache on
    at its default size) loads the corpus; one client sends the last
    --latency-queries queries of the stream one at a time (bench/latency.py);
-   then wrk sends the whole stream, the one-word queries alone, and `lib`
-   repeated (cached). The service is restarted before each distinct run so
-   its response cache starts empty: every query is one it has never seen.
+   then wrk sends the whole stream and the one-word queries alone. The service
+   is restarted before each distinct run so its response cache starts empty:
+   every query is one it has never seen.
 2. a bare Sanic app with 2 workers answers every GET /v1 with the bytes and
-   headers of our cached `lib` answer: the framework's ceiling.
+   headers of our cached `lib` answer: the framework's ceiling. `lib` repeated
+   goes to ours and to it in turn, CACHED_ROUNDS times each, both running: the
+   machine's speed drifts by a fifth within minutes, and the ratio of two runs
+   minutes apart showed the drift as much as the code. Then the bare app gets
+   the single client and the two distinct streams.
 3. the original Go + Redis service (bench/peers.py) loads the same corpus and
    gets the same single-client queries and the same three wrk runs.
 """
@@ -32,6 +36,7 @@ DISTINCT_SCRIPT = Path(__file__).resolve().parent / "distinct.lua"
 REPEATED_QUERY = "lib"
 # Headers a server sets on every answer by itself; the bare app copies all the others.
 _OWN_HEADERS = {"content-length", "content-type", "connection", "keep-alive", "date"}
+CACHED_ROUNDS = 5
 
 
 def run_distinct(
@@ -58,7 +63,7 @@ def run_distinct(
         bare.start(*cached_answer)
         # The floor for one client: the framework answering fixed bytes, same client.
         results.latency[BARE_SANIC] = measure(bare.port, domain, never_seen)
-        run_workloads(args, results, BARE_SANIC, bare, domain, paths)
+        run_workloads(args, results, BARE_SANIC, bare, domain, paths, cached=False)
     finally:
         bare.stop()
 
@@ -117,10 +122,11 @@ def run_ours(
             results.runs[OURS, workload] = drive_stream(args, service, paths[workload], workload)
         answer = cached_answer(service.base_url, domain)
         results.lib_hits[OURS] = count_results(service.base_url, domain)
-        results.runs[OURS, CACHED] = drive(
-            Wrk(args.distinct_duration), lib_url(service.base_url, domain),
-            args.distinct_connections, f"{OURS}: {CACHED}", service,
-        )
+        bare = BareSanic(workdir, args.workers).start(*answer)
+        try:
+            compare_cached(args, results, {OURS: service, BARE_SANIC: bare}, domain)
+        finally:
+            bare.stop()
         record_memory(results.memory, service, "after the distinct-query runs")
         flood = write_flood_paths(paths_queries(paths[MIXED]), domain,
                                   workdir / "flood.paths")
@@ -133,6 +139,25 @@ def run_ours(
     return answer
 
 
+def compare_cached(
+    args: argparse.Namespace,
+    results: DistinctResults,
+    servers: dict[str, Service | BareSanic],
+    domain: str,
+) -> None:
+    """`lib` repeated on each server in turn, CACHED_ROUNDS times; the median run counts."""
+    rounds: dict[str, list[WrkResult]] = {system: [] for system in servers}
+    for _round in range(CACHED_ROUNDS):
+        for system, server in servers.items():
+            rounds[system].append(drive(
+                Wrk(args.distinct_duration), lib_url(server.base_url, domain),
+                args.distinct_connections, f"{system}: {CACHED}", server,
+            ))
+    for system, runs in rounds.items():
+        results.runs[system, CACHED] = sorted(runs, key=lambda run: run.rps)[len(runs) // 2]
+        results.cached_rounds[system] = [run.rps for run in runs]
+
+
 def run_workloads(
     args: argparse.Namespace,
     results: DistinctResults,
@@ -140,13 +165,17 @@ def run_workloads(
     server: GoPeer | BareSanic,
     domain: str,
     paths: dict[str, Path],
+    cached: bool = True,
 ) -> None:
-    """The three wrk runs on a server that was started and loaded elsewhere (Go, bare Sanic)."""
+    """The wrk runs on a server that was started and loaded elsewhere (Go, bare Sanic):
+    both streams, and `lib` repeated unless ``cached`` is off (compared already)."""
     for workload in (MIXED, ONE_WORD):
         wrk = distinct_wrk(args, paths[workload])
         results.runs[system, workload] = drive(
             wrk, server.base_url + "/", args.distinct_connections, f"{system}: {workload}", server
         )
+    if not cached:
+        return
     url = lib_url(server.base_url, domain)
     httpx.get(url, timeout=30)  # as for ours: the measured answers are repeats
     results.runs[system, CACHED] = drive(

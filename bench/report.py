@@ -564,6 +564,12 @@ def distinct_section(distinct: DistinctResults) -> list[str]:
                 + "; the bare Sanic app's answer is ours. Ours/bare Sanic on the distinct "
                 "rows compares a search with a fixed answer: it shows how far a search is "
                 "from the framework's ceiling."]
+    if distinct.cached_rounds:
+        out += ["", f"`{CACHED}`, ours and the bare Sanic app: wrk runs taken in turn, "
+                "both servers up (the idle one takes no CPU), the median of each above. "
+                "Their req/s, run by run: " + "; ".join(
+                    f"{system} " + ", ".join(number(rps) for rps in rounds)
+                    for system, rounds in distinct.cached_rounds.items()) + "."]
     out.append("")
     if distinct.latency:
         out += [

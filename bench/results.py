@@ -103,6 +103,8 @@ class DistinctResults:
     runs: dict[tuple[str, str], WrkResult] = field(default_factory=dict)
     """(system, workload) -> the wrk run."""
     lib_hits: dict[str, int] = field(default_factory=dict)
+    cached_rounds: dict[str, list[float]] = field(default_factory=dict)
+    """System -> req/s of each `lib` run, ours and the bare app's taken in turn."""
     memory: list[tuple[str, list[Memory]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     finished: datetime | None = None
