@@ -1,4 +1,5 @@
-"""What our service is compared with: the original Go + Redis Autocompeter and a bare Sanic app.
+"""What our service is compared with: the original Go + Redis Autocompeter, a bare Sanic app
+and a bare Sanic proxy to the engine.
 
 The Go service comes from the team's shared folder (peers/autocompeter-go:
 build.sh, start.sh PORT, stop.sh, load.py; see its README.md). It is built once
@@ -120,8 +121,11 @@ class GoPeer:
             self.started = False
 
 
-class BareSanic:
-    """bench/bare_sanic.py: fixed bytes for GET /v1, nothing else (the framework's ceiling)."""
+class BenchApp:
+    """One of the bench's own Sanic apps (bench/NAME.py PORT WORKERS ...), started
+    the way `autocompeter serve` starts ours."""
+
+    script = ""
 
     def __init__(self, workdir: Path, workers: int) -> None:
         self.workdir = workdir
@@ -130,30 +134,54 @@ class BareSanic:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, body: bytes, content_type: str, headers: dict[str, str]) -> "BareSanic":
-        answer = self.workdir / "bare-sanic-answer.json"
-        answer.write_text(
-            json.dumps({"body": body.decode(), "content_type": content_type, "headers": headers})
-        )
-        log = self.workdir / "bare-sanic.log"
+    def _launch(self, arguments: list[str], ready_path: str, expect: str) -> None:
+        log = self.workdir / f"{self.script}.log"
         with log.open("wb") as output:
             self.process = subprocess.Popen(
-                [str(BIN / "python"), str(ROOT / "bench" / "bare_sanic.py"), str(self.port),
-                 str(self.workers), str(answer)],
+                [str(BIN / "python"), str(ROOT / "bench" / f"{self.script}.py"), str(self.port),
+                 str(self.workers), *arguments],
                 cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
             )
         process = self.process
 
         def ready() -> bool:
             if process.poll() is not None:
-                raise RuntimeError(f"bare Sanic exited early:\n{log.read_text()}")
-            return answers(f"{self.base_url}/v1?q=ready", body.decode())
+                raise RuntimeError(f"{self.script} exited early:\n{log.read_text()}")
+            return answers(f"{self.base_url}{ready_path}", expect)
 
-        wait_until(ready, 30, "the bare Sanic app to answer")
-        return self
+        wait_until(ready, 30, f"{self.script} to answer")
 
     def worker_pids(self) -> list[int]:
         return children(self.process.pid) if self.process else []
 
     def stop(self) -> None:
         stop_process(self.process, 15)
+
+
+class BareSanic(BenchApp):
+    """bench/bare_sanic.py: fixed bytes for GET /v1, nothing else (the framework's ceiling)."""
+
+    script = "bare_sanic"
+
+    def start(self, body: bytes, content_type: str, headers: dict[str, str]) -> "BareSanic":
+        answer = self.workdir / "bare-sanic-answer.json"
+        answer.write_text(
+            json.dumps({"body": body.decode(), "content_type": content_type, "headers": headers})
+        )
+        self._launch([str(answer)], "/v1?q=ready", body.decode())
+        return self
+
+
+class BareProxy(BenchApp):
+    """bench/bare_proxy.py: each scenario's engine requests, passed on as they are (the
+    scaled setup's floor: one hop through Sanic)."""
+
+    script = "bare_proxy"
+
+    def start(self, engine_url: str, requests: dict[str, list[tuple[str, bytes]]]
+              ) -> "BareProxy":
+        sent = self.workdir / "bare-proxy-requests.json"
+        sent.write_text(json.dumps({slug: [[path, body.decode()] for path, body in scenario]
+                                    for slug, scenario in requests.items()}))
+        self._launch([engine_url, str(sent)], "/v1/ping", "pong")
+        return self

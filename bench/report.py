@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from latency import KINDS
+from processes import WrkResult
 from results import (
     BARE_SANIC,
     CACHED,
@@ -27,6 +28,13 @@ COLD_P99_MS = 10.0
 BULK_64K_SECONDS = 3.0
 RSS_MB_PER_WORKER = 150.0
 SCALE_P50_FACTOR = 2.0
+
+
+def p50_ratios(runs: dict[tuple[str, int], WrkResult], over: dict[tuple[str, int], WrkResult],
+               scenarios: Sequence[Scenario], conns: int) -> dict[str, float]:
+    """Scenario slug -> p50 of ``runs`` / p50 of ``over``, at ``conns`` connections."""
+    return {s.slug: runs[s.slug, conns].p50_ms / over[s.slug, conns].p50_ms
+            for s in scenarios if (s.slug, conns) in runs and (s.slug, conns) in over}
 
 
 def number(value: float) -> str:
@@ -74,11 +82,7 @@ def targets(results: Results, scenarios: Sequence[Scenario]) -> list[str]:
 
     # Scaled: service p50 <= 1.3 x the engine's own p50 for the same query.
     if results.engine_direct:
-        ratios = {
-            s.slug: results.cold[s.slug, top].p50_ms / results.engine_direct[s.slug, top].p50_ms
-            for s in scenarios
-            if (s.slug, top) in results.cold and (s.slug, top) in results.engine_direct
-        }
+        ratios = p50_ratios(results.cold, results.engine_direct, scenarios, top)
         if ratios:
             worst = max(ratios, key=ratios.__getitem__)
             ok = ratios[worst] <= SERVICE_OVER_ENGINE
@@ -87,6 +91,13 @@ def targets(results: Results, scenarios: Sequence[Scenario]) -> list[str]:
                 f"| service p50 ≤ {SERVICE_OVER_ENGINE:g}x the engine's own p50, same query, "
                 f"at {top} connections | worst {ratios[worst]:.2f}x ({names[worst]}) | "
                 f"{status} |"
+            )
+        floors = p50_ratios(results.bare_proxy, results.engine_direct, scenarios, top)
+        if floors:
+            worst = max(floors, key=floors.__getitem__)
+            rows.append(
+                f"| (the floor: a bare Sanic proxy's p50 over the engine's, at {top} "
+                f"connections) | worst {floors[worst]:.2f}x ({names[worst]}) | - |"
             )
 
     # Cold p99 <= 10 ms at 50 connections.
@@ -248,27 +259,35 @@ def setup_section(results: Results, scenarios: Sequence[Scenario]) -> list[str]:
             "POSTed straight to the engine)",
             "",
             "| scenario | conns | service req/s | service p50 ms | engine requests "
-            "| engine req/s | engine p50 ms | service/engine p50 |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            "| engine req/s | engine p50 ms | service/engine p50 | bare proxy req/s "
+            "| bare proxy p50 ms | bare proxy/engine p50 |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for scenario in scenarios:
             for conns in args.connections:
                 service = results.cold.get((scenario.slug, conns))
                 engine = results.engine_direct.get((scenario.slug, conns))
+                proxy = results.bare_proxy.get((scenario.slug, conns))
                 if service and engine:
                     out.append(
                         f"| {scenario.name} | {conns} | {number(service.rps)} "
                         f"| {service.p50_ms:.2f} "
                         f"| {results.engine_requests.get(scenario.slug, 1)} "
                         f"| {number(engine.rps)} | {engine.p50_ms:.2f} "
-                        f"| {service.p50_ms / engine.p50_ms:.2f}x |"
+                        f"| {service.p50_ms / engine.p50_ms:.2f}x "
+                        + (f"| {number(proxy.rps)} | {proxy.p50_ms:.2f} "
+                           f"| {proxy.p50_ms / engine.p50_ms:.2f}x |" if proxy else "| - | - | - |")
                     )
         out += ["", "Engine requests: those the service sends for the query, recorded from "
                 "the service's own engine code with its word lists cached (a worker fetches a "
                 "letter's word list again in the background once a second, not per search). "
                 "Each is driven on its own "
                 "with wrk at the same connections; the engine's p50 is their sum and its req/s "
-                "what it manages of the sequence.", ""]
+                "what it manages of the sequence. Bare proxy: bench/bare_proxy.py, a Sanic app "
+                "with as many workers as ours that sends the same engine requests one after "
+                "another over our search connection and answers with the engine's bytes, "
+                "nothing else: what one hop through Sanic costs on this machine, whatever our "
+                "code does.", ""]
 
     if results.scale:
         sizes = sorted(results.scale)

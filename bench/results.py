@@ -78,6 +78,9 @@ class Results:
     engine, one after another (bench/run.py:drive_engine_directly)."""
     engine_requests: dict[str, int] = field(default_factory=dict)
     """Scenario slug: how many engine requests the service sends for it."""
+    bare_proxy: dict[tuple[str, int], WrkResult] = field(default_factory=dict)
+    """Scaled setup: bench/bare_proxy.py passing the same engine requests on, the floor
+    of one hop through Sanic."""
     db_bytes: dict[int, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     finished: datetime | None = None

@@ -38,6 +38,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 from corpus import BenchDocument, load_corpus
 from distinct import run_distinct, warm_up
+from peers import BareProxy
 from processes import ROOT, Nginx, Service, Wrk, WrkResult, free_port
 from report import write_distinct_report, write_report
 from results import SCENARIOS, DistinctResults, LoadStep, Results, domain_name
@@ -110,6 +111,18 @@ def drive_engine_directly(env: dict[str, str], requests: list[tuple[str, bytes]]
         parts.append(drive(direct, f"{cluster.hosts[0]}/{cluster.alias}/{path}", conns,
                            f"engine directly {label} #{number + 1}"))
     return in_sequence(parts)
+
+
+def start_bare_proxy(env: dict[str, str], results: Results, workdir: Path, workers: int,
+                     requests: dict[str, list[tuple[str, bytes]]]) -> BareProxy | None:
+    """bench/bare_proxy.py on the service's engine requests, where it can reach the engine
+    (OpenSearch over plain HTTP without a key: the node `make services` starts)."""
+    cluster = cluster_of(env)
+    if cluster.kind != "opensearch" or not cluster.hosts[0].startswith("http:") or (
+            cluster.username or cluster.api_key):
+        results.notes.append("no bare proxy: it speaks plain HTTP to OpenSearch only")
+        return None
+    return BareProxy(workdir, workers).start(f"{cluster.hosts[0]}/{cluster.alias}", requests)
 
 
 WARM_UP_SECONDS = 120
@@ -327,6 +340,7 @@ def cold_phase(
     """Load 64k, then every scenario x connections, nginx right after each; returns the bodies."""
     base_domain = domain_name(0)
     service = Service(workdir, {**env, **CACHE_OFF}, args.workers, f"{setup}-cold").start()
+    proxy: BareProxy | None = None
     try:
         say(f"{setup}: loading {len(documents)} titles into {base_domain}")
         loaded, seconds, searchable, rejected = load_domain(
@@ -350,6 +364,7 @@ def cold_phase(
         engine_requests = engine_requests_by_scenario(env, base_domain)
         if engine_requests:
             settle_engine(env, service, base_domain)
+            proxy = start_bare_proxy(env, results, workdir, args.workers, engine_requests)
         for scenario in SCENARIOS:
             results.engine_requests[scenario.slug] = len(engine_requests.get(scenario.slug, []))
             for conns in connections:
@@ -365,9 +380,15 @@ def cold_phase(
                 if engine_requests:  # right after the service, in the same conditions
                     results.engine_direct[scenario.slug, conns] = drive_engine_directly(
                         env, engine_requests[scenario.slug], conns, scenario.name, workdir, wrk)
+                if proxy is not None:
+                    results.bare_proxy[scenario.slug, conns] = drive(
+                        wrk, f"{proxy.base_url}/v1?s={scenario.slug}", conns,
+                        f"bare proxy {scenario.name}", proxy)
         record_memory(results.memory, service, "after the cold load test")
     finally:
         service.stop()
+        if proxy is not None:
+            proxy.stop()
     engine_timings(results, 1, env, base_domain, args.engine_rounds)
     results.db_bytes[1] = database_bytes(env)
     return answers
