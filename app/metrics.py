@@ -63,6 +63,13 @@ class Tally:
         # (histogram, labels) -> [count per bucket (the last is +Inf)..., sum]
         self._observed: dict[tuple[Histogram, tuple[str, ...]], list[float]] = {}
 
+    def request(self, endpoint: str, method: str, status: str, seconds: float | None) -> None:
+        """An answered request: REQUESTS counted, its time (if known) in REQUEST_SECONDS.
+        One call for both, as every request makes it."""
+        self._counts[(REQUESTS, (endpoint, method, status))] += 1
+        if seconds is not None:
+            self.observe(REQUEST_SECONDS, seconds, endpoint, status)
+
     def inc(self, counter: Counter, *labels: str) -> None:
         self._counts[(counter, labels)] += 1
 

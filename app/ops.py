@@ -34,7 +34,7 @@ from prometheus_client.registry import Collector
 from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, json, raw
 
-from app.metrics import REQUEST_SECONDS, REQUESTS, TALLY
+from app.metrics import TALLY
 from app.services import services
 
 log = logging.getLogger("autocompeter")
@@ -70,12 +70,10 @@ def _endpoint(route_name: str, app_name: str) -> str:
 
 
 def observe_request(request: Request, response: HTTPResponse) -> None:
-    endpoint, status = endpoint_name(request), str(response.status)
     method = request.method if request.method in METHODS else "other"
-    TALLY.inc(REQUESTS, endpoint, method, status)
-    started = getattr(request.ctx, "started", None)
-    if started is not None:  # None when the request failed before middleware ran
-        TALLY.observe(REQUEST_SECONDS, time.perf_counter() - started, endpoint, status)
+    started = getattr(request.ctx, "started", None)  # None if it failed before middleware
+    TALLY.request(endpoint_name(request), method, str(response.status),
+                  None if started is None else time.perf_counter() - started)
 
 
 # -- health ---------------------------------------------------------------------------

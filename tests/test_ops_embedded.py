@@ -19,11 +19,13 @@ from embedded.database import SqliteDatabase
 from embedded.store import SqliteStore
 
 SEARCHES = 'autocompeter_http_requests_total{endpoint="v1.search",method="GET",status="200"}'
+TIMED_SEARCHES = ('autocompeter_http_request_duration_seconds_count'
+                  '{endpoint="v1.search",status="200"}')
 
 
-def search_count(metrics_text: str) -> float:
+def search_count(metrics_text: str, sample: str = SEARCHES) -> float:
     for line in metrics_text.splitlines():
-        if line.startswith(SEARCHES):
+        if line.startswith(sample):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
 
@@ -67,8 +69,9 @@ def test_metrics_add_up_every_worker_and_go_away_with_the_server(tmp_path: Path)
                 break
             time.sleep(0.05)
         assert sum(n > 0 for n in counts) >= 2, f"one worker took every request: {counts}"
-        total = search_count(httpx.get(f"{server.base_url}/metrics").text)
-        assert total == sum(counts) == searches
+        metrics = httpx.get(f"{server.base_url}/metrics").text
+        assert search_count(metrics) == sum(counts) == searches
+        assert search_count(metrics, TIMED_SEARCHES) == searches  # and each one timed
     finally:
         stop_server(server)
     assert not metrics_dir.exists(), "serve must remove its metrics directory at exit"
