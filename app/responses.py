@@ -8,6 +8,7 @@ any other still goes through Sanic's clean-up, and the bytes on the wire are
 the same either way.
 """
 
+import functools
 from collections.abc import Iterator
 
 from sanic.helpers import has_message_body
@@ -21,10 +22,16 @@ class SearchResponse(HTTPResponse):
     def processed_headers(self) -> Iterator[tuple[bytes, bytes]]:
         if has_message_body(self.status):
             self.headers.setdefault("content-type", self.content_type)
-        return (
-            (_sent(name).encode("ascii"), _sent(f"{value}").encode(errors="surrogateescape"))
-            for name, value in self.headers.items()
-        )
+        return iter([(_name(name), _value(f"{value}")) for name, value in self.headers.items()])
+
+
+@functools.lru_cache(maxsize=64)  # the names are ours: a handful
+def _name(name: str) -> bytes:
+    return _sent(name).encode("ascii")
+
+
+def _value(value: str) -> bytes:
+    return _sent(value).encode(errors="surrogateescape")
 
 
 def _sent(text: str) -> str:
