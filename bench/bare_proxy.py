@@ -19,9 +19,9 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bare_sanic import serve
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, raw
-from sanic.worker.loader import AppLoader
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -58,12 +58,6 @@ def create_app(engine_url: str, requests_file: Path) -> Sanic:
     return app
 
 
-def main(port: int, workers: int, engine_url: str, requests_file: Path) -> None:
-    loader = AppLoader(factory=partial(create_app, engine_url, requests_file.resolve()))
-    app = loader.load()
-    app.prepare(host="127.0.0.1", port=port, workers=workers, motd=False, access_log=False)
-    Sanic.serve(primary=app, app_loader=loader)
-
-
 if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], Path(sys.argv[4]))
+    serve(partial(create_app, sys.argv[3], Path(sys.argv[4]).resolve()),
+          int(sys.argv[1]), int(sys.argv[2]))

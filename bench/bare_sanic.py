@@ -13,6 +13,7 @@ factory that each worker process calls.
 
 import json
 import sys
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -39,12 +40,14 @@ def create_app(answer_file: Path) -> Sanic:
     return app
 
 
-def main(port: int, workers: int, answer_file: Path) -> None:
-    loader = AppLoader(factory=partial(create_app, answer_file.resolve()))
+def serve(factory: Callable[[], Sanic], port: int, workers: int) -> None:
+    """Serve the app ``factory`` makes in each worker, as `autocompeter serve` does
+    (bench/bare_proxy.py serves its app this way too)."""
+    loader = AppLoader(factory=factory)
     app = loader.load()
     app.prepare(host="127.0.0.1", port=port, workers=workers, motd=False, access_log=False)
     Sanic.serve(primary=app, app_loader=loader)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]))
+    serve(partial(create_app, Path(sys.argv[3]).resolve()), int(sys.argv[1]), int(sys.argv[2]))
