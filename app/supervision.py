@@ -11,12 +11,17 @@ restart runs in the manager's own loop. A worker that keeps dying (more than
 MAX_RESTARTS within RESTART_WINDOW_SECONDS: a broken database, a bad disk) is not
 restarted forever: the main process shuts down and `serve` exits with status 1, so a
 supervisor (systemd, Kubernetes, Docker's restart policy) sees it and steps in.
+
+SIGINT and SIGTERM reach the manager as a monitor message too (DeferredShutdown),
+so a stop never runs in the middle of the manager's own work.
 """
 
 import logging
+import signal
 import threading
 import time
 from collections import deque
+from types import FrameType
 
 from sanic import Sanic
 from sanic.worker.manager import WorkerManager
@@ -85,18 +90,53 @@ class WorkerWatchdog:
         self.manager.monitor_publisher.send(None)
 
 
-def stop_waiting_for_acks_on_shutdown(manager: WorkerManager) -> None:
-    """A SIGTERM while the manager waits for its workers' first acknowledgements
-    must end that wait.
+class DeferredShutdown:
+    """SIGINT and SIGTERM in the main process ask the manager's own loop to stop.
 
-    Sanic 25.12's `WorkerManager.wait_for_ack` passes the shutdown's message back
-    to itself for ever, at full CPU, and the workers it started are left behind
-    (sanic-org/sanic#2997, fix proposed in #3063). Once shutting down, every
-    worker counts as acknowledged, so the wait ends and the monitor loop reads
-    the shutdown message as usual.
+    Sanic's handler (`WorkerManager.shutdown_signal`) stops the workers inside the
+    signal handler, and stopping a worker writes to the shared worker-state dict
+    over the main thread's one connection to it. When the signal lands while the
+    main thread is itself in the middle of a call on that connection (the monitor
+    loop reads every worker's state ten times a second), the two calls read each
+    other's replies: `serve` dies with a traceback instead of stopping cleanly.
+
+    This handler only sends "__TERMINATE__" down the monitor pipe, the message
+    `app.m.terminate()` sends from a worker; the monitor loop answers it with the
+    same shutdown, between its own calls. A signal once the shutdown has begun
+    goes to Sanic's handler, which kills the workers as before.
     """
-    all_acked = manager._all_workers_ack
-    manager._all_workers_ack = lambda: manager._shutting_down or all_acked()  # type: ignore[method-assign]
+
+    def __init__(self, manager: WorkerManager) -> None:
+        self.manager = manager
+        self.requested = False
+
+    def install(self) -> None:
+        signal.signal(signal.SIGINT, self.handle)
+        signal.signal(signal.SIGTERM, self.handle)
+        self._stop_waiting_for_acks_once_requested()
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.manager._shutting_down:
+            self.manager.shutdown_signal(signum, frame)
+        elif not self.requested:
+            self.requested = True
+            log.info("received %s; shutting down", signal.Signals(signum).name)
+            self.manager.monitor_publisher.send("__TERMINATE__")
+
+    def _stop_waiting_for_acks_once_requested(self) -> None:
+        """A stop while the manager waits for its workers' first acknowledgements
+        must end that wait.
+
+        Sanic 25.12's `WorkerManager.wait_for_ack` passes any monitor message back
+        to itself until every worker has acknowledged, at full CPU, and for ever if
+        one never does (sanic-org/sanic#2997, fix proposed in #3063). Once a stop is
+        asked for, every worker counts as acknowledged, so the wait ends and the
+        monitor loop reads the message.
+        """
+        manager = self.manager
+        all_acked = manager._all_workers_ack
+        manager._all_workers_ack = (  # type: ignore[method-assign]
+            lambda: self.requested or manager._shutting_down or all_acked())
 
 
 class Supervision:
@@ -112,7 +152,7 @@ class Supervision:
         return self.watchdog is not None and self.watchdog.gave_up
 
     def _start(self, app: Sanic) -> None:  # the manager exists only once serving starts
-        stop_waiting_for_acks_on_shutdown(app.manager)
+        DeferredShutdown(app.manager).install()
         self.watchdog = WorkerWatchdog(app.manager)
         self.watchdog.start()
 

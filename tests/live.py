@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,8 +74,15 @@ class LiveServer:
         """
 
 
-def start_server(tmp: Path, workers: int = 2, **env: str) -> LiveServer:
-    """Run `autocompeter serve` as users do, and wait until it answers."""
+SERVE = (sys.executable, "-m", "app.cli")
+
+
+def start_server(tmp: Path, workers: int = 2, program: Sequence[str] = SERVE,
+                 **env: str) -> LiveServer:
+    """Run `autocompeter serve` as users do, and wait until it answers.
+
+    `program` runs instead of `python -m app.cli` for a test that wraps the CLI.
+    """
     port = free_port()
     db_path = tmp / "autocompeter.db"
     log_path = tmp / "server.log"
@@ -90,7 +98,7 @@ def start_server(tmp: Path, workers: int = 2, **env: str) -> LiveServer:
         "ACCESS_LOG": "true",
         **env,
     }
-    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port),
+    command = [*program, "serve", "--port", str(port),
                "--workers", str(workers)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log,

@@ -108,3 +108,25 @@ def test_a_stop_right_after_the_workers_start_ends_serve(tmp_path: Path) -> None
         finally:
             if process.poll() is None:
                 process.kill()
+
+
+def test_a_stop_in_the_middle_of_the_managers_own_call_ends_serve_cleanly(
+        tmp_path: Path) -> None:
+    # Sanic's own SIGTERM handler stops the workers over the connection the main
+    # thread may be using at that moment; the replies crossed, and serve died with
+    # a traceback (seen once in CI). serve_stopped_mid_call.py makes the stop land
+    # there every time.
+    import sys
+
+    from live import ROOT
+
+    wrapper = (sys.executable, str(ROOT / "tests" / "serve_stopped_mid_call.py"))
+    server = start_server(tmp_path, program=wrapper)
+    workers = ready_pids(server)
+    try:
+        server.process.send_signal(signal.SIGUSR1)
+        assert server.process.wait(timeout=60) == 0, server.log()
+    finally:
+        stop_server(server)
+    assert "Traceback" not in server.log()
+    wait_for(lambda: not any(alive(pid) for pid in workers), "every worker has exited")
