@@ -101,8 +101,10 @@ def start_server(tmp: Path, workers: int = 2, program: Sequence[str] = SERVE,
     command = [*program, "serve", "--port", str(port),
                "--workers", str(workers)]
     with log_path.open("wb") as log:
+        # A process group of its own, as a shell job or a systemd unit has: a
+        # second stop makes Sanic kill its workers' whole group.
         process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log,
-                                   stderr=subprocess.STDOUT)
+                                   stderr=subprocess.STDOUT, start_new_session=True)
     server = LiveServer(f"http://127.0.0.1:{port}", db_path, process, log_path)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -1,5 +1,6 @@
 """`autocompeter serve` replaces a worker that dies, and exits when it cannot."""
 
+import contextlib
 import os
 import re
 import signal
@@ -130,3 +131,21 @@ def test_a_stop_in_the_middle_of_the_managers_own_call_ends_serve_cleanly(
         stop_server(server)
     assert "Traceback" not in server.log()
     wait_for(lambda: not any(alive(pid) for pid in workers), "every worker has exited")
+
+
+def test_a_second_stop_kills_a_worker_that_does_not_stop(tmp_path: Path) -> None:
+    server = start_server(tmp_path)
+    stuck, other = ready_pids(server)
+    try:
+        os.kill(stuck, signal.SIGSTOP)  # a worker that never finishes stopping
+        server.process.send_signal(signal.SIGTERM)
+        wait_for(lambda: f"Worker complete [{other}]" in server.log(),
+                 "the other worker has stopped")
+        assert server.process.poll() is None  # still waiting for the stuck one
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=60)
+    finally:
+        stop_server(server)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(stuck, signal.SIGKILL)
+    wait_for(lambda: not alive(stuck), "the stuck worker is gone")
