@@ -103,7 +103,7 @@ class DeferredShutdown:
     This handler only sends "__TERMINATE__" down the monitor pipe, the message
     `app.m.terminate()` sends from a worker; the monitor loop answers it with the
     same shutdown, between its own calls. A signal once the shutdown has begun
-    goes to Sanic's handler, which kills the workers as before.
+    goes to Sanic's handler, which SIGKILLs the process group, as before.
     """
 
     def __init__(self, manager: WorkerManager) -> None:
