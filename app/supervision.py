@@ -35,6 +35,9 @@ RESTART_WINDOW_SECONDS = 60.0
 # States in which a dead process is not ours to restart: the manager is stopping it,
 # or restarting it already.
 LEFT_ALONE = (ProcessState.RESTARTING, ProcessState.TERMINATED, ProcessState.JOINED)
+# The monitor message that makes the manager's loop stop every worker and end; a
+# worker sends it with `app.m.terminate()`.
+TERMINATE = "__TERMINATE__"
 
 
 class WorkerWatchdog:
@@ -84,10 +87,9 @@ class WorkerWatchdog:
                      "serve, stopping so a supervisor can restart it", process.name,
                      MAX_RESTARTS, RESTART_WINDOW_SECONDS)
         self.gave_up = True
-        # What SIGTERM does (WorkerManager.shutdown_signal): stop the workers and
-        # end the monitor loop, so Sanic.serve returns in the main thread.
-        self.manager.shutdown()
-        self.manager.monitor_publisher.send(None)
+        # The manager's own loop stops the workers and ends, so Sanic.serve returns
+        # in the main thread; this thread never changes the manager's state.
+        self.manager.monitor_publisher.send(TERMINATE)
 
 
 class DeferredShutdown:
@@ -121,7 +123,7 @@ class DeferredShutdown:
         elif not self.requested:
             self.requested = True
             log.info("received %s; shutting down", signal.Signals(signum).name)
-            self.manager.monitor_publisher.send("__TERMINATE__")
+            self.manager.monitor_publisher.send(TERMINATE)
 
     def _stop_waiting_for_acks_once_requested(self) -> None:
         """A stop while the manager waits for its workers' first acknowledgements
