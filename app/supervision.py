@@ -40,9 +40,69 @@ LEFT_ALONE = (ProcessState.RESTARTING, ProcessState.TERMINATED, ProcessState.JOI
 TERMINATE = "__TERMINATE__"
 
 
-class WorkerWatchdog:
+class DeferredShutdown:
+    """SIGINT and SIGTERM in the main process ask the manager's own loop to stop.
+
+    Sanic's handler (`WorkerManager.shutdown_signal`) stops the workers inside the
+    signal handler, and stopping a worker writes to the shared worker-state dict
+    over the main thread's one connection to it. When the signal lands while the
+    main thread is itself in the middle of a call on that connection (the monitor
+    loop reads every worker's state ten times a second), the two calls read each
+    other's replies: `serve` dies with a traceback instead of stopping cleanly.
+
+    This handler only sends "__TERMINATE__" down the monitor pipe, the message
+    `app.m.terminate()` sends from a worker; the monitor loop answers it with the
+    same shutdown, between its own calls. A signal once the shutdown has begun
+    goes to Sanic's handler, which SIGKILLs the process group, as before. The
+    watchdog asks for the same stop (`request`) when it gives up.
+    """
+
     def __init__(self, manager: WorkerManager) -> None:
         self.manager = manager
+        self.requested = False
+
+    def install(self) -> None:
+        signal.signal(signal.SIGINT, self.handle)
+        signal.signal(signal.SIGTERM, self.handle)
+        self._stop_waiting_for_acks_once_requested()
+
+    def request(self) -> None:
+        """Ask the manager's loop to stop every worker and end, once."""
+        if not self.requested:
+            self.requested = True
+            self.manager.monitor_publisher.send(TERMINATE)
+
+    @property
+    def begun(self) -> bool:
+        """A stop is asked for, or Sanic itself is stopping."""
+        return self.requested or self.manager._shutting_down
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.manager._shutting_down:
+            self.manager.shutdown_signal(signum, frame)
+        elif not self.requested:
+            log.info("received %s; shutting down", signal.Signals(signum).name)
+            self.request()
+
+    def _stop_waiting_for_acks_once_requested(self) -> None:
+        """A stop while the manager waits for its workers' first acknowledgements
+        must end that wait.
+
+        Sanic 25.12's `WorkerManager.wait_for_ack` passes any monitor message back
+        to itself until every worker has acknowledged, at full CPU, and for ever if
+        one never does (sanic-org/sanic#2997, fix proposed in #3063). Once a stop is
+        asked for, every worker counts as acknowledged, so the wait ends and the
+        monitor loop reads the message.
+        """
+        all_acked = self.manager._all_workers_ack
+        self.manager._all_workers_ack = (  # type: ignore[method-assign]
+            lambda: self.begun or all_acked())
+
+
+class WorkerWatchdog:
+    def __init__(self, manager: WorkerManager, shutdown: DeferredShutdown) -> None:
+        self.manager = manager
+        self.shutdown = shutdown
         self.gave_up = False
         self._restarts: deque[float] = deque()
         self._handled_pids: set[int] = set()
@@ -58,7 +118,7 @@ class WorkerWatchdog:
 
     def _watch(self) -> None:
         while not self._stop.wait(CHECK_SECONDS):
-            if self.manager._shutting_down:  # Sanic's own flag: SIGINT/SIGTERM received
+            if self.shutdown.begun:
                 return
             # The server processes are Sanic's transient ones (a reloader or an
             # inspector would be durable; we run neither).
@@ -89,56 +149,7 @@ class WorkerWatchdog:
         self.gave_up = True
         # The manager's own loop stops the workers and ends, so Sanic.serve returns
         # in the main thread; this thread never changes the manager's state.
-        self.manager.monitor_publisher.send(TERMINATE)
-
-
-class DeferredShutdown:
-    """SIGINT and SIGTERM in the main process ask the manager's own loop to stop.
-
-    Sanic's handler (`WorkerManager.shutdown_signal`) stops the workers inside the
-    signal handler, and stopping a worker writes to the shared worker-state dict
-    over the main thread's one connection to it. When the signal lands while the
-    main thread is itself in the middle of a call on that connection (the monitor
-    loop reads every worker's state ten times a second), the two calls read each
-    other's replies: `serve` dies with a traceback instead of stopping cleanly.
-
-    This handler only sends "__TERMINATE__" down the monitor pipe, the message
-    `app.m.terminate()` sends from a worker; the monitor loop answers it with the
-    same shutdown, between its own calls. A signal once the shutdown has begun
-    goes to Sanic's handler, which SIGKILLs the process group, as before.
-    """
-
-    def __init__(self, manager: WorkerManager) -> None:
-        self.manager = manager
-        self.requested = False
-
-    def install(self) -> None:
-        signal.signal(signal.SIGINT, self.handle)
-        signal.signal(signal.SIGTERM, self.handle)
-        self._stop_waiting_for_acks_once_requested()
-
-    def handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.manager._shutting_down:
-            self.manager.shutdown_signal(signum, frame)
-        elif not self.requested:
-            self.requested = True
-            log.info("received %s; shutting down", signal.Signals(signum).name)
-            self.manager.monitor_publisher.send(TERMINATE)
-
-    def _stop_waiting_for_acks_once_requested(self) -> None:
-        """A stop while the manager waits for its workers' first acknowledgements
-        must end that wait.
-
-        Sanic 25.12's `WorkerManager.wait_for_ack` passes any monitor message back
-        to itself until every worker has acknowledged, at full CPU, and for ever if
-        one never does (sanic-org/sanic#2997, fix proposed in #3063). Once a stop is
-        asked for, every worker counts as acknowledged, so the wait ends and the
-        monitor loop reads the message.
-        """
-        manager = self.manager
-        all_acked = manager._all_workers_ack
-        manager._all_workers_ack = (  # type: ignore[method-assign]
-            lambda: self.requested or manager._shutting_down or all_acked())
+        self.shutdown.request()
 
 
 class Supervision:
@@ -154,8 +165,9 @@ class Supervision:
         return self.watchdog is not None and self.watchdog.gave_up
 
     def _start(self, app: Sanic) -> None:  # the manager exists only once serving starts
-        DeferredShutdown(app.manager).install()
-        self.watchdog = WorkerWatchdog(app.manager)
+        shutdown = DeferredShutdown(app.manager)
+        shutdown.install()
+        self.watchdog = WorkerWatchdog(app.manager, shutdown)
         self.watchdog.start()
 
     def _stop(self, app: Sanic) -> None:
