@@ -154,8 +154,6 @@ def searched_words(q: str) -> tuple[str, ...]:
     return searched
 
 
-
-
 @v1.post("/click", stream=True)
 @public_errors
 async def click(request: Request) -> HTTPResponse:

@@ -4,13 +4,15 @@ import contextlib
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from live import LiveServer, start_server, stop_server
+from live import ROOT, LiveServer, free_port, start_server, stop_server
 
 READY = re.compile(r"Worker ready \[(\d+)\]")
 
@@ -89,11 +91,6 @@ def test_a_stop_right_after_the_workers_start_ends_serve(tmp_path: Path) -> None
     # Sanic 25.12 spins for ever when SIGTERM comes while it still waits for its
     # workers' first acknowledgement (sanic-org/sanic#2997), just after "Worker
     # ready": tests and deploys that stop a fresh service hit that window.
-    import subprocess
-    import sys
-
-    from live import ROOT, free_port
-
     for attempt in range(3):
         log_path = tmp_path / f"serve-{attempt}.log"
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / f'{attempt}.db'}"}
@@ -117,10 +114,6 @@ def test_a_stop_in_the_middle_of_the_managers_own_call_ends_serve_cleanly(
     # thread may be using at that moment; the replies crossed, and serve died with
     # a traceback (seen once in CI). serve_stopped_mid_call.py makes the stop land
     # there every time.
-    import sys
-
-    from live import ROOT
-
     wrapper = (sys.executable, str(ROOT / "tests" / "serve_stopped_mid_call.py"))
     server = start_server(tmp_path, program=wrapper)
     workers = ready_pids(server)
