@@ -578,8 +578,10 @@ class SearchedWords:
     def _searched(self, low: int, high: int) -> bool:
         if self.allowed is None:
             return high > low
+        if not self.allowed:  # no searched group exists in the domain
+            return False
         doc_groups, allowed = self.index.doc_groups, self.allowed
-        assert doc_groups is not None
+        assert doc_groups is not None  # some groups searched, not all: there are several
         ends = self.index.posting_ends
         return any(doc_groups[doc] in allowed
                    for doc in self.index.documents_of[ends[low]:ends[high]])
