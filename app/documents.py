@@ -22,6 +22,9 @@ from core.text import query_words
 documents_api = Blueprint("documents_api", url_prefix="/v1")
 
 MAX_PAGE = 500
+MAX_ID = 2**63 - 1
+"""The largest id a document can have: 64-bit in both stores (SQLite's INTEGER,
+PostgreSQL's BIGSERIAL), whose drivers fail on a larger one."""
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -52,7 +55,7 @@ def decode_cursor(cursor: str) -> int:
         after = int(base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii"))
     except (binascii.Error, UnicodeError, ValueError):
         raise ApiError(400, "cursor: not a cursor this API gave; leave it out to start") from None
-    if after < 0:
+    if not 0 <= after <= MAX_ID:  # a forged one: no page starts there
         raise ApiError(400, "cursor: not a cursor this API gave; leave it out to start")
     return after
 

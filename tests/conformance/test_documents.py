@@ -1,5 +1,6 @@
 """The owner's documents API and searches per day, on every setup."""
 
+import base64
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -86,6 +87,24 @@ def test_bad_parameters_are_named(any_site: Site) -> None:
                                    headers=any_site.auth)
     assert response.status_code == 400
     assert response.json()["error"].startswith("days: ")
+
+
+def cursor_of(digits: str) -> str:
+    """A cursor as a client could forge one: the page API's own encoding of an id."""
+    return base64.urlsafe_b64encode(digits.encode()).decode()
+
+
+def test_a_cursor_beyond_any_id_is_a_400_not_a_crash(any_site: Site) -> None:
+    """Ids are 64-bit in both stores; a tampered cursor past that is the client's
+    mistake to name (issue 25, 11), not an overflow in the database driver."""
+    any_site.add("/a", "Apples")
+    for digits in (str(2**63), str(2**64 + 1), "9" * 100, "9" * 5000):
+        response = any_site.client.get("/v1/documents", params={"cursor": cursor_of(digits)},
+                                       headers=any_site.auth)
+        assert response.status_code == 400, (digits[:30], response.text)
+        assert response.json()["error"].startswith("cursor: "), response.text
+    # The largest id there can be is a cursor like any other: nothing comes after it.
+    assert page(any_site, cursor=cursor_of(str(2**63 - 1))) == {"documents": [], "cursor": None}
 
 
 def test_daily_searches_cover_each_day_oldest_first(any_site: Site,
