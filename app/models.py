@@ -43,8 +43,37 @@ def _blank_as_default(value: object) -> object:
     return 0 if value is None or value == "" else value
 
 
+MAX_POPULARITY = 1e15
+"""A popularity is between -MAX_POPULARITY and MAX_POPULARITY, on every setup.
+
+OpenSearch keeps it (and the ranking made of it, `core.ranking.ranking_value`) as a
+32-bit float, finite only below 3.4e38: a larger one was stored but never indexed,
+or made infinite by a click's bonus. Here the ranking is at most 11e15 (CLICK_BOOST
+is at most 10), finite everywhere with room to spare, and every whole popularity
+up to a quadrillion is kept exactly by the stores' doubles (exact up to 2**53)."""
+
+
+def _within_popularity_range(value: float) -> float:
+    if abs(value) > MAX_POPULARITY:
+        raise PydanticCustomError(
+            "popularity_range", "must be between -1e15 and 1e15 (got {shown})",
+            {"shown": f"{value:g}"})
+    return value
+
+
 def _none_as_empty(value: object) -> object:
     return "" if value is None else value
+
+
+# What a browser's URL parser does before it reads a link: it drops every tab and
+# newline, wherever they are, and takes a backslash for a slash (in http(s) URLs).
+_AS_BROWSERS_READ = str.maketrans({"\t": None, "\n": None, "\r": None, "\\": "/"})
+
+
+def _site_path(value: str) -> bool:
+    """A path on the widget's own site: `/\\evil.example/x` and `/<TAB>/evil.example/x`
+    are not, as browsers read them as `//evil.example/x`, a link to another host."""
+    return value.startswith("/") and not value.translate(_AS_BROWSERS_READ).startswith("//")
 
 
 def _link(value: str) -> str:
@@ -53,7 +82,7 @@ def _link(value: str) -> str:
     The widget makes each result a link; anything else (``notaurl``,
     ``javascript:...``, ``//other.host/``) would be a dead or foreign link.
     """
-    if value.startswith("/") and not value.startswith("//"):
+    if _site_path(value):
         return value
     try:
         parts = urlsplit(value)
@@ -100,9 +129,11 @@ class DocumentIn(BaseModel):
                                        "ask for it (g=...); empty means everyone",
                            examples=["staff"])] = ""
     popularity: Annotated[
-        float, Field(allow_inf_nan=False, description="any finite number; higher comes "
-                     "first among equally good matches", examples=[10]),
-        BeforeValidator(_blank_as_default)
+        float, Field(allow_inf_nan=False, description="a number from -1e15 to 1e15; higher "
+                     "comes first among equally good matches", examples=[10],
+                     json_schema_extra={"minimum": -MAX_POPULARITY,
+                                        "maximum": MAX_POPULARITY}),
+        BeforeValidator(_blank_as_default), AfterValidator(_within_popularity_range)
     ] = 0.0
 
     def to_document(self) -> Document:
@@ -156,14 +187,14 @@ class PrivateGroupsIn(BaseModel):
         examples=[["staff"]])]
 
 
-class ClickIn(BaseModel):
-    """A visitor chose the result ``url`` among those for the search ``q`` on ``d``."""
-
-    model_config = ConfigDict(extra="ignore")
+class ClickIn(SearchParams):
+    """A visitor chose the result ``url`` among those of the search ``d``, ``q``, ``n``,
+    ``g``, ``t`` (as the widget searched): it counts only if the service gives ``url``
+    for that search."""
 
     d: Annotated[DomainParam, Field(description="the domain searched", examples=["demo"])]
     q: Annotated[QueryParam, Field(description="what was typed when the result was chosen",
                                    examples=["json du"])]
     url: Annotated[StoredUrl, Field(description="the chosen result's URL; one that is not "
-                                    "a title of the domain is ignored",
+                                    "among the results of the search is ignored",
                                     examples=["https://example.com/a"])]

@@ -118,6 +118,34 @@ def test_bulk_rejects_each_entry_whose_url_is_no_link(site):
     assert count(site) == len(GOOD_URLS)
 
 
+# Browsers drop tabs and newlines anywhere in a URL and read a backslash as a slash:
+# each of these is a link to //evil.example/x, another host (issue 25, 12).
+OTHER_HOST_PATHS = ["/\\evil.example/x", "/\t/evil.example/x", "/\n/evil.example/x",
+                    "/\r\n/evil.example/x", "/\\\\evil.example/x", "/\t\\evil.example/x",
+                    "/\\\t\n\\evil.example/x", "\\/evil.example/x"]
+# ...while these stay on the site: the browser reads /a/b, /x/y and /a//b.
+OWN_SITE_PATHS = ["/a\\b", "/x\t/y", "/a\\\\b"]
+
+
+@pytest.mark.parametrize("url", OTHER_HOST_PATHS)
+def test_a_path_that_browsers_read_as_another_host_is_400(site, url):
+    message = error_of(site.add(url, "Elsewhere"), 400)
+    assert message.startswith("url: must be an http(s) URL or a path starting with /"), message
+    form = site.client.post("/v1", data={"url": url, "title": "Form"}, headers=site.auth)
+    assert error_of(form, 400).startswith("url:")
+    assert count(site) == 0
+
+
+def test_a_bulk_lists_each_path_to_another_host_and_keeps_own_site_paths(site):
+    response = site.bulk([{"url": url, "title": f"Title {n}"}
+                          for n, url in enumerate(OTHER_HOST_PATHS + OWN_SITE_PATHS)])
+    assert response.status_code == 201, response.text
+    rejected = response.json()["rejected"]
+    assert [entry["index"] for entry in rejected] == list(range(len(OTHER_HOST_PATHS)))
+    assert all(entry["error"].startswith("url: ") for entry in rejected), rejected
+    assert count(site) == len(OWN_SITE_PATHS)
+
+
 def test_popularity_beyond_float_range_is_rejected(site):
     body = b'{"url": "/x", "title": "Huge", "popularity": 1e309}'
     response = site.client.post(
