@@ -107,9 +107,9 @@
 
   /** Options with defaults: url '/v1', domain `host` (the page's host name), number 10,
    * groups [], token '' (a signed token opening private groups), ping true, clicks true
-   * (report the chosen result). */
+   * (report the chosen result), delay 100 (ms the box must stay unchanged before asking). */
   function parseOptions(options, host) {
-    var o = options || {}, g = o.groups, n = parseInt(o.number, 10);
+    var o = options || {}, g = o.groups, n = parseInt(o.number, 10), d = parseInt(o.delay, 10);
     if (g == null) g = [];
     if (!Array.isArray(g)) g = String(g).split(',');
     return {
@@ -119,7 +119,8 @@
       groups: g.map(function (x) { return String(x).trim(); }).filter(Boolean),
       token: o.token ? String(o.token).trim() : '',
       ping: o.ping !== false,
-      clicks: o.clicks !== false
+      clicks: o.clicks !== false,
+      delay: d >= 0 ? d : 100
     };
   }
 
@@ -269,24 +270,31 @@
     w.warned = true;
   }
 
-  /** The answer for `v` already known: its own, or none for a longer value. */
-  function known(cache, v) {
-    if (cache[v]) return cache[v];
-    for (var k in cache) {
-      if (!cache[k].results.length && v.indexOf(k) === 0) return cache[k];
-    }
+  /**
+   * What the box's trimmed value `v` needs, given the answers in `cache` and the value
+   * `asking` whose request is on its way: 'clear' (no letters or digits), 'show' (its
+   * answer is known), 'wait' (it is being asked) or 'ask'. Only `v`'s own answer
+   * counts: a value that found nothing says nothing about a longer one, which the
+   * server may answer by correcting a longer word or dropping a word (issue 24).
+   */
+  function next(cache, asking, v) {
+    if (!HAS_WORD.test(v)) return 'clear';
+    if (cache[v]) return 'show';
+    return v === asking ? 'wait' : 'ask';
   }
 
-  /** Shows the results for the box's value: from the cache, or asks the server. */
+  /** Shows the results for the box's value: from the cache at once, or asks the
+   * server once the box has stayed unchanged for `delay` ms. */
   function update(w) {
-    var v = w.input.value.trim(), entry;
-    if (w.ctrl && w.pending !== v) {
+    var v = w.input.value.trim(), step = next(w.cache, w.ctrl && w.pending, v);
+    clearTimeout(w.timer);
+    if (w.ctrl && step !== 'wait') { // its answer would be for a value no longer shown
       w.ctrl.abort();
       w.ctrl = null;
     }
-    if (!HAS_WORD.test(v)) return reset(w);
-    if ((entry = known(w.cache, v))) return render(w, v, entry);
-    if (!w.ctrl) request(w, v); // else: this very value is on its way
+    if (step === 'clear') return reset(w);
+    if (step === 'show') return render(w, v, w.cache[v]);
+    if (step === 'ask') w.timer = setTimeout(request, w.o.delay, w, v);
   }
 
   /** The JSON body of an answer; an error answer throws the server's own message. */
@@ -341,8 +349,14 @@
    * CORS preflight; without sendBeacon, a keepalive fetch does the same. */
   function report(w, url) {
     if (!w.o.clicks) return;
-    var to = pingUrl(w.o, 'click'), nav = root.navigator || {};
-    var body = JSON.stringify({ d: w.o.domain, q: w.shown, url: url });
+    var to = pingUrl(w.o, 'click'), nav = root.navigator || {}, o = w.o;
+    // The search the results came from: the service counts the click only if it
+    // gives `url` for it. Defaults left out, as the search URL's server reads them.
+    var sent = { d: o.domain, q: w.shown, url: url };
+    if (o.number !== 10) sent.n = o.number;
+    if (o.groups.length) sent.g = o.groups.join(',');
+    if (o.token) sent.t = o.token;
+    var body = JSON.stringify(sent);
     try {
       if (nav.sendBeacon && nav.sendBeacon(to, body)) return;
     } catch (e) { /* a beacon refused: fall back to fetch */ }
@@ -449,7 +463,7 @@
 
   Autocompeter._internals = {
     fold: fold, words: words, highlightRanges: highlightRanges, completion: completion,
-    parseOptions: parseOptions, buildUrl: buildUrl, pingUrl: pingUrl, safeUrl: safeUrl
+    parseOptions: parseOptions, buildUrl: buildUrl, pingUrl: pingUrl, safeUrl: safeUrl, next: next
   };
   // Calls made before this script ran were queued by the snippet's stub
   // (docs/widget.md): run them now, each on its own so one failing stops no other.

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const Autocompeter = require('../../static/autocompeter.js');
-const { fold, words, highlightRanges, completion, parseOptions, buildUrl, pingUrl, safeUrl } =
+const { fold, words, highlightRanges, completion, parseOptions, buildUrl, pingUrl, safeUrl, next } =
   Autocompeter._internals;
 
 /** The highlighted pieces of a title, as the widget would wrap them in <mark>. */
@@ -107,7 +107,7 @@ test('completion: the rest of the last word from the top title', () => {
 test('parseOptions: defaults', () => {
   assert.deepEqual(parseOptions(undefined, 'example.com'), {
     url: '/v1', domain: 'example.com', number: 10, groups: [], token: '', ping: true,
-    clicks: true,
+    clicks: true, delay: 100,
   });
   assert.equal(parseOptions({}, '').domain, '');
 });
@@ -205,4 +205,38 @@ test('parseOptions: the default domain is what the caller passes (the page\'s ho
 test('completion: nothing for a last word that folds to nothing', () => {
   assert.equal(completion('json \u200b', 'json.dumps'), null);
   assert.equal(completion('json \u0301', 'json.dumps'), null);
+});
+
+test('parseOptions: delay, in ms, 0 to ask on every change', () => {
+  assert.equal(parseOptions({ delay: 250 }).delay, 250);
+  assert.equal(parseOptions({ delay: '40' }).delay, 40);
+  assert.equal(parseOptions({ delay: 0 }).delay, 0);
+  for (const unset of [undefined, null, -5, 'soon', true]) {
+    assert.equal(parseOptions({ delay: unset }).delay, 100, String(unset));
+  }
+});
+
+test('next: a value that found nothing never hides a longer one', () => {
+  const none = { terms: [], results: [] };
+  const cache = { pyh: none, 'python g': none, qqxzvkw: none };
+  // The server may correct a longer word, or drop a word that matches nothing.
+  assert.equal(next(cache, null, 'pyhton'), 'ask');
+  assert.equal(next(cache, null, 'python gui'), 'ask');
+  assert.equal(next(cache, null, 'qqxzvkw more'), 'ask');
+  // Its own answer is known, even when it is none.
+  assert.equal(next(cache, null, 'pyh'), 'show');
+});
+
+test('next: the cache, the request on its way, and values without words', () => {
+  const cache = { hobbit: { terms: ['hobbit'], results: [['/h', 'The Hobbit']] } };
+  assert.equal(next(cache, null, 'hobbit'), 'show');
+  assert.equal(next(cache, 'hob', 'hobbit'), 'show'); // answered: no need to wait
+  assert.equal(next(cache, 'hob', 'hob'), 'wait'); // already asked, not asked twice
+  assert.equal(next(cache, 'hob', 'ho'), 'ask');
+  assert.equal(next(cache, null, 'hob'), 'ask');
+  assert.equal(next(cache, null, ''), 'clear');
+  assert.equal(next(cache, null, '.-!'), 'clear');
+  assert.equal(next(cache, null, '\u0301'), 'clear'); // a lone mark is no word
+  // Cached keys are the trimmed values; nothing inherited counts as an answer.
+  assert.equal(next(Object.create(null), null, 'constructor'), 'ask');
 });
