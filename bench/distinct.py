@@ -15,21 +15,40 @@ One query stream (bench/workload.py), one corpus, one run:
    minutes apart showed the drift as much as the code. Then the bare app gets
    the single client and the two distinct streams.
 3. the original Go + Redis service (bench/peers.py) loads the same corpus and
-   gets the same single-client queries and the same three wrk runs.
+   gets the same single-client queries and the same wrk runs.
+
+A second never-seen stream, cross-title (bench/cross_title.py: words of different
+titles, mistyped words), goes to ours and to the Go service the same way. Before
+ours is measured, the embedded engine sorts a part of each stream by the tier that
+answers it (bench/tiers.py), and after the streams each tier's queries are sent
+once each to find what a query of that tier costs a worker.
 """
 
 import argparse
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote
 
 import httpx
 from corpus import BenchDocument
-from latency import measure
+from cross_title import CROSS, generate_cross, queries_of
+from latency import LatencySummary, measure
 from peers import BareSanic, GoPeer, find_peer_go_source
 from processes import Service, Wrk, WrkResult, wrk_threads
-from results import BARE_SANIC, CACHED, GO, MIXED, ONE_WORD, OURS, DistinctResults, domain_name
-from steps import CACHE_ON, bulk_bodies, drive, load_domain, record_memory, say
+from results import (
+    BARE_SANIC,
+    CACHED,
+    CROSS_TITLE,
+    GO,
+    MIXED,
+    ONE_WORD,
+    OURS,
+    DistinctResults,
+    domain_name,
+)
+from steps import CACHE_OFF, CACHE_ON, bulk_bodies, drive, load_domain, record_memory, say
+from tiers import StreamToClassify, classify_streams, measure_tier_cpu, two_word
 from workload import FLOOD_SIZE, generate, one_word_only, write_flood_paths, write_paths
 
 DISTINCT_SCRIPT = Path(__file__).resolve().parent / "distinct.lua"
@@ -37,6 +56,8 @@ REPEATED_QUERY = "lib"
 # Headers a server sets on every answer by itself; the bare app copies all the others.
 _OWN_HEADERS = {"content-length", "content-type", "connection", "keep-alive", "date"}
 CACHED_ROUNDS = 5
+STREAMS = (MIXED, ONE_WORD, CROSS_TITLE)
+"""The never-seen workloads ours and the Go service both get (the bare app, the first two)."""
 
 
 def run_distinct(
@@ -48,15 +69,25 @@ def run_distinct(
     domain = domain_name(0)
     stream = generate(documents, count=args.distinct_queries)
     one_word = one_word_only(stream)
+    cross = generate_cross(documents, count=args.distinct_queries)
     results.queries, results.one_word_queries = len(stream), len(one_word)
+    results.cross_queries = dict(Counter(kind for _query, kind in cross))
     paths = {
         MIXED: write_paths(stream, domain, workdir / "distinct.paths"),
         ONE_WORD: write_paths(one_word, domain, workdir / "distinct-one-word.paths"),
+        CROSS_TITLE: write_paths(queries_of(cross), domain, workdir / "cross-title.paths"),
     }
     never_seen = stream[-args.latency_queries :]  # wrk reaches the stream's end last
-    say(f"distinct stream: {len(stream):,} queries, {len(one_word):,} of one word")
+    say(f"distinct stream: {len(stream):,} queries, {len(one_word):,} of one word; "
+        f"cross-title stream: {results.cross_queries}")
+    to_classify = {  # the dead ends are counted in the cross-title two-word queries
+        MIXED: StreamToClassify(sorted_sample(stream, args)),
+        CROSS_TITLE: StreamToClassify(sorted_sample(queries_of(cross), args),
+                                      two_word(queries_of(cross, CROSS))),
+    }
 
-    cached_answer = run_ours(args, documents, workdir, results, domain, paths, never_seen)
+    cached_answer = run_ours(args, documents, workdir, results, domain, paths, never_seen,
+                             to_classify)
 
     bare = BareSanic(workdir, args.workers)
     try:
@@ -85,7 +116,8 @@ def run_distinct(
         say(f"go: loaded in {results.loads[GO]:.1f} s")
         results.lib_hits[GO] = count_results(go.base_url, domain)
         results.latency[GO] = measure(go.port, domain, never_seen)
-        run_workloads(args, results, GO, go, domain, paths)
+        results.cross_latency[GO] = cross_latency(go.port, domain, results, args)
+        run_workloads(args, results, GO, go, domain, paths, workloads=STREAMS)
     finally:
         go.stop()
 
@@ -98,12 +130,13 @@ def run_ours(
     domain: str,
     paths: dict[str, Path],
     never_seen: list[str],
+    to_classify: dict[str, StreamToClassify],
 ) -> tuple[bytes, str, dict[str, str]]:
     """Our service's runs; returns its cached `lib` answer: body, content type, headers."""
     env = {**CACHE_ON, "DATABASE_URL": f"sqlite:///{workdir / 'distinct.db'}"}
 
-    def start() -> Service:
-        return Service(workdir, env, args.workers, "distinct").start()
+    def start(settings: dict[str, str] = env) -> Service:
+        return Service(workdir, settings, args.workers, "distinct").start()
 
     service = start()
     try:
@@ -113,13 +146,24 @@ def run_ours(
         )
         results.loads[OURS] = seconds
         service.stop()  # the probe searches of the load leave nothing cached
+        say("ours: sorting the streams' queries by tier, in this process, service stopped")
+        results.tiers = classify_streams(env["DATABASE_URL"], domain, to_classify)
         service = start()
         warm_up(service.base_url, domain)
         results.latency[OURS] = measure(service.port, domain, never_seen)
-        for workload in (MIXED, ONE_WORD):
+        results.cross_latency[OURS] = cross_latency(service.port, domain, results, args)
+        for workload in STREAMS:
             service.stop()  # an empty response cache for each stream
             service = start()
             results.runs[OURS, workload] = drive_stream(args, service, paths[workload], workload)
+        service.stop()  # each tier's queries once each, the response cache off
+        service = start({**env, **CACHE_OFF})
+        warm_up(service.base_url, domain)
+        for name, tiers in results.tiers.items():
+            measure_tier_cpu(service, service.base_url, domain, name, tiers, args.tier_sample,
+                             args.distinct_connections, workdir)
+        service.stop()
+        service = start()
         answer = cached_answer(service.base_url, domain)
         results.lib_hits[OURS] = count_results(service.base_url, domain)
         bare = BareSanic(workdir, args.workers).start(*answer)
@@ -166,10 +210,11 @@ def run_workloads(
     domain: str,
     paths: dict[str, Path],
     cached: bool = True,
+    workloads: tuple[str, ...] = (MIXED, ONE_WORD),
 ) -> None:
     """The wrk runs on a server that was started and loaded elsewhere (Go, bare Sanic):
-    both streams, and `lib` repeated unless ``cached`` is off (compared already)."""
-    for workload in (MIXED, ONE_WORD):
+    ``workloads``, and `lib` repeated unless ``cached`` is off (compared already)."""
+    for workload in workloads:
         wrk = distinct_wrk(args, paths[workload])
         results.runs[system, workload] = drive(
             wrk, server.base_url + "/", args.distinct_connections, f"{system}: {workload}", server
@@ -214,6 +259,21 @@ def warm_up(base_url: str, domain: str) -> None:
                   timeout=30).raise_for_status()
         i += 1
         time.sleep(0.05)
+
+
+def sorted_sample(queries: list[str], args: argparse.Namespace) -> list[str]:
+    """The queries whose tier is found: the stream's first --tier-queries (it is
+    shuffled: a fair sample) and the last --latency-queries (the one-client ones)."""
+    return list(dict.fromkeys(queries[: args.tier_queries]
+                              + queries[-args.latency_queries :]))
+
+
+def cross_latency(port: int, domain: str, results: DistinctResults,
+                  args: argparse.Namespace) -> dict[str, LatencySummary]:
+    """One client on the cross-title stream's last queries, sorted by our tier of each."""
+    tier_of = results.tiers[CROSS_TITLE].tier_of
+    queries = list(tier_of)[-args.latency_queries :]
+    return measure(port, domain, queries, kind=lambda query, _body: tier_of[query])
 
 
 def paths_queries(paths: Path) -> list[str]:

@@ -13,7 +13,7 @@ last body byte read. Every answer is sorted by what answered it:
 import socket
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -32,12 +32,15 @@ class LatencySummary:
     median_ms: float
     p99_ms: float
     max_ms: float
+    over_10_ms: int = 0
+    over_50_ms: int = 0
 
     @classmethod
     def of(cls, samples_ms: Sequence[float]) -> "LatencySummary":
         ordered = sorted(samples_ms)
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-        return cls(len(ordered), statistics.median(ordered), p99, ordered[-1])
+        return cls(len(ordered), statistics.median(ordered), p99, ordered[-1],
+                   sum(ms > 10 for ms in ordered), sum(ms > 50 for ms in ordered))
 
 
 def kind_of(query: str, body: bytes) -> str:
@@ -85,21 +88,23 @@ class KeepAliveClient:
         self.sock.close()
 
 
-def measure(port: int, domain: str, queries: Sequence[str]) -> dict[str, LatencySummary]:
-    """Each query once, in order, after a few warm-up requests; a summary per kind and 'all'."""
+def measure(port: int, domain: str, queries: Sequence[str],
+            kind: Callable[[str, bytes], str] = kind_of) -> dict[str, LatencySummary]:
+    """Each query once, in order, after a few warm-up requests; a summary per kind and 'all'
+    (``kind`` sorts a query by its answer; by default into KINDS)."""
     client = KeepAliveClient(port)
     try:
         for _ in range(20):  # the connection and the worker's first-request costs
             client.get(f"/v1?d={quote(domain)}&q=warmup")
-        samples: dict[str, list[float]] = {kind: [] for kind in KINDS}
+        samples: dict[str, list[float]] = {found: [] for found in KINDS}
         for query in queries:
             path = f"/v1?d={quote(domain)}&q={quote(query)}"
             started = time.perf_counter()
             body = client.get(path)
             elapsed_ms = (time.perf_counter() - started) * 1000
-            samples[kind_of(query, body)].append(elapsed_ms)
+            samples.setdefault(kind(query, body), []).append(elapsed_ms)
     finally:
         client.close()
-    summaries = {kind: LatencySummary.of(found) for kind, found in samples.items() if found}
+    summaries = {sort: LatencySummary.of(found) for sort, found in samples.items() if found}
     summaries["all"] = LatencySummary.of([ms for found in samples.values() for ms in found])
     return summaries

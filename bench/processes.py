@@ -121,7 +121,11 @@ class Service:
                 raise RuntimeError(f"serve exited early:\n{self.log()}")
             return answers(f"{self.base_url}/v1/ping", "pong")
 
-        wait_until(ready, 60, "autocompeter serve to answer /v1/ping")
+        try:
+            wait_until(ready, 60, "autocompeter serve to answer /v1/ping")
+        except RuntimeError:
+            self.stop()  # a start that failed leaves no server behind
+            raise
         # Every worker logs "Worker ready [PID]"; wait for all of them, so no
         # measurement races a worker that is still starting.
         try:

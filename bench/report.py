@@ -5,9 +5,16 @@ from datetime import datetime
 
 from latency import KINDS
 from processes import WrkResult
+from report_misses import (
+    cross_latency_section,
+    cross_stream_lines,
+    misses_targets,
+    tiers_section,
+)
 from results import (
     BARE_SANIC,
     CACHED,
+    CROSS_TITLE,
     GO,
     MIXED,
     ONE_WORD,
@@ -536,8 +543,11 @@ def distinct_section(distinct: DistinctResults) -> list[str]:
         "",
         *(f"- {rule}" for rule in RULES),
         "",
+        *(cross_stream_lines(distinct) if distinct.cross_queries else []),
     ]
     out += [*distinct_targets(distinct), ""]
+    if distinct.tiers or (OURS, CROSS_TITLE) in distinct.runs:
+        out += [*misses_targets(distinct), ""]
     if distinct.notes:
         out += [*(f"- {note}" for note in distinct.notes), ""]
     if distinct.loads:
@@ -553,7 +563,7 @@ def distinct_section(distinct: DistinctResults) -> list[str]:
         "| workload | system | req/s | p50 ms | p99 ms | server CPU us/req | repeated | errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for workload in (MIXED, ONE_WORD, CACHED):
+    for workload in (MIXED, ONE_WORD, CROSS_TITLE, CACHED):
         for system in (OURS, GO, BARE_SANIC):
             run = distinct.runs.get((system, workload))
             if run is None:
@@ -566,7 +576,7 @@ def distinct_section(distinct: DistinctResults) -> list[str]:
             )
     out += ["", "| workload | ours / Go req/s | ours / Go p99 | ours / bare Sanic req/s |",
             "|---|---:|---:|---:|"]
-    for workload in (MIXED, ONE_WORD, CACHED):
+    for workload in (MIXED, ONE_WORD, CROSS_TITLE, CACHED):
         ours = distinct.runs.get((OURS, workload))
         if ours is None:
             continue
@@ -614,6 +624,8 @@ def distinct_section(distinct: DistinctResults) -> list[str]:
                         f"| {found.p99_ms:.2f} | {found.max_ms:.2f} |"
                     )
         out.append("")
+    out += cross_latency_section(distinct)
+    out += tiers_section(distinct)
     if distinct.memory:
         out += ["### Memory of our worker processes", "",
                 "| when | worker pid | VmRSS MB | VmHWM (peak) MB |", "|---|---:|---:|---:|"]

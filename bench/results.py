@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from latency import LatencySummary
 from processes import Memory, WrkResult
+from tiers import StreamTiers
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ class Results:
 # The systems and workloads of the distinct-query comparison (bench/distinct.py).
 OURS, GO, BARE_SANIC = "ours", "go", "bare Sanic"
 MIXED, ONE_WORD, CACHED = "distinct", "distinct, one word", "lib (repeated)"
+CROSS_TITLE = "cross-title"
+"""The second never-seen stream (bench/cross_title.py): words of different titles, typos."""
 
 
 @dataclass
@@ -99,6 +102,8 @@ class DistinctResults:
     started: datetime
     queries: int = 0
     one_word_queries: int = 0
+    cross_queries: dict[str, int] = field(default_factory=dict)
+    """The cross-title stream: kind of query (bench/cross_title.py) -> how many."""
     loads: dict[str, float] = field(default_factory=dict)
     """Seconds to load the corpus through each service's bulk endpoint."""
     latency: dict[str, dict[str, LatencySummary]] = field(default_factory=dict)
@@ -108,6 +113,10 @@ class DistinctResults:
     lib_hits: dict[str, int] = field(default_factory=dict)
     cached_rounds: dict[str, list[float]] = field(default_factory=dict)
     """System -> req/s of each `lib` run, ours and the bare app's taken in turn."""
+    tiers: dict[str, StreamTiers] = field(default_factory=dict)
+    """Stream (MIXED, CROSS_TITLE) -> its queries by tier, and a query's CPU in each."""
+    cross_latency: dict[str, dict[str, LatencySummary]] = field(default_factory=dict)
+    """Single client on the cross-title stream: system -> our tier of the query -> summary."""
     memory: list[tuple[str, list[Memory]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     finished: datetime | None = None

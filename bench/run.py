@@ -38,9 +38,11 @@ sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 from corpus import BenchDocument, load_corpus
 from distinct import run_distinct, warm_up
+from many_sites import ManySitesResults, run_many_sites
 from peers import BareProxy
 from processes import ROOT, Nginx, Service, Wrk, WrkResult, free_port
-from report import write_distinct_report, write_report
+from report import machine_lines, write_distinct_report, write_report
+from report_misses import many_sites_section
 from results import SCENARIOS, DistinctResults, LoadStep, Results, domain_name
 from steps import (
     CACHE_OFF,
@@ -484,7 +486,9 @@ def database_bytes(env: dict[str, str]) -> int:
 # -- main ------------------------------------------------------------------------
 
 
-PARTS = ("scenarios", "distinct")
+PARTS = ("scenarios", "distinct", "many-sites")
+DEFAULT_PARTS = ("scenarios", "distinct")
+"""many-sites loads a million titles and takes minutes of its own: asked for by name."""
 
 
 def positive_ints(text: str) -> list[int]:
@@ -553,8 +557,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=PARTS,
         action="append",
         help="run only this part (repeatable): 'scenarios' (the fixed queries of issue 6, "
-        "nginx, scale curve) or 'distinct' (our service, the original Go service and a bare "
-        "Sanic app on the distinct-query stream); default: both",
+        "nginx, scale curve), 'distinct' (our service, the original Go service and a bare "
+        "Sanic app on the two never-seen streams) or 'many-sites' (one client on a domain "
+        "of a file of 16, issue 24); default: scenarios and distinct",
+    )
+    parser.add_argument(
+        "--many-sites-domains",
+        type=int,
+        default=16,
+        help="domains of the corpus in the many-sites file (default 16: 1.02M titles)",
+    )
+    parser.add_argument(
+        "--many-sites-queries",
+        type=int,
+        default=1000,
+        help="never-seen hits, and as many misses, the many-sites client sends (default 1000)",
     )
     parser.add_argument(
         "--distinct-queries",
@@ -582,6 +599,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="never-seen queries sent one at a time for the single-client table (default 3000)",
     )
     parser.add_argument(
+        "--tier-queries",
+        type=int,
+        default=10_000,
+        help="queries of each never-seen stream whose tier is found, in-process (default "
+        "10,000, plus the one-client ones): the shares of the tiers",
+    )
+    parser.add_argument(
+        "--tier-sample",
+        type=int,
+        default=3000,
+        help="of those, queries of each tier sent once each for its worker CPU (default 3000)",
+    )
+    parser.add_argument(
         "--no-go",
         dest="go",
         action="store_false",
@@ -599,10 +629,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.scale_domains = [n for n in args.scale_domains if n > 1]
-    args.only = args.only or list(PARTS)
+    args.only = args.only or list(DEFAULT_PARTS)
     if args.output is None:
         only_distinct = "scenarios" not in args.only
-        args.output = ROOT / (".work/bench/distinct.md" if only_distinct else "BENCHMARKS.md")
+        only_many = args.only == ["many-sites"]
+        args.output = ROOT / (".work/bench/many-sites.md" if only_many else
+                              ".work/bench/distinct.md" if only_distinct else "BENCHMARKS.md")
     return args
 
 
@@ -621,6 +653,7 @@ def main(argv: list[str] | None = None) -> int:
     fingerprint = code_fingerprint()
     all_results: list[Results] = []
     distinct: DistinctResults | None = None
+    many: ManySitesResults | None = None
     try:
         if "scenarios" in args.only:
             for setup in ["embedded", "scaled"] if args.setup == "both" else [args.setup]:
@@ -640,23 +673,35 @@ def main(argv: list[str] | None = None) -> int:
             distinct.finished = datetime.now(UTC)
             if code_fingerprint() != fingerprint:
                 distinct.notes.append(CODE_CHANGED)
+        if "many-sites" in args.only:
+            many = ManySitesResults(args, datetime.now(UTC))
+            phase(many.notes, "many sites",
+                  lambda many=many: run_many_sites(args, documents, workdir, many))
+            many.finished = datetime.now(UTC)
     finally:
         if args.keep:
             say(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    measured = any(results.cold for results in all_results) or (distinct and distinct.runs)
+    measured = (any(results.cold for results in all_results) or (distinct and distinct.runs)
+                or (many and many.latency))
     if not measured:
-        for notes in [*(r.notes for r in all_results), distinct.notes if distinct else []]:
+        for notes in [*(r.notes for r in all_results), distinct.notes if distinct else [],
+                      many.notes if many else []]:
             for note in notes:
                 say(note)
         say(f"nothing was measured; {args.output} left as it was")
         return 1
     if all_results:
         text = write_report(all_results, distinct, machine(), SCENARIOS)
-    else:
-        assert distinct is not None
+    elif distinct is not None:
         text = write_distinct_report(distinct, machine(), command)
+    else:
+        assert many is not None
+        text = "\n".join(["# Many sites (`bench/run.py --only many-sites`)", "",
+                          *machine_lines(machine(), command, many.started, many.finished), ""])
+    if many is not None:
+        text += "\n" + "\n".join(many_sites_section(many))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
     print(text)
