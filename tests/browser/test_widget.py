@@ -372,7 +372,7 @@ def test_touch_tap_follows_the_link(browsing, site):
     assert page.url == "https://en.wikipedia.org/wiki/The_Imitation_Game"
 
 
-# ---- requests: cache, stale responses, zero-result prefixes, ping, errors -----------
+# ---- requests: cache, stale responses, values that found nothing, ping, errors ------
 
 
 def test_one_request_per_distinct_trimmed_value(browsing, site):
