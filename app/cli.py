@@ -284,7 +284,17 @@ FILE may be any of these (the format is recognised from the contents):
   one JSON object per line                           JSON Lines
   CSV with a header row url,title[,popularity][,group]
 Each entry has a url (http(s) or a path starting with /) and a title; group and
-popularity are optional. Invalid entries are reported and skipped."""
+popularity are optional. Invalid entries (a JSON Lines line that is not JSON too)
+are reported and skipped."""
+
+
+class Unreadable:
+    """An entry of the file that could not even be read (a JSON Lines line that is
+    not JSON): listed and skipped like an invalid one."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
 
 # (where in the file, entry): where is "#3" for JSON, "line 4" for JSON Lines and CSV.
 Entry = tuple[str, object]
@@ -323,13 +333,16 @@ def numbered(path: Path, entries: object) -> list[Entry]:
 
 
 def json_lines(path: Path, data: bytes) -> list[Entry]:
-    entries = []
+    entries: list[Entry] = []
     for number, line in enumerate(data.splitlines(), start=1):
         if line.strip():
             try:
                 entries.append((f"line {number}", orjson.loads(line)))
             except orjson.JSONDecodeError as error:
-                raise CommandError(f"{path}: line {number} is not JSON: {error}") from None
+                if not entries:  # broken JSON over several lines, not JSON Lines
+                    raise CommandError(f"{path}: not valid JSON, nor JSON Lines: line "
+                                       f"{number}: {error}") from None
+                entries.append((f"line {number}", Unreadable(f"not JSON: {error}")))
     return entries
 
 
@@ -344,14 +357,29 @@ def csv_rows(path: Path, data: bytes) -> list[Entry]:
         raise CommandError(f"{path}: not JSON, and not CSV with a header row "
                            "url,title[,popularity][,group]")
     reader.fieldnames = header
-    # The header is line 1; DictReader skips blank lines, so count them as it reads.
-    return [(f"line {reader.line_num}", row) for row in reader]
+    # The csv module refuses a field over 131,072 characters, ending the whole file
+    # there: read any field the file can hold, and let validation refuse a long url
+    # or title on its own line (a long column that no title uses is ignored).
+    default_limit = csv.field_size_limit(max(csv.field_size_limit(), len(text)))
+    try:
+        # The header is line 1; DictReader skips blank lines, so count them as it reads.
+        return [(f"line {reader.line_num}", row) for row in reader]
+    finally:
+        csv.field_size_limit(default_limit)
+
+
+def validate_entries(entries: list[Entry]) -> tuple[list[Document], list[str]]:
+    """The documents of the valid entries, and "where: why" for the others, in file order."""
+    errors = {index: entry.reason for index, (_where, entry) in enumerate(entries)
+              if isinstance(entry, Unreadable)}
+    readable = [index for index in range(len(entries)) if index not in errors]
+    documents, invalid = validate_documents(entries[index][1] for index in readable)
+    errors.update((readable[position], error) for position, error in invalid)
+    return documents, [f"{entries[index][0]}: {errors[index]}" for index in sorted(errors)]
 
 
 async def load(backends: Backends, path: Path, domain: str) -> int:
-    entries = read_entries(path)
-    documents, invalid = validate_documents(entry for _where, entry in entries)
-    rejected = [f"{entries[index][0]}: {error}" for index, error in invalid]
+    documents, rejected = validate_entries(read_entries(path))
     with tqdm(total=len(documents), unit="doc", desc=f"loading {domain}") as progress:
         for start in range(0, len(documents), LOAD_BATCH):
             batch = documents[start : start + LOAD_BATCH]

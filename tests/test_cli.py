@@ -206,7 +206,9 @@ def test_load_help_lists_the_formats(cli):
         assert shown in help_text
 
 
-@pytest.mark.parametrize("text", ["hello\nworld\n", '{"url": "/1"}\n{not json\n', "[1, 2"])
+# A file whose first line is not JSON is broken JSON, not JSON Lines with bad lines.
+@pytest.mark.parametrize("text", ["hello\nworld\n", '{"documents": [\n{"url": "/1"}\n',
+                                  '{"url": "/1",\n "title": "One"\n', "[1, 2"])
 def test_load_of_a_bad_file_is_one_clear_line(cli, tmp_path, text):
     data = tmp_path / "bad.txt"
     data.write_text(text)
@@ -214,6 +216,49 @@ def test_load_of_a_bad_file_is_one_clear_line(cli, tmp_path, text):
     assert result.returncode == 2
     assert result.stderr.startswith("autocompeter: ") and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_load_lists_and_skips_a_json_lines_line_that_is_not_json(cli, tmp_path):
+    data = tmp_path / "titles.jsonl"
+    data.write_text('{"url": "/1", "title": "One"}\n{not json\n\n'
+                    '{"url": "/3", "title": "Three"\n{"url": "/4", "title": "Four"}\n')
+    result = cli("load", str(data), "--domain", "a.example")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "loaded 2, rejected 2"
+    rejected = [line for line in result.stderr.splitlines() if line.startswith("rejected ")]
+    assert [line.split(":")[0] for line in rejected] == ["rejected line 2", "rejected line 4"]
+    assert all("not JSON" in line for line in rejected), rejected
+    assert "Traceback" not in result.stderr
+    exported = json.loads(cli("export", "a.example").stdout)["documents"]
+    assert sorted(entry["url"] for entry in exported) == ["/1", "/4"]
+
+
+def test_load_rejects_a_csv_line_with_a_field_past_the_csv_limit_and_keeps_the_rest(
+        cli, tmp_path):
+    """Python's csv module stops a whole file at a field over 131,072 characters."""
+    huge = "x" * 131_073
+    data = tmp_path / "titles.csv"
+    data.write_text(f'url,title,popularity\n/1,One,1\n/2,"{huge}",2\n/3,Three,3\n'
+                    f'/{huge},Four,4\n/5,Five,{huge}\n/6,Six,6\n')
+    result = cli("load", str(data), "--domain", "a.example")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout.strip() == "loaded 3, rejected 3"
+    rejected = [line for line in result.stderr.splitlines() if line.startswith("rejected ")]
+    assert [line.split(":")[0] for line in rejected] == [
+        "rejected line 3", "rejected line 5", "rejected line 6"]
+    exported = json.loads(cli("export", "a.example").stdout)["documents"]
+    assert sorted(entry["url"] for entry in exported) == ["/1", "/3", "/6"]
+
+
+def test_load_rejects_a_popularity_outside_the_range_by_line(cli, tmp_path):
+    data = tmp_path / "titles.csv"
+    data.write_text("url,title,popularity\n/1,One,1e15\n/2,Two,1.797e308\n/3,Three,-2e15\n")
+    result = cli("load", str(data), "--domain", "a.example")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "loaded 1, rejected 2"
+    assert "rejected line 3: popularity: must be between" in result.stderr
+    assert "rejected line 4: popularity: must be between" in result.stderr
 
 
 @pytest.mark.parametrize(
