@@ -4,6 +4,7 @@ reindex."""
 import argparse
 import asyncio
 import csv
+import errno
 import io
 import logging
 import os
@@ -143,7 +144,35 @@ FIRST_STEPS = """No domains yet. Make a key for your site, then send it titles:
 """
 
 
+def listen_address(settings: Settings) -> str:
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"{host}:{settings.port}"
+
+
+def cannot_listen(settings: Settings, error: OSError) -> CommandError:
+    if error.errno == errno.EADDRINUSE:
+        reason = ("the port is in use (another program listens there; choose another "
+                  "with --port or PORT)")
+    elif error.errno == errno.EACCES:
+        reason = "permission denied (ports below 1024 need privileges)"
+    else:
+        reason = error.strerror or str(error)
+    return CommandError(f"cannot listen on {listen_address(settings)}: {reason}")
+
+
+def check_address(settings: Settings) -> None:
+    """Bind the address as Sanic will, and let go: a busy port or an address of another
+    machine is one line and exit status 2, before anything says "serving at"."""
+    from sanic.server.socket import bind_socket
+
+    try:
+        bind_socket(settings.host, settings.port).close()
+    except OSError as error:
+        raise cannot_listen(settings, error) from None
+
+
 def serve(settings: Settings, demo: bool) -> int:
+    check_address(settings)
     # Every worker process writes its metrics to files in this directory and
     # /metrics adds them up (app/metrics.py). It must be set before
     # prometheus-client is first imported, and be fresh: files left by an
@@ -165,7 +194,12 @@ def serve(settings: Settings, demo: bool) -> int:
         app.prepare(host=settings.host, port=settings.port, workers=settings.workers,
                     motd=False, access_log=False)  # app.access_log writes our own lines
         supervision = Supervision(app)
-        Sanic.serve(primary=app, app_loader=loader)
+        try:
+            Sanic.serve(primary=app, app_loader=loader)
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            raise cannot_listen(settings, error) from None  # taken since check_address
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
     return 1 if supervision.gave_up else 0

@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -271,6 +272,21 @@ def test_a_bad_setting_stops_with_one_line(cli, env, name):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and name in lines[0] and "Traceback" not in result.stderr
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line_and_fails(cli):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "serving at" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"autocompeter: cannot listen on 127.0.0.1:{port}: the port is in use "
+                     "(another program listens there; choose another with --port or PORT)"
+                     ], result.stderr
 
 
 def test_every_subcommand_has_help(cli):
