@@ -19,6 +19,7 @@ from pathlib import Path
 from processes import (
     BIN,
     ROOT,
+    SERVER_GROUP,
     answers,
     children,
     ensure_debian_package,
@@ -140,7 +141,7 @@ class BenchApp:
             self.process = subprocess.Popen(
                 [str(BIN / "python"), str(ROOT / "bench" / f"{self.script}.py"), str(self.port),
                  str(self.workers), *arguments],
-                cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+                cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, process_group=SERVER_GROUP,
             )
         process = self.process
 

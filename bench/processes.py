@@ -79,6 +79,13 @@ def answers(url: str, expect: str | None = None) -> bool:
     return response.status_code == 200 and (expect is None or response.text == expect)
 
 
+SERVER_GROUP = 0
+"""Popen's process_group for a Sanic server: a group of its own (in the bench's session,
+so `is_other_work` still counts it as the bench's). Sanic SIGKILLs its worker's process
+group when the workers are slow to acknowledge their start (a loaded machine): in the
+bench's group, that killed the bench and the shell that ran it."""
+
+
 class HasWorkers(Protocol):
     """A server whose processes' CPU time a wrk run charges per request."""
 
@@ -112,7 +119,8 @@ class Service:
         ]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                process_group=SERVER_GROUP,
             )
         process = self.process
 
