@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from live import free_port
 
+from core.engine import SearchQuery
 from scaled.cluster import SearchCluster, open_cluster
 from scaled.mapping import document_id, source
 from scaled.vocabulary import STALE_BUCKETS, ClusterVocabulary, Words
@@ -21,10 +22,11 @@ pytestmark = pytest.mark.scaled
 DOMAIN = "vocabulary.example"
 
 
-async def put(cluster: SearchCluster, index: str, sequence: int, title: str) -> None:
+async def put(cluster: SearchCluster, index: str, sequence: int, title: str,
+              group: str = "") -> None:
     url = f"https://{DOMAIN}/{sequence}"
     await cluster.bulk([{"index": {"_index": index, "_id": document_id(DOMAIN, url)}},
-                        source(sequence, DOMAIN, url, title, "", 1.0)])
+                        source(sequence, DOMAIN, url, title, group, 1.0)])
     await cluster.refresh(index)
 
 
@@ -111,5 +113,46 @@ def test_forms_made_from_unchanged_words_are_kept_across_refreshes() -> None:
         # New words, a new version, new forms: "pyhon" is one edit away too.
         assert await vocabulary.corrections(fetch, 3, DOMAIN, (), ("pyhton",)) == {
             "pyhton": ["python", "pyhon"]}
+
+    on_a_new_index(scenario)
+
+
+def test_a_title_moved_into_a_private_group_is_no_correction_for_others() -> None:
+    """Issue 25, item 10: the words cached before "Python tutorial" went into the
+    private group "staff" still hold "python"; a search without that group must not
+    get it as a correction in `terms`, whether it runs in the same second or later."""
+    async def scenario(cluster: SearchCluster, index: str) -> None:
+        public = SearchQuery(DOMAIN, ("pyhton",))
+        staff = SearchQuery(DOMAIN, ("pyhton",), groups=("staff",))
+        before = await cluster.search(public)
+        assert before.terms == ["pyhton", "python"]
+        await put(cluster, index, 1, "Python tutorial", group="staff")
+        after = await cluster.search(public)
+        assert (after.hits, after.terms) == ([], ["pyhton"])
+        assert (await cluster.search(staff)).terms == ["pyhton", "python"]
+
+    on_a_new_index(scenario)
+
+
+def test_corrections_from_cached_words_are_only_those_the_searched_groups_have() -> None:
+    """The same on the vocabulary alone, its buckets given by hand: cached words
+    fetched in this bucket or an older one offer no word the searched groups lost."""
+    async def scenario(cluster: SearchCluster, index: str) -> None:
+        vocabulary = ClusterVocabulary()
+        fetch = cluster._search_alias
+
+        async def fixes(bucket: int, groups: tuple[str, ...] = ()) -> dict[str, list[str]]:
+            return await vocabulary.corrections(fetch, bucket, DOMAIN, groups, ("pyhton",))
+
+        assert await fixes(1) == {"pyhton": ["python"]}
+        assert await fixes(1, ("staff",)) == {"pyhton": ["python"]}
+        await put(cluster, index, 1, "Python tutorial", group="staff")
+        await put(cluster, index, 2, "Pyhon tools")
+        # Both cached lists are still [python]; only the staff's may offer it.
+        assert await fixes(1) == {}
+        assert await fixes(1, ("staff",)) == {"pyhton": ["python"]}
+        assert await fixes(2) == {}  # a second later: answered, then fetched again
+        await asyncio.gather(*vocabulary.refreshing.values())
+        assert await fixes(2) == {"pyhton": ["pyhon"]}
 
     on_a_new_index(scenario)
