@@ -21,6 +21,7 @@ import signal
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from types import FrameType
 
 from sanic import Sanic
@@ -99,12 +100,34 @@ class DeferredShutdown:
             lambda: self.begun or all_acked())
 
 
+class RestartBudget:
+    """At most ``most`` restarts within any ``window_seconds``: a restart older than
+    the window no longer counts. ``clock`` is injectable so tests need not wait a
+    minute to see the window slide."""
+
+    def __init__(self, most: int = MAX_RESTARTS, window_seconds: float = RESTART_WINDOW_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.most = most
+        self.window_seconds = window_seconds
+        self._clock = clock
+        self._restarts: deque[float] = deque()
+
+    def allow(self) -> bool:
+        """Count one more restart now; whether it is within the budget."""
+        now = self._clock()
+        while self._restarts and now - self._restarts[0] > self.window_seconds:
+            self._restarts.popleft()
+        self._restarts.append(now)
+        return len(self._restarts) <= self.most
+
+
 class WorkerWatchdog:
-    def __init__(self, manager: WorkerManager, shutdown: DeferredShutdown) -> None:
+    def __init__(self, manager: WorkerManager, shutdown: DeferredShutdown,
+                 budget: RestartBudget | None = None) -> None:
         self.manager = manager
         self.shutdown = shutdown
         self.gave_up = False
-        self._restarts: deque[float] = deque()
+        self.budget = budget or RestartBudget()
         self._handled_pids: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="worker-watchdog",
@@ -128,24 +151,17 @@ class WorkerWatchdog:
                     and process.pid not in self._handled_pids]
             for process in dead:
                 self._handled_pids.add(process.pid)
-                if not self._may_restart():
+                if not self.budget.allow():
                     self._give_up(process)
                     return
                 log.error("worker %s [%s] died (exit code %s); starting a new one",
                           process.name, process.pid, process.exitcode)
                 self.manager.monitor_publisher.send(process.name)
 
-    def _may_restart(self) -> bool:
-        now = time.monotonic()
-        while self._restarts and now - self._restarts[0] > RESTART_WINDOW_SECONDS:
-            self._restarts.popleft()
-        self._restarts.append(now)
-        return len(self._restarts) <= MAX_RESTARTS
-
     def _give_up(self, process: WorkerProcess) -> None:
         log.critical("worker %s died again: %d restarts within %g s; the service cannot "
                      "serve, stopping so a supervisor can restart it", process.name,
-                     MAX_RESTARTS, RESTART_WINDOW_SECONDS)
+                     self.budget.most, self.budget.window_seconds)
         self.gave_up = True
         # The manager's own loop stops the workers and ends, so Sanic.serve returns
         # in the main thread; this thread never changes the manager's state.

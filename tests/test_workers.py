@@ -12,7 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from answering_workers import until_each_worker_answered
 from live import ROOT, LiveServer, free_port, start_server, stop_server
+
+from app.supervision import MAX_RESTARTS, RESTART_WINDOW_SECONDS, RestartBudget
 
 READY = re.compile(r"Worker ready \[(\d+)\]")
 
@@ -50,27 +53,95 @@ def own_server(tmp_path: Path) -> Iterator[LiveServer]:
     stop_server(server)
 
 
-def answers_on_new_connections(server: LiveServer, times: int = 10) -> bool:
-    for _ in range(times):  # a fresh connection each, so the kernel spreads them
-        if httpx.get(f"{server.base_url}/healthz", timeout=5).status_code != 200:
-            return False
+def kill_and_wait_for_replacements(server: LiveServer, pids: list[int]) -> None:
+    """SIGKILL ``pids`` and wait until they are gone and two workers serve again.
+
+    Waiting for two live workers alone passed at once: a worker just sent SIGKILL
+    still looks alive for a moment."""
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not any(alive(pid) for pid in pids), "the killed workers are gone")
+    wait_for(lambda: serving(server) and len(live_workers(server)) == 2,
+             "new workers are ready")
+
+
+def serving(server: LiveServer) -> bool:
+    """True while serve runs; a serve that gave up fails the wait at once."""
+    assert server.process.poll() is None, f"serve exited:\n{server.log()[-2000:]}"
     return True
+
+
+def each_worker_answers(server: LiveServer) -> bool:
+    # A fresh connection each, until both workers have answered one.
+    answers = until_each_worker_answered(
+        lambda: httpx.get(f"{server.base_url}/healthz", timeout=5))
+    return all(answer.status_code == 200 for answer in answers)
 
 
 def test_a_killed_worker_is_replaced(own_server):
     first, second = ready_pids(own_server)
-    os.kill(first, signal.SIGKILL)
-    wait_for(lambda: len(live_workers(own_server)) == 2, "a new worker is ready")
+    kill_and_wait_for_replacements(own_server, [first])
     assert second in live_workers(own_server)
-    assert answers_on_new_connections(own_server)
+    assert each_worker_answers(own_server)
 
 
 def test_killing_every_worker_does_not_leave_a_dead_listener(own_server):
-    for pid in ready_pids(own_server):
-        os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: len(live_workers(own_server)) == 2, "two new workers are ready")
-    assert answers_on_new_connections(own_server)
+    kill_and_wait_for_replacements(own_server, ready_pids(own_server))
+    assert each_worker_answers(own_server)
     assert own_server.process.poll() is None
+
+
+def test_five_restarts_are_allowed_and_the_sixth_death_stops_serve(own_server):
+    started = time.monotonic()
+    kill_and_wait_for_replacements(own_server, sorted(live_workers(own_server)))  # 2
+    kill_and_wait_for_replacements(own_server, sorted(live_workers(own_server)))  # 4
+    kill_and_wait_for_replacements(own_server, sorted(live_workers(own_server))[:1])  # 5
+    # The budget's window must not have let the first restarts go meanwhile.
+    assert time.monotonic() - started < RESTART_WINDOW_SECONDS - 10, "too slow to test"
+    assert own_server.process.poll() is None
+    assert each_worker_answers(own_server)
+    os.kill(sorted(live_workers(own_server))[0], signal.SIGKILL)  # the sixth
+    assert own_server.process.wait(timeout=60) == 1
+    assert f"{MAX_RESTARTS} restarts within 60 s" in own_server.log()
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_restart_budget_is_five_within_sixty_seconds():
+    clock = ManualClock()
+    budget = RestartBudget(clock=clock)  # the defaults serve uses
+    allowed = []
+    for _ in range(6):  # six deaths in 55 s
+        allowed.append(budget.allow())
+        clock.now += 11
+    assert allowed == [True] * 5 + [False]
+
+
+def test_restarts_older_than_the_window_leave_the_count():
+    clock = ManualClock()
+    budget = RestartBudget(clock=clock)
+    start = clock.now
+    for offset in (0, 10, 20, 30, 40):
+        clock.now = start + offset
+        assert budget.allow()
+    clock.now = start + 59.5  # all five are still within the minute
+    assert not budget.allow()
+    budget = RestartBudget(clock=clock)
+    for offset in (0, 10, 20, 30, 40):
+        clock.now = start + offset
+        assert budget.allow()
+    clock.now = start + 60.5  # the first has left the window: four, and this one
+    assert budget.allow()
+    clock.now = start + 61  # the one at +10 has not: six within a minute
+    assert not budget.allow()
+    clock.now = start + 122  # a minute after the last: none counts any more
+    assert [budget.allow() for _ in range(6)] == [True] * 5 + [False]
 
 
 def test_serve_exits_non_zero_when_workers_cannot_start_again(own_server):
