@@ -7,16 +7,13 @@ behind for the others.
 
 Besides the searches per month, each search's folded query text is counted per
 domain and day, with whether it found anything, for the site owner's top
-queries and top misses. Visitors can type anything, so the number of distinct
-queries waiting for a flush is capped: past the cap, new queries are dropped
-(and counted in a metric) rather than letting a flood of random strings grow
-the worker's memory.
-
-Once a domain's day holds all the queries it may (`core.sql.MAX_QUERIES_PER_DAY`),
-the worker learns which they are and counts any other query as OTHER_QUERIES
-itself: a flush then writes one row for the rest, not one statement for each
-of thousands of never-seen queries (8% of a worker's time under a stream of
-them, before).
+queries and top misses. Visitors can type anything, so both the worker's waiting
+counts and the stored ones are bounded summaries that keep the often searched
+queries (Space-Saving, `QueryTally` here and `core.sql.SqlStore.add_queries`): a
+flood of random strings neither grows the memory or the database nor pushes out
+a query people search. Past `MAX_PENDING_QUERIES` waiting queries in all, a
+domain's new query replaces its least searched one; a domain with none waiting
+then has its query dropped (and counted in a metric).
 """
 
 import asyncio
@@ -30,15 +27,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from app.metrics import CLICKS_DROPPED, QUERIES_DROPPED, TALLY
-from core.sql import OTHER_QUERIES
+from core.sql import MAX_QUERIES_PER_DAY
 from core.store import Click, ClickedTitle, Store, TopQueries
 
 log = logging.getLogger("autocompeter")
 
 MAX_PENDING_QUERIES = 10_000
-MAX_FULL_DAYS = 64
-"""Domains whose full day's queries a worker keeps (about 50 kB each); others
-are counted by the database alone, correctly but at a statement per query."""
 QUERY_RETENTION_DAYS = 30
 """Query counts older than this are deleted: /v1/stats shows the last 30 days."""
 TOP_QUERIES_LIMIT = 10
@@ -76,39 +70,106 @@ async def recent_clicks(store: Store, domain: str, top: TopQueries) -> RecentCli
     )
 
 
+class QueryTally:
+    """One domain's searches of one day since the last flush, query by query: a
+    Space-Saving summary (Metwally, Agrawal and El Abbadi, 2005) of at most
+    ``capacity`` queries. A new query when there is no room takes the place of a least
+    searched one and its count, so a query searched often is never pushed out by a
+    flood of new ones, and the counts still add up to the searches.
+
+    Until then a plain dict: the counts are bucketed (for the least one in O(1)) only
+    once a query had to be replaced, which ordinary traffic never needs."""
+
+    __slots__ = ("_by_count", "_least", "capacity", "counts")
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.counts: dict[str, list[int]] = {}
+        """query -> [searches, misses]"""
+        self._by_count: dict[int, dict[str, None]] | None = None
+        self._least = 0
+
+    def add(self, query: str, found: bool, may_grow: bool = True) -> bool:
+        """Count a search of ``query``; False if it could not be (no room, nothing to
+        replace: this tally is empty and ``may_grow`` is False)."""
+        counts = self.counts.get(query)
+        if counts is None:
+            if may_grow and len(self.counts) < self.capacity:
+                counts = self.counts[query] = [0, 0]
+                if self._by_count is not None:
+                    self._by_count.setdefault(0, {})[query] = None
+                    self._least = 0
+            elif self.counts:
+                counts = self._replace_least(query)
+            else:
+                return False
+        if self._by_count is not None:
+            self._count_up(query, counts[0])
+        counts[0] += 1
+        if not found:
+            counts[1] += 1
+        return True
+
+    def _replace_least(self, query: str) -> list[int]:
+        if self._by_count is None:
+            self._by_count = {}
+            for known, (searches, _misses) in self.counts.items():
+                self._by_count.setdefault(searches, {})[known] = None
+            self._least = min(self._by_count)
+        bucket = self._by_count[self._least]
+        evicted = next(iter(bucket))
+        del bucket[evicted], self.counts[evicted]
+        bucket[query] = None
+        counts = self.counts[query] = [self._least, 0]
+        return counts
+
+    def _count_up(self, query: str, searches: int) -> None:
+        """Move ``query`` from the bucket of ``searches`` to the next one."""
+        assert self._by_count is not None
+        bucket = self._by_count[searches]
+        del bucket[query]
+        if not bucket:
+            del self._by_count[searches]
+            if searches == self._least:
+                self._least = searches + 1  # where ``query`` goes: never empty
+        self._by_count.setdefault(searches + 1, {})[query] = None
+
+
 class FetchCounter:
     def __init__(self, store: Store, max_pending_queries: int = MAX_PENDING_QUERIES) -> None:
         self.store = store
         self.max_pending_queries = max_pending_queries
         self._pending: Counter[tuple[str, int, int]] = Counter()
-        # (domain, day, query) -> [searches, misses]
-        self._queries: dict[tuple[str, date, str], list[int]] = {}
+        self._queries: dict[tuple[str, date], QueryTally] = {}
+        self._held = 0
+        """Queries in all of ``_queries``: at most ``max_pending_queries``."""
+        self._unsent: dict[tuple[str, date, str], tuple[int, int]] = {}
+        """Counts of a flush that failed, sent with the next one."""
         self.dropped = 0
         self._today_value = datetime.now(UTC).date()
         self._today_until = 0.0
         self._pruned_on: date | None = None
-        # (domain, day) -> the queries the day holds, once it is full
-        self._full_days: dict[tuple[str, date], frozenset[str]] = {}
 
     def record(self, domain: str, query: str | None = None, found: bool = True) -> None:
         today = self._today()
         self._pending[(domain, today.year, today.month)] += 1
         if query is None:
             return
-        full = self._full_days.get((domain, today))
-        if full is not None and query not in full:
-            query = OTHER_QUERIES
-        key = (domain, today, query)
-        counts = self._queries.get(key)
-        if counts is None:
-            if len(self._queries) >= self.max_pending_queries:
-                self.dropped += 1
-                QUERIES_DROPPED.inc()
+        tally = self._queries.get((domain, today))
+        may_grow = self._held < self.max_pending_queries
+        if tally is None:
+            if not may_grow:
+                self._drop()
                 return
-            counts = self._queries[key] = [0, 0]
-        counts[0] += 1
-        if not found:
-            counts[1] += 1
+            tally = self._queries[(domain, today)] = QueryTally(MAX_QUERIES_PER_DAY)
+        held = len(tally.counts)
+        if not tally.add(query, found, may_grow):
+            self._drop()
+        self._held += len(tally.counts) - held
+
+    def _drop(self) -> None:
+        self.dropped += 1
+        QUERIES_DROPPED.inc()
 
     def _today(self) -> date:
         """The UTC day, read from the clock at most once a second: every search asks."""
@@ -128,31 +189,32 @@ class FetchCounter:
             except Exception:
                 self._pending.update(pending)  # keep them for the next flush
                 raise
-        if self._queries:
-            queries, self._queries = self._queries, {}
+        if self._queries or self._unsent:
+            queries = self._take_queries()
             try:
-                await self.store.add_queries({k: (s, m) for k, (s, m) in queries.items()})
+                await self.store.add_queries(queries)
             except Exception:
-                for key, (searches, misses) in queries.items():
-                    counts = self._queries.setdefault(key, [0, 0])
-                    counts[0] += searches
-                    counts[1] += misses
+                self._keep_unsent(queries)
                 raise
-            await self._learn_full_days({(domain, day) for domain, day, _query in queries})
         await self._prune()
 
-    async def _learn_full_days(self, days: set[tuple[str, date]]) -> None:
-        today = self._today()
-        for key in [key for key in self._full_days if key[1] != today]:
-            del self._full_days[key]
-        for domain, day in days:
-            if day != today or (domain, day) in self._full_days:
+    def _take_queries(self) -> dict[tuple[str, date, str], tuple[int, int]]:
+        queries, self._unsent = self._unsent, {}
+        for (domain, day), tally in self._queries.items():
+            for query, (searches, misses) in tally.counts.items():
+                before = queries.get((domain, day, query), (0, 0))
+                queries[(domain, day, query)] = (before[0] + searches, before[1] + misses)
+        self._queries, self._held = {}, 0
+        return queries
+
+    def _keep_unsent(self, queries: dict[tuple[str, date, str], tuple[int, int]]) -> None:
+        """Keep a failed flush's counts for the next one, as many as may wait."""
+        for key, counts in queries.items():
+            if len(self._unsent) >= self.max_pending_queries:
+                self.dropped += 1
+                QUERIES_DROPPED.inc()
                 continue
-            if len(self._full_days) >= MAX_FULL_DAYS:
-                return
-            full = await self.store.full_day_queries(domain, day)
-            if full is not None:
-                self._full_days[(domain, day)] = full
+            self._unsent[key] = counts
 
     async def _prune(self) -> None:
         """Delete query counts past the retention, at most once a day per worker."""
@@ -178,18 +240,15 @@ CLICK_ENTRY_BYTES = 400
 date, the dict entry (measured with tracemalloc, rounded up)."""
 
 
-def utc_minute() -> int:
-    return int(time.time() // 60)
-
-
 class ClickCounter:
     """Clicks on results, kept in memory and written to the store in batches, as the
     search counters are, and the click ranking kept up to date.
 
     Bounded in bytes: past ``max_pending_bytes`` of waiting clicks, further ones
     are dropped (and counted in a metric) until the next flush. A click is
-    identified by a fingerprint of the client's address, domain, query, URL and
-    UTC minute: the same click twice in a minute counts once, in this worker
+    identified by a fingerprint of the client's address, domain, URL and UTC day:
+    one address adds at most one click to a title a day, whatever query it names
+    (one that changes ``q`` with every click once moved any title), in this worker
     (here) and across workers (the store's clicks_seen table)."""
 
     def __init__(self, store: Store, flush_seconds: float, refresh_seconds: float,
@@ -198,7 +257,7 @@ class ClickCounter:
         self.flush_seconds = flush_seconds
         self.refresh_seconds = refresh_seconds
         # A click waits up to a flush interval before another worker's copy of it
-        # meets its fingerprint: keep fingerprints that long past their minute.
+        # meets its fingerprint: keep fingerprints that long past their day.
         self._fingerprint_minutes = 1 + math.ceil(flush_seconds / 60)
         self.max_pending_bytes = max_pending_bytes
         self._pending: dict[str, Click] = {}
@@ -210,9 +269,11 @@ class ClickCounter:
         self._pruned_on: date | None = None
 
     def record(self, client: str, domain: str, query: str, url: str) -> None:
-        minute = utc_minute()
+        """A click on ``url``, a result of ``query`` (folded words), by ``client``."""
+        now = time.time()
+        day = datetime.fromtimestamp(now, UTC).date()
         fingerprint = hashlib.blake2b(
-            "\0".join((str(minute), client, domain, query, url)).encode("utf-8", "replace"),
+            "\0".join((day.isoformat(), client, domain, url)).encode("utf-8", "replace"),
             digest_size=16).hexdigest()
         if fingerprint in self._pending:
             return
@@ -221,8 +282,7 @@ class ClickCounter:
             self.dropped += 1
             CLICKS_DROPPED.inc()
             return
-        day = datetime.now(UTC).date()
-        self._pending[fingerprint] = Click(fingerprint, minute, domain, day, url, query)
+        self._pending[fingerprint] = Click(fingerprint, int(now // 60), domain, day, url, query)
         self.pending_bytes += size
 
     async def flush(self) -> None:
@@ -237,8 +297,13 @@ class ClickCounter:
                 self.pending_bytes += pending_bytes
                 raise
             self._written_since_refresh = True
-            await self.store.prune_clicks(self._prune_before(),
-                                          utc_minute() - self._fingerprint_minutes)
+            await self.store.prune_clicks(self._prune_before(), self._fingerprints_from())
+
+    def _fingerprints_from(self) -> int:
+        """The first minute whose fingerprints are kept: today's, and yesterday's last
+        ones while another worker may still be writing yesterday's clicks."""
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        return int(today.timestamp() // 60) - self._fingerprint_minutes
 
     def _prune_before(self) -> date:
         """The first day kept: click counts of days past the window go, once a day."""

@@ -67,9 +67,10 @@ def click_operation() -> Json:
     return {
         "summary": "Report the result a visitor chose",
         "description": "Public and CORS-open: what the widget sends with navigator.sendBeacon "
-                       "(a JSON body sent as text/plain is read as JSON too). Counted once a "
-                       "minute per address, query and URL; clicked titles rise within their "
-                       "tier (CLICK_RANKING).",
+                       "(a JSON body sent as text/plain is read as JSON too). Counted only if "
+                       "url is among the results of the search (d, q, n, g, t), once per "
+                       "address, title and UTC day; clicked titles rise within their tier "
+                       "(CLICK_RANKING).",
         "operationId": "click",
         "tags": ["search"],
         "requestBody": {"required": True, "content": {

@@ -119,11 +119,19 @@ async def search(request: Request) -> HTTPResponse:
         used.parsed_searches.put(request.query_string, asked)
     query = asked.query
     await known_domain(used, query.domain)
+    answer = await answer_for(used, query, asked.token)
+    if request.method == "GET":  # a HEAD is a probe, not a visitor's search
+        used.fetches.record(query.domain, " ".join(query.words), answer.found)
+    return SearchResponse(answer.body, headers=PUBLIC, content_type="application/json")
+
+
+async def answer_for(used: Services, query: SearchQuery, token: str) -> Answer:
+    """The answer to ``query`` with the groups ``token`` opens: cached, or from the engine."""
     engine, cache = used.backends.engine, used.cache
     generation = engine.generation(query.domain)
     if query.groups:  # private groups matter only to searches that ask for groups
         access = await used.access.get(used.backends.store, query.domain, generation)
-        query = replace(query, groups=allowed_groups(query.groups, access, asked.token,
+        query = replace(query, groups=allowed_groups(query.groups, access, token,
                                                      query.domain))
     answer = cache.get(query, generation)
     if answer is None:
@@ -133,9 +141,7 @@ async def search(request: Request) -> HTTPResponse:
         body = {"terms": result.terms, "results": [[h.url, h.title] for h in result.hits]}
         answer = Answer(orjson.dumps(body), found=bool(result.hits))
         cache.put(query, generation, answer)
-    if request.method == "GET":  # a HEAD is a probe, not a visitor's search
-        used.fetches.record(query.domain, " ".join(query.words), answer.found)
-    return SearchResponse(answer.body, headers=PUBLIC, content_type="application/json")
+    return answer
 
 
 def search_query(request: Request) -> AskedSearch:
@@ -162,12 +168,24 @@ async def click(request: Request) -> HTTPResponse:
     await used.rate_limits.check_click(request)
     await receive_limited_body(request, CLICK_BODY_BYTES)
     params = validated(ClickIn, read_body(request))
-    searched = searched_words(params.q)
+    check_token(params.t)
+    query = SearchQuery(params.d, searched_words(params.q), params.n, params.g)
     await known_domain(used, params.d)
-    # Counted as the query analytics count the search: its folded words. An
-    # unknown URL is dropped when the batch is written (no lookup here).
-    used.clicks.record(client_address(request), params.d, " ".join(searched), params.url)
+    # Only a URL this service gives for the search counts: a stranger cannot credit
+    # a title to a query that does not find it. The same search as the widget's, so
+    # usually a cached answer, on whichever worker takes the click.
+    if await gives_url(used, query, params.t, params.url):
+        # Counted as the query analytics count the search: its folded words.
+        used.clicks.record(client_address(request), params.d, " ".join(query.words),
+                           params.url)
     return HTTPResponse(status=204, headers=PUBLIC)
+
+
+async def gives_url(used: Services, query: SearchQuery, token: str, url: str) -> bool:
+    """Whether the answer to the search has ``url`` among its results."""
+    answer = await answer_for(used, query, token)
+    results = orjson.loads(answer.body)["results"]
+    return any(found == url for found, _title in results)
 
 
 @v1.route("/click", methods=["OPTIONS"])

@@ -9,6 +9,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.validation import describe
+from core.ranking import CLICK_BOOST, CLICK_HALF
 from scaled.config import parse_search_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -43,15 +44,18 @@ class Settings(BaseSettings):
     """Embedded engine: bytes of in-memory indexes per worker; 0 leaves every search to FTS5."""
     search_rate_limit: str = "50/second"
     """Searches per client address and worker, e.g. '50/second'; 'off' for none."""
+    search_time_budget: str = "250/second"
+    """Milliseconds of engine time the searches of one client address may take per
+    worker, e.g. '250/second' (a quarter of the worker); 'off' for none."""
     write_rate_limit: str = "20/second"
     """Write requests per domain and worker; a bulk counts once."""
     click_ranking: Literal["on", "off"] = "on"
     """on: titles clicked from the widget rise within their tier (README, "Click
     feedback"); off: clicks are still counted for /v1/stats, the order is the popularity's."""
-    click_boost: float = Field(0.25, gt=0, le=10)
+    click_boost: float = Field(CLICK_BOOST, gt=0, le=10)
     """The most clicks can add to a title's popularity, as a share of it (of 1 for
     popularities between -1 and 1)."""
-    click_half: float = Field(10, gt=0)
+    click_half: float = Field(CLICK_HALF, gt=0)
     """Clicks in the window that give half of CLICK_BOOST."""
     click_ranking_seconds: float = Field(60.0, gt=0, le=86400)
     """How often each worker moves the titles its newly written clicks changed."""
@@ -87,7 +91,7 @@ class Settings(BaseSettings):
             raise ValueError("sqlite URLs look like sqlite:///path/to/file.db")
         return value
 
-    @field_validator("search_rate_limit", "write_rate_limit")
+    @field_validator("search_rate_limit", "search_time_budget", "write_rate_limit")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         from app.ratelimit import parse_limit

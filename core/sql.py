@@ -78,28 +78,38 @@ SELECT year, month, count FROM fetches WHERE domain_id = {DOMAIN_ID} ORDER BY ye
 """
 MAX_QUERIES_PER_DAY = 1000
 """Rows of query counts a domain may have per UTC day: visitors type anything, and a
-flood of random searches must not grow the database. Searches for further new
-queries that day are counted under OTHER_QUERIES, which the top lists leave out."""
+flood of random searches must not grow the database. The rows are a Space-Saving
+summary (Metwally, Agrawal and El Abbadi, 2005): a new query on a full day takes the
+place of the least searched one, and its count starts from that one's (`add_queries`).
+So the day's rows still add up to its searches, and any query with more than
+1/MAX_QUERIES_PER_DAY of them is among the rows however many strangers' queries come:
+junk cannot push out a query people search."""
 OTHER_QUERIES = ""
-ADD_QUERIES = f"""
+"""Searches counted under no query: rows of databases that wrote them before the
+summary, and clicks on a title with no room for their query (MAX_CLICK_ROWS_PER_DAY)."""
+QUERY_COUNTED = f"""
+UPDATE query_counts SET searches = searches + ?, misses = misses + ?
+WHERE domain_id = {DOMAIN_ID} AND day = ? AND query = ?
+"""
+# New, while the day has room.
+QUERY_INSERTED = f"""
 INSERT INTO query_counts (domain_id, day, query, searches, misses)
-SELECT d.id, ?,
-    CASE WHEN EXISTS (SELECT 1 FROM query_counts q
-                      WHERE q.domain_id = d.id AND q.day = ? AND q.query = ?)
-           OR (SELECT count(*) FROM query_counts q WHERE q.domain_id = d.id AND q.day = ?)
-              < {MAX_QUERIES_PER_DAY} - 1
-         THEN CAST(? AS TEXT) ELSE '{OTHER_QUERIES}' END,
-    ?, ?
-FROM domains d WHERE d.name = ?
-ON CONFLICT (domain_id, day, query) DO UPDATE
-SET searches = query_counts.searches + excluded.searches,
-    misses = query_counts.misses + excluded.misses
+SELECT d.id, ?, ?, ?, ? FROM domains d WHERE d.name = ?
+AND NOT EXISTS (SELECT 1 FROM query_counts q WHERE q.domain_id = d.id AND q.day = ?
+                AND q.query = ?)
+AND (SELECT count(*) FROM query_counts q WHERE q.domain_id = d.id AND q.day = ?)
+    < {MAX_QUERIES_PER_DAY}
 """
-DAY_QUERY_COUNT = f"""
-SELECT count(*) FROM query_counts WHERE domain_id = {DOMAIN_ID} AND day = ?
-"""
-DAY_QUERIES = f"""
-SELECT query FROM query_counts WHERE domain_id = {DOMAIN_ID} AND day = ?
+# New on a full day: it takes the least searched query's row and count (an upper bound
+# of its own searches, as Space-Saving keeps them); misses are its own, a lower bound.
+QUERY_REPLACING = f"""
+UPDATE query_counts SET query = ?, searches = searches + ?, misses = ?
+WHERE domain_id = {DOMAIN_ID} AND day = ?
+AND query = (SELECT q.query FROM query_counts q
+             WHERE q.domain_id = {DOMAIN_ID} AND q.day = ? AND q.query <> '{OTHER_QUERIES}'
+             ORDER BY q.searches, q.query LIMIT 1)
+AND NOT EXISTS (SELECT 1 FROM query_counts q
+                WHERE q.domain_id = {DOMAIN_ID} AND q.day = ? AND q.query = ?)
 """
 TOP_QUERIES = f"""
 SELECT query, CAST(sum({{column}}) AS BIGINT) AS n FROM query_counts
@@ -126,27 +136,55 @@ WHERE domain_id = {DOMAIN_ID} AND day >= ? GROUP BY day ORDER BY day
 """
 MAX_CLICK_ROWS_PER_DAY = 1000
 """Rows of click counts by (title, query) a domain may have per UTC day, like
-MAX_QUERIES_PER_DAY: past it, a click on a title under a new query is counted for
-the title under OTHER_QUERIES, so a day holds at most this many rows plus one per
-clicked title (and titles are the site's own, not a stranger's)."""
+MAX_QUERIES_PER_DAY. Past it, a click on a title under a new query takes the row of
+the day's least clicked (title, query), whose clicks stay with their title under
+OTHER_QUERIES: a day holds at most this many rows plus one per clicked title, each
+title keeps all its clicks, and a query's clicks stay shown once they outnumber
+those of the least clicked pair, however many strangers' pairs come."""
 MARK_CLICK_SEEN = """
 INSERT INTO clicks_seen (fingerprint, minute, owner) VALUES (?, ?, ?)
 ON CONFLICT (fingerprint) DO NOTHING
 """
-# Counted only if the click's fingerprint is this batch's own (not seen before)
-# and its URL is one of the domain's titles: unknown URLs are ignored.
-ADD_CLICK = f"""
+# Each of the statements below counts the click only if its fingerprint is this
+# batch's own (not seen before) and its URL is one of the domain's titles; they run
+# one after the other for a click, and at most one of them counts it.
+CLICK_IS_NEW = f"""
+EXISTS (SELECT 1 FROM clicks_seen s WHERE s.fingerprint = ? AND s.owner = ?)
+AND EXISTS (SELECT 1 FROM documents d WHERE d.domain_id = {DOMAIN_ID} AND d.url = ?)
+"""
+CLICK_ROW_ABSENT = f"""
+NOT EXISTS (SELECT 1 FROM click_counts c WHERE c.domain_id = {DOMAIN_ID} AND c.url = ?
+            AND c.query = ? AND c.day = ?)
+"""
+CLICK_COUNTED = f"""
+UPDATE click_counts SET clicks = clicks + 1
+WHERE domain_id = {DOMAIN_ID} AND url = ? AND query = ? AND day = ? AND {CLICK_IS_NEW}
+"""
+CLICK_INSERTED = f"""
 INSERT INTO click_counts (domain_id, url, query, day, clicks)
-SELECT d.domain_id, d.url,
-    CASE WHEN EXISTS (SELECT 1 FROM click_counts c WHERE c.domain_id = d.domain_id
-                      AND c.url = d.url AND c.query = ? AND c.day = ?)
-           OR (SELECT count(*) FROM click_counts c WHERE c.domain_id = d.domain_id
-               AND c.day = ?) < {MAX_CLICK_ROWS_PER_DAY}
-         THEN CAST(? AS TEXT) ELSE '{OTHER_QUERIES}' END,
-    ?, 1
-FROM documents d JOIN clicks_seen s ON s.fingerprint = ? AND s.owner = ?
-WHERE d.domain_id = {DOMAIN_ID} AND d.url = ?
-ON CONFLICT (domain_id, url, query, day) DO UPDATE SET clicks = click_counts.clicks + 1
+SELECT id, ?, ?, ?, 1 FROM domains WHERE name = ? AND {CLICK_IS_NEW} AND {CLICK_ROW_ABSENT}
+AND (SELECT count(*) FROM click_counts c WHERE c.domain_id = {DOMAIN_ID} AND c.day = ?
+     AND c.query <> '{OTHER_QUERIES}') < {MAX_CLICK_ROWS_PER_DAY}
+"""
+LEAST_CLICKED = f"""
+(SELECT c.url, c.query FROM click_counts c
+ WHERE c.domain_id = {DOMAIN_ID} AND c.day = ? AND c.query <> '{OTHER_QUERIES}'
+ ORDER BY c.clicks, c.url, c.query LIMIT 1)
+"""
+# A full day: the least clicked pair's clicks go to its title under no query ...
+CLICK_FOLDED = f"""
+INSERT INTO click_counts (domain_id, url, query, day, clicks)
+SELECT domain_id, url, '{OTHER_QUERIES}', day, clicks FROM click_counts
+WHERE domain_id = {DOMAIN_ID} AND day = ? AND (url, query) = {LEAST_CLICKED}
+AND {CLICK_IS_NEW} AND {CLICK_ROW_ABSENT}
+ON CONFLICT (domain_id, url, query, day) DO UPDATE
+SET clicks = click_counts.clicks + excluded.clicks
+"""
+# ... and its row becomes the new pair's.
+CLICK_REPLACING = f"""
+UPDATE click_counts SET url = ?, query = ?, clicks = 1
+WHERE domain_id = {DOMAIN_ID} AND day = ? AND (url, query) = {LEAST_CLICKED}
+AND {CLICK_IS_NEW} AND {CLICK_ROW_ABSENT}
 """
 # Titles whose clicks in the window (from the day given on) differ from what their
 # ranking was last computed from, and titles whose clicks all left the window; the
@@ -227,6 +265,8 @@ CREATE TABLE IF NOT EXISTS query_counts (
     PRIMARY KEY (domain_id, day, query)
 ){without_rowid};
 CREATE INDEX IF NOT EXISTS query_counts_by_day ON query_counts (day);
+-- The least searched query of a domain's day: the one a new query replaces.
+CREATE INDEX IF NOT EXISTS query_counts_least ON query_counts (domain_id, day, searches);
 -- Clicks per domain, title URL, folded query and UTC day: the click ranking's
 -- window and the top clicks in /v1/stats; app/counters.py deletes days past it.
 CREATE TABLE IF NOT EXISTS click_counts (
@@ -238,8 +278,9 @@ CREATE TABLE IF NOT EXISTS click_counts (
     PRIMARY KEY (domain_id, url, query, day)
 ){without_rowid};
 CREATE INDEX IF NOT EXISTS click_counts_by_day ON click_counts (day, domain_id);
--- The clicks of the last minutes by fingerprint (who clicked what, which minute),
--- so the same click twice in a minute counts once whichever worker took it.
+CREATE INDEX IF NOT EXISTS click_counts_least ON click_counts (domain_id, day, clicks);
+-- Today's counted clicks by fingerprint (who clicked which title, which day), so
+-- one address adds one click to a title a day, whichever worker took it.
 CREATE TABLE IF NOT EXISTS clicks_seen (
     fingerprint TEXT PRIMARY KEY,
     minute {counter} NOT NULL,
@@ -327,6 +368,17 @@ class SqlStore(ABC):
     @abstractmethod
     async def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run ``sql`` once per row, in one transaction."""
+
+    @abstractmethod
+    async def _execute_batches(self, *batches: tuple[str, Sequence[Sequence[Any]]]) -> None:
+        """Run each batch's ``sql`` once per row, batch after batch, in one transaction
+        that no other `_execute_batches` or `_counts_locked` runs beside: the counts'
+        summaries are read and rewritten in it."""
+
+    def _counts_locked(self) -> list[Statement]:
+        """Statements that, first in `_execute`'s transaction, keep other writers of the
+        counts' summaries out until it ends (nothing where writes are serial anyway)."""
+        return []
 
     async def _fetch_value(self, sql: str, *args: Any) -> Any:
         rows = await self._fetch(sql, *args)
@@ -476,16 +528,20 @@ class SqlStore(ABC):
         return result
 
     async def add_queries(self, counts: QueryCounts) -> None:
-        await self._execute_many(ADD_QUERIES, [
-            (day, day, query, day, query, searches, misses, domain)
-            for (domain, day, query), (searches, misses) in counts.items()
-        ])
-
-    async def full_day_queries(self, domain: str, day: date) -> frozenset[str] | None:
-        ((count,),) = await self._fetch(DAY_QUERY_COUNT, domain, day)
-        if count < MAX_QUERIES_PER_DAY:
-            return None
-        return frozenset(query for (query,) in await self._fetch(DAY_QUERIES, domain, day))
+        """Merge ``counts`` into the days' Space-Saving summaries (MAX_QUERIES_PER_DAY):
+        known queries add up, new ones fill the room left, then each further one takes
+        the place of its day's least searched. Most searched first, so that the
+        batch's own rare queries are the ones that give way to each other."""
+        items = sorted(counts.items(), key=lambda item: -item[1][0])
+        await self._execute_batches(
+            (QUERY_COUNTED, [(searches, misses, domain, day, query)
+                             for (domain, day, query), (searches, misses) in items]),
+            (QUERY_INSERTED, [(day, query, searches, misses, domain, day, query, day)
+                              for (domain, day, query), (searches, misses) in items]),
+            (QUERY_REPLACING, [(query, searches, misses, domain, day, domain, day,
+                                domain, day, query)
+                               for (domain, day, query), (searches, misses) in items]),
+        )
 
     async def prune_queries(self, before: date) -> int:
         (pruned,) = await self._execute(("DELETE FROM query_counts WHERE day < ?", (before,)))
@@ -511,12 +567,19 @@ class SqlStore(ABC):
         owner = uuid.uuid4().hex
         statements: list[Statement] = []
         for click in clicks:
-            statements.append((MARK_CLICK_SEEN, (click.fingerprint, click.minute, owner)))
-            statements.append((ADD_CLICK, (
-                click.query, click.day, click.day, click.query, click.day,
-                click.fingerprint, owner, click.domain, click.url)))
+            domain, url, query, day = click.domain, click.url, click.query, click.day
+            is_new = (click.fingerprint, owner, domain, url)
+            absent = (domain, url, query, day)
+            least = (domain, day)
+            statements += [
+                (MARK_CLICK_SEEN, (click.fingerprint, click.minute, owner)),
+                (CLICK_COUNTED, (domain, url, query, day, *is_new)),
+                (CLICK_INSERTED, (url, query, day, domain, *is_new, *absent, domain, day)),
+                (CLICK_FOLDED, (domain, day, *least, *is_new, *absent)),
+                (CLICK_REPLACING, (url, query, domain, day, *least, *is_new, *absent)),
+            ]
         if statements:
-            await self._execute(*statements)
+            await self._execute(*self._counts_locked(), *statements)
 
     async def prune_clicks(self, before_day: date, before_minute: int) -> int:
         pruned, _seen = await self._execute(

@@ -58,9 +58,10 @@ class Click:
     """A visitor's pick of ``url`` among the results for ``query`` (folded words)."""
 
     fingerprint: str
-    """Who clicked what in which minute, hashed: the same click twice in a minute is one."""
+    """Who clicked which title on which day, hashed: one address adds one click to a
+    title a day at most (`app.counters.ClickCounter`)."""
     minute: int
-    """Minutes since the epoch (UTC) when it was clicked."""
+    """Minutes since the epoch (UTC) when it was clicked: how long its fingerprint is kept."""
     domain: str
     day: date
     url: str
@@ -166,11 +167,9 @@ class Store(Protocol):
 
     async def fetches(self, domain: str) -> dict[str, dict[str, int]]: ...
 
-    async def add_queries(self, counts: QueryCounts) -> None: ...
-
-    async def full_day_queries(self, domain: str, day: date) -> frozenset[str] | None:
-        """The queries counted for ``domain`` on ``day`` once that day holds as many as
-        it may (new ones then count as OTHER_QUERIES); None while it has room."""
+    async def add_queries(self, counts: QueryCounts) -> None:
+        """Add ``counts`` to each domain's day of query counts, a bounded summary in
+        which often searched queries stay (`core.sql.MAX_QUERIES_PER_DAY`)."""
         ...
 
     async def prune_queries(self, before: date) -> int:

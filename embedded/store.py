@@ -202,6 +202,14 @@ class SqliteStore(SqlStore):
     async def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         await self.db.write(lambda conn: conn.executemany(sql, map(_params, rows)))
 
+    async def _execute_batches(self, *batches: tuple[str, Sequence[Sequence[Any]]]) -> None:
+        # One write transaction (BEGIN IMMEDIATE): no other writer runs beside it.
+        def run(conn: sqlite3.Connection) -> None:
+            for sql, rows in batches:
+                conn.executemany(sql, map(_params, rows))
+
+        await self.db.write(run)
+
     async def migrate(self) -> None:
         def version(conn: sqlite3.Connection) -> int | None:
             (number,) = conn.execute("PRAGMA user_version").fetchone()

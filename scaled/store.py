@@ -43,6 +43,9 @@ T = TypeVar("T")
 NOTIFY_CHANNEL = "autocompeter_outbox"
 # Any constant works: it only has to be the same in every process that migrates.
 MIGRATION_LOCK = 0x6175746F  # "auto"
+# Workers merging their query and click counts into the day's bounded summaries take
+# turns (core/sql.py reads the least counted row and replaces it): a transaction lock.
+COUNTS_LOCK = "SELECT pg_advisory_xact_lock(1668248942)"  # "coun"
 # Bumped with every change to the tables below; older databases are brought up
 # to date by MIGRATIONS, others refused rather than half-understood (as SQLite files are).
 SCHEMA_VERSION = 4
@@ -270,6 +273,18 @@ class PostgresStore(SqlStore):
 
     async def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         await self._run(lambda conn: conn.executemany(numbered(sql), rows))
+
+    async def _execute_batches(self, *batches: tuple[str, Sequence[Sequence[Any]]]) -> None:
+        async def run(conn: asyncpg.Connection) -> None:
+            async with conn.transaction():
+                await conn.execute(COUNTS_LOCK)
+                for sql, rows in batches:
+                    await conn.executemany(numbered(sql), rows)
+
+        await self._run(run)
+
+    def _counts_locked(self) -> list[Statement]:
+        return [(COUNTS_LOCK, ())]
 
     async def pool(self) -> asyncpg.Pool:
         """The pool, made on first use so a server that is down at start-up is

@@ -72,43 +72,50 @@ def test_query_counts_are_bounded_per_domain_and_day(with_store):
         for part in range(2):
             await store.add_queries({("flood.example", today, f"random {part} {i}"): (1, 1)
                                      for i in range(flood // 2)})
+        # A query first searched after the flood, and one counted before it.
         await store.add_queries({("flood.example", today, "kept"): (2, 0),
+                                 ("flood.example", today, "late"): (3, 1),
                                  ("quiet.example", today, "fine"): (1, 0)})
         rows = await stored_queries(store, "flood.example")
         assert len(rows) == MAX_QUERIES_PER_DAY
         counted = dict(rows)
-        assert counted["kept"] == 7  # a query stored before the bound keeps counting
-        # Nothing is lost from the day's total: the rest is one "other" row.
-        assert sum(counted.values()) == 7 + flood
-        assert counted[OTHER_QUERIES] == flood - (MAX_QUERIES_PER_DAY - 2)
+        assert counted["kept"] == 7  # never the least searched: never replaced
+        # Space-Saving: the late query took a least searched row (1 or 2 searches) and
+        # its count, so it shows at least its own; nothing is lost from the day's total.
+        assert 3 + 1 <= counted["late"] <= 3 + 2
+        assert sum(counted.values()) == 7 + 3 + flood
+        assert OTHER_QUERIES not in counted
         top = await store.top_queries("flood.example", today, 3)
         assert top.queries[0] == ("kept", 7)
-        assert OTHER_QUERIES not in [query for query, _n in top.queries + top.misses]
+        assert top.queries[1][0] == "late"
+        # Misses are the query's own since it has its row: a lower bound.
+        assert ("late", 1) in top.misses
         assert await stored_queries(store, "quiet.example") == [("fine", 1)]
 
     with_store(work)
 
 
-def test_once_a_day_is_full_a_workers_new_queries_are_counted_as_other_not_dropped(with_store):
+def test_a_workers_flood_of_new_queries_keeps_the_often_searched_one(with_store):
+    """Past its cap of waiting queries a worker drops nothing of a domain it counts:
+    a new query replaces the least searched one (issue 25, item 9)."""
     async def work(store: Store) -> None:
         await store.create_key("flood.example")
         counter = FetchCounter(store, max_pending_queries=100)
-        for i in range(MAX_QUERIES_PER_DAY):
-            counter.record("flood.example", f"query {i}")
-            if i % 100 == 99:  # flushes keep the pending queries under their cap
+        for i in range(1100):
+            counter.record("flood.example", f"junk {i}", found=False)
+            if i % 37 == 0:
+                counter.record("flood.example", "real query")
+            if i % 500 == 499:
                 await counter.flush()
         await counter.flush()
-        # Full now, and known to be: a flood of new queries waits as one "other" count.
-        for i in range(5 * counter.max_pending_queries):
-            counter.record("flood.example", f"new {i}")
-        counter.record("flood.example", "query 7")
         assert counter.dropped == 0
-        await counter.flush()
         counted = dict(await stored_queries(store, "flood.example"))
-        assert len(counted) == MAX_QUERIES_PER_DAY
-        assert counted["query 7"] == 2
-        assert sum(counted.values()) == MAX_QUERIES_PER_DAY + 5 * 100 + 1
-        assert not any(query.startswith("new ") for query in counted)
+        assert len(counted) <= MAX_QUERIES_PER_DAY
+        assert sum(counted.values()) == 1100 + 30
+        assert counted["real query"] >= 30
+        since = datetime.now(UTC).date() - timedelta(days=1)  # whichever day it is
+        top = await store.top_queries("flood.example", since, 1)
+        assert top.queries[0][0] == "real query"
 
     with_store(work)
 
@@ -177,6 +184,35 @@ def test_click_counts_are_bounded_per_domain_and_day(with_store):
         await store.add_clicks([click(1, today, "/unknown", "q"),
                                 click(0, today, "/t0", "q 0 0")])
         assert sum(n for _url, _query, n in await stored_clicks(store)) == flood
+
+    with_store(work)
+
+
+def test_a_querys_clicks_stay_shown_past_a_flood_and_titles_keep_all_theirs(with_store):
+    """A full day of strangers' (title, query) pairs, one click each: a query clicked
+    more often still gets its row, and every title keeps its every click (issue 25, 9)."""
+    today = datetime.now(UTC).date()
+    titles = 20
+
+    async def work(store: Store) -> None:
+        await store.upsert("clicks.example", [Document(f"/t{i}", f"Title {i}")
+                                              for i in range(titles)])
+        junk = [click(i, today, f"/t{i % titles}", f"junk {i}")
+                for i in range(MAX_CLICK_ROWS_PER_DAY)]
+        real = [click(10_000 + n, today, "/t0", "real") for n in range(3)]
+        more_junk = [click(20_000 + i, today, f"/t{i % titles}", f"more junk {i}")
+                     for i in range(500)]
+        for batch in (junk, real[:1], real[1:], more_junk):
+            await store.add_clicks(batch)
+        rows = await stored_clicks(store)
+        assert len(rows) <= MAX_CLICK_ROWS_PER_DAY + titles
+        assert ("/t0", "real", 3) in rows
+        assert await store.query_clicks("clicks.example", today, ["real"]) == {"real": 3}
+        per_title = {f"/t{i}": 0 for i in range(titles)}
+        for url, _query, n in rows:
+            per_title[url] += n
+        sent = [c.url for c in junk + real + more_junk]
+        assert per_title == {url: sent.count(url) for url in per_title}
 
     with_store(work)
 

@@ -1,11 +1,17 @@
-"""Click feedback on every setup: POST /v1/click counts a visitor's chosen result once a
-minute, moves clicked titles up within their tier, and shows in /v1/stats (issue 15, 2)."""
+"""Click feedback on every setup: POST /v1/click counts a visitor's chosen result if the
+service gives it for the query, once per address, title and day; clicks move titles
+up within their tier and show in /v1/stats (issue 15, 2; issue 25, 3).
+
+Dates are the server's: a test that needs "today" reads it from a click the server
+stored, and one that counts once a day reads the counts per day, so none depends on
+the test's clock agreeing with the server's or on a UTC day not ending meanwhile."""
 
 import asyncio
 import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +20,10 @@ import httpx
 import pytest
 from live import LiveServer, Site, new_site, start_scaled_server, start_server, stop_server
 from scaled_setup.support import drop_database, new_parts, require_services
+
+from app.counters import QUERY_RETENTION_DAYS
+from core.tokens import mint
+from scaled.store import numbered
 
 PATIENCE = 30.0
 
@@ -30,9 +40,20 @@ def wait_for(check: Callable[[], Any], what: str) -> Any:
         time.sleep(0.05)
 
 
-def send_click(site: Site, q: str, url: str, http: httpx.Client | None = None
-               ) -> httpx.Response:
-    return (http or site.client).post("/v1/click", json={"d": site.domain, "q": q, "url": url})
+def send_click(site: Site, q: str, url: str, http: httpx.Client | None = None,
+               **search: object) -> httpx.Response:
+    """A click as the widget sends it; ``search``: the search's n, g and t. As a click
+    follows a search, the titles written are searchable first (`Site.search` too)."""
+    site.server.settle()
+    return (http or site.client).post("/v1/click", json={"d": site.domain, "q": q, "url": url,
+                                                         **search})
+
+
+def from_address(site: Site, n: int) -> httpx.Client:
+    """A client of its own address, 127.0.0.n (all of 127/8 is the loopback): to the
+    service, another visitor."""
+    return httpx.Client(base_url=site.server.base_url, timeout=10,
+                        transport=httpx.HTTPTransport(local_address=f"127.0.0.{n}"))
 
 
 def stats(site: Site) -> dict[str, Any]:
@@ -45,42 +66,130 @@ def clicks_by_url(site: Site) -> dict[str, int]:
     return {entry["url"]: entry["clicks"] for entry in stats(site)["top_clicks"]}
 
 
-def click_then_mark(site: Site, q: str, url: str, marker: str) -> None:
-    """A click, then a click on ``marker`` over the same connection (so the same worker,
-    which writes its waiting clicks in one transaction): once the marker's click is
-    counted, the first click has been written, or refused, too."""
-    with httpx.Client(base_url=site.server.base_url, timeout=10) as http:
-        assert send_click(site, q, url, http).status_code == 204
-        assert send_click(site, f"marker {uuid.uuid4().hex[:8]}", marker, http
-                          ).status_code == 204
+def click_then_mark(site: Site, q: str, url: str, marker: str,
+                    http: httpx.Client | None = None, marker_q: str = "marker",
+                    **search: object) -> None:
+    """A click, then a click on the title ``marker`` (a fresh one: a title counts one
+    click an address a day), a result of ``marker_q``, over the same connection, so
+    the same worker, which writes its waiting clicks in one transaction: once the
+    marker's click is counted, the first click has been written, or refused, too."""
+    with httpx.Client(base_url=site.server.base_url, timeout=10) as own:
+        http = http or own
+        assert send_click(site, q, url, http, **search).status_code == 204
+        assert send_click(site, marker_q, marker, http).status_code == 204
+    wait_for(lambda: clicks_by_url(site).get(marker) == 1, f"the click on {marker}")
 
 
-def test_a_click_counts_once_a_minute_whichever_worker_takes_it(any_site: Site) -> None:
+# -- the store, read and written directly: dates as the server wrote them ----------------
+
+
+def store_rows(server: LiveServer, sql: str, *args: object) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (with ? placeholders) on the server's database; its rows."""
+    parts = getattr(server, "parts", None)
+    if parts is None:
+        with sqlite3.connect(Path(server.db_path), timeout=30) as conn:
+            sqlite_args = [a.isoformat() if isinstance(a, date) else a for a in args]
+            return [tuple(row) for row in conn.execute(sql, sqlite_args).fetchall()]
+
+    async def run() -> list[tuple[Any, ...]]:
+        conn = await asyncpg.connect(parts.database_url)
+        try:
+            return [tuple(row) for row in await conn.fetch(numbered(sql), *args)]
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def clicks_per_day(site: Site, url: str) -> dict[date, int]:
+    rows = store_rows(site.server, "SELECT c.day, sum(c.clicks) FROM click_counts c"
+                      " JOIN domains m ON m.id = c.domain_id WHERE m.name = ? AND c.url = ?"
+                      " GROUP BY c.day", site.domain, url)
+    return {day if isinstance(day, date) else date.fromisoformat(day): int(n)
+            for day, n in rows}
+
+
+def put_clicks(site: Site, url: str, day: date, clicks: int) -> None:
+    """Clicks on ``url`` on ``day``, written as the server would have counted them."""
+    store_rows(site.server, "INSERT INTO click_counts (domain_id, url, query, day, clicks)"
+               " SELECT id, ?, 'put', ?, ? FROM domains WHERE name = ?",
+               url, day, clicks, site.domain)
+
+
+def server_day(site: Site) -> date:
+    """The server's UTC day now: the day of a click on a fresh title it counted (which
+    also makes a worker refresh the click ranking)."""
+    marker = f"/day-{uuid.uuid4().hex[:8]}"
+    assert site.add(marker, "Daymark").status_code == 201
+    assert send_click(site, "daymark", marker).status_code == 204
+    days = wait_for(lambda: clicks_per_day(site, marker), "the day's click")
+    return max(days)
+
+
+def test_one_address_adds_one_click_to_a_title_a_day_whatever_the_query(any_site: Site
+                                                                        ) -> None:
     any_site.bulk([{"url": "/chosen", "title": "Chosen title"},
-                   {"url": "/marker", "title": "Marker title"}])
+                   *[{"url": f"/marker{n}", "title": f"Marker {n}"} for n in range(3)]])
     assert any_site.search("chosen").status_code == 200
     response = send_click(any_site, "Chosen", "/chosen")
     assert response.status_code == 204
     assert response.headers["access-control-allow-origin"] == "*"
     assert response.content == b""
-    # The same click again, each over a new connection (so on either worker).
-    repeats = 4
-    for _ in range(repeats):
-        click_then_mark(any_site, "chosen", "/chosen", "/marker")
-    counted = wait_for(lambda: (c := clicks_by_url(any_site)).get("/marker") == repeats and c,
-                       "the marker clicks to be counted")
-    assert counted["/chosen"] == 1
-    assert stats(any_site)["top_clicks"][-1] == {"url": "/chosen", "title": "Chosen title",
-                                                 "clicks": 1}
+    # Changing the query does not make the click count again (it once did: 600 clicks
+    # with random queries from one address all counted). Each burst goes over a new
+    # connection, so on either worker.
+    queries = ["chosen", "chos", "c", "ch", "cho", "chose", "title", "chosen title",
+               "chosen ti", "tit"]
+    for n, burst in enumerate([queries[:5], queries[5:], ["chosen"]]):
+        with httpx.Client(base_url=any_site.server.base_url, timeout=10) as http:
+            for q in burst:
+                assert send_click(any_site, q, "/chosen", http).status_code == 204
+            click_then_mark(any_site, "marker", f"/marker{n}", f"/marker{n}", http)
+    days = clicks_per_day(any_site, "/chosen")
+    assert set(days.values()) == {1}, days  # one a day (a UTC day may end meanwhile)
+    assert clicks_by_url(any_site)["/chosen"] == len(days)
     # One search of "chosen", one click on its results: a click-through rate of 1.
     top = {entry["q"]: entry for entry in stats(any_site)["top_queries"]}
     assert top["chosen"] == {"q": "chosen", "count": 1, "clicks": 1, "click_through": 1.0}
+    # Another address is another visitor: its click counts.
+    with from_address(any_site, 2) as other:
+        assert send_click(any_site, "chos", "/chosen", other).status_code == 204
+    wait_for(lambda: sum(clicks_per_day(any_site, "/chosen").values()) == len(days) + 1,
+             "the other address's click")
+
+
+def test_a_click_counts_only_on_a_result_the_service_gives_for_its_search(any_site: Site
+                                                                         ) -> None:
+    any_site.bulk([{"url": "/first", "title": "Result first"},
+                   {"url": "/second", "title": "Result second"},
+                   {"url": "/grouped", "title": "Grouped result", "group": "extra"},
+                   {"url": "/private", "title": "Private result", "group": "staff"},
+                   {"url": "/marker", "title": "Marker"}])
+    secret = any_site.client.put("/v1/groups", headers=any_site.auth,
+                                 json={"private": ["staff"]}).json()["token_secret"]
+    token = mint(secret, any_site.domain, ["staff"], int(time.time()) + 3600)
+    with httpx.Client(base_url=any_site.server.base_url, timeout=10) as http:
+        refused = [
+            ("first", "/second", {}),  # a title, not a result of this query
+            ("result", "/second", {"n": 1}),  # a result, but not among the first 1
+            ("grouped", "/grouped", {}),  # its group was not asked for
+            ("private", "/private", {"g": "staff"}),  # a private group without a token
+            ("private", "/private", {"g": "staff", "t": token[:-2] + "xx"}),  # tampered
+        ]
+        for q, url, search in refused:
+            assert send_click(any_site, q, url, http, **search).status_code == 204
+        counted = [("result", "/second", {"n": 2}), ("grouped", "/grouped", {"g": "extra"}),
+                   ("private", "/private", {"g": "staff", "t": token})]
+        for q, url, search in counted:
+            assert send_click(any_site, q, url, http, **search).status_code == 204
+        click_then_mark(any_site, "marker", "/marker", "/marker", http)
+    assert clicks_by_url(any_site) == {"/second": 1, "/grouped": 1, "/private": 1,
+                                       "/marker": 1}
 
 
 def test_a_click_on_an_unknown_url_is_ignored(any_site: Site) -> None:
     any_site.add("/known", "Known title")
-    click_then_mark(any_site, "known", "/not-a-title", "/known")
-    wait_for(lambda: clicks_by_url(any_site).get("/known") == 1, "the known click")
+    click_then_mark(any_site, "known", "/not-a-title", "/known", marker_q="known")
     assert clicks_by_url(any_site) == {"/known": 1}
 
 
@@ -88,6 +197,7 @@ def test_a_click_may_come_as_a_beacon_or_a_form(any_site: Site) -> None:
     """sendBeacon sends a string as text/plain (no CORS preflight); forms also work."""
     any_site.add("/beacon", "Beacon title")
     any_site.add("/form", "Form title")
+    any_site.server.settle()  # a click counts for what searches find
     body = f'{{"d": "{any_site.domain}", "q": "beacon", "url": "/beacon"}}'
     response = any_site.client.post("/v1/click", content=body,
                                     headers={"Content-Type": "text/plain;charset=UTF-8"})
@@ -154,8 +264,9 @@ def test_clicks_lift_a_title_above_equally_and_slightly_more_popular_ones(any_si
                    {"url": "/eleven", "title": "Rise eleven", "popularity": 11},
                    {"url": "/thirteen", "title": "Rise thirteen", "popularity": 13}])
     assert order(any_site, "rise") == ["/thirteen", "/eleven", "/ten"]
-    for n in range(10):  # distinct queries: each click counts
-        assert send_click(any_site, f"rise {n}", "/ten").status_code == 204
+    for n in range(10):  # ten visitors: each click counts
+        with from_address(any_site, 10 + n) as visitor:
+            assert send_click(any_site, "rise", "/ten", visitor).status_code == 204
     wait_for(lambda: order(any_site, "rise") == ["/thirteen", "/ten", "/eleven"],
              "ten clicks to lift /ten above /eleven, not /thirteen")
     # Also where fewer are asked for: the engine's own order moved, not only the sort
@@ -217,9 +328,93 @@ def test_click_ranking_off_counts_clicks_but_keeps_the_order(unranked_server: Li
                    {"url": "/second", "title": "Still second"}])
         assert order(site, "still") == ["/first", "/second"]
         for n in range(3):
-            assert send_click(site, f"still {n}", "/second").status_code == 204
+            with from_address(site, 10 + n) as visitor:
+                assert send_click(site, "still", "/second", visitor).status_code == 204
         wait_for(lambda: clicks_by_url(site) == {"/second": 3}, "the clicks in the stats")
         # The refresh has run (it saw the 3 clicks), and moved nothing.
         wait_for(lambda: stored_clicks(unranked_server, site.domain, "/second") == 3,
                  "the ranking refresh")
         assert order(site, "still") == ["/first", "/second"]
+
+
+# -- the click window and the ranking constants, exactly (issue 25, audit) --------------
+
+
+def delete_clicks(site: Site, *urls: str) -> None:
+    for url in urls:
+        store_rows(site.server, "DELETE FROM click_counts WHERE url = ? AND domain_id ="
+                   " (SELECT id FROM domains WHERE name = ?)", url, site.domain)
+
+
+def put_clicks_for_today(site: Site, clicks: dict[str, tuple[int, int]]) -> None:
+    """Put ``clicks`` ({url: (days before the server's today, clicks)}) in the store and
+    have a worker refresh the ranking, all on one server day: tried again if a UTC day
+    ended meanwhile."""
+    for _attempt in range(3):
+        today = server_day(site)
+        for url, (days_before, n) in clicks.items():
+            put_clicks(site, url, today - timedelta(days=days_before), n)
+        if server_day(site) == today:  # its click makes a worker refresh the ranking
+            return
+        delete_clicks(site, *clicks)
+    raise AssertionError("the server's day kept changing")
+
+
+def test_the_click_window_is_the_last_30_days_today_included(any_site: Site) -> None:
+    """A click of today-29 counts, one of today-30 does not, both for the order and for
+    the stats (the same window)."""
+    # Titles of one length: ties go to the one written first.
+    any_site.bulk([{"url": "/base", "title": "Edge aaa"}, {"url": "/in", "title": "Edge bbb"},
+                   {"url": "/out", "title": "Edge ccc"}])
+    assert order(any_site, "edge") == ["/base", "/in", "/out"]
+    put_clicks_for_today(any_site, {"/in": (QUERY_RETENTION_DAYS - 1, 1),
+                                    "/out": (QUERY_RETENTION_DAYS, 1)})
+    # Counted, /out would come second: as lifted as /in, written after it.
+    wait_for(lambda: order(any_site, "edge") == ["/in", "/base", "/out"],
+             "the click of today-29 to lift /in, and the one of today-30 not /out")
+    shown = clicks_by_url(any_site)
+    assert shown["/in"] == 1
+    assert "/out" not in shown
+
+
+def test_clicks_lift_titles_by_exactly_the_click_boost_and_half(any_site: Site) -> None:
+    """popularity + CLICK_BOOST x popularity x clicks / (clicks + CLICK_HALF) with 0.25 and
+    10: each clicked title lands between two unclicked ones within a point, so a
+    change of either constant (0.2 or 0.3, 9 or 11) puts one out of place."""
+    titles = {  # url: (popularity, clicks) -> ranking value
+        "/u": (119, 0),  # 119
+        "/v": (100, 30),  # 100 + 25 x 30/40 = 118.75
+        "/w": (118, 0),  # 118
+        "/z": (113, 0),  # 113
+        "/x": (100, 10),  # 100 + 25 x 10/20 = 112.5
+        "/y": (112, 0),  # 112
+    }
+    # Written in reverse, so that an order by writing or by popularity alone is wrong.
+    any_site.bulk([{"url": url, "title": f"Exact {url[1]}", "popularity": popularity}
+                   for url, (popularity, _clicks) in reversed(titles.items())])
+    assert order(any_site, "exact") == ["/u", "/w", "/z", "/y", "/x", "/v"]
+    put_clicks_for_today(any_site, {url: (3, clicks)
+                                    for url, (_p, clicks) in titles.items() if clicks})
+    wait_for(lambda: order(any_site, "exact") == list(titles),
+             f"the order {list(titles)}")
+
+
+# -- query analytics against a flood (issue 25, item 9) ---------------------------------
+
+
+def test_a_query_searched_often_stays_in_the_top_queries_past_a_flood_of_junk(
+        any_site: Site) -> None:
+    """1,100 distinct junk searches once filled the day's 1,000 query rows, and a real
+    query searched 30 times after them was never shown."""
+    any_site.add("/real", "Real query page")
+    for n in range(1_100):
+        assert any_site.client.get("/v1", params={"d": any_site.domain,
+                                                  "q": f"junk{n}"}).status_code == 200
+    for _ in range(30):
+        assert any_site.search("real query").status_code == 200
+
+    def real_on_top() -> bool:
+        top = stats(any_site)["top_queries"]
+        return top[0]["q"] == "real query" and top[0]["count"] >= 30
+
+    wait_for(real_on_top, "the real query at the top of the top queries")
