@@ -4,7 +4,13 @@ A feed (RSS 2.0 or Atom) already carries each entry's title and link. A sitemap
 (a `urlset`, a `sitemapindex` of them, either maybe gzipped) carries only URLs,
 so each page is fetched (at most `CONCURRENCY` at a time, robots.txt obeyed)
 and its `<title>` (or `og:title`) taken; pages that fail are skipped and
-listed at the end.
+listed at the end, as are sitemaps of an index that cannot be read.
+
+Only the source's own host is read (and hosts given with --allow-host). Each
+request must be done, body and all, within the timeout; redirects are
+followed by hand, each target checked (http(s), host, robots.txt) before it
+is asked for. A robots.txt that answers 401, 403 or 5xx, or cannot be read at
+all, disallows the whole site (RFC 9309); another 4xx allows it.
 
 Re-running sends only what changed: the `lastmod` (sitemaps), `updated` (Atom)
 or `pubDate` (RSS) of each URL sent is kept in a small JSON state file, and a
@@ -14,12 +20,14 @@ date are always sent.
 
 import argparse
 import asyncio
+import codecs
 import html
+import re
 import sys
 import zlib
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -43,7 +51,14 @@ MAX_XML_BYTES = 50 * 1024 * 1024
 """A sitemap may hold 50,000 URLs in 50 MB (sitemaps.org); more, gzipped or not, is refused."""
 MAX_PAGE_BYTES = 1024 * 1024
 """Of a page only its head matters; a title past the first megabyte is not looked for."""
+MAX_URLS_PER_SITEMAP = 50_000
+"""The most a sitemap may list (sitemaps.org); the URLs after them are not read."""
+MAX_SITEMAPS_PER_INDEX = 1000
+"""Of an index, the sitemaps after the first 1,000 are not read."""
 MAX_SITEMAPS = 1000
+"""Nor more than 1,000 sitemaps in all, were indexes to list indexes."""
+MAX_REDIRECTS = 5
+"""RFC 9309 asks to follow at least five for robots.txt; pages get the same."""
 SEND_BATCH = 1000
 TITLE_LENGTH = 500  # app.models.DocumentIn's limit
 
@@ -76,6 +91,8 @@ class Entry:
 class Source:
     entries: list[Entry] = field(default_factory=list)
     is_feed: bool = False
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """(sitemap URL, why it, or part of it, was not read)"""
 
 
 # -- reading XML ------------------------------------------------------------------------
@@ -95,26 +112,26 @@ def child_text(element: Element, name: str) -> str:
     return ""
 
 
-def gunzip(body: bytes, url: str) -> bytes:
+def gunzip(body: bytes) -> bytes:
     """Gzip of at most MAX_XML_BYTES unpacked: a small file must not unpack to gigabytes."""
     unpacker = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
         data = unpacker.decompress(body, MAX_XML_BYTES + 1)
     except zlib.error as error:
-        raise ImportFailed(f"{url}: not valid gzip ({error})") from None
+        raise Skipped(f"not valid gzip ({error})") from None
     if len(data) > MAX_XML_BYTES or unpacker.unconsumed_tail:
-        raise ImportFailed(f"{url}: unpacks to more than {MAX_XML_BYTES} bytes")
+        raise Skipped(f"unpacks to more than {MAX_XML_BYTES} bytes")
     return data
 
 
-def parse_xml(body: bytes, url: str) -> Element:
+def parse_xml(body: bytes) -> Element:
     if body[:2] == b"\x1f\x8b":  # gzip, whatever the name or the content type says
-        body = gunzip(body, url)
+        body = gunzip(body)
     try:
         # defusedxml refuses entity expansion (billion laughs) and external entities.
         return fromstring(body)
     except (ParseError, DefusedXmlException) as error:
-        raise ImportFailed(f"{url}: not a sitemap or feed ({error})") from None
+        raise Skipped(f"not a sitemap or feed ({error})") from None
 
 
 def atom_link(entry: Element) -> str:
@@ -130,10 +147,10 @@ def feed_entries(root: Element, base: str) -> list[Entry] | None:
     if name == "rss":
         items = [item for channel in children(root, "channel")
                  for item in children(channel, "item")]
-        return [Entry(urljoin(base, child_text(item, "link")), child_text(item, "pubDate"),
+        return [Entry(absolute(base, child_text(item, "link")), child_text(item, "pubDate"),
                       child_text(item, "title")) for item in items]
     if name == "feed":
-        return [Entry(urljoin(base, atom_link(entry)), child_text(entry, "updated"),
+        return [Entry(absolute(base, atom_link(entry)), child_text(entry, "updated"),
                       child_text(entry, "title")) for entry in children(root, "entry")]
     return None
 
@@ -141,65 +158,54 @@ def feed_entries(root: Element, base: str) -> list[Entry] | None:
 # -- fetching ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Fetched:
-    status: int
-    content_type: str
-    charset: str
-    content: bytes
-    """at most the limit asked for, plus one byte when there was more"""
+class Skipped(Exception):
+    """A URL not read (a page, a sitemap, robots.txt); the message says why."""
 
 
-async def fetch(client: httpx.AsyncClient, url: str, limit: int) -> Fetched:
-    """GET ``url``, reading at most ``limit`` (+1) bytes of its body."""
-    async with client.stream("GET", url) as response:
-        body = bytearray()
-        async for chunk in response.aiter_raw():
-            body += chunk
-            if len(body) > limit:
-                break
-        # Content-Encoding undone by hand: aiter_bytes would unpack without a bound.
-        encoding = response.headers.get("content-encoding", "").lower()
-        data = gunzip(bytes(body), url) if encoding == "gzip" else bytes(body[: limit + 1])
-        kind = response.headers.get("content-type", "")
-        return Fetched(response.status_code, kind.split(";")[0].strip().lower(),
-                       response.charset_encoding or "utf-8", data)
+def shown(url: str) -> str:
+    """A URL for a message: a data: URL can be a megabyte."""
+    return url if len(url) <= 200 else url[:200] + "…"
 
 
-async def read_source(client: httpx.AsyncClient, url: str) -> Source:
-    """Every URL of the sitemap (following an index) or every entry of the feed."""
-    source, pending, seen = Source(), [url], set()
-    while pending:
-        sitemap_url = pending.pop(0)
-        if sitemap_url in seen:
-            continue
-        seen.add(sitemap_url)
-        if len(seen) > MAX_SITEMAPS:
-            raise ImportFailed(f"{url}: more than {MAX_SITEMAPS} sitemaps")
-        try:
-            response = await fetch(client, sitemap_url, MAX_XML_BYTES)
-        except httpx.HTTPError as error:
-            raise ImportFailed(f"{sitemap_url}: {describe_http_error(error)}") from None
-        if response.status != 200:
-            raise ImportFailed(f"{sitemap_url}: HTTP {response.status}")
-        if len(response.content) > MAX_XML_BYTES:
-            raise ImportFailed(f"{sitemap_url}: larger than {MAX_XML_BYTES} bytes")
-        root = parse_xml(response.content, sitemap_url)
-        entries = feed_entries(root, sitemap_url)
-        if entries is not None:
-            source.entries.extend(entries)
-            source.is_feed = True
-        elif local_name(root) == "sitemapindex":
-            pending.extend(urljoin(sitemap_url, child_text(item, "loc"))
-                           for item in children(root, "sitemap"))
-        elif local_name(root) == "urlset":
-            source.entries.extend(
-                Entry(urljoin(sitemap_url, child_text(item, "loc")), child_text(item, "lastmod"))
-                for item in children(root, "url"))
-        else:
-            raise ImportFailed(f"{sitemap_url}: <{local_name(root)}> is neither a sitemap "
-                               "(urlset, sitemapindex) nor a feed (rss, feed)")
-    return source
+def host_name(value: str) -> str:
+    """An --allow-host value as urlsplit spells a host: lower case, no brackets."""
+    return value.strip().lower().removeprefix("[").removesuffix("]")
+
+
+def check_url(url: str, hosts: frozenset[str]) -> None:
+    """Raise Skipped unless ``url`` is an http(s) URL on one of ``hosts``."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port past 65535
+    except ValueError as error:
+        raise Skipped(f"not a valid URL ({error})") from None
+    if parts.scheme not in ("http", "https"):
+        raise Skipped("not an http(s) URL")
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL as error:
+        raise Skipped(f"not a valid URL ({error})") from None
+    host = parts.hostname
+    if not host:
+        raise Skipped("not a valid URL (no host)")
+    if host not in hosts:
+        raise Skipped(f"on another host ({host}; --allow-host {host} reads it)")
+
+
+def own_host(url: str) -> str:
+    """The source's host; "" when it has none (check_url then says what is wrong)."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+def absolute(base: str, link: str) -> str:
+    """``link`` made absolute; as it is when it cannot be (check_url then says why)."""
+    try:
+        return urljoin(base, link)
+    except ValueError:  # "http://[bad": one bad URL must not stop the import
+        return link
 
 
 def describe_http_error(error: httpx.HTTPError) -> str:
@@ -208,97 +214,311 @@ def describe_http_error(error: httpx.HTTPError) -> str:
     return f"{error.__class__.__name__} {error}".strip()
 
 
+@dataclass(frozen=True)
+class Fetched:
+    status: int
+    content_type: str
+    charset: str
+    content: bytes
+    """at most the limit asked for, plus one byte when there was more, unpacked"""
+    location: str | None = None
+    """where a redirect points"""
+
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+LOCATION = "autocompeter.location"
+
+
+async def set_location_aside(response: httpx.Response) -> None:
+    """httpx builds a redirect's next request even when not following it, and raises
+    InvalidURL on a Location such as "data:…". Fetcher checks each target itself, so
+    this response hook moves the header out of httpx's sight, into the extensions."""
+    if "location" in response.headers:
+        response.extensions[LOCATION] = response.headers["location"]
+        del response.headers["location"]
+
+
+async def read_body(response: httpx.Response, limit: int) -> bytes:
+    """At most ``limit`` (+1) bytes of the body, gzip Content-Encoding undone as it comes:
+    the limit counts unpacked bytes, so a small gzip bomb is cut like a big page."""
+    unpacker = (zlib.decompressobj(16 + zlib.MAX_WBITS)
+                if response.headers.get("content-encoding", "").lower() == "gzip" else None)
+    body = bytearray()
+    async for chunk in response.aiter_raw():
+        if unpacker is not None:
+            try:
+                chunk = unpacker.decompress(chunk, limit + 1 - len(body))
+            except zlib.error as error:
+                raise Skipped(f"not valid gzip ({error})") from None
+        body += chunk
+        if len(body) > limit:
+            break
+    return bytes(body[: limit + 1])
+
+
+class Fetcher:
+    """GETs with a deadline for each request, redirects followed by hand so that each
+    target is checked (scheme, host, robots.txt) before it is asked for."""
+
+    def __init__(self, client: httpx.AsyncClient, hosts: frozenset[str],
+                 timeout: float) -> None:
+        self.client, self.hosts, self.timeout = client, hosts, timeout
+        self.robots = Robots(self)
+
+    async def get(self, url: str, limit: int, obey_robots: bool = False) -> Fetched:
+        """``url``, following at most MAX_REDIRECTS redirects."""
+        for hop in range(MAX_REDIRECTS + 1):
+            try:
+                check_url(url, self.hosts)
+                if obey_robots:
+                    await self.robots.check(url)
+                response = await self.fetch_once(url, limit)
+            except Skipped as reason:
+                raise Skipped(f"redirected to {shown(url)}: {reason}" if hop else
+                              str(reason)) from None
+            if response.location is None:
+                return response
+            url = absolute(url, response.location)
+        raise Skipped(f"more than {MAX_REDIRECTS} redirects")
+
+    async def fetch_once(self, url: str, limit: int) -> Fetched:
+        """One request, all of it (connecting, headers, body) within ``timeout`` seconds:
+        a server sending a byte a second never times out a read, only this deadline."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with self.client.stream("GET", url) as response:
+                    location = response.extensions.get(LOCATION)
+                    if response.status_code in REDIRECTS and location is not None:
+                        return Fetched(response.status_code, "", "", b"", location)
+                    content = await read_body(response, limit)
+        except (TimeoutError, httpx.TimeoutException):
+            raise Skipped("timed out") from None
+        except httpx.HTTPError as error:
+            raise Skipped(describe_http_error(error)) from None
+        except httpx.InvalidURL as error:
+            raise Skipped(f"not a valid URL ({error})") from None
+        kind = response.headers.get("content-type", "")
+        return Fetched(response.status_code, kind.split(";")[0].strip().lower(),
+                       known_charset(response.charset_encoding), content)
+
+
+def known_charset(charset: str | None) -> str:
+    """The page's charset when Python knows it, else UTF-8 (what browsers mostly guess)."""
+    try:
+        return codecs.lookup(charset or "utf-8").name
+    except LookupError:
+        return "utf-8"
+
+
+# -- sitemaps and feeds ------------------------------------------------------------------
+
+
+def urlset_entries(root: Element, sitemap_url: str, source: Source) -> None:
+    urls = list(children(root, "url"))
+    source.entries.extend(Entry(absolute(sitemap_url, child_text(item, "loc")),
+                                child_text(item, "lastmod"))
+                          for item in urls[:MAX_URLS_PER_SITEMAP])
+    if (more := len(urls) - MAX_URLS_PER_SITEMAP) > 0:
+        source.skipped.append((sitemap_url, f"{plural(more, 'more URL')} not read: "
+                                            f"a sitemap is read up to {MAX_URLS_PER_SITEMAP}"))
+
+
+def index_entries(root: Element, index_url: str, source: Source) -> list[str]:
+    sitemaps = [absolute(index_url, child_text(item, "loc"))
+                for item in children(root, "sitemap")]
+    if (more := len(sitemaps) - MAX_SITEMAPS_PER_INDEX) > 0:
+        source.skipped.append((index_url, f"{plural(more, 'more sitemap')} not read: "
+                                          f"an index is read up to {MAX_SITEMAPS_PER_INDEX}"))
+    return sitemaps[:MAX_SITEMAPS_PER_INDEX]
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+async def read_xml(fetcher: Fetcher, url: str) -> Element:
+    response = await fetcher.get(url, MAX_XML_BYTES)
+    if response.status != 200:
+        raise Skipped(f"HTTP {response.status}")
+    if len(response.content) > MAX_XML_BYTES:
+        raise Skipped(f"larger than {MAX_XML_BYTES} bytes")
+    return await asyncio.to_thread(parse_xml, response.content)
+
+
+async def read_source(fetcher: Fetcher, url: str) -> Source:
+    """Every URL of the sitemap (following an index) or every entry of the feed. The
+    source itself must be read; a sitemap of an index that cannot be is skipped."""
+    source, pending, seen = Source(), deque([url]), set()
+    while pending:
+        sitemap_url = pending.popleft()
+        if sitemap_url in seen:
+            continue
+        if len(seen) == MAX_SITEMAPS:
+            source.skipped.append((sitemap_url, f"not read: an import reads at most "
+                                                f"{MAX_SITEMAPS} sitemaps"))
+            continue
+        seen.add(sitemap_url)
+        try:
+            root = await read_xml(fetcher, sitemap_url)
+            entries = feed_entries(root, sitemap_url)
+            if entries is not None:
+                source.entries.extend(entries)
+                source.is_feed = True
+            elif local_name(root) == "sitemapindex":
+                pending.extend(index_entries(root, sitemap_url, source))
+            elif local_name(root) == "urlset":
+                urlset_entries(root, sitemap_url, source)
+            else:
+                raise Skipped(f"<{local_name(root)}> is neither a sitemap "
+                              "(urlset, sitemapindex) nor a feed (rss, feed)")
+        except Skipped as reason:
+            if sitemap_url == url:
+                raise ImportFailed(f"{url}: {reason}") from None
+            source.skipped.append((sitemap_url, f"sitemap not read: {reason}"))
+    return source
+
+
+# -- robots.txt ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RobotsRules:
+    parser: RobotFileParser
+    why_all_disallowed: str = ""
+
+
 class Robots:
-    """robots.txt of each site, fetched once with our own User-Agent and timeout."""
+    """robots.txt of each site, fetched once (RFC 9309): 401/403, a 5xx or no answer
+    disallow all; another 4xx allows all. Each site is loaded by a task of its own, so
+    a slow robots.txt holds up only the pages of its own site, at most one deadline."""
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-        self.parsers: dict[str, RobotFileParser] = {}
-        self.lock = asyncio.Lock()
+    def __init__(self, fetcher: Fetcher) -> None:
+        self.fetcher = fetcher
+        self.sites: dict[str, asyncio.Future[RobotsRules]] = {}
 
-    async def allows(self, url: str) -> bool:
+    async def check(self, url: str) -> None:
         parts = urlsplit(url)
         site = f"{parts.scheme}://{parts.netloc}"
-        async with self.lock:
-            if site not in self.parsers:
-                self.parsers[site] = await self._load(site)
-        return self.parsers[site].can_fetch(self.client.headers["User-Agent"], url)
+        if site not in self.sites:
+            self.sites[site] = asyncio.ensure_future(self._load(site))
+        # Shielded: a page given up on must not cancel the load the others wait for.
+        rules = await asyncio.shield(self.sites[site])
+        if rules.why_all_disallowed:
+            raise Skipped(f"disallowed by robots.txt ({rules.why_all_disallowed})")
+        if not rules.parser.can_fetch(self.fetcher.client.headers["User-Agent"], url):
+            raise Skipped("disallowed by robots.txt")
 
-    async def _load(self, site: str) -> RobotFileParser:
+    async def _load(self, site: str) -> RobotsRules:
         parser = RobotFileParser(f"{site}/robots.txt")
         try:
-            response = await fetch(self.client, f"{site}/robots.txt", MAX_PAGE_BYTES)
-        except httpx.HTTPError:
-            parser.parse([])  # unreachable: as if there were none
-            return parser
-        # As urllib.robotparser reads the codes: 401/403 forbid all, other 4xx allow all.
-        if response.status in (401, 403):
-            parser.disallow_all = True
-        elif response.status == 200:
-            parser.parse(response.content.decode("utf-8", "replace").splitlines())
-        else:
-            parser.parse([])
-        return parser
+            response = await self.fetcher.get(f"{site}/robots.txt", MAX_PAGE_BYTES)
+        except Skipped as reason:
+            return RobotsRules(parser, f"not read: {reason}; "
+                                       "an unreachable robots.txt disallows all")
+        if response.status in (401, 403) or response.status >= 500:
+            return RobotsRules(parser, f"HTTP {response.status} disallows all")
+        lines = (response.content.decode("utf-8", "replace").splitlines()
+                 if response.status == 200 else [])  # another 4xx: no rules, all allowed
+        await asyncio.to_thread(parser.parse, lines)
+        return RobotsRules(parser)
 
 
-class TitleParser(HTMLParser):
-    """The page's <title> text and its og:title, whichever it has."""
+# -- page titles ---------------------------------------------------------------------------
+# Not html.parser: Python 3.11's is quadratic on runs of "<!--" and the like (64 kB took
+# 14 s) and raises AssertionError on some markup ("<![foo["). This scanner finds only
+# what a title needs, in one pass: each search either moves on past what it found or,
+# finding nothing, ends the scan, as an unclosed comment, tag or script ends a page.
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.title: list[str] = []
-        self.og_title = ""
-        self.in_title = False
-        self.title_seen = False
+TAG_NAME = re.compile(r"[a-zA-Z][^\s/>]*")
+ATTRIBUTE = re.compile(  # a name, maybe = and a value, quoted ("", '') or not
+    r"""[\s/]*([^\s/>"'=][^\s/>=]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]*)))?""")
+RAW_TEXT_END = {name: re.compile(rf"</{name}[\s/>]", re.IGNORECASE)
+                for name in ("script", "style", "title")}
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "title" and not self.title_seen:
-            self.in_title = True
-        elif tag == "meta":
-            values = dict(attrs)
-            if values.get("property") == "og:title" and not self.og_title:
-                self.og_title = values.get("content") or ""
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title" and self.in_title:
-            self.in_title, self.title_seen = False, True
+@dataclass
+class TitleScan:
+    """The text of the first <title> and the content of the first og:title meta."""
 
-    def handle_data(self, data: str) -> None:
-        if self.in_title:
-            self.title.append(data)
+    markup: str
+    position: int = 0
+    title: str | None = None
+    og_title: str | None = None
+
+    def run(self) -> str:
+        # A blank <title> does not end the scan: an og:title after it may still serve.
+        while not (self.title or "").strip() and self.step():
+            pass
+        for candidate in (self.title, self.og_title):
+            text = " ".join(html.unescape(candidate or "").split())
+            if text:
+                return text[:TITLE_LENGTH]
+        return ""
+
+    def step(self) -> bool:
+        """Read past the next markup construct; False when there is no more to read."""
+        markup, start = self.markup, self.markup.find("<", self.position)
+        if start < 0:
+            return False
+        if markup.startswith("<!--", start):
+            return self.skip_comment(start + 4)
+        if name := TAG_NAME.match(markup, start + 1):
+            return self.start_tag(name.group().lower(), name.end())
+        if markup.startswith(("<!", "<?", "</"), start):  # doctype, end tag, bogus comment
+            return self.skip_past(">", start + 2)
+        self.position = start + 1  # a lone "<" is text
+        return True
+
+    def skip_comment(self, inside: int) -> bool:
+        if self.markup.startswith((">", "->"), inside):  # "<!-->", "<!--->": empty
+            self.position = self.markup.index(">", inside) + 1
+            return True
+        return self.skip_past("-->", inside)
+
+    def skip_past(self, end: str, start: int) -> bool:
+        found = self.markup.find(end, start)
+        self.position = found + len(end)
+        return found >= 0
+
+    def start_tag(self, name: str, position: int) -> bool:
+        attributes: dict[str, str] = {}
+        while attribute := ATTRIBUTE.match(self.markup, position):
+            key, *values = attribute.groups()
+            attributes.setdefault(key.lower(), next((v for v in values if v is not None), ""))
+            position = attribute.end()
+        if not self.skip_past(">", position):
+            return False
+        if name == "meta" and attributes.get("property") == "og:title":
+            if self.og_title is None:
+                self.og_title = attributes.get("content", "")
+        elif name in RAW_TEXT_END:
+            end = RAW_TEXT_END[name].search(self.markup, self.position)
+            if name == "title" and self.title is None:  # unclosed: runs to the end
+                self.title = self.markup[self.position : end.start() if end else None]
+            if end is None:
+                return False
+            self.position = end.start()
+        return True
 
 
 def page_title(markup: str) -> str:
-    parser = TitleParser()
-    parser.feed(markup)
-    parser.close()
-    for candidate in ("".join(parser.title), parser.og_title):
-        title = " ".join(html.unescape(candidate).split())
-        if title:
-            return title[:TITLE_LENGTH]
-    return ""
+    return TitleScan(markup).run()
 
 
-class PageSkipped(Exception):
-    """A page gave no title; the message says why."""
+def title_of(content: bytes, charset: str) -> str:
+    return page_title(content[:MAX_PAGE_BYTES].decode(charset, "replace"))
 
 
-async def read_title(client: httpx.AsyncClient, robots: Robots, url: str) -> str:
-    if not await robots.allows(url):
-        raise PageSkipped("disallowed by robots.txt")
-    try:
-        response = await fetch(client, url, MAX_PAGE_BYTES)
-    except httpx.HTTPError as error:
-        raise PageSkipped(describe_http_error(error)) from None
-    except ImportFailed as error:
-        raise PageSkipped(str(error)) from None
+async def read_title(fetcher: Fetcher, url: str) -> str:
+    response = await fetcher.get(url, MAX_PAGE_BYTES, obey_robots=True)
     if response.status != 200:
-        raise PageSkipped(f"HTTP {response.status}")
+        raise Skipped(f"HTTP {response.status}")
     if response.content_type not in ("", "text/html", "application/xhtml+xml"):
-        raise PageSkipped(f"not a web page ({response.content_type})")
-    title = page_title(response.content.decode(response.charset, "replace"))
+        raise Skipped(f"not a web page ({response.content_type})")
+    # Off the event loop: a megabyte of markup is CPU work the other fetches need not wait on.
+    title = await asyncio.to_thread(title_of, response.content, response.charset)
     if not title:
-        raise PageSkipped("no <title> and no og:title")
+        raise Skipped("no <title> and no og:title")
     return title
 
 
@@ -344,30 +564,23 @@ class Outcome:
 
 
 async def collect(url: str, domain_state: dict[str, str], timeout: float,
-                  progress: bool) -> Outcome:
+                  progress: bool, allow_hosts: Iterable[str] = ()) -> Outcome:
     limits = httpx.Limits(max_connections=CONCURRENCY)
-    # Only gzip is asked for: it is the one encoding `fetch` unpacks with a bound.
+    # Only gzip is asked for: it is the one encoding `read_body` unpacks with a bound.
     headers = {"User-Agent": user_agent(), "Accept-Encoding": "gzip"}
-    skipped: list[tuple[str, str]] = []
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=True, limits=limits,
-                                 headers=headers) as client:
-        source = await read_source(client, url)
+    hosts = frozenset({own_host(url), *map(host_name, allow_hosts)})
+    # Redirects are followed by Fetcher, which checks each target first.
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, limits=limits,
+                                 headers=headers,
+                                 event_hooks={"response": [set_location_aside]}) as client:
+        fetcher = Fetcher(client, hosts, timeout)
+        source = await read_source(fetcher, url)
         unique = {entry.url: entry for entry in source.entries if entry.url}
         todo = [entry for entry in unique.values()
                 if not entry.changed or domain_state.get(entry.url) != entry.changed]
+        skipped = source.skipped
         if not source.is_feed:
-            robots, gate = Robots(client), asyncio.Semaphore(CONCURRENCY)
-            with tqdm(total=len(todo), unit="page", desc="reading pages", file=sys.stderr,
-                      disable=not progress) as bar:
-                async def one(entry: Entry) -> None:
-                    try:
-                        async with gate:
-                            entry.title = await read_title(client, robots, entry.url)
-                    except PageSkipped as reason:
-                        skipped.append((entry.url, str(reason)))
-                    bar.update(1)
-
-                await asyncio.gather(*(one(entry) for entry in todo))
+            skipped += await read_titles(fetcher, todo, progress)
     titled = [entry for entry in todo if entry.title is not None]
     documents, invalid = validate_documents({"url": entry.url, "title": entry.title}
                                             for entry in titled)
@@ -377,6 +590,26 @@ async def collect(url: str, domain_state: dict[str, str], timeout: float,
     sent = {entry.url: entry.changed for index, entry in enumerate(titled)
             if index not in problems}
     return Outcome(documents, sent, sorted(skipped), len(unique) - len(todo))
+
+
+async def read_titles(fetcher: Fetcher, todo: list[Entry],
+                      progress: bool) -> list[tuple[str, str]]:
+    """Each entry's title, CONCURRENCY pages at a time; (url, why) of those not read."""
+    gate, skipped = asyncio.Semaphore(CONCURRENCY), []
+    with tqdm(total=len(todo), unit="page", desc="reading pages", file=sys.stderr,
+              disable=not progress) as bar:
+        async def one(entry: Entry) -> None:
+            try:
+                async with gate:
+                    entry.title = await read_title(fetcher, entry.url)
+            except Skipped as reason:
+                skipped.append((entry.url, str(reason)))
+            except Exception as error:  # whatever else one odd page causes: listed
+                skipped.append((entry.url, f"failed: {error.__class__.__name__} {error}"))
+            bar.update(1)
+
+        await asyncio.gather(*(one(entry) for entry in todo))
+    return skipped
 
 
 async def send(backends: Backends, domain: str, documents: list[Document]) -> None:
@@ -399,7 +632,11 @@ def add_import_command(commands: "argparse._SubParsersAction[argparse.ArgumentPa
                          help="the file of dates already sent (default: next to the SQLite "
                               "file, or ./autocompeter-import-state.json)")
     command.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS,
-                         help="seconds per request (default %(default)s)")
+                         help="seconds each request may take in all, from connecting to "
+                              "the last byte (default %(default)s)")
+    command.add_argument("--allow-host", action="append", default=[], metavar="HOST",
+                         help="also read pages and sitemaps on HOST (by default only the "
+                              "source's own host); may be repeated")
 
 
 def run_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -409,7 +646,8 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
     try:
         state = read_state(state_path)
         outcome = asyncio.run(collect(args.url, state.get(args.domain, {}), args.timeout,
-                                      progress=not args.dry_run))
+                                      progress=not args.dry_run,
+                                      allow_hosts=args.allow_host))
     except ImportFailed as error:
         # Like app.cli's CommandError (which `python -m app.cli` would import twice).
         print(f"autocompeter: {error}", file=sys.stderr)

@@ -3,7 +3,9 @@
 The site is a real HTTP server in a thread: a sitemap index of a plain sitemap
 and a gzipped one, pages with a <title>, with only og:title, one that 404s, one
 that never answers (it waits until the test ends, so the importer's timeout is
-what ends it), one disallowed by robots.txt, and an RSS and an Atom feed.
+what ends it), one disallowed by robots.txt, and an RSS and an Atom feed; and
+the bad ones: redirects to nowhere, a page that drips one byte at a time, a
+gzip bomb, markup that breaks or slows an HTML parser, a robots.txt that fails.
 """
 
 import gzip
@@ -12,8 +14,10 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -36,6 +40,13 @@ def urlset(base: str, lastmods: dict[str, str]) -> bytes:
             f'sitemap/0.9">{rows}</urlset>').encode()
 
 
+@cache
+def zip_bomb() -> bytes:
+    """60 MB of spaces in about 60 kB; made once: compressing takes the server over a
+    second on a busy machine, longer than the 1 s the importer is given."""
+    return gzip.compress(b" " * (60 * 1024 * 1024))
+
+
 @dataclass
 class Site:
     base: str = ""
@@ -52,10 +63,49 @@ class Site:
     most_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     together: threading.Barrier = field(default_factory=lambda: threading.Barrier(8))
+    robots_status: int = 200
+    robots_mode: str = "answer"
+    """how /robots.txt answers: "answer" (robots_status), "hang up" or "drip"""
+    extra_urls: dict[str, str] = field(default_factory=dict)
+    """/extra.xml lists these paths (or absolute URLs), each with its lastmod ("" for none)"""
+
+    def redirect(self, path: str) -> str | None:
+        """Where the page at ``path`` redirects to, if it does."""
+        return {
+            "/to-data": "data:text/html,<title>From data</title>",
+            "/to-javascript": "javascript:alert(1)",
+            "/to-port-99999": "http://127.0.0.1:99999/a",
+            "/to-private": "/private/secret",
+            "/to-a": "/a",
+            "/to-localhost": self.base.replace("127.0.0.1", "localhost") + "/c",
+            "/loop": "/loop",
+        }.get(path)
 
     def body(self, path: str) -> tuple[int, str, bytes]:
         if path == "/robots.txt":
-            return 200, "text/plain", b"User-agent: *\nDisallow: /private/\n"
+            return (self.robots_status, "text/plain",
+                    b"User-agent: *\nDisallow: /private/\n")
+        if path == "/extra.xml":
+            rows = "".join(
+                f"<url><loc>{url if '://' in url or '[' in url else self.base + url}</loc>"
+                + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "") + "</url>"
+                for url, lastmod in self.extra_urls.items())
+            return 200, "application/xml", (
+                '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
+                f'sitemap/0.9">{rows}</urlset>').encode()
+        if path == "/index-mixed.xml":  # a sitemap on another host, one missing, one fine
+            away = self.base.replace("127.0.0.1", "localhost")
+            return 200, "application/xml", (
+                '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+                f'sitemap/0.9"><sitemap><loc>{away}/extra.xml</loc></sitemap>'
+                "<sitemap><loc>/nothing.xml</loc></sitemap>"
+                "<sitemap><loc>/extra.xml</loc></sitemap></sitemapindex>").encode()
+        if path == "/asserts":  # html.parser: "unknown status keyword 'foo' in marked section"
+            return 200, "text/html", b"<html><head><title>Marked</title><![foo[ x ]]>"
+        if path == "/bad-charset":
+            return 200, "text/html; charset=x-no-such-charset", b"<title>Charset</title>"
+        if path == "/comments":  # a megabyte of unclosed comments after the title
+            return 200, "text/html", b"<title>Many comments</title>" + b"<!--" * (256 * 1024 - 8)
         if path == "/sitemap_index.xml":
             return 200, "application/xml", (
                 '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
@@ -88,8 +138,8 @@ class Site:
                 self.base, {f"/many/{n}": "2026-01-01" for n in range(self.many_pages)})
         if path.startswith("/many/"):
             return 200, "text/html", f"<title>Many {path[6:]}</title>".encode()
-        if path == "/zipbomb.xml.gz":  # 60 MB of spaces in about 60 kB
-            return 200, "application/gzip", gzip.compress(b" " * (60 * 1024 * 1024))
+        if path == "/zipbomb.xml.gz":
+            return 200, "application/gzip", zip_bomb()
         if path in PAGES:
             return 200, "text/html; charset=utf-8", PAGES[path].encode()
         return 404, "text/html", b"<title>Not found</title>"
@@ -106,6 +156,27 @@ def site() -> Iterator[Site]:
             if self.path == "/slow":
                 state.release.wait()  # until the test ends: the client gives up first
                 return
+            if self.path == "/robots.txt" and state.robots_mode == "hang up":
+                self.close_connection = True  # no status line: the client sees a hang-up
+                return
+            if self.path in ("/drip", "/drip.xml") or (
+                    self.path == "/robots.txt" and state.robots_mode == "drip"):
+                self.drip()
+                return
+            if location := state.redirect(self.path):
+                self.send_response(302)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if self.path == "/gzip-bomb":
+                # 4 MB of spaces, then a title: gzip Content-Encoding, about 4 kB sent.
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Encoding", "gzip")
+                self.end_headers()
+                self.wfile.write(gzip.compress(b" " * (4 * 1024 * 1024) + b"<title>Late</title>"))
+                return
             if self.path.startswith("/many/"):
                 with state.lock:
                     state.in_flight += 1
@@ -121,6 +192,21 @@ def site() -> Iterator[Site]:
             self.end_headers()
             self.wfile.write(body)
 
+        def drip(self) -> None:
+            """Headers, then one byte every 0.3 s until the client hangs up or the test ends:
+            every read is quick, the whole body never comes."""
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain" if "robots" in self.path
+                             else "application/xml" if self.path.endswith(".xml")
+                             else "text/html")
+            self.end_headers()
+            try:
+                while not state.release.wait(0.3):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+            except OSError:
+                pass
+
         def log_message(self, *args: object) -> None:
             pass
 
@@ -135,11 +221,13 @@ def site() -> Iterator[Site]:
     server.server_close()
 
 
-def run_import(tmp_path: Path, *args: str, timeout: str = "1") -> subprocess.CompletedProcess:
+def run_import(tmp_path: Path, *args: str, timeout: str = "1",
+               give_up_after: float = 120) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'site.db'}"}
     return subprocess.run([sys.executable, "-m", "app.cli", "import", *args,
                            "--timeout", timeout],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+                          cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=give_up_after)
 
 
 def stored(tmp_path: Path, domain: str) -> dict[str, str]:
@@ -231,7 +319,223 @@ def test_dry_run_prints_what_it_would_send_and_sends_nothing(site: Site,
 ])
 def test_a_source_that_cannot_be_read_is_one_clear_line(site: Site, tmp_path: Path,
                                                         path: str, message: str) -> None:
+    zip_bomb()  # made before the clock starts
     result = run_import(tmp_path, f"{site.base}{path}", "--domain", "ex.com")
     assert result.returncode == 2
     assert result.stderr.startswith("autocompeter: ") and message in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+# -- bad pages, slow servers and the limits (issue 25, items 5-8) -------------------------
+
+
+def state_of(tmp_path: Path, domain: str) -> dict[str, str]:
+    return json.loads((tmp_path / "site.db.import-state.json").read_text())[domain]
+
+
+def test_bad_pages_are_skipped_and_listed_and_the_rest_sent_and_saved(site: Site,
+                                                                       tmp_path: Path) -> None:
+    site.extra_urls = {"/to-data": "", "/to-javascript": "", "/to-port-99999": "",
+                       "http://[bad": "", "/loop": "", "/asserts": "", "/bad-charset": "",
+                       "/a": "2026-01-01"}
+    result = run_import(tmp_path, f"{site.base}/extra.xml", "--domain", "ex.com")
+    assert result.returncode == 0, result.stderr
+    assert stored(tmp_path, "ex.com") == {f"{site.base}/a": "Alpha & Omega page",
+                                          f"{site.base}/asserts": "Marked",
+                                          f"{site.base}/bad-charset": "Charset"}
+    for line in ("/to-data: redirected to data:text/html,<title>From data</title>: "
+                 "not an http(s) URL",
+                 "/to-javascript: redirected to javascript:alert(1): not an http(s) URL",
+                 "/to-port-99999: redirected to http://127.0.0.1:99999/a: not a valid URL",
+                 "/loop: more than 5 redirects"):
+        assert f"skipped {site.base}{line}" in result.stderr
+    assert "skipped http://[bad: not a valid URL" in result.stderr
+    assert "imported: 3 to send, 0 unchanged, 5 skipped" in result.stderr
+    assert state_of(tmp_path, "ex.com")[f"{site.base}/a"] == "2026-01-01"
+
+
+def test_a_bad_sitemap_in_an_index_is_skipped_and_listed(site: Site, tmp_path: Path) -> None:
+    site.extra_urls = {"/a": "2026-01-01"}
+    result = run_import(tmp_path, f"{site.base}/index-mixed.xml", "--domain", "ex.com")
+    assert result.returncode == 0, result.stderr
+    assert stored(tmp_path, "ex.com") == {f"{site.base}/a": "Alpha & Omega page"}
+    away = site.base.replace("127.0.0.1", "localhost")
+    assert (f"skipped {away}/extra.xml: sitemap not read: on another host "
+            "(localhost; --allow-host localhost reads it)") in result.stderr
+    assert f"skipped {site.base}/nothing.xml: sitemap not read: HTTP 404" in result.stderr
+
+
+def test_a_megabyte_of_unclosed_comments_is_read_quickly(site: Site, tmp_path: Path) -> None:
+    # Python 3.11's html.parser took about 4.5 s on 64 kB of "<!--" and grows with the
+    # square of the size: a megabyte would take many minutes.
+    site.extra_urls = {"/comments": ""}
+    started = time.monotonic()
+    result = run_import(tmp_path, f"{site.base}/extra.xml", "--domain", "ex.com",
+                        give_up_after=60)
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 15
+    assert stored(tmp_path, "ex.com") == {f"{site.base}/comments": "Many comments"}
+
+
+@pytest.mark.parametrize("markup", [
+    "<!--" * 250_000, "<a" * 500_000, "<![" * 300_000, "</a" * 300_000, "<?" * 500_000,
+    "<title" * 150_000, '<meta a="' * 100_000, "<a b" * 250_000, "<a>" * 300_000,
+    "&" * 1_000_000, "<script>" + "</scrip" * 120_000,
+])
+def test_title_parsing_is_linear_on_hostile_markup(markup: str) -> None:
+    from app.importer import page_title
+
+    started = time.monotonic()
+    page_title("<title>Hostile</title>" + markup)
+    page_title(markup + "<title>Hostile</title>")
+    assert time.monotonic() - started < 10  # linear: about 2 s a megabyte at worst here
+
+
+@pytest.mark.parametrize(("markup", "title"), [
+    ("<TITLE lang=en>Upper &amp; lower</TITLE>", "Upper & lower"),
+    ("<!-- <title>Commented</title> --><title>Real</title>", "Real"),
+    ("<script>'<title>In script</title>'</script><title>Real</title>", "Real"),
+    ('<meta content="A > B" property="og:title"><title> </title>', "A > B"),
+    ("<meta property='og:title' content='Og &amp; co'/>", "Og & co"),
+    ("<title>Unclosed title", "Unclosed title"),
+    ("<title>First</title><title>Second</title>", "First"),
+    ("<!--> <title>After an empty comment</title>", "After an empty comment"),
+    ("<p>no title</p>", ""),
+])
+def test_title_parsing_reads_what_a_browser_would(markup: str, title: str) -> None:
+    from app.importer import page_title
+
+    assert page_title(markup) == title
+
+
+def test_a_page_that_drips_bytes_is_cut_off_at_the_deadline(site: Site,
+                                                            tmp_path: Path) -> None:
+    # Every read gets a byte within 0.3 s, so only a deadline on the whole fetch ends it.
+    site.extra_urls = {"/drip": "", "/a": ""}
+    started = time.monotonic()
+    result = run_import(tmp_path, f"{site.base}/extra.xml", "--domain", "ex.com",
+                        give_up_after=60)
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 20
+    assert f"skipped {site.base}/drip: timed out" in result.stderr
+    assert stored(tmp_path, "ex.com") == {f"{site.base}/a": "Alpha & Omega page"}
+
+
+def test_a_sitemap_that_drips_bytes_is_cut_off_at_the_deadline(site: Site,
+                                                               tmp_path: Path) -> None:
+    result = run_import(tmp_path, f"{site.base}/drip.xml", "--domain", "ex.com",
+                        give_up_after=60)
+    assert result.returncode == 2
+    assert f"autocompeter: {site.base}/drip.xml: timed out" in result.stderr
+
+
+def test_a_dripping_robots_txt_is_read_once_and_disallows_all(site: Site,
+                                                              tmp_path: Path) -> None:
+    site.robots_mode = "drip"
+    site.extra_urls = {"/a": "", "/b": "", "/c": ""}
+    started = time.monotonic()
+    result = run_import(tmp_path, f"{site.base}/extra.xml", "--domain", "ex.com",
+                        give_up_after=60)
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 20
+    for path in ("/a", "/b", "/c"):
+        assert (f"skipped {site.base}{path}: disallowed by robots.txt (not read: timed out; "
+                "an unreachable robots.txt disallows all)") in result.stderr
+    assert site.requests.count("/robots.txt") == 1
+    assert not {"/a", "/b", "/c"} & set(site.requests)
+
+
+@pytest.mark.parametrize(("mode", "status", "allowed"), [
+    ("answer", 401, False), ("answer", 403, False), ("answer", 500, False),
+    ("answer", 503, False), ("hang up", 200, False), ("answer", 404, True),
+    ("answer", 410, True),
+])
+def test_robots_txt_status_decides_what_may_be_read(site: Site, tmp_path: Path, mode: str,
+                                                    status: int, allowed: bool) -> None:
+    site.robots_mode, site.robots_status = mode, status
+    site.extra_urls = {"/a": "", "/private/secret": ""}
+    result = run_import(tmp_path, f"{site.base}/extra.xml", "--domain", "ex.com")
+    assert result.returncode == 0, result.stderr
+    if allowed:  # no robots.txt: everything may be read, /private/ included
+        assert stored(tmp_path, "ex.com") == {f"{site.base}/a": "Alpha & Omega page",
+                                              f"{site.base}/private/secret": "Secret"}
+    else:
+        assert f"skipped {site.base}/a: disallowed by robots.txt" in result.stderr
+        assert not {"/a", "/private/secret"} & set(site.requests)
+        assert "imported: 0 to send, 0 unchanged, 2 skipped" in result.stderr
+
+
+def test_redirect_targets_are_checked_against_robots_txt(site: Site, tmp_path: Path) -> None:
+    site.extra_urls = {"/to-private": "", "/to-a": ""}
+    result = run_import(tmp_path, f"{site.base}/extra.xml", "--domain", "ex.com")
+    assert result.returncode == 0, result.stderr
+    assert stored(tmp_path, "ex.com") == {f"{site.base}/to-a": "Alpha & Omega page"}
+    assert (f"skipped {site.base}/to-private: redirected to {site.base}/private/secret: "
+            "disallowed by robots.txt") in result.stderr
+    assert "/private/secret" not in site.requests
+
+
+def test_only_the_sitemaps_host_is_read_unless_another_is_allowed(site: Site,
+                                                                  tmp_path: Path) -> None:
+    away = site.base.replace("127.0.0.1", "localhost")
+    site.extra_urls = {"/a": "", f"{away}/b": "", "/to-localhost": ""}
+    result = run_import(tmp_path, f"{site.base}/extra.xml", "--domain", "ex.com")
+    assert result.returncode == 0, result.stderr
+    assert stored(tmp_path, "ex.com") == {f"{site.base}/a": "Alpha & Omega page"}
+    assert (f"skipped {away}/b: on another host (localhost; --allow-host localhost "
+            "reads it)") in result.stderr
+    assert f"skipped {site.base}/to-localhost: redirected to {away}/c: on another host" \
+        in result.stderr
+    assert not {"/b", "/c"} & set(site.requests)
+
+    allowed = run_import(tmp_path, f"{site.base}/extra.xml", "--domain", "ex.com",
+                         "--allow-host", "LOCALHOST")
+    assert allowed.returncode == 0, allowed.stderr
+    assert stored(tmp_path, "ex.com") == {f"{site.base}/a": "Alpha & Omega page",
+                                          f"{away}/b": "Beta (og)",
+                                          f"{site.base}/to-localhost": "Café crème"}
+
+
+def test_the_page_limit_counts_unpacked_bytes(site: Site, tmp_path: Path) -> None:
+    # 4 kB sent, 4 MB once unpacked: the title after them is past the first megabyte.
+    site.extra_urls = {"/gzip-bomb": ""}
+    result = run_import(tmp_path, f"{site.base}/extra.xml", "--domain", "ex.com")
+    assert result.returncode == 0, result.stderr
+    assert f"skipped {site.base}/gzip-bomb: no <title> and no og:title" in result.stderr
+
+
+def test_urls_per_sitemap_and_sitemaps_per_index_are_capped(
+        site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from app import importer
+
+    monkeypatch.setattr(importer, "MAX_URLS_PER_SITEMAP", 2)
+    monkeypatch.setattr(importer, "MAX_SITEMAPS_PER_INDEX", 1)
+    site.extra_urls = {"/a": "", "/b": "", "/c": ""}
+    outcome = asyncio.run(importer.collect(f"{site.base}/extra.xml", {}, 5, progress=False))
+    assert [document.url for document in outcome.documents] == [f"{site.base}/a",
+                                                                f"{site.base}/b"]
+    assert outcome.skipped == [(f"{site.base}/extra.xml",
+                                "1 more URL not read: a sitemap is read up to 2")]
+    outcome = asyncio.run(importer.collect(f"{site.base}/sitemap_index.xml", {}, 5,
+                                           progress=False))
+    assert (f"{site.base}/sitemap_index.xml",
+            "1 more sitemap not read: an index is read up to 1") in outcome.skipped
+    assert "/sitemap-more.xml.gz" not in site.requests
+
+
+def test_rerun_sends_undated_entries_again(site: Site, tmp_path: Path) -> None:
+    site.extra_urls = {"/a": "2026-01-01", "/b": ""}
+    first = run_import(tmp_path, f"{site.base}/extra.xml", "--domain", "ex.com")
+    assert "imported: 2 to send, 0 unchanged, 0 skipped" in first.stderr, first.stderr
+    site.requests.clear()
+    again = run_import(tmp_path, f"{site.base}/extra.xml", "--domain", "ex.com")
+    assert "imported: 1 to send, 1 unchanged, 0 skipped" in again.stderr, again.stderr
+    assert "/b" in site.requests and "/a" not in site.requests
+
+    feed = run_import(tmp_path, f"{site.base}/feed.xml", "--domain", "blog.ex")
+    assert "imported: 2 to send, 0 unchanged, 1 skipped" in feed.stderr, feed.stderr
+    feed = run_import(tmp_path, f"{site.base}/feed.xml", "--domain", "blog.ex")
+    # /posts/2 has no pubDate: sent again; /posts/1's date is unchanged.
+    assert "imported: 1 to send, 1 unchanged, 1 skipped" in feed.stderr, feed.stderr
