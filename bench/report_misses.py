@@ -53,10 +53,11 @@ def misses_targets(distinct: DistinctResults) -> list[str]:
         ours, go = distinct.runs.get((OURS, workload)), distinct.runs.get((GO, workload))
         if ours and go:
             ratio = ours.rps / go.rps
-            rows.append(f"| {workload}, {conns} connections: ≥ {OVER_GO:g}x the Go service's "
+            name = f"{workload} (same-title)" if workload == MIXED else workload
+            rows.append(f"| {name}, {conns} connections: ≥ {OVER_GO:g}x the Go service's "
                         f"req/s | {ratio:.2f}x ({ours.rps:,.0f} vs {go.rps:,.0f}) "
                         f"| {verdict(ratio >= OVER_GO)} |")
-            rows.append(f"| {workload}: p99 ≤ the Go service's | {ours.p99_ms:.1f} ms vs "
+            rows.append(f"| {name}: p99 ≤ the Go service's | {ours.p99_ms:.1f} ms vs "
                         f"{go.p99_ms:.1f} ms | {verdict(ours.p99_ms <= go.p99_ms)} |")
     cross = distinct.tiers.get(CROSS_TITLE)
     if cross and cross.words_alone_find:
@@ -104,7 +105,7 @@ def tiers_section(distinct: DistinctResults) -> list[str]:
         f"{args.distinct_connections} connections (bench/once.lua), response cache off, the "
         "workers' user + system time (/proc) over the requests sent.",
         "",
-        "| stream | tier | share | queries classified | sent once | worker CPU us/query "
+        "| stream | tier | share | queries classified | sent once each | worker CPU us/query "
         "| p50 ms | p99 ms |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
@@ -115,7 +116,7 @@ def tiers_section(distinct: DistinctResults) -> list[str]:
             if not counts.get(tier):
                 continue
             run = tiers.runs.get(tier)
-            cells = (f"{run.requests:,} | {run.cpu_us_per_request or 0:,.0f} | "
+            cells = (f"{tiers.sampled.get(tier, 0):,} | {run.cpu_us_per_request or 0:,.0f} | "
                      f"{run.p50_ms:.2f} | {run.p99_ms:.2f}") if run else "- | - | - | -"
             out.append(f"| {name} | {tier} | {counts[tier] / total:.1%} | {counts[tier]:,} "
                        f"| {cells} |")
@@ -124,7 +125,9 @@ def tiers_section(distinct: DistinctResults) -> list[str]:
         if tiers.cross_two_word:
             examples = ", ".join(f"`{q}`" for q in tiers.dead_ends[:8])
             out += [f"{name}: {tiers.cross_two_word:,} two-word queries of different titles "
-                    f"classified; in {tiers.words_alone_find:,} each word alone finds titles; "
+                    f"classified; {tiers.together / tiers.cross_two_word:.0%} match a title "
+                    f"with both words (exact tiers); in {tiers.words_alone_find:,} each word "
+                    "alone finds titles; "
                     f"{len(tiers.dead_ends):,} of those answer nothing (dead ends)"
                     + (f", e.g. {examples}" if examples else "") + ".", ""]
     return out

@@ -49,8 +49,12 @@ class StreamTiers:
     classify_seconds: float = 0.0
     runs: dict[str, WrkResult] = field(default_factory=dict)
     """Tier -> wrk sending its sample once each; cpu_us_per_request is per query sent."""
+    sampled: dict[str, int] = field(default_factory=dict)
+    """Tier -> how many of its queries that run sent."""
     cross_two_word: int = 0
     """Classified two-word queries of words from different titles."""
+    together: int = 0
+    """Of those, the ones some title answers with both words (the exact tiers)."""
     words_alone_find: int = 0
     """Of those, the ones whose words each find titles when searched alone."""
     dead_ends: list[str] = field(default_factory=list)
@@ -108,6 +112,7 @@ async def _classify(database_url: str, domain: str, streams: dict[str, StreamToC
                 tiers.tier_of[query] = getattr(result, "tier", UNKNOWN)
                 if query in stream.cross_two_word and len(words) == 2:
                     tiers.cross_two_word += 1
+                    tiers.together += tiers.tier_of[query] == EXACT
                     if all([await finds_alone(word) for word in words]):
                         tiers.words_alone_find += 1
                         if not result.hits:  # type: ignore[attr-defined]
@@ -130,7 +135,7 @@ def measure_tier_cpu(service: HasWorkers, base_url: str, domain: str, name: str,
         slug = "-".join(f"{name} {tier}".split())
         paths = write_paths(queries, domain, workdir / f"tier-{slug}.paths")
         run = run_once(paths, base_url + "/", connections, service.worker_pids())
-        tiers.runs[tier] = run
+        tiers.runs[tier], tiers.sampled[tier] = run, len(queries)
         say(f"{name}, {tier}: {len(queries):,} queries once each, "
             f"{run.cpu_us_per_request:,.0f} us of worker CPU a query, p99 {run.p99_ms:.1f} ms")
 

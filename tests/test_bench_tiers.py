@@ -119,7 +119,8 @@ def test_the_report_prints_shares_cpu_per_tier_and_the_issue_24_targets():
                      (GO, CROSS_TITLE): WrkResult(1000, 5, 10, 100, 0),
                      (OURS, MIXED): run, (GO, MIXED): WrkResult(1000, 5, 30, 100, 0)}
     tiers = StreamTiers(tier_of={"a": "exact", "b": "fewer words", "c": "fewer words"},
-                        cross_two_word=2, words_alone_find=2, dead_ends=["gnome sx"])
+                        cross_two_word=2, together=1, words_alone_find=2,
+                        dead_ends=["gnome sx"], sampled={"exact": 1, "fewer words": 2})
     tiers.runs = {"exact": WrkResult(1, 1, 1, 3000, 0, cpu_us_per_request=100),
                   "fewer words": WrkResult(1, 1, 1, 3000, 0, cpu_us_per_request=300)}
     distinct.tiers = {CROSS_TITLE: tiers}
@@ -132,7 +133,8 @@ def test_the_report_prints_shares_cpu_per_tier_and_the_issue_24_targets():
     assert "| cross-title, 50 connections: ≥ 1.5x the Go service's req/s | 3.00x" in text
     assert "| cross-title: p99 ≤ the Go service's | 20.0 ms vs 10.0 ms | **missed** |" in text
     assert "| 1 of 2 (50.0%) | **missed** |" in text and "`gnome sx`" in text
-    assert "| cross-title | fewer words | 66.7% | 2 | 3,000 | 300 |" in text
+    assert "| cross-title | fewer words | 66.7% | 2 | 2 | 300 |" in text
+    assert "50% match a title with both words" in text
     assert "worst 3.00x (fewer words) | **missed** |" in text
     # Server time: the one-client time less the bare app's median (0.1 ms).
     assert "median 0.40 ms, worst tier's p99 2.90 ms | **missed** |" in text
