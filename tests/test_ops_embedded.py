@@ -83,9 +83,13 @@ def test_pending_distinct_queries_are_capped(tmp_path: Path) -> None:
         try:
             await store.migrate()
             await store.create_key("cap.example")
+            await store.create_key("other.example")
             counter = FetchCounter(store, max_pending_queries=3)
+            # Past the cap a new query takes the least searched one's place and count
+            # (Space-Saving): "d" takes "a"'s, "e" "b"'s, "a" "c"'s; "e" again is its.
             for q in ["a", "b", "c", "d", "e", "a", "e"]:
                 counter.record("cap.example", q, found=q != "b")
+            counter.record("other.example", "x")  # no room, none of its own to replace
             await counter.flush()
             counter.record("cap.example", "d")  # a new flush interval has room again
             await counter.flush()
@@ -95,8 +99,8 @@ def test_pending_distinct_queries_are_capped(tmp_path: Path) -> None:
             await store.close()
 
     dropped, queries = asyncio.run(run())
-    assert dropped == 3  # "d", "e" and the second "e": new queries past the cap
-    assert queries == [("a", 2), ("b", 1), ("c", 1), ("d", 1)]
+    assert dropped == 1
+    assert queries == [("d", 3), ("e", 3), ("a", 2)]  # 8 searches, none lost
 
 
 def test_stats_command_draws_searches_top_queries_and_clicks(site: Site) -> None:
