@@ -67,6 +67,21 @@ def candidate_forms(word: str, vocabulary: Iterable[str], edits: int) -> set[str
     return forms
 
 
+def form_parts(word: str, edits: int) -> list[tuple[bool, int]]:
+    """`candidate_forms` as disjoint parts, (whole, length) each (see `length_forms`):
+    parts are shared by words of neighbouring lengths, so engines cache them apart."""
+    return ([(True, length) for length in range(max(1, len(word) - edits), len(word))]
+            + [(False, length) for length in range(len(word), len(word) + edits + 1)])
+
+
+def length_forms(vocabulary: Iterable[str], whole: bool, length: int) -> list[str]:
+    """One part of `candidate_forms`: whole words of ``length`` letters, or the distinct
+    beginnings of that length of the words at least as long."""
+    if whole:
+        return [term for term in vocabulary if len(term) == length]
+    return list({term[:length] for term in vocabulary if len(term) >= length})
+
+
 def corrections(word: str, vocabulary: Iterable[str], site: Site | None = None,
                 forms: Collection[str] | None = None) -> list[str]:
     """Up to MAX_CORRECTIONS closest forms that ``word`` may mean.

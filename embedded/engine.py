@@ -22,15 +22,23 @@ meanwhile, and for domains that do not fit the memory budget.
 
 import sqlite3
 import struct
+from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import islice
+from typing import Any
 
 from core.engine import Hit, SearchQuery
 from core.ranking import order_key
 from core.search import Fixes, TieredEngine
 from core.typos import allowed_edits, candidate_forms, corrections
 from embedded.database import SqliteDatabase
-from embedded.memory import DEFAULT_MEMORY_BUDGET, DomainIndex, MemoryIndexes
+from embedded.memory import (
+    DEFAULT_MEMORY_BUDGET,
+    ByteBoundedCache,
+    DomainIndex,
+    MemoryIndexes,
+    strings_size,
+)
 
 DOMAIN_BITS = 20
 POPULARITY_BITS = 20
@@ -41,6 +49,8 @@ FLOAT32_MAX = 3.4028234663852886e38
 # Among more equally popular matches than this at the cut-off, the earliest
 # written win, so a one-letter query on a corpus without popularity stays fast.
 MAX_TIE_ROWS = 500
+VOCABULARY_CACHE_BYTES = 16 * 1024 * 1024
+"""The FTS5 path's words and typo forms kept per worker (`Vocabulary`)."""
 
 # Domains with titles, the most searched this month first, then the smallest.
 WARM_SQL = """
@@ -105,11 +115,14 @@ def tier_expressions(words: tuple[str, ...]) -> list[str]:
     return [phrase, f"({' AND '.join(terms)}) NOT ({phrase})"]
 
 
-def typo_expression(words: tuple[str, ...], fixes: dict[str, list[str]]) -> str:
+def either_terms(words: tuple[str, ...], fixes: Fixes) -> list[str]:
+    """For each word, an expression for it or one of its corrections as a prefix."""
+    return ["(" + " OR ".join(prefix_terms((word, *fixes.get(word, [])))) + ")" for word in words]
+
+
+def typo_expression(words: tuple[str, ...], fixes: Fixes) -> str:
     """Every word or one of its corrections, excluding what the first tiers matched."""
-    alternatives = [
-        "(" + " OR ".join(prefix_terms((word, *fixes.get(word, [])))) + ")" for word in words
-    ]
+    alternatives = either_terms(words, fixes)
     return f"({' AND '.join(alternatives)}) NOT ({' AND '.join(prefix_terms(words))})"
 
 
@@ -120,44 +133,47 @@ def joined_expression(readings: list[tuple[str, ...]]) -> str:
 
 class Vocabulary:
     """The indexed words by first letter, and the candidate forms made from them,
-    cached until a domain's documents change.
+    cached until a domain's documents change, within ``limit_bytes``.
 
     Listing the words from fts5vocab costs tens of milliseconds on a large
     index, and making the forms a few more, so both are kept until any domain's
     generation moves (search counters and other writes that leave documents
-    alone do not count).
+    alone do not count). Keys come from what strangers type (a first letter, a
+    length): without a bound in bytes, CJK letters alone would fill a worker.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, limit_bytes: int = VOCABULARY_CACHE_BYTES) -> None:
         self._version: dict[int, float] = {}
-        self._words: dict[tuple[int, str], list[str]] = {}
-        self._forms: dict[tuple[int, str, int, int], list[str]] = {}
+        self._cache = ByteBoundedCache(limit_bytes)
 
     def _fresh(self, conn: sqlite3.Connection) -> None:
         (version,) = conn.execute("SELECT total(generation) FROM domains").fetchone()
         if self._version.get(id(conn)) != version:
             self._version[id(conn)] = version
-            for cache in (self._words, self._forms):
-                for key in [key for key in cache if key[0] == id(conn)]:
-                    del cache[key]
+            self._cache.discard_where(lambda key: key[0] == id(conn))  # type: ignore[index]
+
+    def _cached(self, key: tuple[Any, ...], make: Callable[[], list[str]]) -> list[str]:
+        found = self._cache.get(key)
+        if found is None:
+            found = make()
+            self._cache.put(key, found, strings_size(found))
+        return found
 
     def starting_with(self, conn: sqlite3.Connection, letter: str) -> list[str]:
-        key = (id(conn), letter)
-        if key not in self._words:
+        def read() -> list[str]:
             rows = conn.execute(
                 "SELECT term FROM documents_vocab WHERE term >= ? AND term < ?",
                 (letter, letter + "\U0010ffff"),
             )
-            self._words[key] = [term for (term,) in rows]
-        return self._words[key]
+            return [term for (term,) in rows]
+
+        return self._cached((id(conn), "words", letter), read)
 
     def forms(self, conn: sqlite3.Connection, word: str) -> list[str]:
         edits = allowed_edits(word)
-        key = (id(conn), word[0], len(word), edits)
-        if key not in self._forms:
-            vocabulary = self.starting_with(conn, word[0])
-            self._forms[key] = list(candidate_forms(word, vocabulary, edits))
-        return self._forms[key]
+        return self._cached(
+            (id(conn), "forms", word[0], len(word), edits),
+            lambda: list(candidate_forms(word, self.starting_with(conn, word[0]), edits)))
 
     def corrections(self, conn: sqlite3.Connection, words: tuple[str, ...],
                     domain_id: int, groups: tuple[str, ...]) -> dict[str, list[str]]:
@@ -183,15 +199,16 @@ class SearchedTitles:
         self.groups = groups
         self.sql = PRESENT_SQL.format(groups=", ".join("?" * len(groups)))
 
-    def _matches(self, expression: str) -> bool:
+    def matches(self, expression: str) -> bool:
+        """Some searched title matches the FTS5 ``expression``."""
         row = self.conn.execute(self.sql, (expression, self.low, self.high, *self.groups))
         return row.fetchone() is not None
 
     def has_prefix(self, form: str) -> bool:
-        return self._matches(f'"{form}"*')
+        return self.matches(f'"{form}"*')
 
     def has_word(self, form: str) -> bool:
-        return self._matches(f'"{form}"')
+        return self.matches(f'"{form}"')
 
 
 Row = tuple[int, str, str, float, str]
@@ -287,6 +304,26 @@ class Fts5Engine(TieredEngine):
             return {form for form in forms if site.has_prefix(form)}
 
         return self.db.read_inline(find)
+
+    async def leading_match(self, query: SearchQuery, words: tuple[str, ...], fixes: Fixes
+                            ) -> int:
+        if index := self._in_memory(query):
+            return index.leading_match(words, fixes, query.groups)
+        groups = ("", *query.groups)
+        alternatives = either_terms(words, fixes)
+
+        def count(conn: sqlite3.Connection) -> int:
+            domain_id = self._domain_id(conn, query.domain)
+            if domain_id is None:
+                return 0
+            site = SearchedTitles(conn, domain_id, groups)
+            matched = 0  # each look stops at its first title; the first miss ends them
+            while matched < len(words) and site.matches(
+                    " AND ".join(alternatives[:matched + 1])):
+                matched += 1
+            return matched
+
+        return self.db.read_inline(count)
 
     async def corrections(self, query: SearchQuery) -> Fixes:
         if index := self._in_memory(query):
