@@ -28,6 +28,8 @@ class SearchResult:
     hits: list[Hit]
     terms: list[str] = field(default_factory=list)
     """Words to highlight: the query's words, then any corrected spellings."""
+    tier: str = field(default="exact", compare=False)
+    """Which step answered (`core.search.TIERS`): for the bench and the logs, not the API."""
 
 
 class EngineUnavailable(Exception):

@@ -3,18 +3,31 @@
 Tiers, best first, popularity deciding within each (`core.ranking`):
 1. the query's words as an in-order phrase of prefixes ("pyth te" → "Python testing"),
 2. all the words as prefixes in any order ("testing pyth" → "Python testing"),
-3. only when those find nothing, two ways of reading the query otherwise, the
-   first that finds titles answering:
-   a. joined words: two neighbouring query words written as one, for titles that
-      write them together ("spider man" → "Spiderman", "java script" →
-      "JavaScript", "node.js" → "NodeJS"); the joined forms found join `terms`;
-   b. typos: titles that match once mistyped words are corrected (`core.typos`);
-      the corrections join the query's words in `terms`.
-4. only when tiers 1-3 find nothing for a query of two or more words: the words
-   that match nothing in the searched titles (no title word starts with them,
-   alone or joined with a neighbour, nor with a correction) are dropped, never all
-   of them, and tiers 1-3 answer for the rest ("python zzzz" answers as
-   "python"); `terms` holds only the words used.
+3. a. joined words, beside tiers 1 and 2 while they leave room: two neighbouring
+      query words written as one, for titles that write them together ("spider
+      man" → "The Amazing Spider-Man" from tier 1, then "Spiderman: Homecoming";
+      "java script" → "JavaScript"); the joined forms found join `terms`;
+   b. typos, when nothing above finds a title: titles that match once the words
+      that match nothing as typed are corrected (`core.typos`); the corrections
+      join the query's words in `terms`.
+4. no dead ends, for a query of several words that still finds nothing: first
+   the words that match nothing in the searched titles (as typed, joined with a
+   neighbour, or corrected) are dropped; then, while the words left find no
+   title together, words are dropped from the right, as Typesense's
+   `drop_tokens_threshold` does ("gnome sx", where both words match alone
+   but no title has both, answers as "gnome"; "python zzzz" as "python").
+   Tiers 1-3 answer for the words kept; `terms` holds only the words used, so
+   the widget highlights nothing that was dropped.
+
+A miss costs about what a hit costs: after the exact step (tiers 1, 2 and 3a,
+one round trip where the engine can batch them), one survey learns which words
+(and joined forms) the searched titles hold (`present`); only the words that
+match nothing are corrected (the typo work is the dearest step), at most
+MAX_CORRECTED of them; the words left are searched; if they still find nothing
+together, one step learns how many leading words the titles hold together
+(`leading_match`), and those are searched, which is known to find titles. So a
+query of several words costs at most eleven steps whatever its length, and a
+query whose words all match alone ("gnome sx") five or six.
 
 Words written together in a title but split by punctuation ("Node.js",
 "Spider-Man") need no tier of their own: the index holds them joined as well
@@ -23,16 +36,9 @@ and 2, at no cost to the search. The widget highlights prefixes of the title's
 words, and "Node.js" has no word starting with "nodejs": so `terms` also gets
 the parts a query word spans in the titles found ("node", "js").
 
-Typos only when the exact tiers find nothing (as Typesense does by default):
-a query that finds titles as typed is answered from them, and the typo work,
-which costs several times an exact search, is spent only where it can help.
-The relevance suite passes the same cases either way (`make relevance`). The
-same holds for tiers 3a and 4: a search that tiers 1 and 2 answer costs no more
-steps than before they existed.
-
 An engine answers each step in its own way (FTS5 expressions, an Elasticsearch
-query); the order of the steps, when each tier runs and what `terms` holds are
-decided here only.
+query, the in-memory index); the order of the steps, when each tier runs and
+what `terms` holds are decided here only.
 """
 
 from abc import ABC, abstractmethod
@@ -58,52 +64,87 @@ def joined_forms(readings: list[tuple[str, ...]]) -> list[str]:
     return [reading[at] for at, reading in enumerate(readings)]
 
 
+TIERS = ("exact", "joined", "corrected", "fewer words", "none")
+"""What `SearchResult.tier` says answered: tiers 1-2, 3a, 3b, 4, or nothing."""
+MAX_CORRECTED = 3
+"""Words of one query corrected at most (the first that match nothing): each costs
+a scan of the candidate forms, and eight mistyped words cost eight."""
+
+
 class TieredEngine(ABC):
     """A `core.engine.SearchEngine` whose `search` is this module's flow."""
 
     async def search(self, query: SearchQuery) -> SearchResult:
-        hits, terms, fixes = await self._tiers(query, None)
+        hits, terms, tier = await self._tiers(query)
         if not hits and len(query.words) > 1:
-            hits, terms = await self._without_unmatched(query, fixes, terms)
+            hits, terms, tier = await self._fewer_words(query)
         # Corrections and joined words may span a title's joined words too.
         terms += [part for part in spanned_parts(terms, [hit.search_text for hit in hits])
                   if part not in terms]
-        return SearchResult(hits=hits, terms=terms)
+        return SearchResult(hits=hits, terms=terms, tier=tier)
 
-    async def _tiers(self, query: SearchQuery, fixes: Fixes | None
-                     ) -> tuple[list[Hit], list[str], Fixes]:
-        """Tiers 1 to 3: the hits, the terms, and the corrections (if they were needed;
-        ``fixes`` are those known already)."""
-        hits = await self.exact(query, query.size)
+    async def _tiers(self, query: SearchQuery, fixes: Fixes | None = None
+                     ) -> tuple[list[Hit], list[str], str]:
+        """Tiers 1 to 3 for the query's words: hits, terms and which tier answered.
+        ``fixes``: the corrections known already, if any."""
+        readings = joined_readings(query.words)
+        hits, joined = await self.exact_and_joined(query, readings, query.size)
         terms = list(query.words)
+        tier = "exact"
+        found = {hit.url for hit in hits}
+        if more := [hit for hit in joined if hit.url not in found][:query.size - len(hits)]:
+            terms += used_joined(readings, query.words, more)
+            tier = tier if hits else "joined"
+            hits += more
         if hits:
-            return hits, terms, fixes or {}
-        if len(query.words) > 1:
-            readings = joined_readings(query.words)
-            if hits := await self.joined(query, readings, query.size):
-                return hits, terms + used_joined(readings, query.words, hits), fixes or {}
+            return hits, terms, tier
         if fixes is None:
-            fixes = await self.corrections(query)
+            fixes = await self.corrections(query) if len(query.words) == 1 else {}
         fixes = {word: found for word, found in fixes.items() if word in query.words}
         if fixes:
             hits = await self.corrected(query, fixes, query.size)
             terms.extend(fix for found in fixes.values() for fix in found)
-        return hits, terms, fixes
+        return hits, terms, "corrected" if hits else "none"
 
-    async def _without_unmatched(self, query: SearchQuery, fixes: Fixes, terms: list[str]
-                                 ) -> tuple[list[Hit], list[str]]:
-        """Tier 4: tiers 1 to 3 again, for the words that match something."""
-        joined = joined_forms(joined_readings(query.words))
-        present = await self.present(query, [*query.words, *joined])
-        matched = set(fixes) | (present & set(query.words))
+    async def _fewer_words(self, query: SearchQuery) -> tuple[list[Hit], list[str], str]:
+        """Tier 3b for a query of several words, then tier 4: see the module docstring.
+        Tiers 1, 2 and 3a found nothing for all the words."""
+        words = query.words
+        joined = joined_forms(joined_readings(words))
+        present = await self.present(query, [*words, *joined])
+        matched = present & set(words)
         for at, form in enumerate(joined):
             if form in present:  # "java script": "script" alone may match nothing
-                matched.update(query.words[at:at + 2])
-        kept = tuple(word for word in query.words if word in matched)
-        if not kept or len(kept) == len(query.words):
-            return [], terms
-        hits, terms, _fixes = await self._tiers(replace(query, words=kept), fixes)
-        return hits, terms
+                matched.update(words[at:at + 2])
+        unmatched = [word for word in words if word not in matched][:MAX_CORRECTED]
+        fixes = (await self.corrections(replace(query, words=tuple(unmatched)))
+                 if unmatched else {})
+        kept = tuple(word for word in words if word in matched or word in fixes)
+        if not kept:
+            return [], list(words), "none"
+        if fixes and len(kept) == len(words):
+            hits = await self.corrected(query, fixes, query.size)
+            if hits:
+                return hits, [*words, *(fix for found in fixes.values() for fix in found)], \
+                    "corrected"
+        if len(kept) < len(words):  # the words that match nothing dropped
+            hits, terms, _tier = await self._tiers(replace(query, words=kept), fixes)
+            if hits or len(kept) == 1:
+                return hits, terms, "fewer words" if hits else "none"
+        # Then words dropped from the right, down to those the titles hold together.
+        leading = await self.leading_match(query, kept, fixes)
+        hits, terms, _tier = await self._tiers(replace(query, words=kept[:max(1, leading)]),
+                                               fixes)
+        return hits, terms, "fewer words" if hits else "none"
+
+    async def exact_and_joined(self, query: SearchQuery, readings: list[tuple[str, ...]],
+                               size: int) -> tuple[list[Hit], list[Hit]]:
+        """Tiers 1 and 2, and tier 3a for ``readings`` (if any) when they leave room.
+        An engine that can ask both at once (one `_msearch`) does."""
+        hits = await self.exact(query, size)
+        if not readings or len(hits) >= size:
+            return hits, []
+        return hits, await self.joined(query, readings, size)
 
     @abstractmethod
     async def exact(self, query: SearchQuery, size: int) -> list[Hit]:
@@ -129,6 +170,13 @@ class TieredEngine(ABC):
     async def present(self, query: SearchQuery, forms: list[str]) -> set[str]:
         """Those of ``forms`` that some searched title (the query's domain and groups)
         has a word starting with; one round trip at most."""
+
+    @abstractmethod
+    async def leading_match(self, query: SearchQuery, words: tuple[str, ...], fixes: Fixes
+                            ) -> int:
+        """The largest k such that some searched title has a word starting with each of
+        ``words[:k]`` or one of its ``fixes`` (in any order); 0 if not even the first.
+        One round trip at most."""
 
 
 def used_joined(readings: list[tuple[str, ...]], words: tuple[str, ...], hits: list[Hit]

@@ -26,6 +26,7 @@ import asyncio
 import ctypes
 import ctypes.util
 import logging
+import re
 import sqlite3
 import sys
 import time
@@ -42,7 +43,7 @@ from core.engine import Hit
 from core.ranking import closeness_columns
 from core.search import Fixes
 from core.text import ASCII_JOINED_MARK, JOINED_MARK
-from core.typos import allowed_edits, candidate_forms, corrections
+from core.typos import allowed_edits, corrections, form_parts, length_forms
 from embedded.database import SqliteDatabase
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,10 @@ TOKENIZER = "unicode61 remove_diacritics 2"
 LAST_CHARACTER = "\U0010ffff"
 DEFAULT_MEMORY_BUDGET = 64 * 1024 * 1024
 # Of the budget, the share kept for what queries leave behind (merged postings
-# of prefixes, typo candidate forms); the indexes get the rest.
-QUERY_CACHE_SHARE = 8
+# of prefixes, typo candidate forms); the indexes get the rest. A quarter: the
+# typo forms of the Debian corpus's words take about 11 MB in all, and with 4 MiB
+# for them a stream of typos rebuilt most lists it used (2.6 ms a typo, 1.4 ms with 8).
+QUERY_CACHE_SHARE = 4
 # A domain is rebuilt at most this many times its last build's duration after
 # it: a domain written to constantly costs a worker at most 1/(1+PAUSE) of a core.
 BUILD_PAUSE = 4.0
@@ -81,6 +84,11 @@ MAX_BATCH = 1024
 
 Docs = Sequence[int]
 """Document numbers, ascending."""
+
+
+def strings_size(strings: list[str]) -> int:
+    """Bytes a list of strings holds, the strings included."""
+    return sys.getsizeof(strings) + sum(map(sys.getsizeof, strings))
 
 
 class ByteBoundedCache:
@@ -475,8 +483,11 @@ class DomainIndex:
         if found is None:
             return None
         if len(words) > 2:
+            # A title without one of the other words is no phrase of them: that test
+            # is cheap, and most of a long query's titles fail it.
             texts = self.texts
-            found = [doc for doc in found if is_phrase(texts[doc].split(), words)]
+            found = [doc for doc in self._with_all(found, words[2:])
+                     if is_phrase(texts[doc].split(), words)]
         if allowed is not None:
             found = list(self._having(found, (), allowed))
         return found
@@ -526,14 +537,16 @@ class DomainIndex:
         return fixes
 
     def _forms(self, word: str) -> list[str]:
-        edits = allowed_edits(word)
-        key = (id(self), "forms", word[0], len(word), edits)
-        forms = self._caches.forms.get(key)
-        if forms is None:
-            low, high = self._word_range(word[0])
-            forms = list(candidate_forms(word, self.words[low:high], edits))
-            self._caches.forms.put(key, forms,
-                                   sys.getsizeof(forms) + sum(map(sys.getsizeof, forms)))
+        """`core.typos.candidate_forms` of the word's letter, from cached parts."""
+        low, high = self._word_range(word[0])
+        forms: list[str] = []
+        for whole, length in form_parts(word, allowed_edits(word)):
+            key = (id(self), "forms", word[0], whole, length)
+            part = self._caches.forms.get(key)
+            if part is None:
+                part = length_forms(self.words[low:high], whole, length)
+                self._caches.forms.put(key, part, strings_size(part))
+            forms += part
         return forms
 
     def corrected(self, words: tuple[str, ...], fixes: Fixes, groups: tuple[str, ...],
@@ -561,6 +574,55 @@ class DomainIndex:
         # Each stream ascends; merged, a title found by two readings comes twice in a row.
         matches = (doc for doc, _same in groupby(merge(*streams)))
         return self._ranked(self._select(matches, size), words, size)
+
+    def leading_match(self, words: tuple[str, ...], fixes: Fixes, groups: tuple[str, ...]
+                      ) -> int:
+        """As `core.search.TieredEngine.leading_match`: the titles with the first two
+        words are found from the shorter list of the two, then narrowed word by word."""
+        allowed = self.allowed_groups(groups)
+        needles = [[f" {form}" for form in (word, *fixes.get(word, ()))] for word in words]
+        first = self._docs_of_any(words[0], fixes)
+        second = self._docs_of_any(words[1], fixes) if len(words) > 1 else first
+        if len(second) < len(first):
+            docs = self._with_any(self._having(second, (), allowed), needles[0])
+            if not docs:
+                return 1 if next(self._having(first, (), allowed), None) is not None else 0
+            matched, rest = 2, needles[2:]
+        else:
+            docs = list(self._having(first, (), allowed))
+            if not docs:
+                return 0
+            matched, rest = 1, needles[1:]
+        for alternatives in rest:
+            docs = self._with_any(docs, alternatives)
+            if not docs:
+                break
+            matched += 1
+        return matched
+
+    def _with_all(self, docs: Iterable[int], words: Sequence[str]) -> list[int]:
+        """Those of ``docs`` with a word starting with each of ``words``."""
+        found = list(docs)
+        for word in words:
+            found = self._with_any(found, [f" {word}"])
+        return found
+
+    def _with_any(self, docs: Iterable[int], needles: list[str]) -> list[int]:
+        """Those of ``docs`` whose text holds one of ``needles``."""
+        texts = self.texts
+        if len(needles) == 1:
+            (needle,) = needles
+            return [doc for doc in docs if needle in texts[doc]]
+        # One scan of each text for all the needles, in C, not a test per needle.
+        search = re.compile("|".join(map(re.escape, needles))).search
+        return [doc for doc in docs if search(texts[doc])]
+
+    def _docs_of_any(self, word: str, fixes: Fixes) -> Docs:
+        """The documents with a word starting with ``word`` or one of its fixes."""
+        forms = (word, *fixes.get(word, ()))
+        if len(forms) == 1:
+            return self.prefix_docs(word)
+        return sorted(set().union(*map(self.prefix_docs, forms)))
 
     def present(self, forms: list[str], groups: tuple[str, ...]) -> set[str]:
         """Those of ``forms`` that a word of a searched title starts with."""

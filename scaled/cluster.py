@@ -26,6 +26,7 @@ from scaled.query import (
     cut_in_a_tie,
     domain_filter,
     joined_body,
+    leading_lines,
     msearch_lines,
     present_lines,
     ranked,
@@ -198,35 +199,57 @@ class SearchCluster(TieredEngine):
         return await self._tier(found, body, query, size)
 
     async def exact(self, query: SearchQuery, size: int) -> list[Hit]:
+        hits, _joined = await self.exact_and_joined(query, [], size)
+        return hits
+
+    async def exact_and_joined(self, query: SearchQuery, readings: list[tuple[str, ...]],
+                               size: int) -> tuple[list[Hit], list[Hit]]:
         bodies = tier_bodies(query, size)
+        exact_tiers = len(bodies)
+        if readings:
+            bodies.append(joined_body(query, readings, size))
         if len(bodies) == 1:
-            return await self._one_tier(bodies[0], query, size)
-        # Both tiers in one round trip; the second is cheap when the first fills
-        # the page, as each stops early.
+            return await self._one_tier(bodies[0], query, size), []
+        # Every tier in one round trip; the later ones are cheap when the first
+        # fills the page, as each stops early.
         found = await self._search_alias(msearch_lines(bodies), multi=True,
                                          filter_path=FILTER_PATH)
-        hits: list[Hit] = []
-        for body, response in zip(bodies, found.get("responses", []), strict=False):
+        responses = found.get("responses", [])
+        for response in responses:
             if "error" in response:
                 raise EngineUnavailable(f"{self.config.kind}: {response['error']}")
+        hits: list[Hit] = []
+        for body, response in zip(bodies[:exact_tiers], responses, strict=False):
             hits += await self._tier(response, body, query, size - len(hits))
             if len(hits) >= size:
-                break
-        return hits
+                return hits, []
+        joined = (await self._tier(responses[-1], bodies[-1], query, size)
+                  if readings and len(responses) == len(bodies) else [])
+        return hits, joined
 
     async def joined(self, query: SearchQuery, readings: list[tuple[str, ...]], size: int
                      ) -> list[Hit]:
         return await self._one_tier(joined_body(query, readings, size), query, size)
 
-    async def present(self, query: SearchQuery, forms: list[str]) -> set[str]:
-        found = await self._search_alias(present_lines(query, forms), multi=True,
+    async def _exist(self, lines: list[dict[str, Any]]) -> list[bool]:
+        """For each search of an `exists_lines` body, whether it found a title."""
+        found = await self._search_alias(lines, multi=True,
                                          filter_path="responses.hits.total.value,responses.error")
         responses = found.get("responses", [])
         for response in responses:
             if "error" in response:
                 raise EngineUnavailable(f"{self.config.kind}: {response['error']}")
-        return {form for form, response in zip(forms, responses, strict=True)
-                if response.get("hits", {}).get("total", {}).get("value", 0)}
+        return [bool(response.get("hits", {}).get("total", {}).get("value", 0))
+                for response in responses]
+
+    async def present(self, query: SearchQuery, forms: list[str]) -> set[str]:
+        found = await self._exist(present_lines(query, forms))
+        return {form for form, exists in zip(forms, found, strict=True) if exists}
+
+    async def leading_match(self, query: SearchQuery, words: tuple[str, ...], fixes: Fixes
+                            ) -> int:
+        found = await self._exist(leading_lines(query, words, fixes))
+        return next((k for k, exists in enumerate(found) if not exists), len(found))
 
     async def corrections(self, query: SearchQuery) -> Fixes:
         return await self._vocabulary.corrections(

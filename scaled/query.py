@@ -39,10 +39,13 @@ from scaled.mapping import INDEX_SORT, MAX_GRAM
 
 SOURCE_FIELDS = ["url", "title", "search_text"]
 TIE_MARGIN = 50
-# Only what `ranked` reads (and an `_msearch` part's error): less JSON for the
-# engine to write and for us to parse. A tier without hits comes back as {}.
+# Only what `ranked` reads (and an `_msearch` part's error and status): less JSON
+# for the engine to write and for us to parse. The status keeps a part without
+# hits in its place: filtered down to nothing, it would leave the list, and the
+# parts after it would answer for the wrong tier.
 FILTER_PATH = ",".join(["hits.hits._source", "hits.hits.sort", "responses.error",
-                        "responses.hits.hits._source", "responses.hits.hits.sort"])
+                        "responses.status", "responses.hits.hits._source",
+                        "responses.hits.hits.sort"])
 
 
 def query_text(words: tuple[str, ...]) -> str:
@@ -121,13 +124,18 @@ def typo_body(query: SearchQuery, fixes: dict[str, list[str]], size: int) -> dic
 
     As `embedded.engine.typo_expression`.
     """
-    alternatives = [
+    matching = Q("bool", filter=either_prefixes(query.words, fixes),
+                 must_not=[all_prefixes(query.words)])
+    return _tier_search(query, matching, size)
+
+
+def either_prefixes(words: tuple[str, ...], fixes: dict[str, list[str]]) -> list[Q]:
+    """For each word, a match of it or one of its corrections as a prefix."""
+    return [
         Q("bool", minimum_should_match=1,
           should=[all_prefixes((form,)) for form in dict.fromkeys((word, *fixes.get(word, [])))])
-        for word in query.words
+        for word in words
     ]
-    matching = Q("bool", filter=alternatives, must_not=[all_prefixes(query.words)])
-    return _tier_search(query, matching, size)
 
 
 def joined_body(query: SearchQuery, readings: list[tuple[str, ...]], size: int
@@ -141,17 +149,31 @@ def joined_body(query: SearchQuery, readings: list[tuple[str, ...]], size: int
     return _tier_search(query, matching, size)
 
 
-def present_lines(query: SearchQuery, forms: list[str]) -> list[dict[str, Any]]:
-    """An `_msearch` body that tells, form by form, whether a searched title has a
-    word starting with it: each search stops at its first hit and returns no source."""
+def exists_lines(query: SearchQuery, matchings: list[Q]) -> list[dict[str, Any]]:
+    """An `_msearch` body that tells, matching by matching, whether a searched title
+    matches it: each search stops at its first hit and returns no source."""
     return msearch_lines([
         Search().filter("term", domain=query.domain)
         .filter("terms", group=["", *query.groups])
-        .filter(all_prefixes((form,)))
+        .filter(matching)
         .extra(size=0, track_total_hits=1, terminate_after=1)
         .to_dict()
-        for form in forms
+        for matching in matchings
     ])
+
+
+def present_lines(query: SearchQuery, forms: list[str]) -> list[dict[str, Any]]:
+    """Whether a searched title has a word starting with each of ``forms``."""
+    return exists_lines(query, [all_prefixes((form,)) for form in forms])
+
+
+def leading_lines(query: SearchQuery, words: tuple[str, ...], fixes: dict[str, list[str]]
+                  ) -> list[dict[str, Any]]:
+    """Whether a searched title has each of ``words[:k]`` (or a correction) as a
+    prefix, for k from 1 to all of them: `core.search.TieredEngine.leading_match`."""
+    alternatives = either_prefixes(words, fixes)
+    return exists_lines(query, [Q("bool", filter=alternatives[:k])
+                                for k in range(1, len(words) + 1)])
 
 
 def search_text_of(source: dict[str, Any]) -> str:

@@ -1,6 +1,7 @@
-"""core/search.py: which engine steps a search costs. The fallback tiers (3a joined
-words, 3b typos, 4 dropping words) run only when everything before found nothing, so a
-search the exact tiers answer costs what it did before they existed.
+"""core/search.py: which engine steps a search costs. Joined readings (3a) run beside
+the exact tiers while those leave room; typos (3b) and dropping words (4) only when
+nothing was found; a miss learns once which words exist, corrects only those that
+match nothing, and asks once how many leading words the titles hold together.
 
 The engine is the real embedded one over a real SQLite file; a subclass only records
 the steps it is asked for (and their arguments' sizes) before answering them.
@@ -10,7 +11,7 @@ import asyncio
 from typing import Any
 
 from core.engine import SearchQuery
-from core.search import joined_readings
+from core.search import MAX_CORRECTED, joined_readings
 from core.store import Document
 from core.text import MAX_QUERY_WORDS, query_words
 from embedded.database import SqliteDatabase
@@ -45,6 +46,10 @@ class CountingEngine(Fts5Engine):
         self.steps.append(("present", len(forms)))
         return await super().present(query, forms)
 
+    async def leading_match(self, query, words, fixes):
+        self.steps.append(("leading", len(words)))
+        return await super().leading_match(query, words, fixes)
+
 
 def steps_of(tmp_path, queries: list[str]) -> list[list[tuple[str, int]]]:
     async def run() -> list[list[tuple[str, int]]]:
@@ -70,21 +75,34 @@ def steps_of(tmp_path, queries: list[str]) -> list[list[tuple[str, int]]]:
     return asyncio.run(run())
 
 
-def test_a_search_the_exact_tiers_answer_takes_one_step(tmp_path):
-    for steps in steps_of(tmp_path, ["pyth", "python te", "nodejs", "spider", "node js"]):
+def test_a_one_word_search_the_exact_tiers_answer_takes_one_step(tmp_path):
+    for steps in steps_of(tmp_path, ["pyth", "nodejs", "spider"]):
         assert [name for name, _words in steps] == ["exact"]
 
 
+def test_words_found_together_also_ask_for_their_joined_readings(tmp_path):
+    # "Python testing" alone: the page has room, which "pythonte" might fill.
+    (steps,) = steps_of(tmp_path, ["python te"])
+    assert steps == [("exact", 2), ("joined", 1)]
+
+
 def test_the_fallback_tiers_run_in_order_only_while_nothing_is_found(tmp_path):
-    joined, typo, dropped, nothing = steps_of(
-        tmp_path, ["spider man", "pyhton", "python zzzz", "qqqq zzzz"])
+    joined, typo, dropped, apart, mistyped, nothing = steps_of(
+        tmp_path, ["spider man", "pyhton", "python zzzz", "python spider", "python spidre",
+                   "qqqq zzzz"])
     assert joined == [("exact", 2), ("joined", 1)]
     assert typo == [("exact", 1), ("corrections", 1), ("corrected", 1)]
-    # Tier 4: one question for the words and their joined pair, then tiers 1 to 3
-    # for what is left (the typo tier's corrections are not asked for again).
-    assert dropped == [("exact", 2), ("joined", 1), ("corrections", 2), ("present", 3),
+    # Tier 4: one question for the words and their joined pair; only the word that
+    # matches nothing is corrected; "python" alone is left, and answered.
+    assert dropped == [("exact", 2), ("joined", 1), ("present", 3), ("corrections", 1),
                        ("exact", 1)]
-    assert nothing == [("exact", 2), ("joined", 1), ("corrections", 2), ("present", 3)]
+    # Both words match alone, no title has both: one question for how many leading
+    # words go together, then the first alone. No typo work: every word matched.
+    assert apart == [("exact", 2), ("joined", 1), ("present", 3), ("leading", 2),
+                     ("exact", 1)]
+    assert mistyped == [("exact", 2), ("joined", 1), ("present", 3), ("corrections", 1),
+                        ("corrected", 1), ("leading", 2), ("exact", 1)]
+    assert nothing == [("exact", 2), ("joined", 1), ("present", 3), ("corrections", 2)]
 
 
 def test_the_fallback_work_is_bounded_by_the_words_searched(tmp_path):
@@ -92,4 +110,6 @@ def test_the_fallback_work_is_bounded_by_the_words_searched(tmp_path):
     (steps,) = steps_of(tmp_path, [many])
     assert ("joined", MAX_QUERY_WORDS - 1) in steps
     assert ("present", 2 * MAX_QUERY_WORDS - 1) in steps
+    assert ("corrections", MAX_CORRECTED) in steps
+    assert len(steps) == 4
     assert len(joined_readings(tuple("abcdefgh"))) == 7

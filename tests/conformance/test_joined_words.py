@@ -40,12 +40,20 @@ def test_words_split_in_the_query_find_them_written_joined(any_site):
     assert search(any_site, "node.js")[0] == ["NodeJS hosting"]
 
 
-def test_joined_words_only_when_the_words_as_typed_find_nothing(any_site):
+def test_joined_readings_come_after_the_words_as_typed_while_the_page_has_room(any_site):
     any_site.bulk([
         {"url": "/apart", "title": "Node js intro", "popularity": 1},
         {"url": "/joined", "title": "NodeJS guide", "popularity": 50},
+        {"url": "/dash", "title": "The Amazing Spider-Man", "popularity": 1},
+        {"url": "/one", "title": "Spiderman: Homecoming", "popularity": 50},
     ])
-    assert search(any_site, "node js")[0] == ["Node js intro"]
+    # The words as typed first, however popular the joined reading's titles.
+    assert search(any_site, "node js") == (["Node js intro", "NodeJS guide"],
+                                           ["node", "js", "nodejs"])
+    assert search(any_site, "spider man")[0] == ["The Amazing Spider-Man",
+                                                 "Spiderman: Homecoming"]
+    # A full page of the words as typed leaves no room.
+    assert search(any_site, "node js", n=1)[0] == ["Node js intro"]
 
 
 def test_a_phrase_never_runs_from_the_title_into_its_joined_words(any_site):
@@ -69,8 +77,12 @@ def test_words_that_match_nothing_are_dropped_and_left_out_of_terms(any_site):
                                                 ["python"])
     assert search(any_site, "qqqq python testing zzzz") == (["Python testing"],
                                                              ["python", "testing"])
-    # Every word matches a title, no title has both: nothing to drop.
-    assert search(any_site, "python calendar") == ([], ["python", "calendar"])
+    # Every word matches a title, no title has both: words dropped from the right.
+    assert search(any_site, "python calendar") == (["Python testing", "Python packaging"],
+                                                   ["python"])
+    assert search(any_site, "calendar python") == (["Holiday calendar"], ["calendar"])
+    assert search(any_site, "python testing calendar") == (["Python testing"],
+                                                           ["python", "testing"])
     # Never all of them.
     assert search(any_site, "qqqq zzzz") == ([], ["qqqq", "zzzz"])
 

@@ -337,7 +337,9 @@ CASES: list[Case] = [
     none("miss", "blog", "xyzzy", "no such word"),
     none("miss", "blog", "kubernetes", "a topic the blog never covered"),
     none("miss", "blog", "ython", "words match from their beginning, not in the middle"),
-    none("miss", "movies", "toy story", "not in the corpus, and no typo gets there"),
+    first("dead-ends", "movies", "toy story", "Babes_in_Toyland_(1934_film)",
+          "not in the corpus: no title has both words, so 'story' is dropped from the "
+          "right and 'toy' answers (the only 'toy' title)"),
     none("miss", "demo", "kubernetes", "not a standard library name"),
     none("miss", "mini", "xyzzy", "no such word"),
 
@@ -352,8 +354,10 @@ CASES: list[Case] = [
           "a mistyped word matches something once corrected: kept, and corrected"),
     first("dead-ends", "mini", "java script qqqq", "/javascript-basics",
           "'script' alone matches nothing but 'javascript' does: both kept"),
-    none("dead-ends", "mini", "python calendar", "each word matches some title, none both: "
-         "no word matches nothing, so none is dropped"),
+    first("dead-ends", "mini", "python calendar", "/testing-with-python",
+          "each word matches some title, none both: words dropped from the right"),
+    first("dead-ends", "mini", "calendar python", "/holiday-calendar",
+          "the same words the other way round: the first word kept"),
     none("dead-ends", "mini", "qqqq zzzz", "every word matches nothing: never all dropped"),
 ]
 
