@@ -119,14 +119,16 @@ async def search(request: Request) -> HTTPResponse:
         used.parsed_searches.put(request.query_string, asked)
     query = asked.query
     await known_domain(used, query.domain)
-    answer = await answer_for(used, query, asked.token)
+    answer = await answer_for(request, used, query, asked.token)
     if request.method == "GET":  # a HEAD is a probe, not a visitor's search
         used.fetches.record(query.domain, " ".join(query.words), answer.found)
     return SearchResponse(answer.body, headers=PUBLIC, content_type="application/json")
 
 
-async def answer_for(used: Services, query: SearchQuery, token: str) -> Answer:
-    """The answer to ``query`` with the groups ``token`` opens: cached, or from the engine."""
+async def answer_for(request: Request, used: Services, query: SearchQuery, token: str
+                     ) -> Answer:
+    """The answer to ``query`` with the groups ``token`` opens: cached, or from the engine,
+    which the client's address pays for with its engine time (app/ratelimit.py)."""
     engine, cache = used.backends.engine, used.cache
     generation = engine.generation(query.domain)
     if query.groups:  # private groups matter only to searches that ask for groups
@@ -135,9 +137,14 @@ async def answer_for(used: Services, query: SearchQuery, token: str) -> Answer:
                                                      query.domain))
     answer = cache.get(query, generation)
     if answer is None:
+        payer = await used.rate_limits.check_search_time(request)
         started = time.perf_counter()
-        result = await engine.search(query)
-        TALLY.observe(ENGINE_SEARCH_SECONDS, time.perf_counter() - started)
+        try:
+            result = await engine.search(query)
+        finally:  # a search that fails took the engine's time all the same
+            took = time.perf_counter() - started
+            await used.rate_limits.charge_search_time(payer, took)
+        TALLY.observe(ENGINE_SEARCH_SECONDS, took)
         body = {"terms": result.terms, "results": [[h.url, h.title] for h in result.hits]}
         answer = Answer(orjson.dumps(body), found=bool(result.hits))
         cache.put(query, generation, answer)
@@ -174,16 +181,17 @@ async def click(request: Request) -> HTTPResponse:
     # Only a URL this service gives for the search counts: a stranger cannot credit
     # a title to a query that does not find it. The same search as the widget's, so
     # usually a cached answer, on whichever worker takes the click.
-    if await gives_url(used, query, params.t, params.url):
+    if await gives_url(request, used, query, params.t, params.url):
         # Counted as the query analytics count the search: its folded words.
         used.clicks.record(client_address(request), params.d, " ".join(query.words),
                            params.url)
     return HTTPResponse(status=204, headers=PUBLIC)
 
 
-async def gives_url(used: Services, query: SearchQuery, token: str, url: str) -> bool:
+async def gives_url(request: Request, used: Services, query: SearchQuery, token: str,
+                    url: str) -> bool:
     """Whether the answer to the search has ``url`` among its results."""
-    answer = await answer_for(used, query, token)
+    answer = await answer_for(request, used, query, token)
     results = orjson.loads(answer.body)["results"]
     return any(found == url for found, _title in results)
 

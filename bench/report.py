@@ -419,7 +419,8 @@ def write_report(
         "bench/report.lua, on the same machine as the service, so wrk takes CPU from it",
         "- nginx: the same response body as the service's answer, as a static file, "
         f"{args.workers} workers, same wrk settings: the ceiling for an HTTP answer here",
-        "- rate limits: `SEARCH_RATE_LIMIT=off WRITE_RATE_LIMIT=off` (capacity, not the limiter)",
+        "- rate limits: `SEARCH_RATE_LIMIT=off SEARCH_TIME_BUDGET=off WRITE_RATE_LIMIT=off` "
+        "(capacity, not the limiter)",
         "- response cache: cold `RESPONSE_CACHE_BYTES=0`, warm at its default size",
         "",
     ]

@@ -10,7 +10,7 @@ from corpus import BenchDocument
 from processes import ROOT, HasWorkers, Memory, Service, Wrk, WrkResult, memory
 
 # The bench measures capacity, so the service's per-client rate limits are off.
-NO_LIMITS = {"SEARCH_RATE_LIMIT": "off", "WRITE_RATE_LIMIT": "off"}
+NO_LIMITS = {"SEARCH_RATE_LIMIT": "off", "SEARCH_TIME_BUDGET": "off", "WRITE_RATE_LIMIT": "off"}
 CACHE_OFF = {**NO_LIMITS, "RESPONSE_CACHE_BYTES": "0"}
 CACHE_ON = NO_LIMITS  # the response cache at its default size
 CORPUS_CACHE = ROOT / ".work" / "bench" / "debian-packages.json"

@@ -94,6 +94,7 @@ def start_server(tmp: Path, workers: int = 2, program: Sequence[str] = SERVE,
         "MAX_BODY_BYTES": str(2 * 1024 * 1024),
         # Tests fire requests far faster than people; test_security.py turns them on.
         "SEARCH_RATE_LIMIT": "off",
+        "SEARCH_TIME_BUDGET": "off",
         "WRITE_RATE_LIMIT": "off",
         "ACCESS_LOG": "true",
         **env,
