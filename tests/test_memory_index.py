@@ -9,6 +9,7 @@ domains are built, and the tests check that it did.
 import asyncio
 import random
 import string
+import sys
 import tracemalloc
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
@@ -22,9 +23,19 @@ from core.engine import SearchQuery, SearchResult
 from core.search import joined_forms, joined_readings
 from core.store import Document
 from core.text import query_words, words
+from embedded import memory as memory_module
 from embedded.database import SqliteDatabase
 from embedded.engine import MAX_TIE_ROWS, SEQUENCE_BITS, Fts5Engine
-from embedded.memory import TOKENIZER, DomainIndex, QueryCaches, load
+from embedded.memory import (
+    MIN_ROW_BYTES,
+    QUERY_CACHE_SHARE,
+    TOKENIZER,
+    ByteBoundedCache,
+    DomainIndex,
+    QueryCaches,
+    TooBig,
+    load,
+)
 from embedded.store import SCHEMA, SqliteStore
 
 T = TypeVar("T")
@@ -338,3 +349,116 @@ def test_warming_builds_the_most_searched_domains_that_fit_before_any_search(tmp
         assert kept == {"c", "a"}
 
     with_engines(tmp_path / "warm.db", domains, test, budget=budget)
+
+
+def test_a_byte_bounded_cache_evicts_the_least_recently_used_to_stay_within_its_bound():
+    cache = ByteBoundedCache(100)
+    cache.put("a", "A", 40)
+    cache.put("b", "B", 40)
+    assert cache.get("a") == "A"  # a is now used after b
+    cache.put("c", "C", 40)  # 120 bytes: b goes, the least recently used
+    assert (cache.get("a"), cache.get("b"), cache.get("c"), cache.size) == ("A", None, "C", 80)
+    cache.put("d", "D", 90)  # room only once both others are gone
+    assert (cache.get("a"), cache.get("c"), cache.get("d"), cache.size) == (None, None, "D", 90)
+    cache.put("huge", "H", 101)  # more than the whole bound: not kept, and nothing evicted
+    assert (cache.get("huge"), cache.get("d"), cache.size) == (None, "D", 90)
+    cache.put("d", "D again", 30)  # a replaced entry counts its new size only
+    assert (cache.get("d"), cache.size) == ("D again", 30)
+    cache.discard("d")
+    assert cache.size == 0
+
+
+def test_the_query_caches_split_their_bound_between_the_two_kinds():
+    caches = QueryCaches.within(101)
+    assert (caches.prefixes.limit, caches.forms.limit, caches.limit) == (50, 51, 101)
+
+
+def held_bytes(cache: ByteBoundedCache) -> int:
+    """What the cache's values take, measured apart from the sizes it was told: merged
+    prefixes are arrays, typo candidate forms lists of strings."""
+    total = 0
+    for value, _size in cache._entries.values():
+        total += sys.getsizeof(value)
+        if isinstance(value, list):
+            total += sum(map(sys.getsizeof, value))
+    return total
+
+
+def test_the_query_caches_stay_within_their_byte_bound_under_real_searches(tmp_path):
+    documents = documents_of(CORPORA["movies"].documents())
+    limit = 64 * 1024  # a few dozen merged prefixes and typo forms, not all of them
+
+    async def test(_store: SqliteStore, fts5_only: Fts5Engine, in_memory: Fts5Engine) -> None:
+        caches = in_memory.memory.cache = QueryCaches.within(limit)
+        assert await build(in_memory, "movies")
+        typed = queries([document.title for document in documents], 600, seed=5)
+        ever: dict[str, set] = {"prefixes": set(), "forms": set()}
+        for start in range(0, len(typed), 20):
+            await compare(fts5_only, in_memory, "movies", typed[start:start + 20], [()],
+                          seed=start)
+            for kind, cache in (("prefixes", caches.prefixes), ("forms", caches.forms)):
+                assert cache.size <= cache.limit, kind
+                assert cache.size == held_bytes(cache), kind
+                ever[kind].update(cache._entries)
+        assert in_memory.memory.fresh("movies", in_memory.generation("movies"), ("a",))
+        for kind, cache in (("prefixes", caches.prefixes), ("forms", caches.forms)):
+            # Entries came and went: the bound was reached, not merely respected.
+            assert cache.size > cache.limit // 2, kind
+            assert len(ever[kind]) > len(cache._entries), kind
+
+    with_engines(tmp_path / "caches.db", {"movies": documents}, test)
+
+
+def few_large_titles(count: int) -> list[Document]:
+    """Titles as long as the API takes, with URLs as long: a few rows, many bytes."""
+    rng = random.Random(11)
+    return [Document(f"/{number}/" + "u" * 2000,
+                     " ".join("".join(rng.choice(string.ascii_lowercase) for _ in range(9))
+                              for _ in range(50)))
+            for number in range(count)]
+
+
+def test_an_index_over_the_budget_is_never_kept_even_with_few_rows(tmp_path, monkeypatch):
+    big, small = few_large_titles(40), widgets(50)
+    loaded: list[str] = []
+
+    def load_and_record(*args: Any, **kwargs: Any) -> DomainIndex | TooBig | None:
+        index = load(*args, **kwargs)
+        loaded.append(type(index).__name__)
+        return index
+
+    async def sizes(_store: SqliteStore, _fts5: Fts5Engine, in_memory: Fts5Engine
+                    ) -> tuple[int, int]:
+        assert await build(in_memory, "small") and await build(in_memory, "big")
+        index = in_memory.memory._indexes
+        return index["small"].nbytes, index["big"].nbytes
+
+    small_bytes, big_bytes = with_engines(tmp_path / "sizes.db", {"big": big, "small": small},
+                                          sizes)
+    budget = 2 * small_bytes  # for the indexes; the query caches get their share on top
+    assert big_bytes > budget and len(big) < budget / MIN_ROW_BYTES  # counted, then read
+
+    async def test(store: SqliteStore, fts5_only: Fts5Engine, in_memory: Fts5Engine) -> None:
+        memory = in_memory.memory
+        memory.build_pause = 0  # a refused domain would be rebuilt at once if it could be
+        monkeypatch.setattr(memory_module, "load", load_and_record)
+        assert await build(in_memory, "small")
+        assert not await build(in_memory, "big")
+        assert loaded == ["DomainIndex", "DomainIndex"]  # big was read, then refused
+        assert memory.fresh("small", in_memory.generation("small"), ("w",))  # not evicted
+        assert memory.nbytes <= memory.budget
+        # Not read again until the domain changes.
+        query = SearchQuery("big", (big[0].title.split()[0],))
+        assert await in_memory.search(query) == await fts5_only.search(query)
+        assert not memory.building("big") and len(loaded) == 2
+        for write in range(2):  # each change: counted, and refused by the count alone
+            await store.upsert("big", [Document(f"/new/{write}", "Another long title")])
+            assert not await build(in_memory, "big")
+            assert loaded[-1] == "TooBig", loaded
+        assert loaded == ["DomainIndex", "DomainIndex", "TooBig", "TooBig"]
+        assert memory.fresh("small", in_memory.generation("small"), ("w",))
+        assert memory.nbytes <= memory.budget
+        assert await in_memory.search(query) == await fts5_only.search(query)
+
+    with_engines(tmp_path / "big.db", {"big": big, "small": small}, test,
+                 budget=budget * QUERY_CACHE_SHARE // (QUERY_CACHE_SHARE - 1))
