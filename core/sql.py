@@ -105,11 +105,12 @@ AND (SELECT count(*) FROM query_counts q WHERE q.domain_id = d.id AND q.day = ?)
 QUERY_REPLACING = f"""
 UPDATE query_counts SET query = ?, searches = searches + ?, misses = ?
 WHERE domain_id = {DOMAIN_ID} AND day = ?
-AND query = (SELECT q.query FROM query_counts q
-             WHERE q.domain_id = {DOMAIN_ID} AND q.day = ? AND q.query <> '{OTHER_QUERIES}'
-             ORDER BY q.searches, q.query LIMIT 1)
-AND NOT EXISTS (SELECT 1 FROM query_counts q
-                WHERE q.domain_id = {DOMAIN_ID} AND q.day = ? AND q.query = ?)
+AND query = CASE WHEN NOT EXISTS (SELECT 1 FROM query_counts q
+                                  WHERE q.domain_id = {DOMAIN_ID} AND q.day = ? AND q.query = ?)
+    -- only then looked for: most queries of a batch were counted or inserted
+    THEN (SELECT q.query FROM query_counts q
+          WHERE q.domain_id = {DOMAIN_ID} AND q.day = ? AND q.query <> '{OTHER_QUERIES}'
+          ORDER BY q.searches LIMIT 1) END
 """
 TOP_QUERIES = f"""
 SELECT query, CAST(sum({{column}}) AS BIGINT) AS n FROM query_counts
@@ -264,9 +265,11 @@ CREATE TABLE IF NOT EXISTS query_counts (
     misses {counter} NOT NULL,
     PRIMARY KEY (domain_id, day, query)
 ){without_rowid};
-CREATE INDEX IF NOT EXISTS query_counts_by_day ON query_counts (day);
--- The least searched query of a domain's day: the one a new query replaces.
-CREATE INDEX IF NOT EXISTS query_counts_least ON query_counts (domain_id, day, searches);
+-- Days to prune, and the least searched query of a domain's day: the one a new
+-- query replaces. (It replaces an index on the day alone, which SQLite preferred
+-- for the least one too, sorting the day's rows each time: 1.5 ms a query.)
+DROP INDEX IF EXISTS query_counts_by_day;
+CREATE INDEX IF NOT EXISTS query_counts_least ON query_counts (day, domain_id, searches);
 -- Clicks per domain, title URL, folded query and UTC day: the click ranking's
 -- window and the top clicks in /v1/stats; app/counters.py deletes days past it.
 CREATE TABLE IF NOT EXISTS click_counts (
@@ -278,7 +281,7 @@ CREATE TABLE IF NOT EXISTS click_counts (
     PRIMARY KEY (domain_id, url, query, day)
 ){without_rowid};
 CREATE INDEX IF NOT EXISTS click_counts_by_day ON click_counts (day, domain_id);
-CREATE INDEX IF NOT EXISTS click_counts_least ON click_counts (domain_id, day, clicks);
+CREATE INDEX IF NOT EXISTS click_counts_least ON click_counts (day, domain_id, clicks);
 -- Today's counted clicks by fingerprint (who clicked which title, which day), so
 -- one address adds one click to a title a day, whichever worker took it.
 CREATE TABLE IF NOT EXISTS clicks_seen (
@@ -538,8 +541,8 @@ class SqlStore(ABC):
                              for (domain, day, query), (searches, misses) in items]),
             (QUERY_INSERTED, [(day, query, searches, misses, domain, day, query, day)
                               for (domain, day, query), (searches, misses) in items]),
-            (QUERY_REPLACING, [(query, searches, misses, domain, day, domain, day,
-                                domain, day, query)
+            (QUERY_REPLACING, [(query, searches, misses, domain, day, domain, day, query,
+                                domain, day)
                                for (domain, day, query), (searches, misses) in items]),
         )
 
