@@ -42,8 +42,8 @@ def urlset(base: str, lastmods: dict[str, str]) -> bytes:
 
 @cache
 def zip_bomb() -> bytes:
-    """60 MB of spaces in about 60 kB; made once: compressing takes the server over a
-    second on a busy machine, longer than the 1 s the importer is given."""
+    """60 MB of spaces in about 60 kB; made once: compressing takes the server seconds
+    on a busy machine, longer than the importer is given."""
     return gzip.compress(b" " * (60 * 1024 * 1024))
 
 
@@ -221,8 +221,11 @@ def site() -> Iterator[Site]:
     server.server_close()
 
 
-def run_import(tmp_path: Path, *args: str, timeout: str = "1",
+def run_import(tmp_path: Path, *args: str, timeout: str = "3",
                give_up_after: float = 120) -> subprocess.CompletedProcess:
+    """`autocompeter import ARGS` in a process of its own. ``timeout`` is the whole of each
+    request: short, so the pages that never end end soon, yet not so short that a busy
+    machine's ordinary fetch misses it."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'site.db'}"}
     return subprocess.run([sys.executable, "-m", "app.cli", "import", *args,
                            "--timeout", timeout],
