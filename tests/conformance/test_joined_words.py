@@ -110,3 +110,38 @@ def test_words_are_judged_by_the_searched_groups_only(any_site):
     assert search(any_site, "holiday pay") == (["Holiday calendar"], ["holiday"])
     assert search(any_site, "holiday pay", g="staff") == (["Holiday pay policy"],
                                                           ["holiday", "pay"])
+
+
+def test_joined_words_answer_before_typo_corrections_when_both_would_find_titles(any_site):
+    any_site.bulk([
+        {"url": "/joined", "title": "JavaScript basics", "popularity": 1},
+        {"url": "/typo", "title": "Java scirpt tutorial", "popularity": 100},
+    ])
+    # "script" matches no title word as typed; corrected to "scirpt" it finds the
+    # more popular title: tier 3b alone would answer so.
+    assert search(any_site, "jav script") == (["Java scirpt tutorial"],
+                                               ["jav", "script", "scirpt"])
+    # "java script" finds that title the same way once corrected, and "JavaScript"
+    # joined: tier 3a comes first, so the joined reading answers alone.
+    assert search(any_site, "java script") == (["JavaScript basics"],
+                                                ["java", "script", "javascript"])
+
+
+ROMAN_THOUSAND = "\u2180"
+
+
+def test_words_joined_by_punctuation_are_never_joined_across_digits(any_site):
+    any_site.bulk([
+        {"url": "/yaml", "title": "python3-yaml bindings"},
+        {"url": "/version", "title": "Release 3.11 notes"},
+        {"url": "/date", "title": "Report 2024-11 summary"},
+        {"url": "/player", "title": "mp3-player reviews"},
+        {"url": "/letters", "title": "e-mail tips"},
+        # A Roman numeral sign: a number, not a letter, though not a digit either.
+        {"url": "/numeral", "title": f"Legion {ROMAN_THOUSAND}-annals"},
+    ])
+    # Versions, dates and package names are typed with their punctuation or as words.
+    for joined in ("python3yaml", "311", "202411", "mp3player", f"{ROMAN_THOUSAND}annals"):
+        assert search(any_site, joined)[0] == [], joined
+    assert search(any_site, "python3 yaml")[0] == ["python3-yaml bindings"]
+    assert search(any_site, "email")[0] == ["e-mail tips"]  # letters only: joined
