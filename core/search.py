@@ -103,7 +103,7 @@ class TieredEngine(ABC):
         fixes = {word: found for word, found in fixes.items() if word in query.words}
         if fixes:
             hits = await self.corrected(query, fixes, query.size)
-            terms.extend(fix for found in fixes.values() for fix in found)
+            terms += found_in(corrections_of(fixes), hits)
         return hits, terms, "corrected" if hits else "none"
 
     async def _fewer_words(self, query: SearchQuery) -> tuple[list[Hit], list[str], str]:
@@ -111,7 +111,7 @@ class TieredEngine(ABC):
         Tiers 1, 2 and 3a found nothing for all the words."""
         words = query.words
         joined = joined_forms(joined_readings(words))
-        present = await self.present(query, [*words, *joined])
+        present, typed_leading = await self.survey(query, [*words, *joined])
         matched = present & set(words)
         for at, form in enumerate(joined):
             if form in present:  # "java script": "script" alone may match nothing
@@ -125,14 +125,14 @@ class TieredEngine(ABC):
         if fixes and len(kept) == len(words):
             hits = await self.corrected(query, fixes, query.size)
             if hits:
-                return hits, [*words, *(fix for found in fixes.values() for fix in found)], \
-                    "corrected"
+                return hits, [*words, *found_in(corrections_of(fixes), hits)], "corrected"
         if len(kept) < len(words):  # the words that match nothing dropped
             hits, terms, _tier = await self._tiers(replace(query, words=kept), fixes)
             if hits or len(kept) == 1:
                 return hits, terms, "fewer words" if hits else "none"
         # Then words dropped from the right, down to those the titles hold together.
-        leading = await self.leading_match(query, kept, fixes)
+        known = typed_leading is not None and not fixes and kept == words
+        leading = typed_leading if known else await self.leading_match(query, kept, fixes)
         hits, terms, _tier = await self._tiers(replace(query, words=kept[:max(1, leading)]),
                                                fixes)
         return hits, terms, "fewer words" if hits else "none"
@@ -171,6 +171,12 @@ class TieredEngine(ABC):
         """Those of ``forms`` that some searched title (the query's domain and groups)
         has a word starting with; one round trip at most."""
 
+    async def survey(self, query: SearchQuery, forms: list[str]) -> tuple[set[str], int | None]:
+        """`present` of ``forms``, and the `leading_match` of the query's words as typed
+        if the engine can ask both in one round trip (None if not: an engine that
+        answers in memory has no round trip to save, and would walk titles for it)."""
+        return await self.present(query, forms), None
+
     @abstractmethod
     async def leading_match(self, query: SearchQuery, words: tuple[str, ...], fixes: Fixes
                             ) -> int:
@@ -182,6 +188,18 @@ class TieredEngine(ABC):
 def used_joined(readings: list[tuple[str, ...]], words: tuple[str, ...], hits: list[Hit]
                 ) -> list[str]:
     """The joined forms of ``readings`` that some hit has a word starting with."""
+    return found_in([form for form in dict.fromkeys(joined_forms(readings))
+                     if form not in words], hits)
+
+
+def corrections_of(fixes: Fixes) -> list[str]:
+    return list(dict.fromkeys(fix for found in fixes.values() for fix in found))
+
+
+def found_in(forms: list[str], hits: list[Hit]) -> list[str]:
+    """Those of ``forms`` that some hit has a word starting with: only they go to
+    `terms`. A correction no title found is not shown, which also keeps a word
+    from a stale word list (a title since moved into a private group) out of
+    sight (issue 25, item 10)."""
     texts = [f" {hit.search_text}" for hit in hits]
-    return [form for form in dict.fromkeys(joined_forms(readings)) if form not in words
-            and any(f" {form}" in text for text in texts)]
+    return [form for form in forms if any(f" {form}" in text for text in texts)]
