@@ -203,3 +203,33 @@ def test_dashboard_axe_scan(browsing, owner, axe_scan, output_dir, scheme, width
             page.screenshot(path=output_dir / "dashboard-mobile-dark.png", full_page=True)
     violations = axe_scan(page)
     assert violations == [], f"{scheme} {width}: " + json.dumps(violations, indent=2)
+
+
+def test_paging_through_three_pages_and_back_lands_on_the_middle_one(browsing, owner):
+    more = [{"url": f"https://{owner.domain}/more/{n}", "title": f"More page {n}"}
+            for n in range(20)]
+    assert owner.http.post("/v1/bulk", json={"documents": more}).status_code == 201
+    total = len(TITLES) + len(more)  # three pages of 20: 20, 20 and the rest
+    page = signed_in(browsing, owner)
+    rows = page.locator("#titles-table tbody tr")
+    status = page.locator("#titles-status")
+    next_page = page.get_by_role("button", name="Next page")
+    previous_page = page.get_by_role("button", name="Previous page")
+    expect(status).to_have_text("Titles 1\u201320.")
+    next_page.click()
+    expect(status).to_have_text("Titles 21\u201340.")
+    second = rows.locator("td:first-child").all_text_contents()
+    assert len(second) == 20
+    next_page.click()
+    expect(status).to_have_text(f"Titles 41\u2013{total}.")
+    expect(rows).to_have_count(total - 40)
+    expect(next_page).to_be_disabled()
+    previous_page.click()
+    expect(status).to_have_text("Titles 21\u201340.")
+    expect(rows.locator("td:first-child")).to_have_text(second)
+    expect(next_page).to_be_enabled()
+    expect(previous_page).to_be_enabled()
+    previous_page.click()
+    expect(status).to_have_text("Titles 1\u201320.")
+    expect(previous_page).to_be_disabled()
+    assert page.recorded.errors == []
