@@ -48,7 +48,16 @@ from results import (
     domain_name,
 )
 from steps import CACHE_OFF, CACHE_ON, bulk_bodies, drive, load_domain, record_memory, say
-from tiers import UNKNOWN, StreamToClassify, classify_streams, measure_tier_cpu, two_word
+from tiers import (
+    EXACT,
+    MISSES,
+    TIERS,
+    UNKNOWN,
+    StreamToClassify,
+    classify_streams,
+    measure_tier_cpu,
+    two_word,
+)
 from workload import FLOOD_SIZE, generate, one_word_only, write_flood_paths, write_paths
 
 DISTINCT_SCRIPT = Path(__file__).resolve().parent / "distinct.lua"
@@ -280,8 +289,8 @@ def cross_latency(port: int, domain: str, never_seen: dict[str, list[str]],
     queries = never_seen[CROSS_TITLE]
     tiers = results.tiers.get(CROSS_TITLE)
     tier_of = tiers.tier_of if tiers else {}
-    return measure(port, domain, queries,
-                   kind=lambda query, _body: tier_of.get(query, UNKNOWN))
+    return measure(port, domain, queries, kind=lambda query, _body: tier_of.get(query, UNKNOWN),
+                   together={MISSES: [tier for tier in TIERS if tier != EXACT]})
 
 
 def paths_queries(paths: Path) -> list[str]:

@@ -89,9 +89,11 @@ class KeepAliveClient:
 
 
 def measure(port: int, domain: str, queries: Sequence[str],
-            kind: Callable[[str, bytes], str] = kind_of) -> dict[str, LatencySummary]:
+            kind: Callable[[str, bytes], str] = kind_of,
+            together: dict[str, Sequence[str]] | None = None) -> dict[str, LatencySummary]:
     """Each query once, in order, after a few warm-up requests; a summary per kind and 'all'
-    (``kind`` sorts a query by its answer; by default into KINDS)."""
+    (``kind`` sorts a query by its answer; by default into KINDS), and one for each name
+    of ``together`` over the kinds it lists."""
     client = KeepAliveClient(port)
     try:
         for _ in range(20):  # the connection and the worker's first-request costs
@@ -107,4 +109,8 @@ def measure(port: int, domain: str, queries: Sequence[str],
         client.close()
     summaries = {sort: LatencySummary.of(found) for sort, found in samples.items() if found}
     summaries["all"] = LatencySummary.of([ms for found in samples.values() for ms in found])
+    for name, kinds in (together or {}).items():
+        joined = [ms for sort in kinds for ms in samples.get(sort, [])]
+        if joined:
+            summaries[name] = LatencySummary.of(joined)
     return summaries

@@ -35,6 +35,7 @@ from workload import write_paths
 EXACT, JOINED, CORRECTED, FEWER_WORDS, NONE = "exact", "joined", "corrected", "fewer words", "none"
 UNKNOWN = "unknown"
 TIERS = (EXACT, JOINED, CORRECTED, FEWER_WORDS, NONE, UNKNOWN)
+MISSES = "misses (all but exact)"
 ONCE_SCRIPT = Path(__file__).resolve().parent / "once.lua"
 MIN_SAMPLE = 20
 """A tier with fewer queries than this in the classified part gets no CPU run."""

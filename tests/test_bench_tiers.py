@@ -9,7 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 from test_bench_workload import Recorder, recorder  # noqa: F401 (a fixture)
-from tiers import UNKNOWN, StreamTiers, StreamToClassify, classify_streams, run_once
+from tiers import MISSES, UNKNOWN, StreamTiers, StreamToClassify, classify_streams, run_once
 from workload import write_paths
 
 
@@ -126,7 +126,8 @@ def test_the_report_prints_shares_cpu_per_tier_and_the_issue_24_targets():
     distinct.tiers = {CROSS_TITLE: tiers}
     distinct.latency = {BARE_SANIC: {"all": LatencySummary(10, 0.1, 0.2, 0.3)}}
     distinct.cross_latency = {OURS: {"exact": LatencySummary(1, 0.3, 0.5, 0.6),
-                                     "fewer words": LatencySummary(2, 0.5, 3.0, 4.0)}}
+                                     "fewer words": LatencySummary(2, 0.5, 3.0, 4.0),
+                                     MISSES: LatencySummary(2, 0.5, 3.0, 4.0)}}
 
     text = "\n".join(distinct_section(distinct))
 
@@ -137,4 +138,5 @@ def test_the_report_prints_shares_cpu_per_tier_and_the_issue_24_targets():
     assert "50% match a title with both words" in text
     assert "worst 3.00x (fewer words) | **missed** |" in text
     # Server time: the one-client time less the bare app's median (0.1 ms).
-    assert "median 0.40 ms, worst tier's p99 2.90 ms | **missed** |" in text
+    assert "the 2 misses of the cross-title stream" in text
+    assert "median 0.40 ms, p99 2.90 ms | **missed** |" in text
