@@ -30,15 +30,30 @@ def requests_counted(server: LiveServer, endpoint: str, status: str) -> float:
                and sample.labels.get("status") == status)
 
 
+def read_head(sock: socket.socket) -> bytes:
+    """What the server sent up to the end of a status line and its headers."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = sock.recv(1024)
+        assert chunk, f"the server closed the connection after {received!r}"
+        received += chunk
+    return received
+
+
 def test_a_client_that_hangs_up_mid_body_is_a_499_not_an_error(json_server):
     key = json_server.create_key("hangup.example")
     address = urlsplit(json_server.base_url)
-    with socket.create_connection((address.hostname, address.port)) as sock:
+    hangups = requests_counted(json_server, "v1.add", "499")
+    with socket.create_connection((address.hostname, address.port), timeout=30) as sock:
         sock.sendall(f"POST /v1 HTTP/1.1\r\nHost: t\r\nAuth-Key: {key}\r\nContent-Type: "
-                     'application/json\r\nContent-Length: 1000\r\n\r\n{"url": '.encode())
-        time.sleep(0.2)  # let the worker start reading the body before the hang-up
+                     "application/json\r\nContent-Length: 1000\r\n"
+                     "Expect: 100-continue\r\n\r\n".encode())
+        # "100 Continue" comes only once the route reads the body (app/bodies.py):
+        # the hang-up lands while the worker is reading it, not before.
+        assert read_head(sock).startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(b'{"url": ')
     deadline = time.monotonic() + 30
-    while requests_counted(json_server, "v1.add", "499") < 1:
+    while requests_counted(json_server, "v1.add", "499") < hangups + 1:
         assert time.monotonic() < deadline, "the hang-up was never counted as 499"
         time.sleep(0.05)
     assert requests_counted(json_server, "v1.add", "500") == 0
