@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from app.backends import Backends, UnsupportedSetup, open_backends, sync_worker
+from app.backup import add_backup_commands, run_backup_command
 from app.counters import QUERY_RETENTION_DAYS, recent_clicks, recent_top_queries
 from app.demo import DEMO_DOMAIN
 from app.domains import normalize_domain
@@ -591,6 +592,7 @@ def parser() -> argparse.ArgumentParser:
     stats_cmd.add_argument("domain")
 
     add_import_command(commands)
+    add_backup_commands(commands)
     commands.add_parser("indexer", help="run a sync worker: outbox -> search cluster")
     commands.add_parser("reindex", help="rebuild the search index from the store, "
                                         "then swap the alias (no search downtime)")
@@ -634,6 +636,8 @@ def run(args: argparse.Namespace) -> int:
             return asyncio.run(with_backends(settings, partial(stats, domain=args.domain)))
         case "import":
             return run_import(args, settings)
+        case "backup" | "restore":
+            return run_backup_command(args, settings)
         case "indexer":
             try:
                 return asyncio.run(with_backends(settings, partial(run_indexer,
