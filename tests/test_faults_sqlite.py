@@ -1,13 +1,17 @@
 """The embedded setup under real faults: SIGKILL mid-bulk, SIGTERM with work in flight."""
 
+import json
 import signal
+import socket
 import sqlite3
 import subprocess
 import threading
 import time
+from urllib.parse import urlsplit
 
 import httpx
 from live import start_server, stop_server
+from test_http_edges import read_head
 
 BATCH = 2000
 
@@ -63,25 +67,28 @@ def test_sigkill_in_the_middle_of_bulk_loads_loses_nothing_acknowledged(tmp_path
 def test_sigterm_finishes_requests_in_flight_and_flushes_counters(tmp_path):
     server = start_server(tmp_path, workers=1, STATS_FLUSH_SECONDS="3600")
     key = server.create_key("term.example")
-    documents = [{"url": f"/{i}", "title": f"Graceful title {i}"} for i in range(10_000)]
-    result: dict[str, int] = {}
-
-    def slow_bulk() -> None:
-        with httpx.Client(base_url=server.base_url, timeout=60) as http:
-            response = http.post("/v1/bulk", headers={"Auth-Key": key},
-                                 json={"documents": documents})
-            result["status"] = response.status_code
-
+    body = json.dumps({"documents": [{"url": f"/{i}", "title": f"Graceful title {i}"}
+                                     for i in range(10_000)]}).encode()
     with httpx.Client(base_url=server.base_url) as http:
         for _ in range(7):
             http.get("/v1", params={"d": "term.example", "q": "graceful"})
-    writer = threading.Thread(target=slow_bulk)
-    writer.start()
-    time.sleep(0.3)  # the bulk body is being read or stored
-    server.process.send_signal(signal.SIGTERM)
-    writer.join(timeout=60)
-    server.process.wait(timeout=30)
-    assert result.get("status") == 201
+    address = urlsplit(server.base_url)
+    with socket.create_connection((address.hostname, address.port), timeout=60) as sock:
+        sock.sendall(f"POST /v1/bulk HTTP/1.1\r\nHost: t\r\nAuth-Key: {key}\r\n"
+                     f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                     "Expect: 100-continue\r\nConnection: close\r\n\r\n".encode())
+        # "100 Continue": the bulk's handler runs and reads the body (app/bodies.py).
+        assert read_head(sock).startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(body[:-1])
+        server.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while "Stopping worker" not in server.log():  # the stop reached the worker
+            assert time.monotonic() < deadline, server.log()
+            time.sleep(0.05)
+        sock.sendall(body[-1:])  # the request in flight ends after the stop began
+        answer = b"".join(iter(lambda: sock.recv(65536), b""))
+    assert answer.startswith(b"HTTP/1.1 201"), answer
+    assert server.process.wait(timeout=30) == 0
 
     conn = sqlite3.connect(tmp_path / "autocompeter.db")
     (stored,) = conn.execute("SELECT count(*) FROM documents").fetchone()
