@@ -23,3 +23,16 @@ def test_serve_runs_in_a_process_group_of_its_own_in_the_benchs_session(tmp_path
             assert os.getpgid(worker) == pid
     finally:
         service.stop()
+
+
+def test_the_bench_turns_off_every_limit_on_one_clients_searches():
+    # wrk sends everything from 127.0.0.1: a per-address limit left on turns a
+    # capacity measurement into a count of 429s.
+    from steps import NO_LIMITS
+
+    from app.settings import Settings
+
+    limits = [name for name in Settings.model_fields
+              if name.endswith("rate_limit") or name.endswith("time_budget")]
+    assert len(limits) >= 3
+    assert {name.upper(): "off" for name in limits} == NO_LIMITS
