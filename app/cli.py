@@ -1,5 +1,5 @@
-"""The `autocompeter` command: serve, migrate, keys, tokens, load, export, stats, indexer,
-reindex."""
+"""The `autocompeter` command: serve, migrate, keys, tokens, load, export, stats, import,
+backup, restore, indexer, reindex."""
 
 import argparse
 import asyncio
@@ -36,6 +36,7 @@ from core.store import Document, IncompatibleStore, KeyInfo
 from core.tokens import mint
 
 DEMO_KEY_NOTE = "made by serve --demo"
+DOMAIN_HELP = "the site's host name, such as example.com"
 LOAD_BATCH = 1000
 
 
@@ -548,12 +549,16 @@ def parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--demo", action="store_true",
                            help="seed the demo domain and print a fresh key for it")
 
-    commands.add_parser("migrate", help="create or update the database tables")
+    migrate_help = "create or update the database tables (and a search cluster's index)"
+    commands.add_parser("migrate", help=migrate_help,
+                        description=f"{migrate_help[0].upper()}{migrate_help[1:]}; `serve` "
+                                    "does the same as it starts, so run it by hand only "
+                                    "to check a setup or before a first start.")
 
     keys = commands.add_parser("keys", help="manage auth keys").add_subparsers(
         dest="keys_command", required=True)
     create = keys.add_parser("create", help="make a key for DOMAIN and print it")
-    create.add_argument("domain")
+    create.add_argument("domain", help=DOMAIN_HELP)
     create.add_argument("--note", default="", help="a reminder of who has the key")
     keys.add_parser("list", help="list keys: id, first characters, domain, note, created, "
                                  "last used, state (never the keys themselves)")
@@ -565,16 +570,16 @@ def parser() -> argparse.ArgumentParser:
         "tokens", help="search tokens that open private groups (README: Private groups)"
     ).add_subparsers(dest="tokens_command", required=True)
     token_create = tokens.add_parser("create", help="print a token for DOMAIN")
-    token_create.add_argument("domain")
+    token_create.add_argument("domain", help=DOMAIN_HELP)
     token_create.add_argument("--groups", required=True,
                               help="the groups it grants, comma-separated: staff,editors")
     token_create.add_argument("--ttl", type=int, default=3600,
                               help="seconds until it expires (default 3600)")
     tokens.add_parser("secret", help="print DOMAIN's token secret (made on first use)"
-                      ).add_argument("domain")
+                      ).add_argument("domain", help=DOMAIN_HELP)
     tokens.add_parser("rotate", help="replace DOMAIN's token secret and print the new one; "
                                      "tokens signed with the old one stop working"
-                      ).add_argument("domain")
+                      ).add_argument("domain", help=DOMAIN_HELP)
 
     load_cmd = commands.add_parser(
         "load", help="load titles from a JSON, JSON Lines or CSV file",
@@ -585,17 +590,26 @@ def parser() -> argparse.ArgumentParser:
 
     export_cmd = commands.add_parser(
         "export", help="write a domain's titles to stdout as JSON that `load` reads")
-    export_cmd.add_argument("domain")
+    export_cmd.add_argument("domain", help=DOMAIN_HELP)
 
     stats_cmd = commands.add_parser(
         "stats", help="searches per month, documents and top queries of a domain")
-    stats_cmd.add_argument("domain")
+    stats_cmd.add_argument("domain", help=DOMAIN_HELP)
 
     add_import_command(commands)
     add_backup_commands(commands)
-    commands.add_parser("indexer", help="run a sync worker: outbox -> search cluster")
-    commands.add_parser("reindex", help="rebuild the search index from the store, "
-                                        "then swap the alias (no search downtime)")
+    commands.add_parser(
+        "indexer", help="run a sync worker: outbox -> search cluster",
+        description="Scaled-out setup only (DATABASE_URL=postgresql://..., SEARCH_URL): "
+                    "copy each write from PostgreSQL's outbox into the search cluster "
+                    "until Ctrl-C. `serve` runs one in each worker unless "
+                    "INDEXER_IN_SERVE=false; run this for a process of its own.")
+    commands.add_parser(
+        "reindex", help="rebuild the search index from the store, then swap the alias "
+                        "(no search downtime)",
+        description="Scaled-out setup only: build a new index from every title in "
+                    "PostgreSQL, then point the alias at it; searches use the old index "
+                    "until the swap. The embedded FTS5 index never needs it.")
     return top
 
 
