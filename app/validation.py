@@ -20,7 +20,10 @@ def describe(error: ValidationError, whole: str = "body",
     parts = []
     for item in error.errors():
         field = ".".join(str(part) for part in item["loc"])
-        parts.append(f"{name(field) if field else whole}: {item['msg']}")
+        # A ValueError raised by our validators reads "Value error, must not ...":
+        # the message is ours and complete without pydantic's prefix.
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{name(field) if field else whole}: {message}")
     return "; ".join(parts)
 
 
