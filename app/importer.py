@@ -654,7 +654,9 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     for url, reason in outcome.skipped:
         print(f"skipped {url}: {reason}", file=sys.stderr)
-    summary = (f"{len(outcome.documents)} to send, {outcome.unchanged} unchanged, "
+    # Said before sending in a dry run, after it otherwise: "to send" or "sent".
+    sending = "to send" if args.dry_run else "sent"
+    summary = (f"{len(outcome.documents)} {sending}, {outcome.unchanged} unchanged, "
                f"{len(outcome.skipped)} skipped")
     if args.dry_run:
         for document in outcome.documents:

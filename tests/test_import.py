@@ -251,7 +251,7 @@ def test_sitemap_index_imports_each_page_title_and_reports_failures(site: Site,
     assert f"skipped {site.base}/missing: HTTP 404" in result.stderr
     assert f"skipped {site.base}/slow: timed out" in result.stderr
     assert f"skipped {site.base}/private/secret: disallowed by robots.txt" in result.stderr
-    assert "imported: 3 to send, 0 unchanged, 3 skipped" in result.stderr
+    assert "imported: 3 sent, 0 unchanged, 3 skipped" in result.stderr
     assert "/private/secret" not in site.requests  # robots.txt obeyed: never even asked
     (agent,) = site.user_agents
     assert agent.startswith("Autocompeter-import/") and "(site-search title import)" in agent
@@ -274,7 +274,7 @@ def test_rerun_sends_only_pages_whose_lastmod_changed(site: Site, tmp_path: Path
     pages_read = {path for path in site.requests if not path.endswith((".xml", ".gz", ".txt"))}
     # /b and /c are unchanged; the failures were never stored, so they are tried again.
     assert pages_read == {"/a", "/missing", "/slow"}
-    assert "imported: 1 to send, 2 unchanged, 3 skipped" in result.stderr
+    assert "imported: 1 sent, 2 unchanged, 3 skipped" in result.stderr
     assert stored(tmp_path, "ex.com")[f"{site.base}/a"] == "Alpha, renamed"
 
 
@@ -285,7 +285,7 @@ def test_pages_are_read_eight_at_a_time(site: Site, tmp_path: Path) -> None:
     site.many_pages = 24
     result = run_import(tmp_path, f"{site.base}/many.xml", "--domain", "ex.com", timeout="60")
     assert result.returncode == 0, result.stderr
-    assert "imported: 24 to send" in result.stderr
+    assert "imported: 24 sent" in result.stderr
     assert site.most_in_flight == 8
 
 
@@ -353,7 +353,7 @@ def test_bad_pages_are_skipped_and_listed_and_the_rest_sent_and_saved(site: Site
                  "/loop: more than 5 redirects"):
         assert f"skipped {site.base}{line}" in result.stderr
     assert "skipped http://[bad: not a valid URL" in result.stderr
-    assert "imported: 3 to send, 0 unchanged, 5 skipped" in result.stderr
+    assert "imported: 3 sent, 0 unchanged, 5 skipped" in result.stderr
     assert state_of(tmp_path, "ex.com")[f"{site.base}/a"] == "2026-01-01"
 
 
@@ -465,7 +465,7 @@ def test_robots_txt_status_decides_what_may_be_read(site: Site, tmp_path: Path, 
     else:
         assert f"skipped {site.base}/a: disallowed by robots.txt" in result.stderr
         assert not {"/a", "/private/secret"} & set(site.requests)
-        assert "imported: 0 to send, 0 unchanged, 2 skipped" in result.stderr
+        assert "imported: 0 sent, 0 unchanged, 2 skipped" in result.stderr
 
 
 def test_redirect_targets_are_checked_against_robots_txt(site: Site, tmp_path: Path) -> None:
@@ -531,14 +531,14 @@ def test_urls_per_sitemap_and_sitemaps_per_index_are_capped(
 def test_rerun_sends_undated_entries_again(site: Site, tmp_path: Path) -> None:
     site.extra_urls = {"/a": "2026-01-01", "/b": ""}
     first = run_import(tmp_path, f"{site.base}/extra.xml", "--domain", "ex.com")
-    assert "imported: 2 to send, 0 unchanged, 0 skipped" in first.stderr, first.stderr
+    assert "imported: 2 sent, 0 unchanged, 0 skipped" in first.stderr, first.stderr
     site.requests.clear()
     again = run_import(tmp_path, f"{site.base}/extra.xml", "--domain", "ex.com")
-    assert "imported: 1 to send, 1 unchanged, 0 skipped" in again.stderr, again.stderr
+    assert "imported: 1 sent, 1 unchanged, 0 skipped" in again.stderr, again.stderr
     assert "/b" in site.requests and "/a" not in site.requests
 
     feed = run_import(tmp_path, f"{site.base}/feed.xml", "--domain", "blog.ex")
-    assert "imported: 2 to send, 0 unchanged, 1 skipped" in feed.stderr, feed.stderr
+    assert "imported: 2 sent, 0 unchanged, 1 skipped" in feed.stderr, feed.stderr
     feed = run_import(tmp_path, f"{site.base}/feed.xml", "--domain", "blog.ex")
     # /posts/2 has no pubDate: sent again; /posts/1's date is unchanged.
-    assert "imported: 1 to send, 1 unchanged, 1 skipped" in feed.stderr, feed.stderr
+    assert "imported: 1 sent, 1 unchanged, 1 skipped" in feed.stderr, feed.stderr
