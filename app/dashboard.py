@@ -2,13 +2,15 @@
 data comes from the keyed API (app/documents.py, /v1/stats)."""
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, file
+from sanic.response import HTTPResponse, html
 
 from app.services import services
+from app.static_files import page_with_hashed_widget
 
 dashboard = Blueprint("dashboard")
 
 
 @dashboard.route("/dashboard", methods=["GET", "HEAD"])
 async def dashboard_page(request: Request) -> HTTPResponse:
-    return await file(services(request).settings.static_dir / "dashboard.html")
+    # Loads the widget by its hashed name, cached for a year (app/static_files.py).
+    return html(page_with_hashed_widget(services(request).settings.static_dir, "dashboard.html"))

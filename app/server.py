@@ -1,14 +1,13 @@
 """Builds the Sanic app: one per worker process, wired to the chosen backends."""
 
 import logging
-import re
 from functools import cache
 from html import escape
 from pathlib import Path
 
 import orjson
 from sanic import Request, Sanic
-from sanic.response import HTTPResponse, file, html, validate_file
+from sanic.response import HTTPResponse, html
 
 from app.access_log import (
     AppRequest,
@@ -29,11 +28,10 @@ from app.routes import v1
 from app.security import add_security_headers
 from app.services import Services, services
 from app.settings import Settings
+from app.static_files import page_with_hashed_widget, static_path, static_response
 from core.store import StoreUnavailable
 
 log = logging.getLogger("autocompeter")
-
-STATIC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9]+)+")
 
 
 def create_app(settings: Settings) -> Sanic:
@@ -57,22 +55,18 @@ def create_app(settings: Settings) -> Sanic:
     app.on_request(before_route)
     app.on_response(after_route if settings.access_log else after_route_unlogged)
 
-    @app.get("/static/<name:path>", name="static")
+    @app.route("/static/<name:path>", methods=["GET", "HEAD"], name="static")
     async def static_file(request: Request, name: str) -> HTTPResponse:
-        # static/ is one flat directory of plain names: anything else (an empty
-        # name, ".", a NUL byte, a path) is simply not one of its files.
-        path = settings.static_dir / name
-        if not STATIC_NAME.fullmatch(name) or not path.is_file():
+        found = static_path(settings.static_dir, name)
+        if found is None:
             raise ApiError(404, f"no static file named {name!r}")
-        modified = path.stat().st_mtime
-        unchanged = await validate_file(request.headers, modified)  # a 304, or None
-        return unchanged or await file(path, last_modified=modified)
+        return static_response(request.headers, *found)
 
     @app.route("/", methods=["GET", "HEAD"])
     async def front_page(request: Request) -> HTTPResponse:
         """The demo when there is one; otherwise how to start, not a search box that 400s."""
         if await has_demo(services(request)):
-            return await file(settings.static_dir / "demo.html")
+            return html(page_with_hashed_widget(settings.static_dir, "demo.html"))
         origin = escape(f"{request.scheme}://{request.host}")
         return html(start_page(settings.static_dir).replace("{origin}", origin))
 

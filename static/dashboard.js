@@ -359,7 +359,7 @@
     var domain = state.domain.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
     return [
       '<link rel="stylesheet" href="' + origin + '/static/autocompeter.css">',
-      '<script src="' + origin + '/static/autocompeter.js" defer></script>',
+      '<script src="' + origin + '/static/autocompeter.min.js" defer></script>',
       '<input type="search" id="search" aria-label="Search this site">',
       '<script>',
       '  window.Autocompeter = window.Autocompeter || function () {',

@@ -64,7 +64,7 @@ SNIPPETS = pasted_snippets()
 
 
 def the_widget_snippet(path: Path) -> str:
-    (snippet,) = [block for block in html_blocks(path) if "autocompeter.js" in block]
+    (snippet,) = [block for block in html_blocks(path) if "autocompeter.min.js" in block]
     return snippet
 
 
