@@ -120,7 +120,9 @@ async def seed_demo(backends: Backends, settings: Settings) -> int:
 async def announce(backends: Backends, settings: Settings) -> int:
     """Say where the service listens and, on a fresh install, what to do first."""
     base = base_url(settings)
-    message = f"\nAutocompeter is serving at {base}/ (API docs at {base}/docs)\n"
+    message = (f"\nAutocompeter is serving at {base}/ (API docs at {base}/docs)\n"
+               f"Dashboard for a domain's titles and stats (sign in with its key): "
+               f"{base}/dashboard\n")
     if not await backends.store.list_keys():
         message += FIRST_STEPS.format(base=base)
     tell(settings, message)
@@ -130,6 +132,7 @@ async def announce(backends: Backends, settings: Settings) -> int:
 DEMO_BANNER = """
 Autocompeter is serving the demo domain {domain!r} at {base}/
 Its auth key for this run: {key}
+Dashboard (sign in with that key): {base}/dashboard
 
   curl '{base}/v1?d={domain}&q=json+du'
   curl -H 'Auth-Key: {key}' -d url=https://example.com/x -d title='My first title' {base}/v1
