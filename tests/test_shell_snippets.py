@@ -27,12 +27,22 @@ FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 NOT_RUN = {
     "make run    # a working service with a demo domain on http://127.0.0.1:8000":
         "installs and serves until stopped: the README's fresh-clone figure measures it",
+    "PORT=9000 make run                            # the demo on http://127.0.0.1:9000":
+        "serves until stopped; tests/test_newcomer_edges.py runs it on a free port",
     "docker build -t autocompeter .": "no Docker on these machines; hadolint checks the "
                                       "Dockerfile (tests/test_packaging.py)",
     ".venv/bin/pip install uvicorn": "serves on port 8000 until stopped; the same app as "
                                      "`serve`, from app/asgi.py",
-    "pip install 'autocompeter[postgres,opensearch]'      # or [postgres,elasticsearch]":
+    "pip install './autocompeter-0.2.0-py3-none-any.whl[postgres,opensearch]'  # built as in "
+    "production.md; or [postgres,elasticsearch]":
         "needs PostgreSQL and OpenSearch at the placeholder hosts db and search",
+    "python3 -m pip wheel --no-deps -w dist .     # or: python3 -m pip install build && "
+    "python3 -m build": "tests/test_wheel.py builds the wheel from the checkout",
+    "sudo python3 -m venv /opt/autocompeter": "installs as root; tests/test_wheel.py installs "
+                                              "the wheel into a fresh venv and serves from it",
+    "sudo useradd --system --home-dir /var/lib/autocompeter --shell /usr/sbin/nologin "
+    "autocompeter": "changes the machine (a user, systemd); tests/test_wheel.py checks the "
+                    "unit with systemd-analyze verify and runs its commands",
     ".venv/bin/autocompeter import https://example.com/sitemap.xml --domain example.com":
         "reads example.com, which no test may reach; tests/test_import.py runs the command "
         "against a site the test serves",

@@ -67,12 +67,32 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     return Installed(venv, tmp_path_factory.mktemp("outside"))
 
 
+def unit_settings() -> dict[str, list[str]]:
+    settings: dict[str, list[str]] = {}
+    for line in UNIT.read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            name, value = line.split("=", 1)
+            settings.setdefault(name, []).append(value)
+    return settings
+
+
+def unit_environment() -> dict[str, str]:
+    pairs = [pair for line in unit_settings()["Environment"] for pair in line.split()]
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
 @pytest.fixture(scope="module")
 def served(installed: Installed, tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[LiveServer]:
+    """The installed command run as the systemd unit runs it: `migrate`, then `serve` with
+    the unit's settings (but a database and a port of the test's own)."""
+    tmp = tmp_path_factory.mktemp("served")
+    unit_env = {name: value for name, value in unit_environment().items()
+                if name not in ("DATABASE_URL", "PORT")}
+    installed.run("migrate", DATABASE_URL=f"sqlite:///{tmp / 'autocompeter.db'}")
     # `env -C`: run from a directory outside the checkout, as a deployed service does.
     program = ("env", "-C", str(installed.outside), str(installed.command))
-    live = start_server(tmp_path_factory.mktemp("served"), workers=1, program=program)
+    live = start_server(tmp, workers=int(unit_env["WORKERS"]), program=program, **unit_env)
     yield live
     stop_server(live)
 
@@ -116,15 +136,6 @@ def test_the_changelog_has_the_version_being_released():
     assert releases and releases[0] == project_version(), releases
 
 
-def unit_settings() -> dict[str, list[str]]:
-    settings: dict[str, list[str]] = {}
-    for line in UNIT.read_text().splitlines():
-        if "=" in line and not line.startswith("#"):
-            name, value = line.split("=", 1)
-            settings.setdefault(name, []).append(value)
-    return settings
-
-
 def test_the_systemd_unit_runs_serve_from_the_install_and_stops_it_cleanly():
     unit = unit_settings()
     assert unit["ExecStart"] == [f"{UNIT_COMMAND} serve"]
@@ -149,3 +160,11 @@ def test_the_systemd_unit_passes_systemd_analyze_verify(installed, tmp_path):
                           text=True, timeout=60)
     # A misspelt setting is only a warning on stderr, with exit status 0.
     assert (done.returncode, done.stderr) == (0, ""), done.stderr
+
+
+def test_install_instructions_use_the_wheel_no_index_holds_the_package():
+    readme = (ROOT / "README.md").read_text()
+    assert "(docs/production.md)" in readme
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        # `pip install autocompeter[...]` asks a package index for a name none holds.
+        assert not re.search(r"pip install ['\"]?autocompeter\b", doc.read_text()), doc.name
