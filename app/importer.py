@@ -16,6 +16,12 @@ Re-running sends only what changed: the `lastmod` (sitemaps), `updated` (Atom)
 or `pubDate` (RSS) of each URL sent is kept in a small JSON state file, and a
 URL whose date is the same is not fetched or sent again. Entries without a
 date are always sent.
+
+The state also keeps which source sent each URL, so that `--prune` removes the
+titles of URLs that left that source, and only those: never a title the owner
+added otherwise, nor one another source sent. `--strip-suffix` and
+`--strip-prefix` take a text the site puts on every title (" | Docs") off it;
+a dry run shows one that most titles share.
 """
 
 import argparse
@@ -23,10 +29,11 @@ import asyncio
 import codecs
 import html
 import re
+import shlex
 import sys
 import zlib
-from collections import deque
-from collections.abc import Iterable
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -61,6 +68,13 @@ MAX_REDIRECTS = 5
 """RFC 9309 asks to follow at least five for robots.txt; pages get the same."""
 SEND_BATCH = 1000
 TITLE_LENGTH = 500  # app.models.DocumentIn's limit
+AFFIX_SEPARATORS = (" \N{EN DASH} ", " \N{EM DASH} ", " - ", " | ", " · ", " • ", " :: ",
+                    " » ", " / ", ": ")
+"""What sets a site's name off a page's in a title: a common end without one is a word."""
+AFFIX_SHARE = 0.8
+"""A dry run shows a prefix or suffix this share of the titles has..."""
+AFFIX_MIN_TITLES = 3
+"""...when there are at least this many titles to tell from."""
 
 
 def user_agent() -> str:
@@ -92,7 +106,8 @@ class Source:
     entries: list[Entry] = field(default_factory=list)
     is_feed: bool = False
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    """(sitemap URL, why it, or part of it, was not read)"""
+    """(sitemap URL, why it, or part of it, was not read); the source is complete
+    when there are none: only then are the URLs it lacks known to have left it"""
 
 
 # -- reading XML ------------------------------------------------------------------------
@@ -533,8 +548,35 @@ def default_state_path(settings: Settings) -> Path:
     return Path("autocompeter-import-state.json")
 
 
-def read_state(path: Path) -> dict[str, dict[str, str]]:
-    """{domain: {url: the date it was sent with}}."""
+@dataclass(frozen=True)
+class Record:
+    """What the state file keeps of a URL sent."""
+
+    changed: str
+    """the date it was sent with ("" for none)"""
+    source: str = ""
+    """the sitemap or feed that listed it; "" in a state written before sources were kept"""
+    trim: str = ""
+    """the prefix and suffix its title was stripped of (Trim.key)"""
+
+    @classmethod
+    def of(cls, value: object) -> "Record":
+        if isinstance(value, str):  # a state file written before sources were kept
+            return cls(value)
+        if isinstance(value, dict):
+            return cls(*(str(value.get(name, "")) for name in ("changed", "source", "trim")))
+        return cls("")
+
+    def saved(self) -> dict[str, str]:
+        return {"changed": self.changed, "source": self.source, "trim": self.trim}
+
+
+State = dict[str, dict[str, object]]
+"""{domain: {url: Record.saved()}}, as read from and written to the state file."""
+
+
+def read_state(path: Path) -> State:
+    """{domain: {url: what was sent}}; a value may be a bare date (older files)."""
     try:
         state = orjson.loads(path.read_bytes())
     except FileNotFoundError:
@@ -544,11 +586,82 @@ def read_state(path: Path) -> dict[str, dict[str, str]]:
     return state if isinstance(state, dict) else {}
 
 
-def write_state(path: Path, state: dict[str, dict[str, str]]) -> None:
+def write_state(path: Path, state: State) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     partial.write_bytes(orjson.dumps(state, option=orjson.OPT_INDENT_2))
     partial.replace(path)  # atomically: a crash leaves the old state, not half a file
+
+
+# -- a site's prefix and suffix ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trim:
+    """--strip-prefix and --strip-suffix: a text the site puts on every title."""
+
+    prefix: str = ""
+    suffix: str = ""
+
+    def __post_init__(self) -> None:
+        # As titles are: " | Docs" and "| Docs" strip the same.
+        object.__setattr__(self, "prefix", " ".join(self.prefix.split()))
+        object.__setattr__(self, "suffix", " ".join(self.suffix.split()))
+
+    def apply(self, title: str) -> str:
+        """``title`` without them; whole when nothing would be left of it."""
+        trimmed = title
+        if self.suffix and trimmed.endswith(self.suffix):
+            trimmed = trimmed.removesuffix(self.suffix)
+        if self.prefix and trimmed.startswith(self.prefix):
+            trimmed = trimmed.removeprefix(self.prefix)
+        return " ".join(trimmed.split()) or title
+
+    @property
+    def key(self) -> str:
+        """For the state file: a title stripped otherwise is sent again."""
+        if not (self.prefix or self.suffix):
+            return ""
+        return orjson.dumps([self.prefix, self.suffix]).decode()
+
+
+def common_affixes(titles: list[str]) -> tuple[str, str]:
+    """The (prefix, suffix) that AFFIX_SHARE of ``titles`` share, each "" when none:
+    the text before a title's first separator, or from its last one on."""
+    prefixes, suffixes = Counter[str](), Counter[str]()
+    for title in titles:
+        found = [(at, separator) for separator in AFFIX_SEPARATORS
+                 if (at := title.find(separator)) > 0]
+        if found:
+            at, separator = min(found)
+            prefixes[title[: at + len(separator)]] += 1
+        last = [(at, separator) for separator in AFFIX_SEPARATORS
+                if (at := title.rfind(separator)) > 0 and separator != ": "]
+        if last:
+            suffixes[title[max(last)[0]:]] += 1
+    return most_titles(prefixes, len(titles)), most_titles(suffixes, len(titles))
+
+
+def most_titles(counts: Counter[str], titles: int) -> str:
+    if titles < AFFIX_MIN_TITLES or not counts:
+        return ""
+    affix, count = counts.most_common(1)[0]
+    return affix if count >= AFFIX_SHARE * titles else ""
+
+
+def suggest_affixes(titles: list[str]) -> list[str]:
+    """Lines for a dry run: the prefix or suffix most titles share, and the flag for it."""
+    prefix, suffix = common_affixes(titles)
+    lines = []
+    if prefix:
+        count = sum(title.startswith(prefix) for title in titles)
+        lines.append(f"{count} of {len(titles)} titles start with {shlex.quote(prefix)}; "
+                     f"--strip-prefix {shlex.quote(prefix)} strips it")
+    if suffix:
+        count = sum(title.endswith(suffix) for title in titles)
+        lines.append(f"{count} of {len(titles)} titles end with {shlex.quote(suffix)}; "
+                     f"--strip-suffix {shlex.quote(suffix)} strips it")
+    return lines
 
 
 # -- the command ---------------------------------------------------------------------------
@@ -557,14 +670,19 @@ def write_state(path: Path, state: dict[str, dict[str, str]]) -> None:
 @dataclass
 class Outcome:
     documents: list[Document]
-    sent: dict[str, str]
-    """url -> date, of what is sent, for the state file"""
+    sent: dict[str, Record]
+    """url -> what the state file keeps of it, of what is sent"""
     skipped: list[tuple[str, str]]
     unchanged: int
+    listed: frozenset[str] = frozenset()
+    """every URL the source lists, read or not"""
+    complete: bool = True
+    """the whole source was read (no sitemap of it skipped or cut short)"""
 
 
-async def collect(url: str, domain_state: dict[str, str], timeout: float,
-                  progress: bool, allow_hosts: Iterable[str] = ()) -> Outcome:
+async def collect(url: str, domain_state: Mapping[str, object], timeout: float,
+                  progress: bool, allow_hosts: Iterable[str] = (),
+                  trim: Trim = Trim()) -> Outcome:
     limits = httpx.Limits(max_connections=CONCURRENCY)
     # Only gzip is asked for: it is the one encoding `read_body` unpacks with a bound.
     headers = {"User-Agent": user_agent(), "Accept-Encoding": "gzip"}
@@ -577,19 +695,28 @@ async def collect(url: str, domain_state: dict[str, str], timeout: float,
         source = await read_source(fetcher, url)
         unique = {entry.url: entry for entry in source.entries if entry.url}
         todo = [entry for entry in unique.values()
-                if not entry.changed or domain_state.get(entry.url) != entry.changed]
+                if not unchanged(entry, Record.of(domain_state.get(entry.url)), trim)]
+        complete = not source.skipped
         skipped = source.skipped
         if not source.is_feed:
             skipped += await read_titles(fetcher, todo, progress)
     titled = [entry for entry in todo if entry.title is not None]
+    for entry in titled:
+        entry.title = trim.apply(entry.title or "")
     documents, invalid = validate_documents({"url": entry.url, "title": entry.title}
                                             for entry in titled)
     problems = dict(invalid)
     skipped.extend((entry.url, problems[index]) for index, entry in enumerate(titled)
                    if index in problems)
-    sent = {entry.url: entry.changed for index, entry in enumerate(titled)
-            if index not in problems}
-    return Outcome(documents, sent, sorted(skipped), len(unique) - len(todo))
+    sent = {entry.url: Record(entry.changed, url, trim.key)
+            for index, entry in enumerate(titled) if index not in problems}
+    return Outcome(documents, sent, sorted(skipped), len(unique) - len(todo),
+                   frozenset(unique), complete)
+
+
+def unchanged(entry: Entry, record: Record, trim: Trim) -> bool:
+    """Sent before with the same date, its title stripped the same way."""
+    return bool(entry.changed) and (record.changed, record.trim) == (entry.changed, trim.key)
 
 
 async def read_titles(fetcher: Fetcher, todo: list[Entry],
@@ -621,6 +748,55 @@ async def send(backends: Backends, domain: str, documents: list[Document]) -> No
             bar.update(len(batch))
 
 
+def left_the_source(domain_state: Mapping[str, object], source: str,
+                    listed: frozenset[str]) -> list[str]:
+    """URLs that ``source`` sent before and no longer lists: what --prune removes. A URL
+    the owner added otherwise, or another source sent, is not in the state as this one's."""
+    return sorted(url for url, value in domain_state.items()
+                  if url not in listed and Record.of(value).source == source)
+
+
+def to_prune(domain_state: Mapping[str, object], source: str, outcome: Outcome) -> list[str]:
+    """What --prune removes; nothing, said why, when the source may only seem to lack them."""
+    gone = left_the_source(domain_state, source, outcome.listed)
+    if gone and not outcome.complete:
+        print("not pruned: part of the source was not read (listed above as skipped), so "
+              f"{plural(len(gone), 'title')} that seem to have left it may not have",
+              file=sys.stderr)
+        return []
+    if gone and not outcome.listed:
+        print(f"not pruned: the source lists no URLs at all, more likely a broken site than "
+              f"{plural(len(gone), 'page')} removed", file=sys.stderr)
+        return []
+    return gone
+
+
+async def remove(backends: Backends, domain: str, urls: list[str], source: str) -> int:
+    """Delete the titles of ``urls``; how many there were (the owner may have gone first)."""
+    removed = 0
+    for url in urls:
+        # The store's delete, as DELETE /v1?url= does it.
+        if await backends.store.delete(domain, url):
+            removed += 1
+            print(f"removed {url}: no longer in {source}", file=sys.stderr)
+        else:  # the owner removed it already: only the state forgets it
+            print(f"already gone {url}: no longer in {source}", file=sys.stderr)
+    return removed
+
+
+def next_state(domain_state: Mapping[str, object], source: str, outcome: Outcome,
+               removed: list[str]) -> dict[str, object]:
+    """The domain's state after a run: what was sent, without what was removed."""
+    kept = {url: value for url, value in domain_state.items() if url not in set(removed)}
+    # What the source still lists but was not sent this time is still its own (a
+    # state written before sources were kept learns them here).
+    for url in (outcome.listed & kept.keys()) - outcome.sent.keys():
+        record = Record.of(kept[url])
+        kept[url] = Record(record.changed, source, record.trim).saved()
+    kept.update({url: record.saved() for url, record in outcome.sent.items()})
+    return kept
+
+
 def add_import_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     command = commands.add_parser(
         "import", help="titles from a sitemap (or sitemap index, gzipped or not) or a feed")
@@ -637,6 +813,15 @@ def add_import_command(commands: "argparse._SubParsersAction[argparse.ArgumentPa
     command.add_argument("--allow-host", action="append", default=[], metavar="HOST",
                          help="also read pages and sitemaps on HOST (by default only the "
                               "source's own host); may be repeated")
+    command.add_argument("--prune", action="store_true",
+                         help="remove the titles this source sent before whose URLs it no "
+                              "longer lists (never titles added otherwise); with --dry-run, "
+                              "list them")
+    command.add_argument("--strip-suffix", default="", metavar="TEXT",
+                         help="take TEXT off the end of every title that has it, such as "
+                              "' \N{EN DASH} Docs' (a dry run shows one most titles share)")
+    command.add_argument("--strip-prefix", default="", metavar="TEXT",
+                         help="take TEXT off the start of every title that has it")
 
 
 def run_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -645,9 +830,11 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
     state_path = args.state or default_state_path(settings)
     try:
         state = read_state(state_path)
-        outcome = asyncio.run(collect(args.url, state.get(args.domain, {}), args.timeout,
+        domain_state = state.get(args.domain, {})
+        outcome = asyncio.run(collect(args.url, domain_state, args.timeout,
                                       progress=not args.dry_run,
-                                      allow_hosts=args.allow_host))
+                                      allow_hosts=args.allow_host,
+                                      trim=Trim(args.strip_prefix, args.strip_suffix)))
     except ImportFailed as error:
         # Like app.cli's CommandError (which `python -m app.cli` would import twice).
         print(f"autocompeter: {error}", file=sys.stderr)
@@ -658,20 +845,38 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
     sending = "to send" if args.dry_run else "sent"
     summary = (f"{len(outcome.documents)} {sending}, {outcome.unchanged} unchanged, "
                f"{len(outcome.skipped)} skipped")
+    pruned = to_prune(domain_state, args.url, outcome) if args.prune else []
     if args.dry_run:
-        for document in outcome.documents:
-            print(orjson.dumps({"url": document.url, "title": document.title}).decode())
-        print(f"dry run: {summary}", file=sys.stderr)
+        dry_run(outcome, pruned, summary, args)
         return 0
-    if outcome.documents:
+    removed = 0
+    if outcome.documents or pruned:
         async def work(backends: Backends) -> int:
             await send(backends, args.domain, outcome.documents)
-            return 0
+            return await remove(backends, args.domain, pruned, args.url)
 
-        asyncio.run(with_backends(settings, work))
+        removed = asyncio.run(with_backends(settings, work))
     # Recorded only once stored: a failed send is tried again next time.
-    state[args.domain] = {**state.get(args.domain, {}), **outcome.sent}
+    state[args.domain] = next_state(domain_state, args.url, outcome, pruned)
     write_state(state_path, state)
     print(f"imported: {summary}", file=sys.stderr)
+    if args.prune:
+        print(f"removed {plural(removed, 'title')} whose URL left the source",
+              file=sys.stderr)
     return 0
+
+
+def dry_run(outcome: Outcome, pruned: list[str], summary: str,
+            args: argparse.Namespace) -> None:
+    """What would be sent (stdout, JSON lines) and removed, and a prefix or suffix
+    most titles share."""
+    for document in outcome.documents:
+        print(orjson.dumps({"url": document.url, "title": document.title}).decode())
+    for url in pruned:
+        print(f"would remove {url}: no longer in {args.url}", file=sys.stderr)
+    print(f"dry run: {summary}", file=sys.stderr)
+    if args.prune:
+        print(f"dry run: {plural(len(pruned), 'title')} to remove", file=sys.stderr)
+    for line in suggest_affixes([document.title for document in outcome.documents]):
+        print(f"dry run: {line}", file=sys.stderr)
 

@@ -68,6 +68,10 @@ class Site:
     """how /robots.txt answers: "answer" (robots_status), "hang up" or "drip"""
     extra_urls: dict[str, str] = field(default_factory=dict)
     """/extra.xml lists these paths (or absolute URLs), each with its lastmod ("" for none)"""
+    titles: dict[str, str] = field(default_factory=dict)
+    """more pages: path -> the text of its <title>"""
+    broken: set[str] = field(default_factory=set)
+    """paths that answer 500 for now"""
 
     def redirect(self, path: str) -> str | None:
         """Where the page at ``path`` redirects to, if it does."""
@@ -82,6 +86,15 @@ class Site:
         }.get(path)
 
     def body(self, path: str) -> tuple[int, str, bytes]:
+        if path in self.broken:
+            return 500, "text/plain", b"down for now"
+        if path in self.titles:
+            return 200, "text/html", f"<title>{self.titles[path]}</title>".encode()
+        if path == "/index-of-two.xml":  # /extra.xml and /sitemap-pages.xml, no slow page
+            return 200, "application/xml", (
+                b'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+                b'sitemap/0.9"><sitemap><loc>/extra.xml</loc></sitemap>'
+                b"<sitemap><loc>/sitemap-pages.xml</loc></sitemap></sitemapindex>")
         if path == "/robots.txt":
             return (self.robots_status, "text/plain",
                     b"User-agent: *\nDisallow: /private/\n")
@@ -332,7 +345,7 @@ def test_a_source_that_cannot_be_read_is_one_clear_line(site: Site, tmp_path: Pa
 # -- bad pages, slow servers and the limits (issue 25, items 5-8) -------------------------
 
 
-def state_of(tmp_path: Path, domain: str) -> dict[str, str]:
+def state_of(tmp_path: Path, domain: str) -> dict[str, dict[str, str]]:
     return json.loads((tmp_path / "site.db.import-state.json").read_text())[domain]
 
 
@@ -354,7 +367,8 @@ def test_bad_pages_are_skipped_and_listed_and_the_rest_sent_and_saved(site: Site
         assert f"skipped {site.base}{line}" in result.stderr
     assert "skipped http://[bad: not a valid URL" in result.stderr
     assert "imported: 3 sent, 0 unchanged, 5 skipped" in result.stderr
-    assert state_of(tmp_path, "ex.com")[f"{site.base}/a"] == "2026-01-01"
+    assert state_of(tmp_path, "ex.com")[f"{site.base}/a"] == {
+        "changed": "2026-01-01", "source": f"{site.base}/extra.xml", "trim": ""}
 
 
 def test_a_bad_sitemap_in_an_index_is_skipped_and_listed(site: Site, tmp_path: Path) -> None:
@@ -542,3 +556,159 @@ def test_rerun_sends_undated_entries_again(site: Site, tmp_path: Path) -> None:
     feed = run_import(tmp_path, f"{site.base}/feed.xml", "--domain", "blog.ex")
     # /posts/2 has no pubDate: sent again; /posts/1's date is unchanged.
     assert "imported: 1 sent, 1 unchanged, 1 skipped" in feed.stderr, feed.stderr
+
+
+# -- import that follows the site (issue 27, item 5) ----------------------------------------
+
+
+DASH = "\N{EN DASH}"  # what sites put between a page's name and theirs
+
+
+def load_as_owner(tmp_path: Path, domain: str, documents: list[dict[str, str]]) -> None:
+    """Titles the owner adds without the import: `autocompeter load`."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'site.db'}"}
+    path = tmp_path / "owner.json"
+    path.write_text(json.dumps({"documents": documents}))
+    loaded = subprocess.run([sys.executable, "-m", "app.cli", "load", str(path),
+                             "--domain", domain], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert loaded.returncode == 0, loaded.stderr
+
+
+def test_prune_removes_only_what_this_import_added_and_left_the_sitemap(
+        site: Site, tmp_path: Path) -> None:
+    source = f"{site.base}/extra.xml"
+    site.extra_urls = {"/a": "2026-01-01", "/b": "2026-01-01"}
+    assert run_import(tmp_path, source, "--domain", "ex.com").returncode == 0
+    # Another source into the same domain, and a title the owner added by hand.
+    assert run_import(tmp_path, f"{site.base}/atom.xml", "--domain", "ex.com").returncode == 0
+    load_as_owner(tmp_path, "ex.com", [{"url": f"{site.base}/by-hand", "title": "By hand"}])
+    everything = {f"{site.base}/a": "Alpha & Omega page", f"{site.base}/b": "Beta (og)",
+                  f"{site.base}/atom/1": "Atom entry", f"{site.base}/by-hand": "By hand"}
+    assert stored(tmp_path, "ex.com") == everything
+
+    del site.extra_urls["/b"]  # the site dropped a page
+    dry = run_import(tmp_path, source, "--domain", "ex.com", "--prune", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert f"would remove {site.base}/b: no longer in {source}" in dry.stderr
+    assert "dry run: 1 title to remove" in dry.stderr
+    assert "/atom/1" not in dry.stderr and "/by-hand" not in dry.stderr
+    assert stored(tmp_path, "ex.com") == everything  # the dry run removed nothing
+
+    pruned = run_import(tmp_path, source, "--domain", "ex.com", "--prune")
+    assert pruned.returncode == 0, pruned.stderr
+    assert f"removed {site.base}/b: no longer in {source}" in pruned.stderr
+    assert "removed 1 title" in pruned.stderr
+    del everything[f"{site.base}/b"]
+    assert stored(tmp_path, "ex.com") == everything
+    assert f"{site.base}/b" not in state_of(tmp_path, "ex.com")
+
+    # Without --prune a dropped page stays, as before.
+    del site.extra_urls["/a"]
+    kept = run_import(tmp_path, source, "--domain", "ex.com")
+    assert kept.returncode == 0, kept.stderr
+    assert stored(tmp_path, "ex.com") == everything
+
+
+def test_a_state_file_without_sources_is_read_and_its_urls_never_pruned_unseen(
+        site: Site, tmp_path: Path) -> None:
+    # Written before sources were kept: {domain: {url: date}}. Its dates still count;
+    # a URL the source no longer lists cannot be told from one the owner added.
+    source = f"{site.base}/extra.xml"
+    site.extra_urls = {"/a": "2026-01-01"}
+    load_as_owner(tmp_path, "ex.com", [{"url": f"{site.base}/b", "title": "Old B"}])
+    (tmp_path / "site.db.import-state.json").write_text(json.dumps({"ex.com": {
+        f"{site.base}/a": "2026-01-01", f"{site.base}/b": "2026-01-01"}}))
+    result = run_import(tmp_path, source, "--domain", "ex.com", "--prune")
+    assert result.returncode == 0, result.stderr
+    assert "imported: 0 sent, 1 unchanged, 0 skipped" in result.stderr
+    assert "removed 0 titles" in result.stderr
+    assert stored(tmp_path, "ex.com") == {f"{site.base}/b": "Old B"}
+    # /a is this source's now: once it leaves, --prune removes it (nothing to remove:
+    # it was never stored here, so only the state forgets it).
+    assert state_of(tmp_path, "ex.com")[f"{site.base}/a"]["source"] == source
+    site.extra_urls = {"/c": "2026-01-01"}
+    again = run_import(tmp_path, source, "--domain", "ex.com", "--prune")
+    assert f"already gone {site.base}/a: no longer in {source}" in again.stderr, again.stderr
+    assert f"{site.base}/a" not in state_of(tmp_path, "ex.com")
+    assert stored(tmp_path, "ex.com") == {f"{site.base}/b": "Old B", f"{site.base}/c": "Café crème"}
+
+
+def test_prune_removes_nothing_when_part_of_the_source_was_not_read(
+        site: Site, tmp_path: Path) -> None:
+    # A sitemap of the index that fails for now lists nothing: its pages did not leave.
+    source = f"{site.base}/index-of-two.xml"
+    site.extra_urls = {"/c": "2026-01-01"}
+    assert run_import(tmp_path, source, "--domain", "ex.com").returncode == 0
+    before = stored(tmp_path, "ex.com")
+    assert set(before) == {f"{site.base}/a", f"{site.base}/b", f"{site.base}/c"}
+
+    site.broken.add("/sitemap-pages.xml")
+    result = run_import(tmp_path, source, "--domain", "ex.com", "--prune")
+    assert result.returncode == 0, result.stderr
+    assert ("not pruned: part of the source was not read (listed above as skipped), "
+            "so 2 titles that seem to have left it may not have") in result.stderr
+    assert stored(tmp_path, "ex.com") == before
+
+
+SUFFIXED = {"/install": f"Install {DASH} Docs", "/usage": f"Usage {DASH} Docs",
+            "/faq": f"FAQ {DASH} Docs", "/api": f"API reference {DASH} Docs", "/blog": "Our blog"}
+
+
+def test_strip_suffix_and_prefix_take_them_off_every_title(site: Site, tmp_path: Path) -> None:
+    site.titles = {**SUFFIXED, "/only": f"{DASH} Docs", "/pre": "Docs: Start"}
+    site.extra_urls = {path: "2026-01-01" for path in site.titles}
+    source = f"{site.base}/extra.xml"
+    result = run_import(tmp_path, source, "--domain", "ex.com",
+                        "--strip-suffix", f" {DASH} Docs", "--strip-prefix", "Docs:")
+    assert result.returncode == 0, result.stderr
+    assert stored(tmp_path, "ex.com") == {
+        f"{site.base}/install": "Install", f"{site.base}/usage": "Usage",
+        f"{site.base}/faq": "FAQ", f"{site.base}/api": "API reference",
+        f"{site.base}/blog": "Our blog",
+        f"{site.base}/only": f"{DASH} Docs",  # nothing would be left: kept whole
+        f"{site.base}/pre": "Start"}
+
+    # Asked for later, it applies to titles already sent: their dates did not change.
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    assert run_import(fresh, source, "--domain", "ex.com").returncode == 0
+    assert stored(fresh, "ex.com")[f"{site.base}/install"] == f"Install {DASH} Docs"
+    again = run_import(fresh, source, "--domain", "ex.com", "--strip-suffix", f"{DASH} Docs")
+    assert again.returncode == 0, again.stderr
+    assert "imported: 7 sent, 0 unchanged" in again.stderr
+    assert stored(fresh, "ex.com")[f"{site.base}/install"] == "Install"
+    same = run_import(fresh, source, "--domain", "ex.com", "--strip-suffix", f"{DASH} Docs")
+    assert "imported: 0 sent, 7 unchanged" in same.stderr, same.stderr
+
+
+def test_dry_run_shows_a_suffix_most_titles_share_and_the_flag_that_strips_it(
+        site: Site, tmp_path: Path) -> None:
+    site.titles = dict(SUFFIXED)
+    site.extra_urls = {path: "" for path in site.titles}
+    result = run_import(tmp_path, f"{site.base}/extra.xml", "--domain", "ex.com", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert (f"dry run: 4 of 5 titles end with ' {DASH} Docs'; --strip-suffix ' {DASH} Docs' "
+            "strips it") in result.stderr
+    assert "--strip-prefix" not in result.stderr
+
+    stripped = run_import(tmp_path, f"{site.base}/extra.xml", "--domain", "ex.com",
+                          "--dry-run", "--strip-suffix", f" {DASH} Docs")
+    assert "end with" not in stripped.stderr  # once stripped, nothing more to suggest
+    titles = {json.loads(line)["title"] for line in stripped.stdout.splitlines()}
+    assert titles == {"Install", "Usage", "FAQ", "API reference", "Our blog"}
+
+
+@pytest.mark.parametrize(("titles", "prefix", "suffix"), [
+    (["Docs | Install", "Docs | Usage", "Docs | FAQ", "Docs | API"], "Docs | ", ""),
+    (["A · Site", "B · Site", "C · Site", "D · Other", "E · Site"], "", " · Site"),
+    ([f"A {DASH} Guide {DASH} Site", f"B {DASH} Site", f"C {DASH} Site"], "", f" {DASH} Site"),
+    ([f"A {DASH} Site", f"B {DASH} Site", f"C {DASH} Site", "D", "E"], "", ""),  # 3 of 5: not most
+    ([f"A {DASH} Site", f"B {DASH} Site"], "", ""),  # too few titles to tell
+    (["Install guide", "Usage guide", "FAQ guide"], "", ""),  # no separator: a word
+])
+def test_common_affix_needs_a_separator_and_most_titles(titles: list[str], prefix: str,
+                                                        suffix: str) -> None:
+    from app.importer import common_affixes
+
+    assert common_affixes(titles) == (prefix, suffix)
