@@ -5,6 +5,7 @@ unit of docs/production.md, checked against that installed command.
 No package index holds the project, so this is the install docs/production.md describes.
 """
 
+import gzip
 import os
 import re
 import shutil
@@ -128,6 +129,19 @@ def test_the_installed_command_serves_search_the_dashboard_and_the_widget(instal
         # The file the wheel carries, not one read from the checkout.
         assert widget.content == (installed.venv / "share/autocompeter/static/autocompeter.js"
                                   ).read_bytes()
+
+
+def test_the_installed_wheel_sends_the_widget_in_4_kb(installed, served):
+    """The stable URL every snippet uses, as a browser asks for it: gzip accepted."""
+    shipped = installed.venv / "share/autocompeter/static/autocompeter.min.js"
+    with httpx.Client(base_url=served.base_url, timeout=10) as client, client.stream(
+            "GET", "/static/autocompeter.min.js",
+            headers={"Accept-Encoding": "gzip"}) as response:
+        assert response.status_code == 200
+        on_the_wire = b"".join(response.iter_raw())
+        assert response.headers["content-encoding"] == "gzip"
+    assert len(on_the_wire) <= 4096, len(on_the_wire)
+    assert gzip.decompress(on_the_wire) == shipped.read_bytes()
 
 
 def test_the_changelog_has_the_version_being_released():
