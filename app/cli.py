@@ -321,7 +321,8 @@ FILE may be any of these (the format is recognised from the contents):
   {"items": [...]}                                   the original service's export
   [{"url": ..., "title": ...}, ...]                  a plain JSON list
   one JSON object per line                           JSON Lines
-  CSV with a header row url,title[,popularity][,group]
+  CSV url,title[,popularity][,group], with or without that header row
+    (a header names the columns in any order)
 Each entry has a url (http(s) or a path starting with /) and a title; group and
 popularity are optional. Invalid entries (a JSON Lines line that is not JSON too)
 are reported and skipped."""
@@ -390,21 +391,43 @@ def csv_rows(path: Path, data: bytes) -> list[Entry]:
         text = data.decode()
     except UnicodeDecodeError as error:
         raise CommandError(f"{path}: not UTF-8 text: {error}") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
-    if "url" not in header or "title" not in header:
-        raise CommandError(f"{path}: not JSON, and not CSV with a header row "
-                           "url,title[,popularity][,group]")
-    reader.fieldnames = header
     # The csv module refuses a field over 131,072 characters, ending the whole file
     # there: read any field the file can hold, and let validation refuse a long url
     # or title on its own line (a long column that no title uses is ignored).
     default_limit = csv.field_size_limit(max(csv.field_size_limit(), len(text)))
     try:
-        # The header is line 1; DictReader skips blank lines, so count them as it reads.
-        return [(f"line {reader.line_num}", row) for row in reader]
+        # Numbered as read, so blank lines and quoted line breaks count as in an editor.
+        reader = csv.reader(io.StringIO(text, newline=""))
+        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
     finally:
         csv.field_size_limit(default_limit)
+    first_row = rows[0][1] if rows else []
+    columns = csv_columns(path, first_row)
+    if is_header(first_row):
+        rows = rows[1:]
+    return [(f"line {number}", dict(zip(columns, row, strict=False))) for number, row in rows]
+
+
+CSV_COLUMNS = ["url", "title", "popularity", "group"]
+"""A CSV file's columns when its first row does not name them, as the dashboard reads it."""
+
+
+def is_header(row: list[str]) -> bool:
+    return "url" in [cell.strip().lower() for cell in row]
+
+
+def csv_columns(path: Path, first_row: list[str]) -> list[str]:
+    """The header's names, or CSV_COLUMNS for a file without one; a first row of one
+    field is not titles (no title column) but some other file."""
+    if is_header(first_row):
+        header = [cell.strip().lower() for cell in first_row]
+        if "title" not in header:
+            raise CommandError(f"{path}: a CSV header row names url and title columns "
+                               "(url,title[,popularity][,group])")
+        return header
+    if len(first_row) < 2:
+        raise CommandError(f"{path}: not JSON, and not CSV of url,title[,popularity][,group]")
+    return CSV_COLUMNS
 
 
 def validate_entries(entries: list[Entry]) -> tuple[list[Document], list[str]]:

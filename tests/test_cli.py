@@ -169,6 +169,9 @@ LOAD_FORMATS = {
                     '{"url": "/2", "title": "Two", "group": "staff"}\n',
     "titles.csv": "url,title,popularity,group\r\n/1,One,3,\r\n/2,Two,,staff\r\n",
     "bom-short-header.csv": "\ufeffURL,Title\n/1,One\n/2,Two\n",
+    # As the dashboard's upload reads it: without a header, the columns in this order.
+    "no-header.csv": "/1,One,3\r\n/2,Two,,staff\r\n",
+    "other-order.csv": "group,title,url,popularity\n,One,/1,3\nstaff,Two,/2,\n",
 }
 
 
@@ -189,6 +192,7 @@ def test_load_reads_every_listed_format(cli, tmp_path, name):
 @pytest.mark.parametrize("name, text, where", [
     ("t.jsonl", '{"url": "/1", "title": "One"}\n{"url": "nope", "title": "Two"}\n', "line 2"),
     ("t.csv", "url,title\n/1,One\nnope,Two\n", "line 3"),
+    ("no-header.csv", "/1,One\n\nnope,Two\n", "line 3"),
     ("t.json", '[{"url": "/1", "title": "One"}, {"url": "nope", "title": "Two"}]', "#1"),
 ])
 def test_load_names_the_line_or_position_of_a_rejected_entry(cli, tmp_path, name, text, where):
