@@ -545,9 +545,19 @@ class DomainIndex:
             part = self._caches.forms.get(key)
             if part is None:
                 part = length_forms(self.words[low:high], whole, length)
-                self._caches.forms.put(key, part, strings_size(part))
+                self._caches.forms.put(key, part, self._part_size(part, whole, length))
             forms += part
         return forms
+
+    def _part_size(self, part: list[str], whole: bool, length: int) -> int:
+        """Bytes a part of typo forms adds: its list, and its strings that are not the
+        index's own words (whole words are; a beginning is when it is a whole word, as
+        `length_forms` keeps the first of equal beginnings and the word sorts first)."""
+        if whole or not part:
+            return sys.getsizeof(part)
+        low, high = self._word_range(part[0][0])
+        own = sum(sys.getsizeof(word) for word in self.words[low:high] if len(word) == length)
+        return strings_size(part) - own
 
     def corrected(self, words: tuple[str, ...], fixes: Fixes, groups: tuple[str, ...],
                   size: int) -> list[Hit]:
