@@ -190,7 +190,10 @@ def restore_sqlite(backup: Path, database: Path, force: bool) -> None:
                            "everything in it")
     source = open_read_only(backup)
     try:
-        check_sqlite_backup(source, backup)
+        try:
+            check_sqlite_backup(source, backup)
+        except sqlite3.DatabaseError as error:  # cut short, or not SQLite after the header
+            raise BackupFailed(f"{backup} is not an autocompeter database: {error}") from None
         target = sqlite3.connect(database, timeout=BUSY_TIMEOUT_MS / 1000)
         try:
             # Through SQLite, page by page in one write transaction: a target in WAL mode
