@@ -144,7 +144,7 @@ def fields_table(rows: list[tuple[str, Json, bool, str]]) -> str:
 
 
 def limits(schema: Json) -> str:
-    """'1 to 255 characters', 'from 1 to 100, default 10': the schema in plain words."""
+    """'1 to 253 characters', 'from 1 to 100, default 10': the schema in plain words."""
     words = []
     low, high = schema.get("minLength") or 0, schema.get("maxLength")
     if high is not None:

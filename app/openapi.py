@@ -9,6 +9,7 @@ running service with schemathesis.
 
 from typing import Any
 
+from app.domains import MAX_LENGTH as MAX_DOMAIN_LENGTH
 from app.models import ClickIn, DocumentIn, PrivateGroupsIn
 from core.tokens import MAX_TOKEN_LENGTH
 
@@ -30,7 +31,9 @@ def json_body(schema: Json, description: str, example: object = None) -> Json:
     return {"description": description, "content": {"application/json": media}}
 
 
-def errors(*statuses: int) -> Json:
+def errors(*statuses: int, invalid: str = "") -> Json:
+    """The error answers; ``invalid`` is the operation's own 400 message, as the
+    service answers one of its invalid requests (tests/test_openapi.py asks them)."""
     reasons = {
         400: "invalid input; the message names the field",
         401: "no Auth-Key header",
@@ -42,7 +45,7 @@ def errors(*statuses: int) -> Json:
         503: "the database or search engine is unavailable for a moment",
     }
     examples = {
-        400: "title: String should have at least 1 character",
+        400: invalid,
         401: "missing Auth-Key header",
         403: "Auth-Key is not a valid key (unknown or revoked)",
         404: "url: no document with that URL in this domain",
@@ -80,7 +83,7 @@ def click_operation() -> Json:
             "application/x-www-form-urlencoded": {"schema": schema},
         }},
         "responses": {"204": {"description": "noted (or ignored: an unknown URL, a repeat)"},
-                      **errors(400, 413, 415, 429, 503)},
+                      **errors(400, 413, 415, 429, 503, invalid="url: Field required")},
     }
 
 
@@ -94,8 +97,9 @@ def search_operation() -> Json:
         "operationId": "search",
         "tags": ["search"],
         "parameters": [
-            {"name": "d", "in": "query", "required": True, "description": "the domain",
-             "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            {"name": "d", "in": "query", "required": True,
+             "description": "the domain: a host name such as example.com",
+             "schema": {"type": "string", "minLength": 1, "maxLength": MAX_DOMAIN_LENGTH},
              "example": "demo"},
             {"name": "q", "in": "query", "required": True, "description": "what was typed",
              "schema": {"type": "string", "minLength": 1, "maxLength": 200},
@@ -123,7 +127,9 @@ def search_operation() -> Json:
                 "terms": ["json", "du"],
                 "results": [["https://docs.python.org/3/library/json.html#json.dumps",
                              "json.dumps — Serialize obj to a JSON formatted str."]]}),
-            **errors(400, 429, 503),
+            **errors(400, 429, 503, invalid=f"d: 'exa mple.com' is not a valid host name "
+                                            "(letters, digits, hyphens and dots, at most "
+                                            f"{MAX_DOMAIN_LENGTH} characters)"),
         },
     }
 
@@ -147,7 +153,8 @@ def add_operation() -> Json:
                 "schema": {"$ref": "#/components/schemas/Document"}},
         }},
         "responses": {"201": json_body(OK, "stored", {"message": "OK"}),
-                      **errors(400, 413, 415)},
+                      **errors(400, 413, 415,
+                               invalid="title: String should have at least 1 character")},
     })
 
 
@@ -254,7 +261,8 @@ def documents_operation() -> Json:
             {"name": "url", "in": "query", "schema": {"type": "string", "minLength": 1}},
         ],
         "responses": {"200": json_body({"oneOf": [page, document]}, "a page, or one document"),
-                      **errors(400, 404)},
+                      **errors(400, 404,
+                               invalid="limit: Input should be less than or equal to 500")},
     })
 
 
@@ -273,7 +281,8 @@ def daily_operation() -> Json:
                                         "properties": {"domain": {"type": "string"},
                                                        "days": days}},
                                        "the key's domain, and every day of the span"),
-                      **errors(400)},
+                      **errors(400, invalid="days: Input should be less than or equal "
+                                            "to 30")},
     })
 
 
@@ -318,7 +327,9 @@ def set_groups_operation() -> Json:
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": groups_schema(), "example": {"private": ["staff"]}}}},
         "responses": {"200": json_body(GROUPS, "stored; the same answer as GET",
-                                       GROUPS_EXAMPLE), **errors(400, 413, 415)},
+                                       GROUPS_EXAMPLE),
+                      **errors(400, 413, 415, invalid="private.0: must not contain a comma: "
+                                                      "searches list groups as g=a,b")},
     })
 
 
@@ -331,7 +342,9 @@ def delete_operation() -> Json:
                         "description": "the URL the title was stored with",
                         "schema": {"type": "string", "minLength": 1},
                         "example": "https://example.com/about"}],
-        "responses": {"200": json_body(OK, "removed", {"message": "OK"}), **errors(400, 404)},
+        "responses": {"200": json_body(OK, "removed", {"message": "OK"}),
+                      **errors(400, 404, invalid="url: give the URL of the document to "
+                                                 "delete")},
     })
 
 

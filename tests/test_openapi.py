@@ -99,7 +99,9 @@ def test_docs_page_lists_body_fields_with_types_and_limits_in_plain_words(client
 
 def test_docs_page_parameters_read_as_plain_words(client):
     section = docs_section(client.get("/docs").text, "search")
-    assert "1 to 255 characters" in section and "from 1 to 100, 10 if left out" in section
+    # The domain's limit as the README and the validation (app/domains.py) say it.
+    assert "1 to 253 characters" in section and "from 1 to 100, 10 if left out" in section
+    assert "1 to 253 characters" in docs_section(client.get("/docs").text, "click")
     assert "&quot;terms&quot;" in section and "&quot;results&quot;" in section
 
 
@@ -120,3 +122,32 @@ def test_every_curl_example_on_the_docs_page_works_as_shown(server, client, tmp_
                               env={**os.environ, "KEY": key}, capture_output=True, text=True,
                               timeout=30)
         assert done.stdout.startswith("2"), (command, done.stdout, done.stderr)
+
+
+# A request each operation refuses with 400, and the keyed ones' key domain: the
+# example /docs shows under 400 must be what the service answers to it.
+INVALID_REQUESTS = {
+    "search": ("GET", "/v1", {"params": {"d": "exa mple.com", "q": "py"}}),
+    "click": ("POST", "/v1/click", {"json": {"d": "demo", "q": "json du"}}),
+    "add": ("POST", "/v1", {"json": {"url": "https://example.com/about", "title": ""}}),
+    "documents": ("GET", "/v1/documents", {"params": {"limit": "1000"}}),
+    "stats_daily": ("GET", "/v1/stats/daily", {"params": {"days": "90"}}),
+    "groups_put": ("PUT", "/v1/groups", {"json": {"private": ["a,b"]}}),
+    "delete": ("DELETE", "/v1", {}),
+    "bulk_post": ("POST", "/v1/bulk", {"json": {"documents": [{"url": "/a"}]}}),
+    "bulk_put": ("PUT", "/v1/bulk", {"json": {"documents": [{"url": "/a"}]}}),
+}
+
+
+def test_every_400_example_on_the_docs_is_what_the_service_answers(server, client):
+    key = {"Auth-Key": server.create_key("example.com")}
+    shown = {operation["operationId"]: operation["responses"]["400"]["content"]
+             ["application/json"]["example"]
+             for methods in DOCUMENT["paths"].values() for operation in methods.values()
+             if "400" in operation["responses"]}
+    assert set(shown) == set(INVALID_REQUESTS)
+    for operation_id, (method, path, request) in INVALID_REQUESTS.items():
+        answer = client.request(method, path, headers=key, **request)
+        assert answer.status_code == 400, (operation_id, answer.text)
+        assert answer.json()["error"] == shown[operation_id]["error"], operation_id
+        assert answer.json().get("rejected") == shown[operation_id].get("rejected")
