@@ -266,6 +266,14 @@ async def dump_table(conn: "asyncpg.Connection", table: str, out: IO[bytes]) -> 
 
 def read_postgres_backup(path: Path) -> Iterator[tuple[str, list[bytes]]]:
     """The file's rows, as (table, raw JSON rows) batches; checks header and end."""
+    try:
+        yield from read_backup_lines(path)
+    except (EOFError, gzip.BadGzipFile):
+        raise BackupFailed(f"{path} is cut short (its gzip stream ends early): "
+                           "not restored") from None
+
+
+def read_backup_lines(path: Path) -> Iterator[tuple[str, list[bytes]]]:
     from scaled.store import SCHEMA_VERSION
 
     if backup_kind(path) != "jsonl":
@@ -286,6 +294,8 @@ def read_postgres_backup(path: Path) -> Iterator[tuple[str, list[bytes]]]:
             if not line.startswith(b"["):
                 ended = "end" in parse_line(path, line)
                 break
+            if not line.endswith(b"]\n"):
+                break  # cut short in the middle of a row
             name, row = line[2:].split(b'",', 1)
             if (name.decode() != table or len(batch) >= RESTORE_BATCH) and batch:
                 yield table, batch

@@ -2,6 +2,7 @@
 into a fresh service: titles, keys, private groups, token secrets and stats intact,
 on both setups (issue 27, 3)."""
 
+import gzip
 import os
 import sqlite3
 import subprocess
@@ -239,3 +240,36 @@ def test_restore_refuses_what_is_not_an_embedded_backup(tmp_path: Path, content:
     done = cli({"DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}, "restore", str(backup))
     assert done.returncode == 2
     assert error in done.stderr, done.stderr
+
+
+@pytest.mark.scaled
+def test_a_gzipped_scaled_backup_restores_and_one_cut_short_is_refused(
+        scaled_server: LiveServer, tmp_path: Path) -> None:
+    with httpx.Client(base_url=scaled_server.base_url, timeout=10) as http:
+        site = new_site(scaled_server, http)
+        assert site.add("/kept", "Kept title").status_code == 201
+    backup = tmp_path / "backup.jsonl.gz"
+    made = cli(scaled_server.database_env(), "backup", str(backup))
+    assert made.returncode == 0, made.stderr
+    lines = gzip.decompress(backup.read_bytes()).splitlines()
+    assert orjson.loads(lines[0])["setup"] == "postgresql"
+    whole = b"\n".join(lines) + b"\n"
+    cuts = {"no-end.jsonl": b"\n".join(lines[:-1]) + b"\n",  # at a line's end
+            "mid-row.jsonl": whole[:len(whole) - len(lines[-1]) - 5],  # within a row
+            "mid-stream.jsonl.gz": backup.read_bytes()[:-20]}
+
+    with fresh_service(scaled_server, tmp_path) as fresh:
+        for name, content in cuts.items():
+            (tmp_path / name).write_bytes(content)
+            refused = cli(fresh.env, "restore", str(tmp_path / name))
+            assert refused.returncode == 2, (name, refused.stderr)
+            assert "cut short" in refused.stderr, (name, refused.stderr)
+        assert cli(fresh.env, "export", site.domain).returncode == 2  # nothing restored
+        restored = cli(fresh.env, "restore", str(backup))
+        assert restored.returncode == 0, restored.stderr
+        assert "reindexed" in restored.stdout
+        assert exported_urls(fresh.env, site.domain) == ["/kept"]
+        again = cli(fresh.env, "restore", str(backup))
+        assert again.returncode == 2 and "already holds domains" in again.stderr
+        assert cli(fresh.env, "restore", "--force", str(backup)).returncode == 0
+        assert exported_urls(fresh.env, site.domain) == ["/kept"]
