@@ -90,12 +90,17 @@ def run_backup_command(args: argparse.Namespace, settings: Settings) -> int:
                                          lambda b: restore_postgres(b, args.file, args.force)))
     except BackupFailed as error:
         print(f"autocompeter: {error}", file=sys.stderr)
-        return 2
+    except OSError as error:  # FILE's directory missing or not writable, a full disk
+        print(f"autocompeter: {args.file}: {error.strerror or error}", file=sys.stderr)
+    return 2
 
 
 @contextmanager
 def replaced_atomically(path: Path) -> Iterator[Path]:
     """A path beside ``path`` to write; renamed onto ``path`` only if the block ends well."""
+    if not path.parent.is_dir() or not os.access(path.parent, os.W_OK | os.X_OK):
+        raise BackupFailed(f"cannot write {path}: no directory {path.parent} this user "
+                           "may write to")
     partial = path.with_name(f".{path.name}.partial")
     partial.unlink(missing_ok=True)
     try:

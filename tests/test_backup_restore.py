@@ -273,3 +273,11 @@ def test_a_gzipped_scaled_backup_restores_and_one_cut_short_is_refused(
         assert again.returncode == 2 and "already holds domains" in again.stderr
         assert cli(fresh.env, "restore", "--force", str(backup)).returncode == 0
         assert exported_urls(fresh.env, site.domain) == ["/kept"]
+
+
+def test_a_backup_into_a_missing_directory_is_one_line(server: LiveServer,
+                                                        tmp_path: Path) -> None:
+    done = cli(server.database_env(), "backup", str(tmp_path / "missing" / "backup.db"))
+    assert done.returncode == 2
+    assert done.stderr.startswith("autocompeter: cannot write") and "Traceback" not in done.stderr
+    assert not (tmp_path / "missing").exists()
