@@ -63,12 +63,15 @@ def add_backup_commands(commands: "argparse._SubParsersAction[argparse.ArgumentP
         description="Embedded: a consistent copy of the SQLite file. Scaled: the PostgreSQL "
                     "tables as JSON Lines (gzipped if FILE ends in .gz); the search index "
                     "is rebuilt from them on restore.")
-    backup.add_argument("file", type=Path, metavar="FILE")
+    backup.add_argument("file", type=Path, metavar="FILE",
+                        help="where to write it (replaced only once the copy is whole)")
     restore = commands.add_parser(
         "restore", help="load a backup into a database without domains (a fresh one)",
-        description="Embedded: stop the service (or point DATABASE_URL at a new file) first. "
-                    "Scaled: the search index is rebuilt from the restored tables.")
-    restore.add_argument("file", type=Path, metavar="FILE")
+        description="Restores into a database without domains (a new DATABASE_URL); "
+                    "--force replaces one that has some (embedded: stop its service "
+                    "first). Scaled: the search index is rebuilt from the restored tables.")
+    restore.add_argument("file", type=Path, metavar="FILE",
+                         help="a file `autocompeter backup` wrote on the same setup")
     restore.add_argument("--force", action="store_true",
                          help="replace everything the target database holds")
 
