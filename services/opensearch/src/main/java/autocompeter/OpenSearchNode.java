@@ -33,6 +33,10 @@ import org.opensearch.transport.Netty4Plugin;
  * classpath (no plugins/ or modules/ directories): transport-netty4 (HTTP + transport) and
  * analysis-common (edge_ngram, asciifolding, ...). The node runs until SIGTERM/SIGINT, then
  * closes cleanly. Data survives SIGKILL + restart on the same WORKDIR.
+ *
+ * Env (set by start.sh for NODES=3): OPENSEARCH_NODE_NAME, OPENSEARCH_CLUSTER_NAME,
+ * OPENSEARCH_SEED_HOSTS (host:transport_port,...) and OPENSEARCH_INITIAL_MANAGERS (node names);
+ * without OPENSEARCH_SEED_HOSTS the node is a single-node cluster.
  */
 public final class OpenSearchNode {
 
@@ -71,22 +75,31 @@ public final class OpenSearchNode {
         Files.write(workDir.resolve("opensearch.pid"),
             (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII));
 
-        Settings settings = Settings.builder()
-            .put("cluster.name", "autocompeter-test")
-            .put("node.name", "autocompeter-test-node")
+        // One node of a cluster when start.sh names the seed hosts (NODES=3), else a single node.
+        String nodeName = envOr("OPENSEARCH_NODE_NAME", "autocompeter-test-node");
+        String seedHosts = envOr("OPENSEARCH_SEED_HOSTS", "");
+        Settings.Builder builder = Settings.builder()
+            .put("cluster.name", envOr("OPENSEARCH_CLUSTER_NAME", "autocompeter-test"))
+            .put("node.name", nodeName)
             .put("path.home", home.toString())
             .put("path.data", data.toString())
             .put("path.logs", logs.toString())
             .put("network.host", "127.0.0.1")
             .put("http.port", httpPort)
             .put("transport.port", transportPort)
-            .put("discovery.type", "single-node")
             // The disk may be nearly full on CI machines: never block allocation or go read-only.
             .put("cluster.routing.allocation.disk.threshold_enabled", false)
             // Small heap: use the heap-usage estimate, not real memory, for the parent breaker.
             .put("indices.breaker.total.use_real_memory", false)
-            .put("action.auto_create_index", true)
-            .build();
+            .put("action.auto_create_index", true);
+        if (seedHosts.isEmpty()) {
+            builder.put("discovery.type", "single-node");
+        } else {
+            builder.putList("discovery.seed_hosts", seedHosts.split(","))
+                .putList("cluster.initial_cluster_manager_nodes",
+                    envOr("OPENSEARCH_INITIAL_MANAGERS", nodeName).split(","));
+        }
+        Settings settings = builder.build();
 
         // Log4j must be configured before OpenSearch logs anything: write our minimal
         // log4j2.properties (console only; start.sh sends stdout to WORKDIR/opensearch.log)
@@ -98,10 +111,10 @@ public final class OpenSearchNode {
             Files.copy(in, config.resolve("log4j2.properties"), StandardCopyOption.REPLACE_EXISTING);
         }
         LogConfigurator.registerErrorListener();
-        LogConfigurator.setNodeName("autocompeter-test-node");
+        LogConfigurator.setNodeName(nodeName);
 
         Environment environment = InternalSettingsPreparer.prepareEnvironment(
-            settings, Collections.emptyMap(), config, () -> "autocompeter-test-node");
+            settings, Collections.emptyMap(), config, () -> nodeName);
         LogConfigurator.configure(environment);
 
         List<Class<? extends Plugin>> plugins = List.of(Netty4Plugin.class, CommonAnalysisPlugin.class);
@@ -124,6 +137,11 @@ public final class OpenSearchNode {
             + " transport=127.0.0.1:" + transportPort);
         System.out.flush();
         closed.await();
+    }
+
+    private static String envOr(String name, String fallback) {
+        String value = System.getenv(name);
+        return value == null || value.isEmpty() ? fallback : value;
     }
 
     private OpenSearchNode() {}
