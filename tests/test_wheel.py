@@ -182,3 +182,14 @@ def test_install_instructions_use_the_wheel_no_index_holds_the_package():
     for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         # `pip install autocompeter[...]` asks a package index for a name none holds.
         assert not re.search(r"pip install ['\"]?autocompeter\b", doc.read_text()), doc.name
+
+
+def test_the_production_sizing_cites_only_figures_of_the_benchmarks():
+    guide = (ROOT / "docs/production.md").read_text()
+    sizing = guide.split("\n## Sizing\n", 1)[1].split("\n## ", 1)[0]
+    benchmarks = (ROOT / "BENCHMARKS.md").read_text()
+    # Measured figures are written with a thousands comma or a decimal point (settings'
+    # defaults and core counts are not): each must be one BENCHMARKS.md holds.
+    figures = set(re.findall(r"\b\d{1,3}(?:,\d{3})+\b|\b\d+\.\d+\b", sizing))
+    assert len(figures) > 10
+    assert sorted(f for f in figures if f not in benchmarks) == []
