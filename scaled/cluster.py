@@ -6,10 +6,14 @@ uses `AsyncElasticsearch`, `opensearch+http://host:9200` uses
 `scaled.mapping` and `scaled.query`) through the same few calls, so there is
 one code path; only the client's construction and its error classes differ.
 
-Two client instances per process: a search client with a short timeout and no
-retries (a visitor gets a 503 within about a second rather than waiting), and
-an indexing client with a longer timeout for bulk requests, whose retries the
-sync worker does itself, with backoff.
+Two client instances per process: a search client with a short timeout (a
+visitor gets a 503 within about a second rather than waiting), and an indexing
+client with a longer timeout for bulk requests, whose retries the sync worker
+does itself, with backoff. The search client tries the next host when one
+refuses or drops the connection (a node that died), within the one search
+timeout, and the client's pool then leaves the failed host aside for a while
+(60 s, doubling while it keeps failing); a host that answers, even with an
+error, or too slowly, is not asked again.
 """
 
 import asyncio
@@ -47,8 +51,10 @@ class ClusterClient:
 
     def __init__(self, config: ClusterConfig, timeout: float, searches: bool = False) -> None:
         self.kind = config.kind
+        # A search's retries on other hosts share its one timeout; bulk requests keep theirs.
+        self.deadline = timeout if searches else None
         if config.kind == "elasticsearch":
-            self.client, self.unavailable = _elasticsearch(config, timeout)
+            self.client, self.unavailable = _elasticsearch(config, timeout, searches)
         else:
             self.client, self.unavailable = _opensearch(config, timeout, searches)
 
@@ -58,7 +64,8 @@ class ClusterClient:
         for name in method.split("."):
             target = getattr(target, name)
         try:
-            response = await target(*args, **kwargs)
+            async with asyncio.timeout(self.deadline):
+                response = await target(*args, **kwargs)
         except self.unavailable as error:
             raise EngineUnavailable(f"{self.kind}: {error}") from error
         except Exception as error:
@@ -80,7 +87,15 @@ def _status(error: Exception) -> object:
     return status
 
 
-def _elasticsearch(config: ClusterConfig, timeout: float) -> tuple[Any, tuple[type, ...]]:
+def _retries(config: ClusterConfig, searches: bool) -> dict[str, Any]:
+    """Each other host once for a search whose connection failed (not for an answer that
+    came too late or said 5xx: another node would likely be as slow); none for bulk."""
+    retries = len(config.hosts) - 1 if searches else 0
+    return {"max_retries": retries, "retry_on_timeout": False, "retry_on_status": ()}
+
+
+def _elasticsearch(config: ClusterConfig, timeout: float,
+                   searches: bool) -> tuple[Any, tuple[type, ...]]:
     import elastic_transport
     from elasticsearch import AsyncElasticsearch
 
@@ -91,7 +106,7 @@ def _elasticsearch(config: ClusterConfig, timeout: float) -> tuple[Any, tuple[ty
         auth["basic_auth"] = (config.username, config.password or "")
     client = AsyncElasticsearch(
         config.hosts, **auth, verify_certs=config.verify_certs, ca_certs=config.ca_file,
-        request_timeout=timeout, max_retries=0, retry_on_timeout=False,
+        request_timeout=timeout, **_retries(config, searches),
     )
     return client, (elastic_transport.ConnectionError, elastic_transport.ConnectionTimeout,
                     asyncio.TimeoutError)
@@ -137,8 +152,8 @@ def _opensearch(config: ClusterConfig, timeout: float,
         from scaled.transport import SearchConnection
 
         options["connection_class"] = SearchConnection
-    client = AsyncOpenSearch(config.hosts, **options, timeout=timeout, max_retries=0,
-                             retry_on_timeout=False, serializer=OrjsonSerializer())
+    client = AsyncOpenSearch(config.hosts, **options, timeout=timeout,
+                             **_retries(config, searches), serializer=OrjsonSerializer())
     # opensearch-py's ConnectionTimeout is a ConnectionError.
     return client, (OsConnectionError, asyncio.TimeoutError)
 

@@ -27,6 +27,11 @@ from opensearchpy.exceptions import ConnectionTimeout
 
 Answer = tuple[int, dict[str, str], bytes]
 
+# A host that does not even accept the connection within this share of the search
+# timeout counts as down (a connection error), so the search is tried on another
+# host in the time left, not lost to one unreachable address.
+CONNECT_SHARE = 0.25
+
 
 @lru_cache(maxsize=256)
 def query_string(params: tuple[tuple[str, Any], ...]) -> str:
@@ -190,7 +195,15 @@ class SearchConnection(AIOHttpConnection):
                 return socket, True
         loop = asyncio.get_running_loop()
         ssl = self._ssl_context if self.use_ssl else None
-        _, socket = await loop.create_connection(EngineSocket, self.hostname, self.port, ssl=ssl)
+        limit = self.timeout * CONNECT_SHARE
+        try:
+            async with asyncio.timeout(limit):
+                _, socket = await loop.create_connection(EngineSocket, self.hostname, self.port,
+                                                         ssl=ssl)
+        except TimeoutError as error:
+            raise ConnectionRefusedError(
+                f"{self.hostname}:{self.port} did not accept a connection in {limit:.2f}s"
+            ) from error
         return socket, False
 
     async def close(self) -> None:
