@@ -1,5 +1,5 @@
 """The `autocompeter` command: serve, migrate, keys, tokens, load, export, stats, import,
-backup, restore, indexer, reindex."""
+backup, restore, copy, indexer, reindex."""
 
 import argparse
 import asyncio
@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from app.backends import Backends, UnsupportedSetup, open_backends, sync_worker
 from app.backup import add_backup_commands, run_backup_command
+from app.copying import add_copy_command, run_copy_command
 from app.counters import QUERY_RETENTION_DAYS, recent_clicks, recent_top_queries
 from app.demo import DEMO_DOMAIN
 from app.domains import normalize_domain
@@ -609,13 +610,18 @@ def parser() -> argparse.ArgumentParser:
 
     load_cmd = commands.add_parser(
         "load", help="load titles from a JSON, JSON Lines or CSV file",
-        description="Load titles into a domain, replacing those with the same URL.",
+        description="Load titles into a domain, replacing those with the same URL. Titles "
+                    "only: to move a domain with its keys, private groups, token secret and "
+                    "stats to another database, use `autocompeter copy`.",
         epilog=LOAD_FORMATS, formatter_class=argparse.RawDescriptionHelpFormatter)
     load_cmd.add_argument("file", type=Path, metavar="FILE", help="the titles (formats below)")
     load_cmd.add_argument("--domain", required=True, help="the domain to load into")
 
     export_cmd = commands.add_parser(
-        "export", help="write a domain's titles to stdout as JSON that `load` reads")
+        "export", help="write a domain's titles to stdout as JSON that `load` reads",
+        description="Write a domain's titles (only its titles: not its keys, private groups, "
+                    "token secret or stats) to stdout as JSON that `load` reads. To move a "
+                    "domain with all of it to another database, use `autocompeter copy`.")
     export_cmd.add_argument("domain", help=DOMAIN_HELP)
 
     stats_cmd = commands.add_parser(
@@ -624,6 +630,7 @@ def parser() -> argparse.ArgumentParser:
 
     add_import_command(commands)
     add_backup_commands(commands)
+    add_copy_command(commands)
     commands.add_parser(
         "indexer", help="run a sync worker: outbox -> search cluster",
         description="Scaled-out setup only (DATABASE_URL=postgresql://..., SEARCH_URL): "
@@ -678,6 +685,8 @@ def run(args: argparse.Namespace) -> int:
             return run_import(args, settings)
         case "backup" | "restore":
             return run_backup_command(args, settings)
+        case "copy":
+            return run_copy_command(args)
         case "indexer":
             try:
                 return asyncio.run(with_backends(settings, partial(run_indexer,
