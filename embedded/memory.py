@@ -528,12 +528,21 @@ class DomainIndex:
 
     def corrections(self, words: tuple[str, ...], groups: tuple[str, ...]) -> Fixes:
         """As `embedded.engine.Vocabulary.corrections`, from this domain's words."""
-        site = SearchedWords(self, self.allowed_groups(groups))
+        allowed = self.allowed_groups(groups)
+        site = SearchedWords(self, allowed)
         fixes = {}
         for word in words:
-            if allowed_edits(word) and (found := corrections(word, (), site,
-                                                             forms=self._forms(word))):
-                fixes[word] = found
+            if not allowed_edits(word):
+                continue
+            # A visitor goes on typing after a mistyped word ("pyhton t", "pyhton te"):
+            # its corrections are found once, not at every keystroke.
+            key = (id(self), "fixes", word, None if allowed is None else frozenset(allowed))
+            found = self._caches.forms.get(key)
+            if found is None:  # its few strings are the index's words or the parts' forms
+                found = tuple(corrections(word, (), site, forms=self._forms(word)))
+                self._caches.forms.put(key, found, sys.getsizeof(found))
+            if found:
+                fixes[word] = list(found)
         return fixes
 
     def _forms(self, word: str) -> list[str]:
@@ -563,13 +572,14 @@ class DomainIndex:
                   size: int) -> list[Hit]:
         """Tier 3: every word or one of its corrections, not all the words as typed."""
         alternatives = [(word, *fixes.get(word, ())) for word in words]
-        lists = [sorted(set().union(*map(self.prefix_docs, forms))) for forms in alternatives]
-        shortest = min(range(len(lists)), key=lambda number: len(lists[number]))
+        # Only the word with the fewest titles is merged; the others are tested.
+        shortest = min(range(len(words)), key=lambda at: self._bound(words[at], fixes))
         texts = self.texts
         typed = [f" {word}" for word in words]
         others = [[f" {form}" for form in forms]
                   for number, forms in enumerate(alternatives) if number != shortest]
-        matches = (doc for doc in self._having(lists[shortest], (), self.allowed_groups(groups))
+        docs = self._docs_of_any(words[shortest], fixes)
+        matches = (doc for doc in self._having(docs, (), self.allowed_groups(groups))
                    if all(any(needle in texts[doc] for needle in needles) for needles in others)
                    and not all(needle in texts[doc] for needle in typed))
         return self._ranked(self._select(matches, size), words, size)
@@ -591,15 +601,15 @@ class DomainIndex:
         words are found from the shorter list of the two, then narrowed word by word."""
         allowed = self.allowed_groups(groups)
         needles = [[f" {form}" for form in (word, *fixes.get(word, ()))] for word in words]
-        first = self._docs_of_any(words[0], fixes)
-        second = self._docs_of_any(words[1], fixes) if len(words) > 1 else first
-        if len(second) < len(first):
-            docs = self._with_any(self._having(second, (), allowed), needles[0])
+        first = self._having(self._docs_of_any(words[0], fixes), (), allowed)
+        if len(words) > 1 and self._bound(words[1], fixes) < self._bound(words[0], fixes):
+            second = self._having(self._docs_of_any(words[1], fixes), (), allowed)
+            docs = self._with_any(second, needles[0])
             if not docs:
-                return 1 if next(self._having(first, (), allowed), None) is not None else 0
+                return 1 if next(first, None) is not None else 0
             matched, rest = 2, needles[2:]
         else:
-            docs = list(self._having(first, (), allowed))
+            docs = list(first)
             if not docs:
                 return 0
             matched, rest = 1, needles[1:]
@@ -627,12 +637,23 @@ class DomainIndex:
         search = re.compile("|".join(map(re.escape, needles))).search
         return [doc for doc in docs if search(texts[doc])]
 
+    def _bound(self, word: str, fixes: Fixes) -> int:
+        """At most how many titles `_docs_of_any` finds, known without merging them."""
+        ends = self.posting_ends
+        return sum(ends[high] - ends[low] for low, high in
+                   map(self._word_range, (word, *fixes.get(word, ()))))
+
     def _docs_of_any(self, word: str, fixes: Fixes) -> Docs:
         """The documents with a word starting with ``word`` or one of its fixes."""
         forms = (word, *fixes.get(word, ()))
         if len(forms) == 1:
             return self.prefix_docs(word)
-        return sorted(set().union(*map(self.prefix_docs, forms)))
+        key = (id(self), "any", forms)  # a visitor typing on after a typo asks again
+        docs = self._caches.prefixes.get(key)
+        if docs is None:
+            docs = array("I", sorted(set().union(*map(self.prefix_docs, forms))))
+            self._caches.prefixes.put(key, docs, sys.getsizeof(docs))
+        return docs
 
     def present(self, forms: list[str], groups: tuple[str, ...]) -> set[str]:
         """Those of ``forms`` that a word of a searched title starts with."""
