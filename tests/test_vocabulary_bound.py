@@ -4,7 +4,6 @@ bytes however many first letters strangers type: each CJK letter is a key of its
 import asyncio
 import tracemalloc
 
-from core.engine import SearchQuery
 from core.store import Document
 from embedded.database import SqliteDatabase
 from embedded.engine import Vocabulary
