@@ -26,8 +26,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from app.backends import Backends
 from app.backup import open_read_only
 from app.counters import window_start
@@ -153,6 +151,8 @@ async def sqlite_snapshot(path: Path) -> AsyncIterator[Source]:
 
 @asynccontextmanager
 async def postgres_snapshot(url: str) -> AsyncIterator[Source]:
+    import asyncpg  # the [postgres] extra: only a PostgreSQL source needs it
+
     from scaled.store import SCHEMA_VERSION, numbered
 
     try:
