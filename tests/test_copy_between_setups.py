@@ -3,6 +3,7 @@ everything it owns: a private title still needs a token, old tokens and the old 
 still work, and the stats come along (issue 26, item 5). `export`/`load` moved titles
 only, so the private title became public on the new setup."""
 
+import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,10 @@ from live import LiveServer, Site, new_site, start_scaled_server, start_server, 
 from scaled_setup.support import ScaledParts, drop_database, new_parts, require_services
 from test_backup_restore import check_restored, cli, prepared_site
 
+from core.store import Document
 from core.tokens import mint
+from embedded.database import SqliteDatabase
+from embedded.store import SqliteStore
 
 
 @contextmanager
@@ -90,3 +94,69 @@ def test_copy_moves_a_domain_to_postgresql_and_back(tmp_path: Path) -> None:
     with serving(start_server(tmp_path / "back")) as back, \
             httpx.Client(base_url=back.base_url, timeout=10) as http:
         check_private_and_keys(Site(site.domain, site.key, http, back), secret)
+
+
+async def store_with_two_domains(path: Path) -> dict[str, str]:
+    """A domain with titles, a private group and a secret; one with a key only."""
+    store = SqliteStore(SqliteDatabase(path))
+    try:
+        await store.migrate()
+        keys = {"full.example": await store.create_key("full.example", note="owner"),
+                "bare.example": await store.create_key("bare.example")}
+        await store.upsert("full.example", [Document("/a", "Apple pie", "staff", 2.0),
+                                            Document("/b", "Banana bread")])
+        await store.set_private_groups("full.example", ["staff"])
+        keys["secret"] = await store.token_secret("full.example") or ""
+        return keys
+    finally:
+        await store.close()
+
+
+async def read_back(path: Path) -> dict[str, object]:
+    store = SqliteStore(SqliteDatabase(path))
+    try:
+        return {
+            "keys": sorted((k.domain, k.prefix, k.note) for k in await store.list_keys()),
+            "access": await store.access("full.example"),
+            "titles": [d async for d in store.documents("full.example")],
+            "bare": await store.count("bare.example"),
+        }
+    finally:
+        await store.close()
+
+
+def test_copy_without_domain_copies_every_domain_and_refuses_domains_in_use(
+        tmp_path: Path) -> None:
+    source, target = tmp_path / "source.db", tmp_path / "target.db"
+    keys = asyncio.run(store_with_two_domains(source))
+    env = {"DATABASE_URL": f"sqlite:///{target}"}
+    done = cli(env, "copy", "--from", f"sqlite:///{source}", "--to", f"sqlite:///{target}")
+    assert done.returncode == 0, done.stderr
+    assert "copied 2 domains" in done.stdout
+
+    copied = asyncio.run(read_back(target))
+    assert copied == asyncio.run(read_back(source))
+    assert copied["access"] == (frozenset({"staff"}), keys["secret"])
+    assert len(copied["titles"]) == 2  # type: ignore[arg-type]
+
+    async def owners() -> list[str | None]:
+        store = SqliteStore(SqliteDatabase(target))
+        try:
+            return [await store.domain_for_key(keys[d]) for d in ("full.example", "bare.example")]
+        finally:
+            await store.close()
+
+    assert asyncio.run(owners()) == ["full.example", "bare.example"]  # the old keys work
+
+    again = cli(env, "copy", "--from", f"sqlite:///{source}", "--to", f"sqlite:///{target}")
+    assert (again.returncode, again.stderr) == (
+        2, "autocompeter: the target already has keys for bare.example, full.example: those "
+           "domains are in use there; nothing copied\n")
+    missing = cli(env, "copy", "--from", f"sqlite:///{source}", "--to",
+                  f"sqlite:///{tmp_path / 'other.db'}", "--domain", "nowhere.example")
+    assert (missing.returncode, missing.stderr) == (
+        2, "autocompeter: no domain nowhere.example in --from\n")
+    absent = cli(env, "copy", "--from", f"sqlite:///{tmp_path / 'absent.db'}", "--to",
+                 f"sqlite:///{target}")
+    assert absent.returncode == 2
+    assert "no database at" in absent.stderr
