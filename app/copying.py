@@ -129,24 +129,32 @@ async def source_snapshot(url: str) -> AsyncIterator[Source]:
 
 @asynccontextmanager
 async def sqlite_snapshot(path: Path) -> AsyncIterator[Source]:
-    from embedded.store import SCHEMA_VERSION
-
     if not path.exists():
         raise CopyFailed(f"no database at {path} (--from)")
     conn = open_read_only(path)
     try:
-        (version,) = conn.execute("PRAGMA user_version").fetchone()
-        check_version(version, SCHEMA_VERSION, path)
-        conn.execute("BEGIN")  # the first read fixes the snapshot all the others see
+        tables = begin_sqlite_snapshot(conn, path)
 
         async def fetch(sql: str, *args: Any) -> Rows:
             return conn.execute(sql, args).fetchall()
 
-        yield Source(fetch, frozenset(name for (name,) in await fetch(SQLITE_TABLES)))
-    except sqlite3.DatabaseError as error:
-        raise CopyFailed(f"cannot read {path}: {error}") from None
+        yield Source(fetch, tables)
     finally:
         conn.close()
+
+
+def begin_sqlite_snapshot(conn: sqlite3.Connection, path: Path) -> frozenset[str]:
+    """Checks the file's schema version; returns its tables, read in the transaction
+    whose first read fixes the snapshot every later read sees."""
+    from embedded.store import SCHEMA_VERSION
+
+    try:
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        check_version(version or None, SCHEMA_VERSION, path)
+        conn.execute("BEGIN")
+        return frozenset(name for (name,) in conn.execute(SQLITE_TABLES))
+    except sqlite3.DatabaseError as error:  # not SQLite, or damaged
+        raise CopyFailed(f"cannot read {path}: {error}") from None
 
 
 @asynccontextmanager
@@ -175,6 +183,8 @@ async def postgres_snapshot(url: str) -> AsyncIterator[Source]:
 
 
 def check_version(found: int | None, expected: int, where: object) -> None:
+    if found is None:
+        raise CopyFailed(f"{where} holds no autocompeter tables")
     if found != expected:
         raise CopyFailed(f"{where} has schema version {found}, this version uses {expected}: "
                          "run `autocompeter migrate` with DATABASE_URL set to it first")
