@@ -51,6 +51,8 @@ def test_the_readme_top_says_how_to_pick_the_port_and_that_command_works(tmp_pat
     try:
         wait_for_pong(f"http://127.0.0.1:{port}", process, log)
         assert f"http://127.0.0.1:{port}/dashboard" in log.read_text()  # the demo's banner
+        # `/` is the demo page once the demo is loaded: it links the dashboard too.
+        assert '<a href="/dashboard">' in httpx.get(f"http://127.0.0.1:{port}/").text
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
