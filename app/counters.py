@@ -6,10 +6,12 @@ therefore exact for the worker that answers it and at most one flush interval
 behind for the others.
 
 Besides the searches per month, each search's folded query text is counted per
-domain and day, with whether it found anything, for the site owner's top
-queries and top misses. Visitors can type anything, so both the worker's waiting
-counts and the stored ones are bounded summaries that keep the often searched
-queries (Space-Saving, `QueryTally` here and `core.sql.SqlStore.add_queries`): a
+domain and day, with whether it found anything (`searches` in /v1/stats). The
+site owner's top queries and misses count intents instead (`IntentTracker`): the
+searches one visitor types in a burst count once, as the query it ended on.
+Visitors can type anything, so both the worker's waiting counts and the stored
+ones are bounded summaries that keep the often searched queries (Space-Saving,
+`QueryTally` here and `core.sql.SqlStore.add_queries`): a
 flood of random strings neither grows the memory or the database nor pushes out
 a query people search. Past `MAX_PENDING_QUERIES` waiting queries in all, a
 domain's new query replaces its least searched one; a domain with none waiting
@@ -22,13 +24,14 @@ import logging
 import math
 import sys
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from app.metrics import CLICKS_DROPPED, QUERIES_DROPPED, TALLY
 from core.sql import MAX_QUERIES_PER_DAY
-from core.store import Click, ClickedTitle, Store, TopQueries
+from core.store import Click, ClickedTitle, IntentPart, QueryCounts, Store, TopQueries
 
 log = logging.getLogger("autocompeter")
 
@@ -45,8 +48,13 @@ def window_start() -> date:
 
 
 async def recent_top_queries(store: Store, domain: str) -> TopQueries:
-    """The domain's top queries and misses of the window (`window_start`): what
-    `GET /v1/stats` and `autocompeter stats` show."""
+    """The domain's top queries and misses of the window (`window_start`), as intents
+    (`IntentTracker`): what `GET /v1/stats` and `autocompeter stats` show."""
+    return await store.top_intents(domain, window_start(), TOP_QUERIES_LIMIT)
+
+
+async def recent_top_searches(store: Store, domain: str) -> TopQueries:
+    """As `recent_top_queries`, counting every search request (each prefix typed)."""
     return await store.top_queries(domain, window_start(), TOP_QUERIES_LIMIT)
 
 
@@ -135,6 +143,115 @@ class QueryTally:
         self._by_count.setdefault(searches + 1, {})[query] = None
 
 
+INTENT_PAUSE_SECONDS = 3.0
+"""A visitor's searches with pauses shorter than this, each going on from the last
+(`continues`), are one intent: the widget searches at most every 150 ms while
+someone types, and a reader of the results who types again within 3 s is still
+refining the same search."""
+MAX_PENDING_BURSTS = 10_000
+"""Visitors whose burst one worker follows at once (a few hundred bytes each); past
+it, the longest quiet one ends early (and may count as two intents)."""
+SETTLE_MARGIN_SECONDS = 2.0
+"""How long past a pause and a flush interval a burst waits before it counts: time for
+every worker's part to be written, with clocks of different hosts a little apart."""
+
+
+def continues(last: str, query: str) -> bool:
+    """Whether ``query`` goes on with the search ``last``: typed on, deleted back or
+    changed further on. Starting with another letter starts another search."""
+    return last[:1] == query[:1]
+
+
+def visitor_of(day: date, address: str, user_agent: str, domain: str) -> str:
+    """Who searches, told apart without cookies or stored addresses: a hash of the day,
+    the address and the user agent, the same in every worker and process, kept only
+    while the visitor's burst goes on (and as long as the click fingerprints)."""
+    text = "\0".join((day.isoformat(), address, user_agent, domain))
+    return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).hexdigest()
+
+
+class IntentTracker:
+    """One worker's part of visitors' bursts of searches (README "Analytics").
+
+    Each flush writes the parts that changed to the store (`Store.save_intent_parts`),
+    ended or not, and forgets the ended ones. Once all parts of a visitor are older
+    than a pause and a flush interval, one worker takes them (`take_intent_parts`)
+    and joins each burst's parts, however the burst's requests were spread over the
+    workers (`intents_of`)."""
+
+    def __init__(self, max_bursts: int = MAX_PENDING_BURSTS) -> None:
+        self.worker = uuid.uuid4().hex
+        self.max_bursts = max_bursts
+        self._bursts: dict[str, IntentPart] = {}
+        """visitor -> its current part here, the longest quiet first."""
+        self._changed: dict[tuple[str, int], IntentPart] = {}
+        """Parts changed since they were last written, ended ones too."""
+
+    def record(self, visitor: str, domain: str, query: str, found: bool) -> bool:
+        """Count a search in its visitor's burst; False if there was no room for it."""
+        now = int(time.time() * 1000)
+        part = self._bursts.pop(visitor, None)
+        if part is not None and now - part.last_at < INTENT_PAUSE_SECONDS * 1000 \
+                and part.domain == domain and continues(part.query, query):
+            part.last_at, part.query, part.found = now, query, found
+        else:
+            if len(self._changed) >= 2 * self.max_bursts:
+                return False  # parts that could not be written fill the room
+            if len(self._bursts) >= self.max_bursts:
+                del self._bursts[next(iter(self._bursts))]  # still written if changed
+            part = IntentPart(visitor, now, now, domain, query, query, found)
+        self._bursts[visitor] = part
+        self._changed[(visitor, part.first_at)] = part
+        return True
+
+    def take_changed(self) -> list[IntentPart]:
+        """The parts to write; the bursts that ended are forgotten here."""
+        ended_before = int((time.time() - INTENT_PAUSE_SECONDS) * 1000)
+        while self._bursts:
+            visitor, oldest = next(iter(self._bursts.items()))
+            if oldest.last_at >= ended_before:
+                break
+            del self._bursts[visitor]
+        changed, self._changed = list(self._changed.values()), {}
+        return changed
+
+    def keep(self, parts: list[IntentPart]) -> None:
+        """Parts whose write failed: written with the next flush."""
+        for part in parts:
+            self._changed.setdefault((part.visitor, part.first_at), part)
+
+
+def intents_of(parts: list[IntentPart]) -> dict[tuple[str, date, str], tuple[int, int]]:
+    """Intents (searches and misses per domain, UTC day and query) of the ended bursts
+    whose parts, from any workers, are ``parts``: parts of a visitor one after the
+    other (or side by side) with pauses shorter than INTENT_PAUSE_SECONDS, each going
+    on from the last, are one burst, which counts as the query that came last."""
+    pause = INTENT_PAUSE_SECONDS * 1000
+    counts: dict[tuple[str, date, str], tuple[int, int]] = {}
+
+    def count(burst: IntentPart) -> None:
+        day = datetime.fromtimestamp(burst.last_at / 1000, UTC).date()
+        searches, misses = counts.get((burst.domain, day, burst.query), (0, 0))
+        counts[(burst.domain, day, burst.query)] = (searches + 1,
+                                                    misses + (not burst.found))
+
+    burst: IntentPart | None = None
+    for part in sorted(parts, key=lambda p: (p.visitor, p.first_at)):
+        if burst is not None and part.visitor == burst.visitor \
+                and part.domain == burst.domain and part.first_at - burst.last_at < pause \
+                and continues(burst.query, part.first_query):
+            if part.last_at > burst.last_at:
+                burst.last_at, burst.query, burst.found = part.last_at, part.query, part.found
+            continue
+        if burst is not None:
+            count(burst)
+        burst = IntentPart(part.visitor, part.first_at, part.last_at, part.domain,
+                           part.first_query, part.query, part.found)
+    if burst is not None:
+        count(burst)
+    return counts
+
+
 class FetchCounter:
     def __init__(self, store: Store, max_pending_queries: int = MAX_PENDING_QUERIES) -> None:
         self.store = store
@@ -149,12 +266,23 @@ class FetchCounter:
         self._today_value = datetime.now(UTC).date()
         self._today_until = 0.0
         self._pruned_on: date | None = None
+        self.intents = IntentTracker()
+        self._unsent_intents: dict[tuple[str, date, str], tuple[int, int]] = {}
+        """Intents taken from the store whose write failed, sent with the next flush."""
+        self.flush_seconds = 5.0
+        """The flush interval (`flush_every`): how long other workers' parts may wait."""
 
-    def record(self, domain: str, query: str | None = None, found: bool = True) -> None:
+    def record(self, domain: str, query: str | None = None, found: bool = True,
+               visitor: tuple[str, str] | None = None) -> None:
+        """Count a search; of ``query`` (folded words) if given, and of an intent if
+        ``visitor`` (its address and user agent) is given too."""
         today = self._today()
         self._pending[(domain, today.year, today.month)] += 1
         if query is None:
             return
+        if visitor is not None and not self.intents.record(
+                visitor_of(today, *visitor, domain), domain, query, found):
+            self._drop()
         tally = self._queries.get((domain, today))
         may_grow = self._held < self.max_pending_queries
         if tally is None:
@@ -196,7 +324,39 @@ class FetchCounter:
             except Exception:
                 self._keep_unsent(queries)
                 raise
+        await self._flush_intents()
         await self._prune()
+
+    async def _flush_intents(self) -> None:
+        """Write this worker's parts of bursts, then count the bursts that ended in all
+        workers (`IntentTracker`)."""
+        parts = self.intents.take_changed()
+        if parts:
+            try:
+                await self.store.save_intent_parts(self.intents.worker, parts)
+            except Exception:
+                self.intents.keep(parts)
+                raise
+        settle = INTENT_PAUSE_SECONDS + self.flush_seconds + SETTLE_MARGIN_SECONDS
+        taken = await self.store.take_intent_parts(int((time.time() - settle) * 1000))
+        counts = intents_of(taken)
+        for key, (searches, misses) in self._unsent_intents.items():
+            before = counts.get(key, (0, 0))
+            counts[key] = (before[0] + searches, before[1] + misses)
+        self._unsent_intents = {}
+        if counts:
+            try:
+                await self.store.add_intents(counts)
+            except Exception:
+                self._keep_unsent_intents(counts)
+                raise
+
+    def _keep_unsent_intents(self, counts: QueryCounts) -> None:
+        for key, value in counts.items():
+            if len(self._unsent_intents) >= self.max_pending_queries:
+                self._drop()
+            else:
+                self._unsent_intents[key] = value
 
     def _take_queries(self) -> dict[tuple[str, date, str], tuple[int, int]]:
         queries, self._unsent = self._unsent, {}
@@ -225,6 +385,7 @@ class FetchCounter:
 
     async def flush_every(self, seconds: float) -> None:
         """Write the search counters, and the request metrics (`app.metrics.TALLY`)."""
+        self.flush_seconds = seconds
         while True:
             await asyncio.sleep(seconds)
             TALLY.flush()

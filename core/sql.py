@@ -23,6 +23,7 @@ from core.store import (
     DocumentPage,
     FetchCounts,
     IncompatibleStore,
+    IntentPart,
     KeyInfo,
     QueryCounts,
     TopQueries,
@@ -116,6 +117,26 @@ TOP_QUERIES = f"""
 SELECT query, CAST(sum({{column}}) AS BIGINT) AS n FROM query_counts
 WHERE domain_id = {DOMAIN_ID} AND day >= ? AND query <> '{OTHER_QUERIES}'
 GROUP BY query HAVING sum({{column}}) > 0 ORDER BY n DESC, query LIMIT ?
+"""
+# Intents (app/counters.py `IntentTracker`): the same bounded summary in its own table,
+# each row counting the searches a visitor's burst ended on.
+INTENT_COUNTED, INTENT_INSERTED, INTENT_REPLACING, TOP_INTENTS = (
+    statement.replace("query_counts", "intent_counts")
+    for statement in (QUERY_COUNTED, QUERY_INSERTED, QUERY_REPLACING, TOP_QUERIES))
+# A worker's part of a burst, written at each of its flushes while the burst goes on.
+INTENT_PART_SAVED = """
+INSERT INTO intent_parts (visitor, worker, first_at, last_at, domain, first_query, query,
+                          found)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (visitor, worker, first_at) DO UPDATE SET last_at = excluded.last_at,
+    query = excluded.query, found = excluded.found
+"""
+# Every part of the visitors none of whose parts can grow any more, taken once: no
+# worker takes a part another took.
+INTENT_PARTS_TAKEN = """
+DELETE FROM intent_parts WHERE visitor IN (
+    SELECT visitor FROM intent_parts GROUP BY visitor HAVING max(last_at) < ?)
+RETURNING visitor, first_at, last_at, domain, first_query, query, found
 """
 PRIVATE_GROUPS_CLEAR = f"DELETE FROM private_groups WHERE domain_id = {DOMAIN_ID}"
 PRIVATE_GROUP_ADD = f"INSERT INTO private_groups (domain_id, name) VALUES ({DOMAIN_ID}, ?)"
@@ -270,6 +291,31 @@ CREATE TABLE IF NOT EXISTS query_counts (
 -- for the least one too, sorting the day's rows each time: 1.5 ms a query.)
 DROP INDEX IF EXISTS query_counts_by_day;
 CREATE INDEX IF NOT EXISTS query_counts_least ON query_counts (day, domain_id, searches);
+-- The same for intents: the query a visitor's burst of searches ended on
+-- (app/counters.py IntentTracker).
+CREATE TABLE IF NOT EXISTS intent_counts (
+    domain_id {id} NOT NULL REFERENCES domains(id),
+    day {day} NOT NULL,
+    query TEXT NOT NULL,
+    searches {counter} NOT NULL,
+    misses {counter} NOT NULL,
+    PRIMARY KEY (domain_id, day, query)
+){without_rowid};
+CREATE INDEX IF NOT EXISTS intent_counts_least ON intent_counts (day, domain_id, searches);
+-- Bursts of searches still going on or just ended, each worker's part of one a row
+-- (times in epoch milliseconds): kept seconds, until every worker wrote its part.
+-- The visitor is a hash of the day, address, user agent and domain.
+CREATE TABLE IF NOT EXISTS intent_parts (
+    visitor TEXT NOT NULL,
+    worker TEXT NOT NULL,
+    first_at {counter} NOT NULL,
+    last_at {counter} NOT NULL,
+    domain TEXT NOT NULL,
+    first_query TEXT NOT NULL,
+    query TEXT NOT NULL,
+    found {counter} NOT NULL,
+    PRIMARY KEY (visitor, worker, first_at)
+){without_rowid};
 -- Clicks per domain, title URL, folded query and UTC day: the click ranking's
 -- window and the top clicks in /v1/stats; app/counters.py deletes days past it.
 CREATE TABLE IF NOT EXISTS click_counts (
@@ -546,13 +592,49 @@ class SqlStore(ABC):
                                for (domain, day, query), (searches, misses) in items]),
         )
 
+    async def add_intents(self, counts: QueryCounts) -> None:
+        items = sorted(counts.items(), key=lambda item: -item[1][0])
+        await self._execute_batches(
+            (INTENT_COUNTED, [(searches, misses, domain, day, query)
+                              for (domain, day, query), (searches, misses) in items]),
+            (INTENT_INSERTED, [(day, query, searches, misses, domain, day, query, day)
+                               for (domain, day, query), (searches, misses) in items]),
+            (INTENT_REPLACING, [(query, searches, misses, domain, day, domain, day, query,
+                                 domain, day)
+                                for (domain, day, query), (searches, misses) in items]),
+        )
+
+    async def save_intent_parts(self, worker: str, parts: Sequence[IntentPart]) -> None:
+        await self._execute_many(INTENT_PART_SAVED, [
+            (p.visitor, worker, p.first_at, p.last_at, p.domain, p.first_query, p.query,
+             int(p.found)) for p in parts])
+
+    async def take_intent_parts(self, ended_before: int) -> list[IntentPart]:
+        return [IntentPart(visitor, first_at, last_at, domain, first_query, query,
+                           bool(found))
+                for visitor, first_at, last_at, domain, first_query, query, found
+                in await self._take(INTENT_PARTS_TAKEN, ended_before)]
+
+    @abstractmethod
+    async def _take(self, sql: str, *args: Any) -> list[Row]:
+        """The rows a writing statement (``... RETURNING``) gives, alone among the
+        writers of the counts' summaries (`_counts_locked`)."""
+
     async def prune_queries(self, before: date) -> int:
-        (pruned,) = await self._execute(("DELETE FROM query_counts WHERE day < ?", (before,)))
+        pruned, _intents = await self._execute(
+            ("DELETE FROM query_counts WHERE day < ?", (before,)),
+            ("DELETE FROM intent_counts WHERE day < ?", (before,)))
         return pruned
 
     async def top_queries(self, domain: str, since: date, limit: int) -> TopQueries:
+        return await self._top(TOP_QUERIES, domain, since, limit)
+
+    async def top_intents(self, domain: str, since: date, limit: int) -> TopQueries:
+        return await self._top(TOP_INTENTS, domain, since, limit)
+
+    async def _top(self, sql: str, domain: str, since: date, limit: int) -> TopQueries:
         async def top(column: str) -> list[tuple[str, int]]:
-            rows = await self._fetch(TOP_QUERIES.format(column=column), domain, since, limit)
+            rows = await self._fetch(sql.format(column=column), domain, since, limit)
             return [(query, n) for query, n in rows]
 
         return TopQueries(queries=await top("searches"), misses=await top("misses"))

@@ -45,6 +45,21 @@ FetchCounts = Mapping[tuple[str, int, int], int]
 QueryCounts = Mapping[tuple[str, date, str], tuple[int, int]]
 
 
+@dataclass(slots=True)
+class IntentPart:
+    """What one worker saw of a visitor's burst of searches (app/counters.py
+    `IntentTracker`): its first and last query and when (epoch milliseconds), and
+    whether the last one found anything."""
+
+    visitor: str
+    first_at: int
+    last_at: int
+    domain: str
+    first_query: str
+    query: str
+    found: bool
+
+
 @dataclass(frozen=True, slots=True)
 class TopQueries:
     """A domain's most frequent queries and most frequent queries that found nothing."""
@@ -172,8 +187,26 @@ class Store(Protocol):
         which often searched queries stay (`core.sql.MAX_QUERIES_PER_DAY`)."""
         ...
 
+    async def add_intents(self, counts: QueryCounts) -> None:
+        """As `add_queries`, for intents: the queries bursts of searches ended on."""
+        ...
+
+    async def save_intent_parts(self, worker: str, parts: Sequence[IntentPart]) -> None:
+        """Write ``worker``'s parts of bursts, replacing what it wrote of each before."""
+        ...
+
+    async def take_intent_parts(self, ended_before: int) -> list[IntentPart]:
+        """Remove and return every part of the visitors whose parts all ended before
+        ``ended_before`` (epoch milliseconds); each part is taken once."""
+        ...
+
+    async def top_intents(self, domain: str, since: date, limit: int) -> TopQueries:
+        """As `top_queries`, for intents."""
+        ...
+
     async def prune_queries(self, before: date) -> int:
-        """Delete query counts of days before ``before``; returns how many rows."""
+        """Delete query and intent counts of days before ``before``; returns how many
+        rows of query counts."""
         ...
 
     async def top_queries(self, domain: str, since: date, limit: int) -> TopQueries:

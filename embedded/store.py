@@ -202,6 +202,10 @@ class SqliteStore(SqlStore):
     async def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         await self.db.write(lambda conn: conn.executemany(sql, map(_params, rows)))
 
+    async def _take(self, sql: str, *args: Any) -> list[Row]:
+        params = _params(args)
+        return await self.db.write(lambda conn: conn.execute(sql, params).fetchall())
+
     async def _execute_batches(self, *batches: tuple[str, Sequence[Sequence[Any]]]) -> None:
         # One write transaction (BEGIN IMMEDIATE): no other writer runs beside it.
         def run(conn: sqlite3.Connection) -> None:

@@ -274,6 +274,14 @@ class PostgresStore(SqlStore):
     async def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         await self._run(lambda conn: conn.executemany(numbered(sql), rows))
 
+    async def _take(self, sql: str, *args: Any) -> list[Row]:
+        async def run(conn: asyncpg.Connection) -> list[Row]:
+            async with conn.transaction():
+                await conn.execute(COUNTS_LOCK)
+                return await conn.fetch(numbered(sql), *args)
+
+        return await self._run(run)
+
     async def _execute_batches(self, *batches: tuple[str, Sequence[Sequence[Any]]]) -> None:
         async def run(conn: asyncpg.Connection) -> None:
             async with conn.transaction():
