@@ -15,7 +15,7 @@ from app.access import allowed_groups, check_token
 from app.auth import authenticated_domain
 from app.bodies import receive_limited_body
 from app.cache import Answer, AskedSearch
-from app.counters import recent_clicks, recent_top_queries
+from app.counters import recent_clicks, recent_top_queries, recent_top_searches
 from app.errors import ApiError
 from app.metrics import ENGINE_SEARCH_SECONDS, TALLY
 from app.models import ClickIn, DocumentIn, SearchParams, UrlParam, validate_documents
@@ -121,7 +121,10 @@ async def search(request: Request) -> HTTPResponse:
     await known_domain(used, query.domain)
     answer = await answer_for(request, used, query, asked.token)
     if request.method == "GET":  # a HEAD is a probe, not a visitor's search
-        used.fetches.record(query.domain, " ".join(query.words), answer.found)
+        # The visitor (address and user agent) joins this search to its burst: the
+        # top queries count intents (app/counters.py IntentTracker).
+        used.fetches.record(query.domain, " ".join(query.words), answer.found,
+                            (client_address(request), request.headers.get("user-agent", "")))
     return SearchResponse(answer.body, headers=PUBLIC, content_type="application/json")
 
 
@@ -262,13 +265,18 @@ async def stats(request: Request) -> HTTPResponse:
     await services(request).clicks.flush()
     top = await recent_top_queries(store, domain)
     clicks = await recent_clicks(store, domain, top)
+    searches = await recent_top_searches(store, domain)
     body = {
         "fetches": await store.fetches(domain), "documents": await store.count(domain),
-        # The last 30 UTC days, today included; queries as folded words ("cafe" for "Café").
+        # The last 30 UTC days, today included; queries as folded words ("cafe" for "Café"),
+        # counted as intents: one visitor's burst of searches once, as the query it ended on.
         "top_queries": [{"q": q, "count": n, "clicks": clicks.by_query.get(q, 0),
                          "click_through": clicks.click_through(q, n)}
                         for q, n in top.queries],
         "top_misses": [{"q": q, "count": n} for q, n in top.misses],
+        # Every search request, each prefix typed: what top_queries counted before intents.
+        "searches": {"top_queries": [{"q": q, "count": n} for q, n in searches.queries],
+                     "top_misses": [{"q": q, "count": n} for q, n in searches.misses]},
         "top_clicks": [{"url": c.url, "title": c.title, "clicks": c.clicks}
                        for c in clicks.top],
     }
