@@ -24,6 +24,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -40,12 +41,22 @@ if TYPE_CHECKING:
 FORMAT = "autocompeter-backup"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 GZIP_MAGIC = b"\x1f\x8b"
-# The store's own tables, parents first (restored in this order for the foreign keys).
-# Not the outbox nor the indexes being built: the restore rebuilds the search index.
-POSTGRES_TABLES = ("domains", "documents", "keys", "private_groups", "token_secrets",
-                   "fetches", "query_counts", "click_counts", "clicks_seen")
-# Serial columns whose sequences must continue after the restored rows' ids.
-POSTGRES_SERIALS = (("domains", "id"), ("documents", "id"), ("keys", "id"))
+# Tables of the PostgreSQL schema a backup leaves out: the outbox and the indexes being
+# built (the restore rebuilds the search index), and the version (in the header).
+# Every other table is the store's and is copied, those added later included.
+POSTGRES_NOT_COPIED = frozenset({"outbox", "search_indexes_building", "schema_version"})
+POSTGRES_TABLES = """
+SELECT c.relname, array_remove(array_agg(DISTINCT r.confrelid::regclass::text), NULL)
+FROM pg_class c
+LEFT JOIN pg_constraint r ON r.conrelid = c.oid AND r.contype = 'f' AND r.confrelid <> c.oid
+WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace
+GROUP BY c.relname
+"""
+# Columns numbered by a sequence, which must go on after the restored rows' numbers.
+POSTGRES_SERIALS = """
+SELECT table_name, column_name FROM information_schema.columns
+WHERE table_schema = current_schema() AND column_default LIKE 'nextval(%'
+"""
 RESTORE_BATCH = 1000
 
 
@@ -252,12 +263,20 @@ async def backup_postgres(backends: "Backends", target: Path) -> int:
                                     "made_at": datetime.now(UTC).isoformat()}) + b"\n")
             async with backends.scaled.store.connection() as conn, conn.transaction(
                     isolation="repeatable_read", readonly=True):
-                for table in POSTGRES_TABLES:
+                for table in await store_tables(conn):
                     counts[table] = await dump_table(conn, table, out)
             out.write(orjson.dumps({"end": counts}) + b"\n")
     print(f"backed up {counts['domains']} domains, {counts['documents']} titles, "
           f"{counts['keys']} keys to {target} ({target.stat().st_size} bytes)")
     return 0
+
+
+async def store_tables(conn: "asyncpg.Connection") -> list[str]:
+    """The store's tables, each after those its foreign keys refer to: the order to
+    restore them in."""
+    references = {name: set(parents) for name, parents in await conn.fetch(POSTGRES_TABLES)}
+    ordered = TopologicalSorter(references).static_order()
+    return [name for name in ordered if name not in POSTGRES_NOT_COPIED]
 
 
 async def dump_table(conn: "asyncpg.Connection", table: str, out: IO[bytes]) -> int:
@@ -333,11 +352,12 @@ async def restore_postgres(backends: "Backends", backup: Path, force: bool) -> i
             raise BackupFailed("the database already holds domains; restore into a new "
                                "database (DATABASE_URL), or add --force to replace "
                                "everything in it")
-        await conn.execute(f"TRUNCATE {', '.join(POSTGRES_TABLES)}, outbox,"
-                           " search_indexes_building RESTART IDENTITY")
+        tables = await store_tables(conn)
+        await conn.execute(f"TRUNCATE {', '.join(tables)}, outbox, search_indexes_building"
+                           " RESTART IDENTITY")
         counts: dict[str, int] = {}
         for table, rows in read_postgres_backup(backup):
-            if table not in POSTGRES_TABLES:
+            if table not in tables:
                 raise BackupFailed(f"{backup}: unknown table {table!r}")
             await conn.execute(f"INSERT INTO {table} SELECT * FROM json_populate_recordset("
                                f"NULL::{table}, $1::json)",
@@ -352,7 +372,7 @@ async def restore_postgres(backends: "Backends", backup: Path, force: bool) -> i
 
 async def continue_sequences(conn: "asyncpg.Connection") -> None:
     """New rows take ids, and new writes versions, after the restored ones'."""
-    for table, column in POSTGRES_SERIALS:
+    for table, column in await conn.fetch(POSTGRES_SERIALS):
         await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
                            f" coalesce(max({column}), 0) + 1, false) FROM {table}")
     await conn.execute("SELECT setval('change_seq', coalesce(max(version), 0) + 1, false)"
