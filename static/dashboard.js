@@ -94,6 +94,28 @@
       byId('title-count').textContent = stats.documents.toLocaleString('en');
       rankList(byId('top-queries'), stats.top_queries, 'No searches yet.');
       rankList(byId('top-misses'), stats.top_misses, 'None: every search found something.');
+      clickList(byId('top-clicks'), stats.top_clicks);
+    });
+  }
+
+  function plural(n, one, many) {
+    return n.toLocaleString('en') + ' ' + (n === 1 ? one : many);
+  }
+
+  function clickList(list, rows) {
+    clear(list);
+    if (!rows.length) {
+      list.appendChild(el('li', 'No clicks on results yet.', { class: 'empty' }));
+      return;
+    }
+    rows.forEach(function (row) {
+      var item = el('li');
+      // Only http(s) and same-site paths become links, never javascript: and the like.
+      var linkable = /^(https?:\/\/|\/(?!\/))/i.test(row.url);
+      item.appendChild(linkable ? el('a', row.title, { href: row.url }) : el('span', row.title));
+      item.appendChild(document.createTextNode(' '));
+      item.appendChild(el('span', plural(row.clicks, 'click', 'clicks'), { class: 'count' }));
+      list.appendChild(item);
     });
   }
 
@@ -113,8 +135,11 @@
       });
       item.appendChild(link);
       item.appendChild(document.createTextNode(' '));
-      item.appendChild(el('span', row.count + (row.count === 1 ? ' search' : ' searches'),
-                          { class: 'count' }));
+      var count = plural(row.count, 'search', 'searches');
+      if (row.click_through !== undefined) {  // the top queries, not the misses
+        count += ', ' + Math.round(row.click_through * 100) + '% clicked';
+      }
+      item.appendChild(el('span', count, { class: 'count' }));
       list.appendChild(item);
     });
   }

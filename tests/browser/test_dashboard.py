@@ -32,13 +32,21 @@ class Owner:
         assert self.http.post("/v1/bulk", json={"documents": documents}).status_code == 201
 
     def search_and_wait_for_stats(self) -> None:
-        for q in SEARCHES:
-            assert self.http.get("/v1", params={"d": self.domain, "q": q}).status_code == 200
-        # Each worker flushes its counts every 0.2 s: wait until all are in.
-        deadline = time.monotonic() + 10
+        """Each search by a visitor of its own (its user agent: one visitor's burst of
+        searches counts once), and a click on "Python testing" after "pyth"."""
+        for n, q in enumerate(SEARCHES):
+            assert self.http.get("/v1", params={"d": self.domain, "q": q},
+                                 headers={"User-Agent": f"visitor {n}"}).status_code == 200
+        click = {"d": self.domain, "q": "pyth", "url": f"https://{self.domain}/0"}
+        assert self.http.post("/v1/click", json=click,
+                              headers={"User-Agent": "visitor 0"}).status_code == 204
+        # Each worker flushes its counts every 0.2 s; a search counts as an intent a
+        # pause (3 s) and a margin (2 s) after it: wait until all are in.
+        deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             stats = self.http.get("/v1/stats").json()
-            if sum(row["count"] for row in stats["top_queries"]) == len(SEARCHES):
+            if sum(row["count"] for row in stats["top_queries"]) == len(SEARCHES) \
+                    and stats["top_clicks"]:
                 return
             time.sleep(0.1)
         raise AssertionError(f"searches never counted: {stats}")
@@ -77,9 +85,15 @@ def test_sign_in_shows_the_numbers_chart_and_top_queries(browsing, owner, output
         f"{page.locator('#daily-table tbody tr').last.locator('td').first.text_content()} "
         f"({len(SEARCHES)}).")
     expect(page.locator("#daily-table tbody tr")).to_have_count(30)
+    # With the share of each top query's searches that ended in a click on a result.
     expect(page.locator("#top-queries li")).to_have_text(
-        ["pyth 3 searches", "hobbit 2 searches", "zzzq 2 searches"])
+        ["pyth 3 searches, 33% clicked", "hobbit 2 searches, 0% clicked",
+         "zzzq 2 searches, 0% clicked"])
     expect(page.locator("#top-misses li")).to_have_text(["zzzq 2 searches"])
+    # The most clicked titles, each a link to its page.
+    expect(page.locator("#top-clicks li")).to_have_text(["Python testing 1 click"])
+    expect(page.get_by_role("link", name="Python testing")).to_have_attribute(
+        "href", f"https://{owner.domain}/0")
 
     # The key stays in this tab's sessionStorage, nowhere else.
     assert page.evaluate("sessionStorage.getItem('autocompeter.key')") == owner.key
@@ -194,6 +208,7 @@ def test_dashboard_axe_scan(browsing, owner, axe_scan, output_dir, scheme, width
     page = signed_in(browsing, owner, color_scheme=scheme, bypass_csp=True,
                      viewport={"width": width, "height": 800})
     expect(page.locator("#top-queries li")).to_have_count(3)
+    expect(page.locator("#top-clicks li a")).to_have_count(1)  # the clicks list too
     page.locator("summary").click()  # the chart's table too
     page.get_by_role("button", name="Delete The Hobbit").click()  # the armed state too
     if width == 360:
