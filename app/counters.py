@@ -162,6 +162,10 @@ def continues(last: str, query: str) -> bool:
     return last[:1] == query[:1]
 
 
+Who = tuple[str, str, str]
+"""Who searches: the client's address, user agent and the domain searched."""
+
+
 def visitor_of(day: date, address: str, user_agent: str, domain: str) -> str:
     """Who searches, told apart without cookies or stored addresses: a hash of the day,
     the address and the user agent, the same in every worker and process, kept only
@@ -182,36 +186,42 @@ class IntentTracker:
     def __init__(self, max_bursts: int = MAX_PENDING_BURSTS) -> None:
         self.worker = uuid.uuid4().hex
         self.max_bursts = max_bursts
-        self._bursts: dict[str, IntentPart] = {}
-        """visitor -> its current part here, the longest quiet first."""
-        self._changed: dict[tuple[str, int], IntentPart] = {}
+        self._bursts: dict[Who, IntentPart] = {}
+        """Who searches -> their current part here, the longest quiet first."""
+        self._changed: dict[tuple[Who | str, int], IntentPart] = {}
         """Parts changed since they were last written, ended ones too."""
 
-    def record(self, visitor: str, domain: str, query: str, found: bool) -> bool:
-        """Count a search in its visitor's burst; False if there was no room for it."""
+    def record(self, who: Who, query: str, found: bool) -> bool:
+        """Count a search in its visitor's burst; False if there was no room for it.
+        The visitor's hash is made only when a part is written: every search asks."""
         now = int(time.time() * 1000)
-        part = self._bursts.pop(visitor, None)
+        part = self._bursts.pop(who, None)
         if part is not None and now - part.last_at < INTENT_PAUSE_SECONDS * 1000 \
-                and part.domain == domain and continues(part.query, query):
+                and continues(part.query, query):
             part.last_at, part.query, part.found = now, query, found
         else:
             if len(self._changed) >= 2 * self.max_bursts:
                 return False  # parts that could not be written fill the room
             if len(self._bursts) >= self.max_bursts:
                 del self._bursts[next(iter(self._bursts))]  # still written if changed
-            part = IntentPart(visitor, now, now, domain, query, query, found)
-        self._bursts[visitor] = part
-        self._changed[(visitor, part.first_at)] = part
+            part = IntentPart("", now, now, who[2], query, query, found)
+        self._bursts[who] = part
+        self._changed[(who, part.first_at)] = part
         return True
 
     def take_changed(self) -> list[IntentPart]:
-        """The parts to write; the bursts that ended are forgotten here."""
+        """The parts to write, each with its visitor's hash; the bursts that ended are
+        forgotten here."""
         ended_before = int((time.time() - INTENT_PAUSE_SECONDS) * 1000)
         while self._bursts:
-            visitor, oldest = next(iter(self._bursts.items()))
+            who, oldest = next(iter(self._bursts.items()))
             if oldest.last_at >= ended_before:
                 break
-            del self._bursts[visitor]
+            del self._bursts[who]
+        for (who, first_at), part in self._changed.items():
+            if not part.visitor and isinstance(who, tuple):
+                day = datetime.fromtimestamp(first_at / 1000, UTC).date()
+                part.visitor = visitor_of(day, *who)
         changed, self._changed = list(self._changed.values()), {}
         return changed
 
@@ -280,8 +290,7 @@ class FetchCounter:
         self._pending[(domain, today.year, today.month)] += 1
         if query is None:
             return
-        if visitor is not None and not self.intents.record(
-                visitor_of(today, *visitor, domain), domain, query, found):
+        if visitor is not None and not self.intents.record((*visitor, domain), query, found):
             self._drop()
         tally = self._queries.get((domain, today))
         may_grow = self._held < self.max_pending_queries

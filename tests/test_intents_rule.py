@@ -45,10 +45,11 @@ def test_deleting_back_and_typing_on_is_the_same_intent() -> None:
 def test_a_worker_follows_at_most_its_bound_of_bursts() -> None:
     tracker = IntentTracker(max_bursts=3)
     for n in range(5):
-        assert tracker.record(f"visitor {n}", "a.example", "q", True)
+        assert tracker.record((f"visitor {n}", "ua", "a.example"), "q", True)
     assert len(tracker._bursts) == 3  # the quietest ended early, still to be written
-    assert len(tracker.take_changed()) == 5
+    written = tracker.take_changed()
+    assert len({part.visitor for part in written}) == 5  # each with its visitor's hash
     # Parts that could not be written wait, up to twice the bound, then searches drop.
     for n in range(6):
-        tracker.record(f"other {n}", "a.example", "q", True)
-    assert not tracker.record("one too many", "a.example", "q", True)
+        tracker.record((f"other {n}", "ua", "a.example"), "q", True)
+    assert not tracker.record(("one too many", "ua", "a.example"), "q", True)
