@@ -36,6 +36,12 @@ PG_PORT ?= 55432
 OPENSEARCH_PORT ?= 59200
 export TEST_DATABASE_URL := postgresql://autocompeter@127.0.0.1:$(PG_PORT)/autocompeter
 export TEST_SEARCH_URL := opensearch+http://127.0.0.1:$(OPENSEARCH_PORT)
+# ENGINE=opensearch3: OpenSearch 3.9 (Java 25) in place of 2.19, in a data dir of its own.
+# NODES=3: a three-node 2.19 cluster on ports OPENSEARCH_PORT up; start.sh prints the SEARCH_URL
+# with every host (the tests' direct calls go to the first).
+ENGINE ?= opensearch
+NODES ?= 1
+OPENSEARCH_WORK := $(WORK)/services$(if $(filter opensearch3,$(ENGINE)),/opensearch3)
 
 ## test: install and start what the tests need, then run every test
 # Services are stopped again whatever the outcome, so nothing outlives the run.
@@ -47,10 +53,11 @@ test: $(DEV) browser-deps services
 ## services: start PostgreSQL 15 and OpenSearch 2.19 for the scaled-out tests
 services:
 	bash services/postgres/start.sh $(WORK)/services $(PG_PORT)
-	bash services/opensearch/start.sh $(WORK)/services $(OPENSEARCH_PORT)
+	OPENSEARCH_NODES=$(NODES) bash services/$(ENGINE)/start.sh $(OPENSEARCH_WORK) $(OPENSEARCH_PORT)
 
 services-stop:
 	bash services/opensearch/stop.sh $(WORK)/services
+	bash services/opensearch3/stop.sh $(WORK)/services/opensearch3
 	bash services/postgres/stop.sh $(WORK)/services
 
 test-js:
