@@ -17,7 +17,9 @@
 #
 # Env: OPENSEARCH_JAVA_OPTS (default "-Xms512m -Xmx512m"), OPENSEARCH_START_TIMEOUT (default 120 s),
 #      OPENSEARCH_TRANSPORT_PORT (default: a free port picked at start; PORT+100 for a cluster),
-#      OPENSEARCH_NODES (default 1; a cluster's heap defaults to "-Xms384m -Xmx384m" a node).
+#      OPENSEARCH_NODES (default 1; a cluster's heap defaults to "-Xms384m -Xmx384m" a node),
+#      OPENSEARCH_LAUNCHER (default this directory; services/opensearch3/start.sh sets its own for
+#      OpenSearch 3.x) and OPENSEARCH_JAVA_HOME (default: `java` on PATH) to run it.
 set -euo pipefail
 
 if [ $# -lt 2 ]; then
@@ -26,6 +28,10 @@ if [ $# -lt 2 ]; then
 fi
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+LAUNCHER="${OPENSEARCH_LAUNCHER:-$HERE}"
+VERSION="$(sed -n 's:.*<opensearch.version>\(.*\)</opensearch.version>.*:\1:p' "$LAUNCHER/pom.xml")"
+JAVA="${OPENSEARCH_JAVA_HOME:+$OPENSEARCH_JAVA_HOME/bin/}java"
+[ -z "${OPENSEARCH_JAVA_HOME:-}" ] || export JAVA_HOME="$OPENSEARCH_JAVA_HOME"   # for Maven too
 mkdir -p "$1"
 WORKDIR="$(cd "$1" && pwd)"
 PORT="$2"
@@ -69,7 +75,7 @@ is_alive() {
 }
 
 # --- build (idempotent, quick when nothing changed) ---------------------------------------------
-TARGET="$HERE/target"
+TARGET="$LAUNCHER/target"
 STAMP="$TARGET/.autocompeter-build-ok"
 build_launcher() {
 mkdir -p "$TARGET"
@@ -77,15 +83,15 @@ mkdir -p "$TARGET"
     flock 9
     # Rebuild when the inputs' content changed (not mtimes: a fresh clone has arbitrary mtimes)
     # or the outputs are missing.
-    want="$(cd "$HERE" && find pom.xml src -type f -print0 | LC_ALL=C sort -z | xargs -0 sha1sum | sha1sum | cut -c1-40)"
+    want="$(cd "$LAUNCHER" && find pom.xml src -type f -print0 | LC_ALL=C sort -z | xargs -0 sha1sum | sha1sum | cut -c1-40)"
     have="$(cat "$STAMP" 2>/dev/null || true)"
     if [ "$want" != "$have" ] || [ ! -f "$TARGET/opensearch-test-node-1.0.jar" ] ||
-            [ ! -f "$TARGET/lib/opensearch-2.19.6.jar" ]; then
-        log "building launcher with Maven (first run fetches ~45 MB of jars into ~/.m2)"
+            [ ! -f "$TARGET/lib/opensearch-$VERSION.jar" ]; then
+        log "building the $VERSION launcher with Maven (first run fetches ~45 MB of jars into ~/.m2)"
         rm -f "$STAMP"
         # Offline first (fast, works once ~/.m2 is filled); online if something is missing.
-        if ! (cd "$HERE" && mvn -B -q -o package >"$TARGET/mvn.log" 2>&1); then
-            (cd "$HERE" && mvn -B -q package >"$TARGET/mvn.log" 2>&1) || {
+        if ! (cd "$LAUNCHER" && mvn -B -q -o package >"$TARGET/mvn.log" 2>&1); then
+            (cd "$LAUNCHER" && mvn -B -q package >"$TARGET/mvn.log" 2>&1) || {
                 log "Maven build failed:"; tail -n 40 "$TARGET/mvn.log" >&2; exit 1; }
         fi
         echo "$want" >"$STAMP"
@@ -98,7 +104,7 @@ mkdir -p "$TARGET"
 run_node() {
     local dir="$1"
     # shellcheck disable=SC2086
-    nohup java $JAVA_OPTS \
+    nohup "$JAVA" $JAVA_OPTS \
         -XX:+UseSerialGC -Xss1m \
         -Djava.io.tmpdir="$dir/opensearch/tmp" \
         -Djava.awt.headless=true -Dfile.encoding=UTF-8 \
