@@ -149,8 +149,9 @@ INTENT_PAUSE_SECONDS = 3.0
 someone types, and a reader of the results who types again within 3 s is still
 refining the same search."""
 MAX_PENDING_BURSTS = 10_000
-"""Visitors whose burst one worker follows at once (a few hundred bytes each); past
-it, the longest quiet one ends early (and may count as two intents)."""
+"""Visitors whose burst one worker follows at once (about 430 bytes each, measured
+with tracemalloc: 4.3 MB in all); past it, the longest quiet one ends early (and may
+count as two intents)."""
 SETTLE_MARGIN_SECONDS = 2.0
 """How long past a pause and a flush interval a burst waits before it counts: time for
 every worker's part to be written, with clocks of different hosts a little apart."""
