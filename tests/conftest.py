@@ -13,6 +13,7 @@ from live import (
     start_server,
     stop_server,
 )
+from scaled_setup.opensearch3_setup import scaled_os3_server  # noqa: F401 (a fixture)
 from scaled_setup.support import drop_database, new_parts, require_services
 
 
@@ -47,8 +48,11 @@ def scaled_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScaledSe
 
 # The setups every behaviour test in tests/conformance/ runs against; the scaled
 # copies carry the `scaled` mark, so `-m "not scaled"` leaves them out.
-SETUPS = ["embedded", pytest.param("scaled", marks=pytest.mark.scaled)]
-SETUP_FIXTURES = {"embedded": "server", "scaled": "scaled_server"}
+# "scaled-os3" is the scaled setup on OpenSearch 3.9 (tests/scaled_setup/opensearch3_setup.py).
+SETUPS = ["embedded", pytest.param("scaled", marks=pytest.mark.scaled),
+          pytest.param("scaled-os3", marks=pytest.mark.scaled)]
+SETUP_FIXTURES = {"embedded": "server", "scaled": "scaled_server",
+                  "scaled-os3": "scaled_os3_server"}
 
 
 @pytest.fixture(params=SETUPS)
