@@ -2,6 +2,8 @@ package org.elasticsearch.node;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 import org.elasticsearch.env.Environment;
 import org.elasticsearch.plugins.AutocompeterClasspathPluginsService;
@@ -26,8 +28,7 @@ public final class AutocompeterNodeFactory {
                 return new AutocompeterClasspathPluginsService(env.settings(), env.configDir(), plugins);
             }
         };
-        PluginsLoader noBundles = PluginsLoader.createPluginsLoader(
-            java.util.Set.of(), java.util.Set.of(), java.util.Map.of(), false);
+        PluginsLoader noBundles = PluginsLoader.createPluginsLoader(Set.of(), Set.of(), Map.of(), false);
         return new Node(NodeConstruction.prepareConstruction(environment, noBundles, classpathPlugins, true));
     }
 }
