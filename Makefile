@@ -34,6 +34,7 @@ run: $(BIN)/autocompeter
 # The scaled-out setup's real services for the tests (fixed ports, data in .work/services).
 PG_PORT ?= 55432
 OPENSEARCH_PORT ?= 59200
+ELASTICSEARCH_PORT ?= 59300
 export TEST_DATABASE_URL := postgresql://autocompeter@127.0.0.1:$(PG_PORT)/autocompeter
 export TEST_SEARCH_URL := opensearch+http://127.0.0.1:$(OPENSEARCH_PORT)
 # ENGINE=opensearch3: OpenSearch 3.9 (Java 25) in place of 2.19, in a data dir of its own.
@@ -42,6 +43,7 @@ export TEST_SEARCH_URL := opensearch+http://127.0.0.1:$(OPENSEARCH_PORT)
 ENGINE ?= opensearch
 NODES ?= 1
 OPENSEARCH_WORK := $(WORK)/services$(if $(filter opensearch3,$(ENGINE)),/opensearch3)
+export TEST_ELASTICSEARCH_URL := elasticsearch+http://127.0.0.1:$(ELASTICSEARCH_PORT)
 
 ## test: install and start what the tests need, then run every test
 # Services are stopped again whatever the outcome, so nothing outlives the run.
@@ -50,12 +52,14 @@ test: $(DEV) browser-deps services
 	$(BIN)/ruff check . && $(MAKE) test-js && $(BIN)/pytest || status=$$?; \
 	$(MAKE) services-stop; exit $$status
 
-## services: start PostgreSQL 15 and OpenSearch 2.19 for the scaled-out tests
+## services: start PostgreSQL 15, OpenSearch 2.19 and Elasticsearch 9 for the scaled-out tests
 services:
 	bash services/postgres/start.sh $(WORK)/services $(PG_PORT)
 	OPENSEARCH_NODES=$(NODES) bash services/$(ENGINE)/start.sh $(OPENSEARCH_WORK) $(OPENSEARCH_PORT)
+	bash services/elasticsearch/start.sh $(WORK)/services $(ELASTICSEARCH_PORT)
 
 services-stop:
+	bash services/elasticsearch/stop.sh $(WORK)/services
 	bash services/opensearch/stop.sh $(WORK)/services
 	bash services/opensearch3/stop.sh $(WORK)/services/opensearch3
 	bash services/postgres/stop.sh $(WORK)/services

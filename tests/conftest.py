@@ -13,6 +13,7 @@ from live import (
     start_server,
     stop_server,
 )
+from scaled_setup.elasticsearch_setup import require_elasticsearch
 from scaled_setup.opensearch3_setup import scaled_os3_server  # noqa: F401 (a fixture)
 from scaled_setup.support import drop_database, new_parts, require_services
 
@@ -30,10 +31,12 @@ def client(server: LiveServer) -> Iterator[httpx.Client]:
         yield http
 
 
-@pytest.fixture(scope="session")
-def scaled_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScaledServer]:
-    database_base, search_url = require_services()
-    parts = new_parts(database_base, search_url)
+def _scaled_server(tmp_path_factory: pytest.TempPathFactory,
+                   search_url: str | None = None) -> Iterator[ScaledServer]:
+    """A `serve` on a database of its own and an alias of its own on the engine at
+    ``search_url`` (default: TEST_SEARCH_URL's OpenSearch)."""
+    database_base, opensearch_url = require_services()
+    parts = new_parts(database_base, search_url or opensearch_url)
     try:
         # A loaded two-core machine (OpenSearch, PostgreSQL, two workers and the
         # tests) can take over a second to answer; the outage tests keep 1 s.
@@ -46,13 +49,26 @@ def scaled_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScaledSe
         drop_database(parts.database_url, database_base)
 
 
-# The setups every behaviour test in tests/conformance/ runs against; the scaled
-# copies carry the `scaled` mark, so `-m "not scaled"` leaves them out.
+@pytest.fixture(scope="session")
+def scaled_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScaledServer]:
+    yield from _scaled_server(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def scaled_es_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScaledServer]:
+    """The scaled setup on Elasticsearch 9 (services/elasticsearch) through elasticsearch-py."""
+    yield from _scaled_server(tmp_path_factory, require_elasticsearch())
+
+
+# The setups every behaviour test in tests/conformance/ runs against: embedded,
+# scaled on OpenSearch, scaled on Elasticsearch. The scaled copies carry the `scaled`
+# mark, so `-m "not scaled"` leaves them out.
 # "scaled-os3" is the scaled setup on OpenSearch 3.9 (tests/scaled_setup/opensearch3_setup.py).
 SETUPS = ["embedded", pytest.param("scaled", marks=pytest.mark.scaled),
+          pytest.param("scaled-es", marks=pytest.mark.scaled),
           pytest.param("scaled-os3", marks=pytest.mark.scaled)]
 SETUP_FIXTURES = {"embedded": "server", "scaled": "scaled_server",
-                  "scaled-os3": "scaled_os3_server"}
+                  "scaled-es": "scaled_es_server", "scaled-os3": "scaled_os3_server"}
 
 
 @pytest.fixture(params=SETUPS)
