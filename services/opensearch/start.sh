@@ -160,6 +160,13 @@ start_cluster() {
     fi
     build_launcher
     for i in $(seq 1 "$NODES"); do
+        if ! is_alive "$(node_dir "$i")/opensearch.pid" &&
+                curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$((PORT + i - 1))/" 2>/dev/null; then
+            log "port $((PORT + i - 1)) (node $i) is already in use by another process"
+            exit 1
+        fi
+    done
+    for i in $(seq 1 "$NODES"); do
         if ! is_alive "$(node_dir "$i")/opensearch.pid"; then
             log "starting node $i on 127.0.0.1:$((PORT + i - 1)) (transport $((TRANSPORT_BASE + i - 1)), dir $(node_dir "$i"))"
             launch_cluster_node "$i"
