@@ -149,9 +149,11 @@ def _opensearch(config: ClusterConfig, timeout: float,
         if config.ca_file:
             options["ca_certs"] = config.ca_file
     if searches:  # the visitors' path: see scaled.transport for why not aiohttp
-        from scaled.transport import SearchConnection
+        from scaled.transport import CONNECT_SHARE, SearchConnection
 
         options["connection_class"] = SearchConnection
+        if len(config.hosts) > 1:  # a host that does not accept soon: try the next one
+            options["connect_share"] = CONNECT_SHARE
     client = AsyncOpenSearch(config.hosts, **options, timeout=timeout,
                              **_retries(config, searches), serializer=OrjsonSerializer())
     # opensearch-py's ConnectionTimeout is a ConnectionError.

@@ -27,9 +27,9 @@ from opensearchpy.exceptions import ConnectionTimeout
 
 Answer = tuple[int, dict[str, str], bytes]
 
-# A host that does not even accept the connection within this share of the search
-# timeout counts as down (a connection error), so the search is tried on another
-# host in the time left, not lost to one unreachable address.
+# With several hosts, one that does not even accept the connection within this share
+# of the search timeout counts as down (a connection error), so the search is tried on
+# another host in the time left, not lost to one unreachable address.
 CONNECT_SHARE = 0.25
 
 
@@ -113,11 +113,15 @@ class SearchConnection(AIOHttpConnection):
 
     At most ``maxsize`` sockets, like aiohttp's connector: more concurrent
     searches wait for one. A socket the node closed while it sat idle is
-    replaced once, if it failed before any byte of the answer arrived.
+    replaced once, if it failed before any byte of the answer arrived. Given a
+    ``connect_share`` (the client does when it has other hosts to try), a connect
+    that takes longer than that share of the timeout fails as a connection error,
+    which the client retries on its next host; alone, a host gets the whole timeout.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, connect_share: float | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._connect_limit = self.timeout * connect_share if connect_share else None
         self._idle: list[EngineSocket] = []
         self._slots = asyncio.Semaphore(self._limit or 10)
         host = f"[{self.hostname}]" if ":" in self.hostname else self.hostname
@@ -195,14 +199,14 @@ class SearchConnection(AIOHttpConnection):
                 return socket, True
         loop = asyncio.get_running_loop()
         ssl = self._ssl_context if self.use_ssl else None
-        limit = self.timeout * CONNECT_SHARE
         try:
-            async with asyncio.timeout(limit):
+            async with asyncio.timeout(self._connect_limit):
                 _, socket = await loop.create_connection(EngineSocket, self.hostname, self.port,
                                                          ssl=ssl)
         except TimeoutError as error:
             raise ConnectionRefusedError(
-                f"{self.hostname}:{self.port} did not accept a connection in {limit:.2f}s"
+                f"{self.hostname}:{self.port} did not accept a connection in "
+                f"{self._connect_limit:.2f}s"
             ) from error
         return socket, False
 
