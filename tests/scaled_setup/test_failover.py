@@ -20,14 +20,14 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
-from live import free_port, new_site, start_scaled_server, stop_server
+from live import Site, free_port, new_site, start_scaled_server, stop_server
 
 from core.engine import EngineUnavailable
 from scaled.cluster import open_cluster
@@ -242,7 +242,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 class Traffic:
     """Visitors searching and an owner adding titles, each in a thread, until stopped."""
 
-    site: object
+    site: Site
     stop: threading.Event = field(default_factory=threading.Event)
     failed_searches: list[str] = field(default_factory=list)
     searches: int = 0
@@ -306,7 +306,8 @@ class Traffic:
             time.sleep(0.05)
 
 
-def wait_for_health(cluster: Cluster, avoid: int, done, timeout: float = 120) -> float:
+def wait_for_health(cluster: Cluster, avoid: int, done: Callable[[dict], bool],
+                    timeout: float = 120) -> float:
     """Seconds until the cluster's health (asked of nodes but ``avoid``) satisfies ``done``."""
     started = time.monotonic()
     while True:
