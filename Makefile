@@ -34,7 +34,9 @@ run: $(BIN)/autocompeter
 # The scaled-out setup's real services for the tests (fixed ports, data in .work/services).
 PG_PORT ?= 55432
 OPENSEARCH_PORT ?= 59200
-ELASTICSEARCH_PORT ?= 59300
+# Below the ephemeral range (32768-60999): a busy machine's client connections took 59300
+# and 59400 (bind: address in use); 59300 up are also OpenSearch transport ports for NODES=3.
+ELASTICSEARCH_PORT ?= 29400
 export TEST_DATABASE_URL := postgresql://autocompeter@127.0.0.1:$(PG_PORT)/autocompeter
 export TEST_SEARCH_URL := opensearch+http://127.0.0.1:$(OPENSEARCH_PORT)
 # ENGINE=opensearch3: OpenSearch 3.9 (Java 25) in place of 2.19, in a data dir of its own.

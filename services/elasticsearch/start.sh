@@ -124,6 +124,11 @@ while :; do
     if ! is_alive; then
         log "Elasticsearch exited during start-up; last 40 lines of $LOG:"
         tail -n 40 "$LOG" >&2
+        # A port inside the ephemeral range can be held by some client's connection (or its
+        # TIME-WAIT) at the moment the node binds, which curl's check above cannot see.
+        if tail -n 400 "$LOG" | grep -q "Failed to bind to 127.0.0.1:$PORT"; then
+            log "port $PORT was in use when the node bound it; pick one below $(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
+        fi
         exit 1
     fi
     if [ $(( $(date +%s) - start )) -ge "$TIMEOUT" ]; then
