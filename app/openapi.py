@@ -31,15 +31,17 @@ def json_body(schema: Json, description: str, example: object = None) -> Json:
     return {"description": description, "content": {"application/json": media}}
 
 
-def errors(*statuses: int, invalid: str = "") -> Json:
+def errors(*statuses: int, invalid: str = "",
+           too_large: str = "documents: at most 10000 per request, got 12000") -> Json:
     """The error answers; ``invalid`` is the operation's own 400 message, as the
-    service answers one of its invalid requests (tests/test_openapi.py asks them)."""
+    service answers one of its invalid requests (tests/test_openapi.py asks them), and
+    ``too_large`` its 413's."""
     reasons = {
         400: "invalid input; the message names the field",
         401: "no Auth-Key header",
         403: "the key is unknown or revoked",
         404: "no such document",
-        413: "the body or the bulk is too large",
+        413: "the request is too large: its body, its bulk, or its head (a URL over 8 KiB)",
         415: "the body is neither JSON nor form fields",
         429: "too many requests; see Retry-After",
         503: "the database or search engine is unavailable for a moment",
@@ -49,7 +51,7 @@ def errors(*statuses: int, invalid: str = "") -> Json:
         401: "missing Auth-Key header",
         403: "Auth-Key is not a valid key (unknown or revoked)",
         404: "url: no document with that URL in this domain",
-        413: "documents: at most 10000 per request, got 12000",
+        413: too_large,
         415: "send application/json or form-encoded fields",
         429: "too many searches from this address; retry in 1 s",
         503: "database unavailable, try again shortly",
@@ -127,9 +129,12 @@ def search_operation() -> Json:
                 "terms": ["json", "du"],
                 "results": [["https://docs.python.org/3/library/json.html#json.dumps",
                              "json.dumps — Serialize obj to a JSON formatted str."]]}),
-            **errors(400, 429, 503, invalid=f"d: 'exa mple.com' is not a valid host name "
-                                            "(letters, digits, hyphens and dots, at most "
-                                            f"{MAX_DOMAIN_LENGTH} characters)"),
+            # A d or q far past its maxLength can pass the request head's 8 KiB: then
+            # it is Sanic's 413, not our 400.
+            **errors(400, 413, 429, 503,
+                     invalid=f"d: 'exa mple.com' is not a valid host name (letters, digits, "
+                             f"hyphens and dots, at most {MAX_DOMAIN_LENGTH} characters)",
+                     too_large="Request header exceeds the size limit"),
         },
     }
 
