@@ -22,6 +22,7 @@ def test_the_nginx_snippet_proxies_the_service_but_not_its_metrics() -> None:
 def test_the_readme_says_clicks_are_counted_and_where_they_show() -> None:
     assert "the service does not count them" not in FLAT
     dashboard = (ROOT / "static" / "dashboard.js").read_text()
-    says_not_on_dashboard = "Clicks are not shown there yet, though the service counts them" in FLAT
-    assert says_not_on_dashboard == ("top_clicks" not in dashboard)
-    assert "`GET /v1/stats` and `autocompeter stats` show the most clicked titles" in FLAT
+    says_on_dashboard = "It shows clicks too" in FLAT
+    assert says_on_dashboard == ("top_clicks" in dashboard)
+    assert ("the most clicked titles, as `GET /v1/stats` and `autocompeter stats` do"
+            in FLAT)

@@ -43,6 +43,13 @@ NOT_RUN = {
     "sudo useradd --system --home-dir /var/lib/autocompeter --shell /usr/sbin/nologin "
     "autocompeter": "changes the machine (a user, systemd); tests/test_wheel.py checks the "
                     "unit with systemd-analyze verify and runs its commands",
+    "pip install './autocompeter-0.2.0-py3-none-any.whl[postgres,elasticsearch]'  # "
+    "elasticsearch-py 9":
+        "needs Elasticsearch and PostgreSQL at placeholder hosts; the scaled-es setup of "
+        "tests/conformance runs the suite on a live Elasticsearch 9",
+    "SEARCH_URL=opensearch+https://user:pass@search:9200 .venv/bin/autocompeter copy \\":
+        "needs PostgreSQL and OpenSearch at the placeholder hosts db and search; "
+        "tests/test_copy_between_setups.py copies to a live PostgreSQL and back",
     ".venv/bin/autocompeter import https://example.com/sitemap.xml --domain example.com":
         "reads example.com, which no test may reach; tests/test_import.py runs the command "
         "against a site the test serves",
