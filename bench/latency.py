@@ -66,17 +66,33 @@ class KeepAliveClient:
             self._receive()
         head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
         status = head.split(b" ", 2)[1]
-        length = next(
-            int(line.split(b":", 1)[1])
-            for line in head.split(b"\r\n")[1:]
-            if line.lower().startswith(b"content-length:")
-        )
-        while len(self.buffer) < length:
-            self._receive()
-        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        headers = {name.strip().lower(): value.strip() for name, _, value in
+                   (line.partition(b":") for line in head.split(b"\r\n")[1:])}
+        if headers.get(b"transfer-encoding") == b"chunked":
+            body = self._chunked()  # Go's net/http, for an answer past its buffer
+        else:
+            body = self._exactly(int(headers[b"content-length"]))
         if status != b"200":
             raise RuntimeError(f"GET {path} answered {status.decode()}: {body[:300]!r}")
         return body
+
+    def _exactly(self, length: int) -> bytes:
+        while len(self.buffer) < length:
+            self._receive()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return body
+
+    def _chunked(self) -> bytes:
+        body = b""
+        while True:
+            while b"\r\n" not in self.buffer:
+                self._receive()
+            size_line, self.buffer = self.buffer.split(b"\r\n", 1)
+            size = int(size_line.split(b";")[0], 16)
+            chunk = self._exactly(size + 2)  # the chunk and its CRLF
+            if size == 0:
+                return body
+            body += chunk[:-2]
 
     def _receive(self) -> None:
         chunk = self.sock.recv(65536)
