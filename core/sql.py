@@ -581,27 +581,22 @@ class SqlStore(ABC):
         known queries add up, new ones fill the room left, then each further one takes
         the place of its day's least searched. Most searched first, so that the
         batch's own rare queries are the ones that give way to each other."""
-        items = sorted(counts.items(), key=lambda item: -item[1][0])
-        await self._execute_batches(
-            (QUERY_COUNTED, [(searches, misses, domain, day, query)
-                             for (domain, day, query), (searches, misses) in items]),
-            (QUERY_INSERTED, [(day, query, searches, misses, domain, day, query, day)
-                              for (domain, day, query), (searches, misses) in items]),
-            (QUERY_REPLACING, [(query, searches, misses, domain, day, domain, day, query,
-                                domain, day)
-                               for (domain, day, query), (searches, misses) in items]),
-        )
+        await self._add_to_summaries(counts, QUERY_COUNTED, QUERY_INSERTED, QUERY_REPLACING)
 
     async def add_intents(self, counts: QueryCounts) -> None:
+        """As `add_queries`, into the intents' summaries."""
+        await self._add_to_summaries(counts, INTENT_COUNTED, INTENT_INSERTED, INTENT_REPLACING)
+
+    async def _add_to_summaries(self, counts: QueryCounts, counted: str, inserted: str,
+                                replacing: str) -> None:
         items = sorted(counts.items(), key=lambda item: -item[1][0])
         await self._execute_batches(
-            (INTENT_COUNTED, [(searches, misses, domain, day, query)
-                              for (domain, day, query), (searches, misses) in items]),
-            (INTENT_INSERTED, [(day, query, searches, misses, domain, day, query, day)
-                               for (domain, day, query), (searches, misses) in items]),
-            (INTENT_REPLACING, [(query, searches, misses, domain, day, domain, day, query,
-                                 domain, day)
-                                for (domain, day, query), (searches, misses) in items]),
+            (counted, [(searches, misses, domain, day, query)
+                       for (domain, day, query), (searches, misses) in items]),
+            (inserted, [(day, query, searches, misses, domain, day, query, day)
+                        for (domain, day, query), (searches, misses) in items]),
+            (replacing, [(query, searches, misses, domain, day, domain, day, query, domain, day)
+                         for (domain, day, query), (searches, misses) in items]),
         )
 
     async def save_intent_parts(self, worker: str, parts: Sequence[IntentPart]) -> None:
