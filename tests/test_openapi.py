@@ -8,6 +8,8 @@ match the documented schema; in negative mode a request the document calls inval
 must also be refused with a 4xx.
 """
 
+from urllib.parse import urlencode
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -24,6 +26,9 @@ from schemathesis.checks import (
 from app.openapi import openapi_document
 
 CASES_PER_OPERATION = 40
+# The request head's bound is 8 KiB (app/server.py); a query string past 7 KiB may
+# reach it with the request line and headers, and below it never does.
+NEAR_HEAD_LIMIT = 7 * 1024
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 MODES = {GenerationMode.POSITIVE: CHECKS,
@@ -63,9 +68,20 @@ def test_every_operation_keeps_its_promises(any_server: LiveServer, path, method
     @settings(max_examples=CASES_PER_OPERATION, deadline=None,
               suppress_health_check=list(HealthCheck))
     def check(case):
+        if mode is GenerationMode.NEGATIVE and query_bytes(case) > NEAR_HEAD_LIMIT:
+            # A parameter drawn far past its maxLength makes a request head Sanic
+            # refuses before the service sees it (413): refused all the same.
+            answer = case.call(base_url=any_server.base_url, headers=headers)
+            assert answer.status_code in (400, 413), (answer.status_code, answer.text)
+            return
         case.call_and_validate(base_url=any_server.base_url, headers=headers, checks=checks)
 
     check()
+
+
+def query_bytes(case) -> int:
+    """The length of the case's query string, percent-encoded as it is sent."""
+    return len(urlencode(case.query or {}, doseq=True))
 
 
 def test_docs_page_lists_every_operation(client):
