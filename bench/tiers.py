@@ -32,9 +32,12 @@ from processes import ROOT, HasWorkers, WrkResult, cpu_seconds, ensure_debian_pa
 from steps import say
 from workload import write_paths
 
-EXACT, JOINED, CORRECTED, FEWER_WORDS, NONE = "exact", "joined", "corrected", "fewer words", "none"
+from core.search import TIERS as ENGINE_TIERS
+
+# The engine's own names (`SearchResult.tier`); UNKNOWN for a query not classified.
+EXACT, JOINED, CORRECTED, FEWER_WORDS, NONE = ENGINE_TIERS
 UNKNOWN = "unknown"
-TIERS = (EXACT, JOINED, CORRECTED, FEWER_WORDS, NONE, UNKNOWN)
+TIERS = (*ENGINE_TIERS, UNKNOWN)
 MISSES = "misses (all but exact)"
 ONCE_SCRIPT = Path(__file__).resolve().parent / "once.lua"
 MIN_SAMPLE = 20
@@ -110,7 +113,7 @@ async def _classify(database_url: str, domain: str, streams: dict[str, StreamToC
             for query in stream.queries:
                 words = query_words(query)
                 result = await answer(words)
-                tiers.tier_of[query] = getattr(result, "tier", UNKNOWN)
+                tiers.tier_of[query] = result.tier
                 if query in stream.cross_two_word and len(words) == 2:
                     tiers.cross_two_word += 1
                     tiers.together += tiers.tier_of[query] == EXACT

@@ -9,7 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 from test_bench_workload import Recorder, recorder  # noqa: F401 (a fixture)
-from tiers import MISSES, UNKNOWN, StreamTiers, StreamToClassify, classify_streams, run_once
+from tiers import MISSES, StreamTiers, StreamToClassify, classify_streams, run_once
 from workload import write_paths
 
 
@@ -39,16 +39,15 @@ def test_a_stream_split_by_tier_and_its_dead_ends(tmp_path):
 
     assert list(found.tier_of) == ["pyt", "python shel", "gnome reque", "zzqx"]
     tiers = set(found.tier_of.values())
-    assert tiers <= {"exact", "joined", "corrected", "fewer words", "none", UNKNOWN}
+    assert tiers <= {"exact", "joined", "corrected", "fewer words", "none"}
     # Each word alone finds a title; no title has both: a dead end unless the
     # engine answers with what one word finds (issue 24).
     assert found.cross_two_word == 2 and found.words_alone_find == 2
     assert found.dead_ends == [q for q in ["python shel", "gnome reque"]
                                if not hits(database_url, q)]
-    engine_has_tiers = UNKNOWN not in tiers
-    if engine_has_tiers:
-        assert found.tier_of["pyt"] == "exact" and found.tier_of["zzqx"] == "none"
-    assert found.sample("exact" if engine_has_tiers else UNKNOWN, 1) == ["pyt"]
+    assert found.tier_of["pyt"] == "exact" and found.tier_of["zzqx"] == "none"
+    assert found.tier_of["python shel"] == found.tier_of["gnome reque"] == "fewer words"
+    assert found.sample("exact", 1) == ["pyt"]
 
 
 def hits(database_url: str, query: str) -> list[object]:
