@@ -601,15 +601,16 @@ class DomainIndex:
         words are found from the shorter list of the two, then narrowed word by word."""
         allowed = self.allowed_groups(groups)
         needles = [[f" {form}" for form in (word, *fixes.get(word, ()))] for word in words]
-        first = self._having(self._docs_of_any(words[0], fixes), (), allowed)
+        def titles_of(word: str) -> Iterator[int]:  # merged only when walked
+            return self._having(self._docs_of_any(word, fixes), (), allowed)
+
         if len(words) > 1 and self._bound(words[1], fixes) < self._bound(words[0], fixes):
-            second = self._having(self._docs_of_any(words[1], fixes), (), allowed)
-            docs = self._with_any(second, needles[0])
+            docs = self._with_any(titles_of(words[1]), needles[0])
             if not docs:
-                return 1 if next(first, None) is not None else 0
+                return 1 if next(titles_of(words[0]), None) is not None else 0
             matched, rest = 2, needles[2:]
         else:
-            docs = list(first)
+            docs = list(titles_of(words[0]))
             if not docs:
                 return 0
             matched, rest = 1, needles[1:]
