@@ -1,6 +1,6 @@
 """The app for ASGI servers: `uvicorn app.asgi:app`."""
 
-from app.server import create_app
-from app.settings import load_settings
+from app.http.server import create_app
+from app.shared.settings import load_settings
 
 app = create_app(load_settings())

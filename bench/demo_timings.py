@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from live import start_server, stop_server  # noqa: E402
 
-from app.demo import documents  # noqa: E402
+from app.pages.demo import documents  # noqa: E402
 from embedded.database import SqliteDatabase  # noqa: E402
 from embedded.store import SqliteStore  # noqa: E402
 

@@ -213,8 +213,8 @@ def engine_timings(
 async def measure_engine(
     env: dict[str, str], domain: str, rounds: int
 ) -> dict[str, tuple[float, float]]:
-    from app.backends import open_backends
-    from app.settings import load_settings
+    from app.shared.backends import open_backends
+    from app.shared.settings import load_settings
     from core.engine import SearchQuery
     from core.text import words
 

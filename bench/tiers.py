@@ -1,7 +1,7 @@
 """Which tier answers each query of a stream, and what a query of each tier costs a worker.
 
 1. `classify_streams`: the embedded engine, opened in this process on the bench's
-   SQLite file as `serve` opens it (`app.backends.open_backends`, the service's
+   SQLite file as `serve` opens it (`app.shared.backends.open_backends`, the service's
    settings, in-memory indexes built by `warm`), searches each query once and
    reads `SearchResult.tier` ("exact": tiers 1-2, "joined": 3a, "corrected": 3b,
    "fewer words": tier 4, "none"); "unknown" while the engine has no such field.
@@ -86,8 +86,8 @@ def classify_streams(database_url: str, domain: str,
 
 async def _classify(database_url: str, domain: str, streams: dict[str, StreamToClassify]
                     ) -> dict[str, StreamTiers]:
-    from app.backends import open_backends
-    from app.settings import load_settings
+    from app.shared.backends import open_backends
+    from app.shared.settings import load_settings
     from core.engine import SearchQuery
     from core.text import query_words
 

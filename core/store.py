@@ -47,7 +47,7 @@ QueryCounts = Mapping[tuple[str, date, str], tuple[int, int]]
 
 @dataclass(slots=True)
 class IntentPart:
-    """What one worker saw of a visitor's burst of searches (app/counters.py
+    """What one worker saw of a visitor's burst of searches (app/http/counters.py
     `IntentTracker`): its first and last query and when (epoch milliseconds), and
     whether the last one found anything."""
 
@@ -74,7 +74,7 @@ class Click:
 
     fingerprint: str
     """Who clicked which title on which day, hashed: one address adds one click to a
-    title a day at most (`app.counters.ClickCounter`)."""
+    title a day at most (`app.http.counters.ClickCounter`)."""
     minute: int
     """Minutes since the epoch (UTC) when it was clicked: how long its fingerprint is kept."""
     domain: str

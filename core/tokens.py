@@ -32,7 +32,7 @@ SECRET_LENGTH = 43
 MAX_TOKEN_LENGTH = 4096
 """Characters: a URL parameter, so it must fit the request line with room to spare."""
 MAX_TOKEN_GROUPS = 100
-"""As many groups as a domain may make private (app/groups.py)."""
+"""As many groups as a domain may make private (app/http/groups.py)."""
 
 _PART = re.compile(r"[A-Za-z0-9_-]+")
 _FIELDS = {"d", "g", "exp"}

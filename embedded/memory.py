@@ -228,7 +228,7 @@ class TooManyForKeys(Exception):
 
 
 ENTRY_SEPARATOR = "\x00"
-"""Between a title's URL and its title: neither may hold a NUL (`app.models`)."""
+"""Between a title's URL and its title: neither may hold a NUL (`app.shared.models`)."""
 
 
 def title_length(entry: str) -> int:

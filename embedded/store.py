@@ -230,7 +230,7 @@ class SqliteStore(SqlStore):
 
     def _access_changed(self, domain: str) -> list[Statement]:
         # Every worker checks the generation before it trusts a cached answer or a
-        # cached set of private groups (app/access.py): bumping it reaches them all.
+        # cached set of private groups (app/http/access.py): bumping it reaches them all.
         return [("UPDATE domains SET generation = generation + 1 WHERE name = ?", (domain,))]
 
     async def upsert(self, domain: str, documents: Sequence[Document]) -> int:

@@ -1,4 +1,4 @@
-"""Write app/demo_docs.txt: which standard-library names the Python docs document, and where.
+"""Write app/pages/demo_docs.txt: which standard-library names the Python docs document, and where.
 
     python scripts/demo_docs_index.py path/to/objects.inv
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.demo import DOCUMENTED, anchor, default_page, documents
+from app.pages.demo import DOCUMENTED, anchor, default_page, documents
 
 KINDS = {"py:module", "py:function", "py:class", "py:exception"}
 LINE = re.compile(r"(?x)(?P<name>.+?)\s+(?P<kind>\S+)\s+-?\d+\s+(?P<location>\S*)\s+.*")

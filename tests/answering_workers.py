@@ -13,7 +13,7 @@ import httpx
 
 def worker_of(response: httpx.Response) -> str:
     """The answering worker: a request id starts with a part random per worker process
-    (app/access_log.py)."""
+    (app/http/access_log.py)."""
     return response.headers["X-Request-ID"].rsplit("-", 1)[0]
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from sanic import Sanic
 
-from app import supervision
 from app.cli import main
+from app.http import supervision
 
 
 class SignalAfterSend:

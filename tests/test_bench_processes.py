@@ -30,7 +30,7 @@ def test_the_bench_turns_off_every_limit_on_one_clients_searches():
     # capacity measurement into a count of 429s.
     from steps import NO_LIMITS
 
-    from app.settings import Settings
+    from app.shared.settings import Settings
 
     limits = [name for name in Settings.model_fields
               if name.endswith("rate_limit") or name.endswith("time_budget")]

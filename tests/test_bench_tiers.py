@@ -54,8 +54,8 @@ def hits(database_url: str, query: str) -> list[object]:
     """The real engine's answer to ``query``, searched on its own."""
     import asyncio
 
-    from app.backends import open_backends
-    from app.settings import load_settings
+    from app.shared.backends import open_backends
+    from app.shared.settings import load_settings
     from core.engine import SearchQuery
     from core.text import query_words
 
@@ -74,8 +74,8 @@ def fill(database_url: str, titles: list[str]) -> None:
     """A domain with ``titles``, written through the real store, as a bulk load does."""
     import asyncio
 
-    from app.backends import open_backends
-    from app.settings import load_settings
+    from app.shared.backends import open_backends
+    from app.shared.settings import load_settings
     from core.store import Document
 
     async def write() -> None:

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from app.demo import DOCS, documented_pages, documents
+from app.pages.demo import DOCS, documented_pages, documents
 
 
 @pytest.fixture(scope="module")

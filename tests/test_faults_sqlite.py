@@ -77,7 +77,7 @@ def test_sigterm_finishes_requests_in_flight_and_flushes_counters(tmp_path):
         sock.sendall(f"POST /v1/bulk HTTP/1.1\r\nHost: t\r\nAuth-Key: {key}\r\n"
                      f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
                      "Expect: 100-continue\r\nConnection: close\r\n\r\n".encode())
-        # "100 Continue": the bulk's handler runs and reads the body (app/bodies.py).
+        # "100 Continue": the bulk's handler runs and reads the body (app/http/bodies.py).
         assert read_head(sock).startswith(b"HTTP/1.1 100 Continue")
         sock.sendall(body[:-1])
         server.process.send_signal(signal.SIGTERM)

@@ -33,7 +33,7 @@ def test_every_write_is_visible_to_the_next_search_on_any_worker(site):
 
 def worker_of(response: httpx.Response) -> str:
     """The answering worker: a request id starts with a part random per worker process
-    (app/access_log.py)."""
+    (app/http/access_log.py)."""
     return response.headers["X-Request-ID"].rsplit("-", 1)[0]
 
 
@@ -86,7 +86,7 @@ def test_a_private_group_change_reaches_the_next_search_on_any_worker(any_site):
     # keep serving its cached private groups (nor a cached answer it allowed).
     # The embedded setup honours a change at the next search; the scaled one once
     # the engine's generation, a bucket of CLOCK_MONOTONIC (the same clock in
-    # every process here), has moved on (app/access.py): there the test waits
+    # every process here), has moved on (app/http/access.py): there the test waits
     # for that, then asks that every further search honours the change.
     from live import ScaledServer
 

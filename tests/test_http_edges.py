@@ -48,7 +48,7 @@ def test_a_client_that_hangs_up_mid_body_is_a_499_not_an_error(json_server):
         sock.sendall(f"POST /v1 HTTP/1.1\r\nHost: t\r\nAuth-Key: {key}\r\nContent-Type: "
                      "application/json\r\nContent-Length: 1000\r\n"
                      "Expect: 100-continue\r\n\r\n".encode())
-        # "100 Continue" comes only once the route reads the body (app/bodies.py):
+        # "100 Continue" comes only once the route reads the body (app/http/bodies.py):
         # the hang-up lands while the worker is reading it, not before.
         assert read_head(sock).startswith(b"HTTP/1.1 100 Continue")
         sock.sendall(b'{"url": ')

@@ -325,8 +325,8 @@ def test_the_size_an_index_reports_is_what_it_holds(tmp_path):
 
 
 def test_the_memory_budget_comes_from_the_settings(tmp_path: Path) -> None:
-    from app.backends import open_backends
-    from app.settings import load_settings
+    from app.shared.backends import open_backends
+    from app.shared.settings import load_settings
 
     for budget in (0, 8 * 1024 * 1024):
         settings = load_settings(database_url=f"sqlite:///{tmp_path / 'm.db'}",

@@ -23,10 +23,10 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from app.openapi import openapi_document
+from app.pages.openapi import openapi_document
 
 CASES_PER_OPERATION = 40
-# The request head's bound is 8 KiB (app/server.py); a query string past 7 KiB may
+# The request head's bound is 8 KiB (app/http/server.py); a query string past 7 KiB may
 # reach it with the request line and headers, and below it never does.
 NEAR_HEAD_LIMIT = 7 * 1024
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -115,7 +115,7 @@ def test_docs_page_lists_body_fields_with_types_and_limits_in_plain_words(client
 
 def test_docs_page_parameters_read_as_plain_words(client):
     section = docs_section(client.get("/docs").text, "search")
-    # The domain's limit as the README and the validation (app/domains.py) say it.
+    # The domain's limit as the README and the validation (app/shared/domains.py) say it.
     assert "1 to 253 characters" in section and "from 1 to 100, 10 if left out" in section
     assert "1 to 253 characters" in docs_section(client.get("/docs").text, "click")
     assert "&quot;terms&quot;" in section and "&quot;results&quot;" in section

@@ -1,6 +1,6 @@
 """The memo of parsed searches stays within its bounds whatever strangers send."""
 
-from app.cache import AskedSearch, ParsedSearches
+from app.http.cache import AskedSearch, ParsedSearches
 from core.engine import SearchQuery
 
 

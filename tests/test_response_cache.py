@@ -1,7 +1,7 @@
 """The response cache keeps an answer the second time its search misses, and stays
 within its bytes and its memory of searches seen once, whatever strangers send."""
 
-from app.cache import SEEN_ONCE_LIMIT, Answer, ResponseCache, entry_size
+from app.http.cache import SEEN_ONCE_LIMIT, Answer, ResponseCache, entry_size
 from core.engine import SearchQuery
 
 GENERATION = 7

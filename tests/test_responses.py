@@ -4,7 +4,7 @@ import pytest
 from sanic.headers import format_http1_response
 from sanic.response import HTTPResponse
 
-from app.responses import SearchResponse
+from app.http.responses import SearchResponse
 
 HEADERS = [
     {"Access-Control-Allow-Origin": "*", "X-Request-ID": "abc-123", "content-length": 975},

@@ -1,4 +1,4 @@
-"""The widget on the wire (app/static_files.py): the checked-in minified build, gzipped,
+"""The widget on the wire (app/http/static_files.py): the checked-in minified build, gzipped,
 under a content-hashed name cached for a year; every static file answers HEAD like GET."""
 
 import gzip
@@ -10,7 +10,7 @@ import httpx
 import pytest
 from live import LiveServer
 
-from app.static_files import hashed_widget_url, page_with_hashed_widget
+from app.http.static_files import hashed_widget_url, page_with_hashed_widget
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 BUILD = (STATIC / "autocompeter.min.js").read_bytes()

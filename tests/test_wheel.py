@@ -154,7 +154,7 @@ def test_the_systemd_unit_runs_serve_from_the_install_and_stops_it_cleanly():
     unit = unit_settings()
     assert unit["ExecStart"] == [f"{UNIT_COMMAND} serve"]
     assert unit["ExecStartPre"] == [f"{UNIT_COMMAND} migrate"]
-    # SIGTERM to the main process only: it stops its workers (app/supervision.py).
+    # SIGTERM to the main process only: it stops its workers (app/http/supervision.py).
     assert unit["KillMode"] == ["mixed"]
     assert unit["StateDirectory"] == ["autocompeter"]
     assert "DATABASE_URL=sqlite:////var/lib/autocompeter/autocompeter.db" in unit["Environment"]

@@ -15,7 +15,7 @@ import pytest
 from answering_workers import until_each_worker_answered
 from live import ROOT, LiveServer, free_port, start_server, stop_server
 
-from app.supervision import MAX_RESTARTS, RESTART_WINDOW_SECONDS, RestartBudget
+from app.http.supervision import MAX_RESTARTS, RESTART_WINDOW_SECONDS, RestartBudget
 
 READY = re.compile(r"Worker ready \[(\d+)\]")
 

@@ -154,7 +154,7 @@ def test_readme_docs_and_demo_page_show_the_same_snippet():
 
 
 def test_the_demo_page_shows_the_snippet_with_its_own_address(browsing, demo_domain):
-    # / is the demo page only while a demo domain exists (else how to start: app/server.py).
+    # / is the demo page only while a demo domain exists (else how to start: app/http/server.py).
     page = browsing.new_page()
     page.goto(browsing.server.base_url + "/")
     shown = page.locator("#widget-snippet").inner_text()

@@ -1,4 +1,4 @@
-"""The widget costs Chromium at most 4 KB on the wire (app/static_files.py): by the
+"""The widget costs Chromium at most 4 KB on the wire (app/http/static_files.py): by the
 hashed name on the service's own page, and by the stable name a pasted snippet uses."""
 
 import re

@@ -9,7 +9,7 @@ import pytest
 from live import Site
 from test_clicks import send_click, wait_for
 
-from app.models import MAX_POPULARITY
+from app.shared.models import MAX_POPULARITY
 
 OUTSIDE = [MAX_POPULARITY * 10, -MAX_POPULARITY * 10, 3.5e38, -3.5e38, 1.797e308]
 

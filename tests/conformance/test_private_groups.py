@@ -194,7 +194,7 @@ def test_typo_corrections_never_leak_a_word_only_a_private_title_holds(any_site)
 
 def eventually(check, seconds=5.0):
     """A change made outside the worker (the CLI) reaches the embedded setup's next
-    search and the scaled setup's within a second (app/access.py): wait for it."""
+    search and the scaled setup's within a second (app/http/access.py): wait for it."""
     deadline = time.monotonic() + seconds
     while not check():
         assert time.monotonic() < deadline, "the change never reached the search"

@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 const built = readFileSync(new URL('../../static/autocompeter.min.js', import.meta.url));
 
 test('autocompeter.min.js is under 4096 bytes gzipped', () => {
-  // Level 9, as app/static_files.py compresses it for the wire.
+  // Level 9, as app/http/static_files.py compresses it for the wire.
   const bytes = gzipSync(built, { level: 9 }).length;
   assert.ok(bytes > 500 && bytes <= 4096, `${bytes} bytes gzipped`);
 });

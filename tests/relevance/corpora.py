@@ -13,7 +13,7 @@ post is its slug, a film its Wikipedia article name, a demo title its
   films several times (it was compiled from several lists); each URL is loaded
   once, with popularity = how many times the file lists it, so the best-known
   films of 2014 (Birdman, Boyhood, The Grand Budapest Hotel, ...) rank first.
-- ``demo``: the demo corpus, `app.demo.documents()`: Python standard library
+- ``demo``: the demo corpus, `app.pages.demo.documents()`: Python standard library
   titles with real popularity (how often the standard library uses a name).
 - ``mini``: a hand-written intranet-style corpus (data/mini.json) for what the
   real corpora lack: Ø/Æ/Ł/ß accents, curly apostrophes, popularity ties, groups.
@@ -60,7 +60,7 @@ def movies() -> list[Document]:
 
 
 def demo() -> list[Document]:
-    from app.demo import documents
+    from app.pages.demo import documents
 
     return [{"url": doc.url, "title": doc.title, "group": doc.group,
              "popularity": doc.popularity} for doc in documents()]

@@ -1,6 +1,6 @@
 """Private groups while PostgreSQL is away (a real private server; OpenSearch answers).
 
-Which asked-for groups are private is read from the database (app/access.py).
+Which asked-for groups are private is read from the database (app/http/access.py).
 A worker that never read it cannot tell a private group from a public one, so
 it searches none of the asked groups: it fails closed, and never searches every
 group asked. A worker that read it before keeps the last known groups.

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from live import OUTPUT, ScaledServer, new_site
 
-from app.demo import documents
+from app.pages.demo import documents
 from core.engine import SearchQuery
 from core.text import words
 from scaled.query import exact_request

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from live import LiveServer, ScaledServer, new_site
 
-from app.demo import documents
+from app.pages.demo import documents
 from core.engine import SearchQuery
 from core.text import words
 from scaled.cluster import open_cluster

@@ -10,7 +10,7 @@ import orjson
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, raw
 
-from app.openapi import Json, openapi_document
+from app.pages.openapi import Json, openapi_document
 
 docs = Blueprint("docs")
 

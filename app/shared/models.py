@@ -16,9 +16,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from app.domains import MAX_LENGTH as MAX_DOMAIN_LENGTH
-from app.domains import normalize_domain
-from app.validation import describe
+from app.shared.domains import MAX_LENGTH as MAX_DOMAIN_LENGTH
+from app.shared.domains import normalize_domain
+from app.shared.validation import describe
 from core.store import Document
 from core.tokens import MAX_TOKEN_GROUPS, MAX_TOKEN_LENGTH
 
@@ -164,7 +164,7 @@ def _split_groups(value: object) -> object:
 
 
 # 255 lets a name of 253 through with room for the trailing dot normalize_domain
-# drops; the documented limit is the host name's own 253 (app/domains.py).
+# drops; the documented limit is the host name's own 253 (app/shared/domains.py).
 DomainParam = Annotated[Text(255, min_length=1), AfterValidator(normalize_domain),
                         Field(json_schema_extra={"maxLength": MAX_DOMAIN_LENGTH})]
 QueryParam = Text(200, min_length=1)
@@ -178,7 +178,7 @@ class SearchParams(BaseModel):
     n: int = Field(10, ge=1, le=100)
     g: Annotated[tuple[Text(100), ...], BeforeValidator(_split_groups)] = ()
     t: Annotated[str, Field(max_length=MAX_TOKEN_LENGTH)] = ""
-    """A signed token granting private groups (core/tokens.py); checked by app/access.py."""
+    """A signed token granting private groups (core/tokens.py); checked by app/http/access.py."""
 
 
 class PrivateGroupsIn(BaseModel):

@@ -5,7 +5,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from app.errors import ApiError
+from app.http.errors import ApiError
 
 Model = TypeVar("Model", bound=BaseModel)
 

@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.validation import describe
+from app.shared.validation import describe
 from core.ranking import CLICK_BOOST, CLICK_HALF
 from scaled.config import parse_search_url
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def default_static_dir() -> Path:
@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     @field_validator("search_rate_limit", "search_time_budget", "write_rate_limit")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
-        from app.ratelimit import parse_limit
+        from app.http.ratelimit import parse_limit
 
         try:
             parse_limit(value)

@@ -47,9 +47,9 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 from tqdm import tqdm
 
-from app.backends import Backends
-from app.models import validate_documents
-from app.settings import Settings, sqlite_path
+from app.shared.backends import Backends
+from app.shared.models import validate_documents
+from app.shared.settings import Settings, sqlite_path
 from core.store import Document
 
 CONCURRENCY = 8
@@ -67,7 +67,7 @@ MAX_SITEMAPS = 1000
 MAX_REDIRECTS = 5
 """RFC 9309 asks to follow at least five for robots.txt; pages get the same."""
 SEND_BATCH = 1000
-TITLE_LENGTH = 500  # app.models.DocumentIn's limit
+TITLE_LENGTH = 500  # app.shared.models.DocumentIn's limit
 AFFIX_SEPARATORS = (" \N{EN DASH} ", " \N{EM DASH} ", " - ", " | ", " · ", " • ", " :: ",
                     " » ", " / ", ": ")
 """What sets a site's name off a page's in a title: a common end without one is a word."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from cachetools import LRUCache
 
-from app.errors import ApiError
+from app.http.errors import ApiError
 from core.store import Store, StoreUnavailable
 from core.tokens import MalformedToken, granted_groups, read_token, signing_key
 

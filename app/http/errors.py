@@ -14,7 +14,7 @@ log = logging.getLogger("autocompeter")
 
 
 NO_BODY_BYTES = 1024
-"""The most a route that takes no body reads (Sanic's REQUEST_MAX_SIZE; app/bodies.py)."""
+"""The most a route that takes no body reads (Sanic's REQUEST_MAX_SIZE; app/http/bodies.py)."""
 
 
 def too_large_message(limit: int) -> str:

@@ -8,7 +8,7 @@ scaled-out setup has (a search index to make, an outbox to feed it from).
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.settings import Settings, sqlite_path
+from app.shared.settings import Settings, sqlite_path
 from core.engine import SearchEngine
 from core.store import Store
 from embedded.database import SqliteDatabase

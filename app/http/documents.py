@@ -10,12 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from app.auth import authenticated_domain
-from app.counters import QUERY_RETENTION_DAYS
-from app.errors import ApiError
-from app.models import StoredUrl
-from app.services import services
-from app.validation import validated
+from app.http.auth import authenticated_domain
+from app.http.counters import QUERY_RETENTION_DAYS
+from app.http.errors import ApiError
+from app.http.services import services
+from app.shared.models import StoredUrl
+from app.shared.validation import validated
 from core.store import Document
 from core.text import query_words
 

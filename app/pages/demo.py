@@ -7,7 +7,7 @@ how often the rest of the standard library imports a module or uses a name.
 Only what the Python documentation documents is listed, under the name it is
 documented as (``os.path.join``, not ``posixpath.join``; ``asyncio.gather``,
 not ``asyncio.tasks.gather``) and linked to the page and anchor that exist.
-Which names those are comes from app/demo_docs.txt, made from the
+Which names those are comes from app/pages/demo_docs.txt, made from the
 documentation's own index by scripts/demo_docs_index.py.
 """
 

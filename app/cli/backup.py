@@ -30,13 +30,13 @@ from typing import IO, TYPE_CHECKING
 
 import orjson
 
-from app.settings import Settings, sqlite_path
+from app.shared.settings import Settings, sqlite_path
 from embedded.database import BUSY_TIMEOUT_MS
 
 if TYPE_CHECKING:
     import asyncpg
 
-    from app.backends import Backends
+    from app.shared.backends import Backends
 
 FORMAT = "autocompeter-backup"
 SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -9,26 +9,26 @@ import orjson
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, html
 
-from app.access_log import (
+from app.http.access_log import (
     AppRequest,
     add_request_id,
     configure_logging,
     log_request,
     start_timer,
 )
-from app.bodies import finish_unread_body, refuse_unexpected_body
-from app.dashboard import dashboard
-from app.demo import DEMO_DOMAIN
-from app.docs import docs
-from app.documents import documents_api
-from app.errors import NO_BODY_BYTES, ApiError, JsonErrorHandler
-from app.groups import groups_api
-from app.ops import observe_request, setup_ops
-from app.routes import v1
-from app.security import add_security_headers
-from app.services import Services, services
-from app.settings import Settings
-from app.static_files import page_with_hashed_widget, static_path, static_response
+from app.http.bodies import finish_unread_body, refuse_unexpected_body
+from app.http.documents import documents_api
+from app.http.errors import NO_BODY_BYTES, ApiError, JsonErrorHandler
+from app.http.groups import groups_api
+from app.http.ops import observe_request, setup_ops
+from app.http.routes import v1
+from app.http.security import add_security_headers
+from app.http.services import Services, services
+from app.http.static_files import page_with_hashed_widget, static_path, static_response
+from app.pages.dashboard import dashboard
+from app.pages.demo import DEMO_DOMAIN
+from app.pages.docs import docs
+from app.shared.settings import Settings
 from core.store import StoreUnavailable
 
 log = logging.getLogger("autocompeter")
@@ -38,7 +38,7 @@ def create_app(settings: Settings) -> Sanic:
     app = Sanic("autocompeter", dumps=orjson.dumps, error_handler=JsonErrorHandler(),
                 request_class=AppRequest)
     configure_logging(json_logs=settings.log_format == "json")
-    # Routes that take a body read it themselves, after the key (app/bodies.py); what
+    # Routes that take a body read it themselves, after the key (app/http/bodies.py); what
     # Sanic reads by itself stays small. Not below the header limit: Sanic caps the
     # request head at REQUEST_MAX_SIZE too.
     app.config.REQUEST_MAX_SIZE = max(NO_BODY_BYTES, app.config.REQUEST_MAX_HEADER_SIZE)

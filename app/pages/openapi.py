@@ -9,8 +9,8 @@ running service with schemathesis.
 
 from typing import Any
 
-from app.domains import MAX_LENGTH as MAX_DOMAIN_LENGTH
-from app.models import ClickIn, DocumentIn, PrivateGroupsIn
+from app.shared.domains import MAX_LENGTH as MAX_DOMAIN_LENGTH
+from app.shared.models import ClickIn, DocumentIn, PrivateGroupsIn
 from core.tokens import MAX_TOKEN_LENGTH
 
 Json = dict[str, Any]

@@ -25,8 +25,8 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.http import Http
 from sanic.response import HTTPResponse
 
-from app.errors import NO_BODY_BYTES, ApiError, too_large_message
-from app.services import services
+from app.http.errors import NO_BODY_BYTES, ApiError, too_large_message
+from app.http.services import services
 
 DRAIN_FACTOR = 2
 

@@ -24,7 +24,7 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import FixedWindowRateLimiter
 from sanic import Request
 
-from app.errors import ApiError
+from app.http.errors import ApiError
 
 
 def parse_limit(text: str) -> RateLimitItem | None:
@@ -36,7 +36,7 @@ def parse_limit(text: str) -> RateLimitItem | None:
 
 def client_address(request: Request) -> str:
     """The visitor's address: the connection's, or with TRUSTED_PROXIES the one the
-    proxies name (Sanic's PROXIES_COUNT, see app/server.py)."""
+    proxies name (Sanic's PROXIES_COUNT, see app/http/server.py)."""
     return request.remote_addr or request.ip
 
 

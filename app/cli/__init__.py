@@ -22,16 +22,16 @@ import orjson
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from app.backends import Backends, UnsupportedSetup, open_backends, sync_worker
-from app.backup import add_backup_commands, run_backup_command
-from app.copying import add_copy_command, run_copy_command
-from app.counters import QUERY_RETENTION_DAYS, recent_clicks, recent_top_queries
-from app.demo import DEMO_DOMAIN
-from app.domains import normalize_domain
+from app.cli.backup import add_backup_commands, run_backup_command
+from app.cli.copying import add_copy_command, run_copy_command
+from app.http.counters import QUERY_RETENTION_DAYS, recent_clicks, recent_top_queries
 from app.importer import add_import_command, run_import
-from app.models import PrivateGroupsIn, validate_documents
-from app.settings import Settings, describe_settings_error, load_settings
-from app.validation import describe
+from app.pages.demo import DEMO_DOMAIN
+from app.shared.backends import Backends, UnsupportedSetup, open_backends, sync_worker
+from app.shared.domains import normalize_domain
+from app.shared.models import PrivateGroupsIn, validate_documents
+from app.shared.settings import Settings, describe_settings_error, load_settings
+from app.shared.validation import describe
 from core.keys import KEY_LENGTH, PREFIX_LENGTH
 from core.store import Document, IncompatibleStore, KeyInfo
 from core.tokens import mint
@@ -93,7 +93,7 @@ def tell(settings: Settings, text: str) -> None:
     """What serve says as it starts, to people; one JSON log line with LOG_FORMAT=json,
     so a log collector still gets nothing but JSON."""
     if settings.log_format == "json":
-        from app.access_log import JsonFormatter
+        from app.http.access_log import JsonFormatter
 
         record = logging.makeLogRecord({"name": "autocompeter", "levelname": "INFO",
                                         "levelno": logging.INFO, "msg": text.strip()})
@@ -102,7 +102,7 @@ def tell(settings: Settings, text: str) -> None:
 
 
 async def seed_demo(backends: Backends, settings: Settings) -> int:
-    from app.demo import documents  # parsing the standard library is only for the demo
+    from app.pages.demo import documents  # parsing the standard library is only for the demo
 
     store = backends.store
     if await store.count(DEMO_DOMAIN) == 0:
@@ -180,7 +180,7 @@ def check_address(settings: Settings) -> None:
 def serve(settings: Settings, demo: bool) -> int:
     check_address(settings)
     # Every worker process writes its metrics to files in this directory and
-    # /metrics adds them up (app/metrics.py). It must be set before
+    # /metrics adds them up (app/http/metrics.py). It must be set before
     # prometheus-client is first imported, and be fresh: files left by an
     # earlier run would be counted again.
     metrics_dir = tempfile.mkdtemp(prefix="autocompeter-metrics-")
@@ -189,8 +189,8 @@ def serve(settings: Settings, demo: bool) -> int:
         from sanic import Sanic
         from sanic.worker.loader import AppLoader
 
-        from app.server import create_app
-        from app.supervision import Supervision
+        from app.http.server import create_app
+        from app.http.supervision import Supervision
 
         asyncio.run(with_backends(settings, migrated_for_serve))
         greet = seed_demo if demo else announce
@@ -198,7 +198,7 @@ def serve(settings: Settings, demo: bool) -> int:
         loader = AppLoader(factory=partial(create_app, settings))
         app = loader.load()
         app.prepare(host=settings.host, port=settings.port, workers=settings.workers,
-                    motd=False, access_log=False)  # app.access_log writes our own lines
+                    motd=False, access_log=False)  # app.http.access_log writes our own lines
         supervision = Supervision(app)
         try:
             Sanic.serve(primary=app, app_loader=loader)
@@ -709,6 +709,3 @@ def main(argv: list[str] | None = None) -> int:
     print(f"autocompeter: {message}", file=sys.stderr)
     return 2
 
-
-if __name__ == "__main__":
-    sys.exit(main())

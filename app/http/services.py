@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 from sanic import Request
 
-from app.access import AccessCache
-from app.backends import Backends, open_backends, sync_worker
-from app.cache import ParsedSearches, ResponseCache
-from app.counters import ClickCounter, FetchCounter
-from app.metrics import TALLY
-from app.ratelimit import RateLimits
-from app.settings import Settings
+from app.http.access import AccessCache
+from app.http.cache import ParsedSearches, ResponseCache
+from app.http.counters import ClickCounter, FetchCounter
+from app.http.metrics import TALLY
+from app.http.ratelimit import RateLimits
+from app.shared.backends import Backends, open_backends, sync_worker
+from app.shared.settings import Settings
 
 if TYPE_CHECKING:  # the scaled-out setup's drivers are optional extras
     from indexer.sync import SyncWorker
@@ -36,7 +36,7 @@ class Services:
     """Feeds the search cluster from the outbox; None in the embedded setup."""
     parsed_searches: ParsedSearches = field(default_factory=ParsedSearches)
     access: AccessCache = field(default_factory=AccessCache)
-    """Each domain's private groups and token key, as of its generation (app/access.py)."""
+    """Each domain's private groups and token key, as of its generation (app/http/access.py)."""
     known_domains: set[str] = field(default_factory=set)
     """Domains seen to exist: they are never deleted, so once is enough."""
     _flusher: asyncio.Task[None] | None = None

@@ -26,11 +26,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from app.backends import Backends
-from app.backup import open_read_only
-from app.counters import window_start
-from app.domains import normalize_domain
-from app.settings import load_settings, sqlite_path
+from app.cli.backup import open_read_only
+from app.http.counters import window_start
+from app.shared.backends import Backends
+from app.shared.domains import normalize_domain
+from app.shared.settings import load_settings, sqlite_path
 from core.sql import DOMAIN_ID, ENSURE_DOMAIN, SqlStore, as_datetime
 from core.store import Document
 

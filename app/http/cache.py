@@ -12,7 +12,7 @@ queries and pushed out the answers that are asked for again.
 from collections import OrderedDict
 from typing import NamedTuple
 
-from app.metrics import CACHE_HITS, CACHE_MISSES, TALLY
+from app.http.metrics import CACHE_HITS, CACHE_MISSES, TALLY
 from core.engine import SearchQuery
 
 # What a cached entry costs beyond its body and its key's text: the query, the
@@ -91,7 +91,7 @@ class ResponseCache:
 
 
 class AskedSearch(NamedTuple):
-    """A search as its query string asks for it, before app/access.py narrows its
+    """A search as its query string asks for it, before app/http/access.py narrows its
     groups to what ``token`` allows (which may change while the string does not)."""
 
     query: SearchQuery

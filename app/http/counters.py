@@ -29,7 +29,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from app.metrics import CLICKS_DROPPED, QUERIES_DROPPED, TALLY
+from app.http.metrics import CLICKS_DROPPED, QUERIES_DROPPED, TALLY
 from core.sql import MAX_QUERIES_PER_DAY
 from core.store import Click, ClickedTitle, IntentPart, QueryCounts, Store, TopQueries
 
@@ -394,7 +394,7 @@ class FetchCounter:
             self._pruned_on = today
 
     async def flush_every(self, seconds: float) -> None:
-        """Write the search counters, and the request metrics (`app.metrics.TALLY`)."""
+        """Write the search counters, and the request metrics (`app.http.metrics.TALLY`)."""
         self.flush_seconds = seconds
         while True:
             await asyncio.sleep(seconds)

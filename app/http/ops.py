@@ -34,8 +34,8 @@ from prometheus_client.registry import Collector
 from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, json, raw
 
-from app.metrics import TALLY
-from app.services import services
+from app.http.metrics import TALLY
+from app.http.services import services
 
 log = logging.getLogger("autocompeter")
 
@@ -48,11 +48,11 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"}
 
 def setup_ops(app: Sanic) -> None:
     """Register the routes; `observe_request` is called for every route by
-    app.server's response middleware (blueprint middleware would not be)."""
+    app.http.server's response middleware (blueprint middleware would not be)."""
     app.blueprint(ops)
 
 
-# -- request instrumentation (app.access_log.start_timer stamps the start) -------------
+# -- request instrumentation (app.http.access_log.start_timer stamps the start) -------------
 
 
 def endpoint_name(request: Request) -> str:

@@ -3,12 +3,12 @@
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from app.auth import authenticated_domain
-from app.errors import ApiError
-from app.models import MAX_PRIVATE_GROUPS, PrivateGroupsIn
-from app.routes import read_body
-from app.services import services
-from app.validation import validated
+from app.http.auth import authenticated_domain
+from app.http.errors import ApiError
+from app.http.routes import read_body
+from app.http.services import services
+from app.shared.models import MAX_PRIVATE_GROUPS, PrivateGroupsIn
+from app.shared.validation import validated
 
 groups_api = Blueprint("groups_api", url_prefix="/v1")
 

@@ -3,7 +3,7 @@
 `autocompeter serve` runs several worker processes, so it points
 PROMETHEUS_MULTIPROC_DIR at a fresh directory before they start (see
 `app.cli.serve`): prometheus-client then keeps each process's values in a file
-there, and `/metrics` (app/ops.py) adds them up. The variable must be set before
+there, and `/metrics` (app/http/ops.py) adds them up. The variable must be set before
 this module is first imported, because prometheus-client picks its storage when
 a metric is created.
 

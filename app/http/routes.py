@@ -11,18 +11,18 @@ import orjson
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, text
 
-from app.access import allowed_groups, check_token
-from app.auth import authenticated_domain
-from app.bodies import receive_limited_body
-from app.cache import Answer, AskedSearch
-from app.counters import recent_clicks, recent_top_queries, recent_top_searches
-from app.errors import ApiError
-from app.metrics import ENGINE_SEARCH_SECONDS, TALLY
-from app.models import ClickIn, DocumentIn, SearchParams, UrlParam, validate_documents
-from app.ratelimit import client_address
-from app.responses import SearchResponse
-from app.services import Services, services
-from app.validation import validated
+from app.http.access import allowed_groups, check_token
+from app.http.auth import authenticated_domain
+from app.http.bodies import receive_limited_body
+from app.http.cache import Answer, AskedSearch
+from app.http.counters import recent_clicks, recent_top_queries, recent_top_searches
+from app.http.errors import ApiError
+from app.http.metrics import ENGINE_SEARCH_SECONDS, TALLY
+from app.http.ratelimit import client_address
+from app.http.responses import SearchResponse
+from app.http.services import Services, services
+from app.shared.models import ClickIn, DocumentIn, SearchParams, UrlParam, validate_documents
+from app.shared.validation import validated
 from core.engine import SearchQuery
 from core.store import StoreUnavailable
 from core.text import query_words
@@ -122,7 +122,7 @@ async def search(request: Request) -> HTTPResponse:
     answer = await answer_for(request, used, query, asked.token)
     if request.method == "GET":  # a HEAD is a probe, not a visitor's search
         # The visitor (address and user agent) joins this search to its burst: the
-        # top queries count intents (app/counters.py IntentTracker).
+        # top queries count intents (app/http/counters.py IntentTracker).
         used.fetches.record(query.domain, " ".join(query.words), answer.found,
                             (client_address(request), request.headers.get("user-agent", "")))
     return SearchResponse(answer.body, headers=PUBLIC, content_type="application/json")
@@ -131,7 +131,7 @@ async def search(request: Request) -> HTTPResponse:
 async def answer_for(request: Request, used: Services, query: SearchQuery, token: str
                      ) -> Answer:
     """The answer to ``query`` with the groups ``token`` opens: cached, or from the engine,
-    which the client's address pays for with its engine time (app/ratelimit.py)."""
+    which the client's address pays for with its engine time (app/http/ratelimit.py)."""
     engine, cache = used.backends.engine, used.cache
     generation = engine.generation(query.domain)
     if query.groups:  # private groups matter only to searches that ask for groups

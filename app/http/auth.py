@@ -2,9 +2,9 @@
 
 from sanic import Request
 
-from app.bodies import receive_limited_body
-from app.errors import NO_BODY_BYTES, ApiError
-from app.services import services
+from app.http.bodies import receive_limited_body
+from app.http.errors import NO_BODY_BYTES, ApiError
+from app.http.services import services
 
 HEADER = "Auth-Key"
 
@@ -12,7 +12,7 @@ HEADER = "Auth-Key"
 async def authenticated_domain(request: Request, takes_body: bool = False) -> str:
     """The key's domain; also counts the request against the domain's write limit.
 
-    Keyed routes are `stream=True` (see app.bodies): the key is checked before a
+    Keyed routes are `stream=True` (see app.http.bodies): the key is checked before a
     byte of the body is read, then the body is read, up to MAX_BODY_BYTES if the
     route ``takes_body``.
     """
