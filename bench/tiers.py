@@ -35,7 +35,7 @@ from workload import write_paths
 from core.search import TIERS as ENGINE_TIERS
 
 # The engine's own names (`SearchResult.tier`); UNKNOWN for a query not classified.
-EXACT, JOINED, CORRECTED, FEWER_WORDS, NONE = ENGINE_TIERS
+EXACT, JOINED, SYNONYM, CORRECTED, FEWER_WORDS, NONE = ENGINE_TIERS
 UNKNOWN = "unknown"
 TIERS = (*ENGINE_TIERS, UNKNOWN)
 MISSES = "misses (all but exact)"

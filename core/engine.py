@@ -12,6 +12,10 @@ class SearchQuery:
     size: int = 10
     groups: tuple[str, ...] = ()
     """Groups asked for besides the empty group, which is always searched."""
+    synonyms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Of the words, those the domain's synonyms name, with the forms that stand for
+    each (`core.synonyms.Synonyms.alternatives`); part of the key a cached answer is
+    kept under, so changed synonyms never serve an old answer."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,12 @@ Tiers, best first, popularity deciding within each (`core.ranking`):
       query words written as one, for titles that write them together ("spider
       man" → "The Amazing Spider-Man" from tier 1, then "Spiderman: Homecoming";
       "java script" → "JavaScript"); the joined forms found join `terms`;
-   b. typos, when nothing above finds a title: titles that match once the words
+   b. synonyms, beside the tiers above while they leave room: titles with each
+      word or, for a word the domain's synonyms name, one of the forms that stand
+      for it (`core.synonyms`: "js" → "JavaScript"); the forms found join `terms`;
+   c. typos, when nothing above finds a title: titles that match once the words
       that match nothing as typed are corrected (`core.typos`); the corrections
-      join the query's words in `terms`.
+      join the query's words in `terms`, and a word's synonyms stand beside them.
 4. no dead ends, for a query of several words that still finds nothing: first
    the words that match nothing in the searched titles (as typed, joined with a
    neighbour, or corrected) are dropped; then, while the words left find no
@@ -64,8 +67,8 @@ def joined_forms(readings: list[tuple[str, ...]]) -> list[str]:
     return [reading[at] for at, reading in enumerate(readings)]
 
 
-TIERS = ("exact", "joined", "corrected", "fewer words", "none")
-"""What `SearchResult.tier` says answered: tiers 1-2, 3a, 3b, 4, or nothing."""
+TIERS = ("exact", "joined", "synonym", "corrected", "fewer words", "none")
+"""What `SearchResult.tier` says answered: tiers 1-2, 3a, 3b, 3c, 4, or nothing."""
 MAX_CORRECTED = 3
 """Words of one query corrected at most (the first that match nothing): each costs
 a scan of the candidate forms, and eight mistyped words cost eight."""
@@ -96,10 +99,21 @@ class TieredEngine(ABC):
             terms += used_joined(readings, query.words, more)
             tier = tier if hits else "joined"
             hits += more
+        synonyms = synonyms_of(query)
+        if synonyms and len(hits) < query.size:
+            found = {hit.url for hit in hits}
+            more = [hit for hit in await self.corrected(query, synonyms, query.size)
+                    if hit.url not in found][:query.size - len(hits)]
+            terms += found_in(corrections_of(synonyms), more)
+            tier = tier if hits else "synonym"
+            hits += more
         if hits:
             return hits, terms, tier
         if fixes is None:
             fixes = await self.corrections(query) if len(query.words) == 1 else {}
+            if not fixes:  # the synonyms alone were asked above
+                return hits, terms, "none"
+            fixes = with_synonyms(fixes, synonyms)
         fixes = {word: found for word, found in fixes.items() if word in query.words}
         if fixes:
             hits = await self.corrected(query, fixes, query.size)
@@ -111,18 +125,23 @@ class TieredEngine(ABC):
         Tiers 1, 2 and 3a found nothing for all the words."""
         words = query.words
         joined = joined_forms(joined_readings(words))
-        present, typed_leading = await self.survey(query, [*words, *joined])
+        synonyms = synonyms_of(query)
+        forms = [*words, *joined, *corrections_of(synonyms)]
+        present, typed_leading = await self.survey(query, list(dict.fromkeys(forms)))
         matched = present & set(words)
         for at, form in enumerate(joined):
             if form in present:  # "java script": "script" alone may match nothing
                 matched.update(words[at:at + 2])
+        matched.update(word for word, stand_ins in synonyms.items()
+                       if not present.isdisjoint(stand_ins))
         unmatched = [word for word in words if word not in matched][:MAX_CORRECTED]
-        fixes = (await self.corrections(replace(query, words=tuple(unmatched)))
+        typos = (await self.corrections(replace(query, words=tuple(unmatched)))
                  if unmatched else {})
-        kept = tuple(word for word in words if word in matched or word in fixes)
+        fixes = with_synonyms(typos, synonyms)
+        kept = tuple(word for word in words if word in matched or word in typos)
         if not kept:
             return [], list(words), "none"
-        if fixes and len(kept) == len(words):
+        if typos and len(kept) == len(words):
             hits = await self.corrected(query, fixes, query.size)
             if hits:
                 return hits, [*words, *found_in(corrections_of(fixes), hits)], "corrected"
@@ -190,6 +209,19 @@ def used_joined(readings: list[tuple[str, ...]], words: tuple[str, ...], hits: l
     """The joined forms of ``readings`` that some hit has a word starting with."""
     return found_in([form for form in dict.fromkeys(joined_forms(readings))
                      if form not in words], hits)
+
+
+def synonyms_of(query: SearchQuery) -> Fixes:
+    """The query's synonyms (`SearchQuery.synonyms`) as fixes: word -> forms."""
+    return {word: list(forms) for word, forms in query.synonyms if word in query.words}
+
+
+def with_synonyms(fixes: Fixes, synonyms: Fixes) -> Fixes:
+    """Corrections and synonyms together: a word's synonyms first, then its corrections."""
+    if not synonyms:
+        return fixes
+    return {word: list(dict.fromkeys([*synonyms.get(word, ()), *fixes.get(word, ())]))
+            for word in dict.fromkeys([*synonyms, *fixes])}
 
 
 def corrections_of(fixes: Fixes) -> list[str]:
