@@ -2,27 +2,19 @@
 
 `SEARCH_URL` picks the client by scheme: `elasticsearch+https://host:9200`
 uses `AsyncElasticsearch`, `opensearch+http://host:9200` uses
-`AsyncOpenSearch`. Both clients accept the same JSON bodies (built in
-`scaled.mapping` and `scaled.query`) through the same few calls, so there is
-one code path; only the client's construction and its error classes differ.
-
-Two client instances per process: a search client with a short timeout (a
-visitor gets a 503 within about a second rather than waiting), and an indexing
-client with a longer timeout for bulk requests, whose retries the sync worker
-does itself, with backoff. The search client tries the next host when one
-refuses or drops the connection (a node that died), within the one search
-timeout, and the client's pool then leaves the failed host aside for a while
-(60 s, doubling while it keeps failing); a host that answers, even with an
-error, or too slowly, is not asked again.
+`AsyncOpenSearch` (built in `scaled.clients`). Both clients accept the same JSON
+bodies (built in `scaled.mapping` and `scaled.query`) through the same few calls,
+so there is one code path; only the client's construction and its error classes
+differ.
 """
 
-import asyncio
 import logging
 import time
 from typing import Any
 
 from core.engine import EngineUnavailable, Hit, SearchQuery
 from core.search import Fixes, TieredEngine
+from scaled.clients import ClusterClient, status_of
 from scaled.config import ClusterConfig, parse_search_url
 from scaled.mapping import index_body, new_index_name, words_mapping
 from scaled.query import (
@@ -44,120 +36,6 @@ from scaled.vocabulary import ClusterVocabulary
 log = logging.getLogger("autocompeter")
 
 CACHE_SECONDS = 1.0
-
-
-class ClusterClient:
-    """The calls we need, the same for both clients (both accept ``body=``)."""
-
-    def __init__(self, config: ClusterConfig, timeout: float, searches: bool = False) -> None:
-        self.kind = config.kind
-        # A search's retries on other hosts share its one timeout; bulk requests keep theirs.
-        self.deadline = timeout if searches else None
-        if config.kind == "elasticsearch":
-            self.client, self.unavailable = _elasticsearch(config, timeout, searches)
-        else:
-            self.client, self.unavailable = _opensearch(config, timeout, searches)
-
-    async def call(self, method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """Run ``client.<method>``; engine outages become EngineUnavailable."""
-        target: Any = self.client
-        for name in method.split("."):
-            target = getattr(target, name)
-        try:
-            async with asyncio.timeout(self.deadline):
-                response = await target(*args, **kwargs)
-        except self.unavailable as error:
-            raise EngineUnavailable(f"{self.kind}: {error}") from error
-        except Exception as error:
-            if _status(error) in (429, 502, 503, 504) or _status(error) == "N/A":
-                raise EngineUnavailable(f"{self.kind}: {error}") from error
-            raise
-        # elasticsearch-py wraps bodies in ObjectApiResponse; opensearch-py returns dicts.
-        return getattr(response, "body", response)
-
-    async def close(self) -> None:
-        await self.client.close()
-
-
-def _status(error: Exception) -> object:
-    """The HTTP status of a client error, for both clients' exception classes."""
-    status = getattr(error, "status_code", None)
-    if status is None:
-        status = getattr(getattr(error, "meta", None), "status", None)
-    return status
-
-
-def _retries(config: ClusterConfig, searches: bool) -> dict[str, Any]:
-    """Each other host once for a search whose connection failed (not for an answer that
-    came too late or said 5xx: another node would likely be as slow); none for bulk."""
-    retries = len(config.hosts) - 1 if searches else 0
-    return {"max_retries": retries, "retry_on_timeout": False, "retry_on_status": ()}
-
-
-def _elasticsearch(config: ClusterConfig, timeout: float,
-                   searches: bool) -> tuple[Any, tuple[type, ...]]:
-    import elastic_transport
-    from elasticsearch import AsyncElasticsearch
-
-    auth: dict[str, Any] = {}
-    if config.api_key:
-        auth["api_key"] = config.api_key
-    elif config.username:
-        auth["basic_auth"] = (config.username, config.password or "")
-    client = AsyncElasticsearch(
-        config.hosts, **auth, verify_certs=config.verify_certs, ca_certs=config.ca_file,
-        request_timeout=timeout, **_retries(config, searches),
-    )
-    return client, (elastic_transport.ConnectionError, elastic_transport.ConnectionTimeout,
-                    asyncio.TimeoutError)
-
-
-def _opensearch(config: ClusterConfig, timeout: float,
-                searches: bool) -> tuple[Any, tuple[type, ...]]:
-    import orjson
-    from opensearchpy import AsyncOpenSearch, JSONSerializer
-    from opensearchpy.exceptions import ConnectionError as OsConnectionError
-    from opensearchpy.exceptions import SerializationError
-
-    class OrjsonSerializer(JSONSerializer):
-        """orjson for request and response bodies: the standard library's json took
-        7% of the service's CPU time on a search."""
-
-        def loads(self, s: str) -> Any:
-            try:
-                return orjson.loads(s)
-            except orjson.JSONDecodeError as error:
-                raise SerializationError(s, error) from error
-
-        def dumps(self, data: Any) -> Any:
-            if isinstance(data, str):
-                return data
-            try:
-                return orjson.dumps(data, default=self.default).decode()
-            except TypeError as error:
-                raise SerializationError(data, error) from error
-
-    options: dict[str, Any] = {}
-    if config.api_key:
-        options["headers"] = {"Authorization": f"ApiKey {config.api_key}"}
-    elif config.username:
-        options["http_auth"] = (config.username, config.password or "")
-    https = config.hosts[0].startswith("https:")
-    if https:
-        options.update(use_ssl=True, verify_certs=config.verify_certs,
-                       ssl_show_warn=config.verify_certs)
-        if config.ca_file:
-            options["ca_certs"] = config.ca_file
-    if searches:  # the visitors' path: see scaled.transport for why not aiohttp
-        from scaled.transport import CONNECT_SHARE, SearchConnection
-
-        options["connection_class"] = SearchConnection
-        if len(config.hosts) > 1:  # a host that does not accept soon: try the next one
-            options["connect_share"] = CONNECT_SHARE
-    client = AsyncOpenSearch(config.hosts, **options, timeout=timeout,
-                             **_retries(config, searches), serializer=OrjsonSerializer())
-    # opensearch-py's ConnectionTimeout is a ConnectionError.
-    return client, (OsConnectionError, asyncio.TimeoutError)
 
 
 class SearchCluster(TieredEngine):
@@ -194,7 +72,7 @@ class SearchCluster(TieredEngine):
         except EngineUnavailable:
             raise
         except Exception as error:
-            if _status(error) == 404:  # no index yet: `autocompeter migrate` makes it
+            if status_of(error) == 404:  # no index yet: `autocompeter migrate` makes it
                 raise EngineUnavailable(f"index {self.alias!r} does not exist") from error
             raise
 
@@ -313,7 +191,7 @@ class SearchCluster(TieredEngine):
         except EngineUnavailable:
             raise
         except Exception as error:
-            if _status(error) == 404:
+            if status_of(error) == 404:
                 return []
             raise
         return sorted(body)
@@ -375,7 +253,7 @@ class SearchCluster(TieredEngine):
         except EngineUnavailable:
             raise
         except Exception as error:
-            if _status(error) != 404:
+            if status_of(error) != 404:
                 raise
 
     async def bulk(self, operations: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -411,5 +289,5 @@ def open_cluster(url: str, **options: Any) -> SearchCluster:
     return SearchCluster(parse_search_url(url, **options))
 
 
-__all__ = ["ClusterConfig", "EngineUnavailable", "SearchCluster", "open_cluster",
+__all__ = ["ClusterClient", "ClusterConfig", "EngineUnavailable", "SearchCluster", "open_cluster",
            "parse_search_url"]

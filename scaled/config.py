@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 KINDS = ("elasticsearch", "opensearch")
+TRANSPORTS = ("own", "library")
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class ClusterConfig:
     alias: str = "autocompeter"
     search_timeout: float = 1.0
     bulk_timeout: float = 30.0
+    search_transport: str = "own"
+    """OpenSearch searches: "own" (`scaled.transport`) or "library" (opensearch-py's aiohttp)."""
 
 
 def parse_search_url(url: str, **options: Any) -> ClusterConfig:

@@ -85,6 +85,7 @@ def open_scaled(settings: Settings) -> Backends:
             ca_file=str(settings.search_ca_file) if settings.search_ca_file else None,
             search_timeout=settings.search_timeout_seconds,
             bulk_timeout=settings.search_bulk_timeout_seconds,
+            search_transport=settings.search_transport,
         )
     except ImportError as error:
         raise UnsupportedSetup(f"{error.name} is not installed: pip install "

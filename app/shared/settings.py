@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     search_timeout_seconds: float = Field(1.0, gt=0)
     """Per search request, no retries: past it the visitor gets a 503."""
     search_bulk_timeout_seconds: float = Field(30.0, gt=0)
+    search_transport: Literal["own", "library"] = "own"
+    """OpenSearch searches over scaled/transport.py (own) or opensearch-py's aiohttp
+    connection (library); docs/scaling.md, "Search transport: decided on evidence"."""
     indexer_in_serve: bool = True
     """Run a sync worker in every `serve` worker; off when `autocompeter indexer` runs."""
     indexer_batch_size: int = Field(500, ge=1, le=10_000)

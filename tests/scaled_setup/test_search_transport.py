@@ -15,7 +15,10 @@ import httpx
 import pytest
 from opensearchpy import AIOHttpConnection, AsyncOpenSearch
 from opensearchpy.exceptions import ConnectionTimeout, RequestError
+from pydantic import ValidationError
 
+from app.shared.backends import open_backends
+from app.shared.settings import load_settings
 from scaled.transport import SearchConnection
 from scaled_setup.support import http_url, require_services
 
@@ -63,6 +66,32 @@ def test_it_answers_what_the_aiohttp_connection_answers_from_the_real_engine() -
     assert [hit["_source"]["title"] for hit in ours[0]["hits"]["hits"]] == [
         "pyramid", "python two", "python three"]
     assert ours[2] == 400
+
+
+@pytest.mark.parametrize(("transport", "connection_class"),
+                         [("own", SearchConnection), ("library", AIOHttpConnection)])
+def test_search_transport_picks_the_search_clients_connection(
+    transport: str, connection_class: type
+) -> None:
+    database_url, search_url = require_services()
+    settings = load_settings(database_url=database_url, search_url=search_url,
+                             search_transport=transport)
+
+    async def connections() -> list[type]:
+        backends = open_backends(settings)
+        try:
+            assert await backends.engine.ping()
+            pool = backends.engine.searcher.client.transport.connection_pool
+            return [type(connection) for connection in pool.connections]
+        finally:
+            await backends.close()
+
+    assert asyncio.run(connections()) == [connection_class]
+
+
+def test_an_unknown_search_transport_is_refused_at_start() -> None:
+    with pytest.raises(ValidationError, match="search_transport"):
+        load_settings(search_transport="fast")
 
 
 class FakeEngine:
