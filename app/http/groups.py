@@ -5,10 +5,9 @@ from sanic.response import HTTPResponse, json
 
 from app.http.auth import authenticated_domain
 from app.http.errors import ApiError
-from app.http.routes import read_body
+from app.http.requests import read_body, validated
 from app.http.services import services
 from app.shared.models import MAX_PRIVATE_GROUPS, PrivateGroupsIn
-from app.shared.validation import validated
 
 groups_api = Blueprint("groups_api", url_prefix="/v1")
 

@@ -19,19 +19,13 @@ answers cost no engine time and are not charged.
 import time
 from typing import NoReturn
 
-from limits import RateLimitItem, parse
+from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import FixedWindowRateLimiter
 from sanic import Request
 
 from app.http.errors import ApiError
-
-
-def parse_limit(text: str) -> RateLimitItem | None:
-    """'50/second', '1000 per minute'; 'off' or '' for no limit. ValueError otherwise."""
-    if text.strip().lower() in ("", "off", "none", "0"):
-        return None
-    return parse(text)
+from app.shared.settings import parse_limit
 
 
 def client_address(request: Request) -> str:

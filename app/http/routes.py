@@ -4,8 +4,6 @@ import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
-from urllib.parse import parse_qsl
 
 import orjson
 from sanic import Blueprint, Request
@@ -19,10 +17,10 @@ from app.http.counters import recent_clicks, recent_top_queries, recent_top_sear
 from app.http.errors import ApiError
 from app.http.metrics import ENGINE_SEARCH_SECONDS, TALLY
 from app.http.ratelimit import client_address
+from app.http.requests import query_args, read_body, validated
 from app.http.responses import SearchResponse
 from app.http.services import Services, services
 from app.shared.models import ClickIn, DocumentIn, SearchParams, UrlParam, validate_documents
-from app.shared.validation import validated
 from core.engine import SearchQuery
 from core.store import StoreUnavailable
 from core.text import query_words
@@ -30,48 +28,9 @@ from core.text import query_words
 v1 = Blueprint("v1", url_prefix="/v1")
 
 PUBLIC = {"Access-Control-Allow-Origin": "*"}
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 CLICK_BODY_BYTES = 64 * 1024
 """A click is three short fields; a public route reads no more than the longest valid
 ones take (about 30 KiB form-encoded, every character four UTF-8 bytes)."""
-
-
-def looks_like_json(body: bytes) -> bool:
-    """A body starting with "{" is JSON whatever its Content-Type says.
-
-    Form encoding escapes "{" as %7B, so no form body starts with one; but
-    `curl -d '{"documents": ...}'` sends JSON labelled as a form unless told
-    otherwise, and a bulk should not be refused for what it plainly is.
-    """
-    return body.lstrip()[:1] == b"{"
-
-
-def read_body(request: Request) -> dict[str, Any]:
-    """A JSON object or form fields, whichever the client sent."""
-    content_type = request.content_type.split(";")[0].strip().lower()
-    if content_type != "multipart/form-data" and looks_like_json(request.body):
-        content_type = "application/json"
-    if content_type == "application/x-www-form-urlencoded":
-        try:
-            fields = parse_qsl(request.body.decode(), errors="strict")
-        except UnicodeDecodeError:
-            raise ApiError(400, "body: form fields are not valid UTF-8") from None
-        return dict(reversed(fields))  # the first value of a repeated field wins
-    if content_type in FORM_TYPES:
-        return {name: values[0] for name, values in request.form.items()}
-    if content_type == "application/json" or (not request.body and content_type == ""):
-        try:
-            payload = orjson.loads(request.body or b"{}")
-        except orjson.JSONDecodeError as error:
-            raise ApiError(400, f"body is not valid JSON: {error}") from None
-        if not isinstance(payload, dict):
-            raise ApiError(400, "body must be a JSON object")
-        return payload
-    raise ApiError(415, "send application/json or form-encoded fields")
-
-
-def query_args(request: Request) -> dict[str, str]:
-    return {name: values[0] for name, values in request.args.items()}
 
 
 async def known_domain(used: Services, domain: str) -> None:

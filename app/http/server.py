@@ -1,7 +1,7 @@
 """Builds the Sanic app: one per worker process, wired to the chosen backends."""
 
 import logging
-from functools import cache
+from functools import cache, partial
 from html import escape
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from app.http.routes import v1
 from app.http.security import add_security_headers
 from app.http.services import Services, services
 from app.http.static_files import page_with_hashed_widget, static_path, static_response
-from app.pages.dashboard import dashboard
+from app.pages import dashboard
 from app.pages.demo import DEMO_DOMAIN
 from app.pages.docs import docs
 from app.shared.settings import Settings
@@ -50,7 +50,7 @@ def create_app(settings: Settings) -> Sanic:
     app.blueprint(docs)
     app.blueprint(documents_api)
     app.blueprint(groups_api)
-    app.blueprint(dashboard)
+    app.blueprint(dashboard.blueprint(partial(page_with_hashed_widget, settings.static_dir)))
     setup_ops(app)  # /healthz, /readyz, /metrics
     app.on_request(before_route)
     app.on_response(after_route if settings.access_log else after_route_unlogged)

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from limits import RateLimitItem, parse
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -97,8 +98,6 @@ class Settings(BaseSettings):
     @field_validator("search_rate_limit", "search_time_budget", "write_rate_limit")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
-        from app.http.ratelimit import parse_limit
-
         try:
             parse_limit(value)
         except ValueError:
@@ -122,6 +121,16 @@ class Settings(BaseSettings):
     @property
     def effective_search_url(self) -> str:
         return self.search_url or self.database_url
+
+
+def parse_limit(text: str) -> RateLimitItem | None:
+    """'50/second', '1000 per minute'; 'off' or '' for no limit. ValueError otherwise.
+
+    Here, not beside the rate limiter (app/http/ratelimit.py), because settings check
+    the limits they are given when they are loaded, by the command line too."""
+    if text.strip().lower() in ("", "off", "none", "0"):
+        return None
+    return parse(text)
 
 
 def sqlite_path(url: str) -> str:

@@ -1,13 +1,11 @@
-"""Turning pydantic's validation errors into one line a person can act on."""
+"""Turning pydantic's validation errors into one line a person can act on.
+
+Shared: the API's 400s (app/http/requests.py), bad settings and the command line
+all say what is wrong in the same words."""
 
 from collections.abc import Callable
-from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
-
-from app.http.errors import ApiError
-
-Model = TypeVar("Model", bound=BaseModel)
+from pydantic import ValidationError
 
 
 def describe(error: ValidationError, whole: str = "body",
@@ -26,10 +24,3 @@ def describe(error: ValidationError, whole: str = "body",
         parts.append(f"{name(field) if field else whole}: {message}")
     return "; ".join(parts)
 
-
-def validated(model: type[Model], data: Any, whole: str = "body") -> Model:
-    """``data`` as a ``model``, or a 400 saying in one line what is wrong with it."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        raise ApiError(400, describe(error, whole=whole)) from None
