@@ -31,14 +31,10 @@ from core.engine import Hit, SearchQuery
 from core.ranking import order_key
 from core.search import Fixes, TieredEngine
 from core.typos import allowed_edits, candidate_forms, corrections
+from embedded.caches import ByteBoundedCache, strings_size
 from embedded.database import SqliteDatabase
-from embedded.memory import (
-    DEFAULT_MEMORY_BUDGET,
-    ByteBoundedCache,
-    DomainIndex,
-    MemoryIndexes,
-    strings_size,
-)
+from embedded.domain_index import DomainIndex
+from embedded.memory import DEFAULT_MEMORY_BUDGET, MemoryIndexes
 
 DOMAIN_BITS = 20
 POPULARITY_BITS = 20

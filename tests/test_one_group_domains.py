@@ -8,7 +8,7 @@ the one searched.
 """
 
 import pytest
-from test_memory_index import build, with_engines
+from memory_engines import build, with_engines
 
 from core.engine import SearchQuery
 from core.store import Document
