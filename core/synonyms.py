@@ -41,7 +41,7 @@ class Synonyms:
                                                          compare=False)
 
     @classmethod
-    def from_rules(cls, groups: Sequence[Sequence[str]] = (),
+    def from_rules(cls, synonyms: Sequence[Sequence[str]] = (),
                    one_way: Mapping[str, Sequence[str]] | None = None) -> "Synonyms":
         """Rules checked and folded: ``SynonymError`` names the first that is not kept.
 
@@ -49,11 +49,11 @@ class Synonyms:
         {'js': ['javascript']}
         """
         one_way = one_way or {}
-        if len(groups) > MAX_GROUPS:
-            raise SynonymError(f"synonyms: at most {MAX_GROUPS} groups, not {len(groups)}")
+        if len(synonyms) > MAX_GROUPS:
+            raise SynonymError(f"synonyms: at most {MAX_GROUPS} groups, not {len(synonyms)}")
         if len(one_way) > MAX_ONE_WAY:
             raise SynonymError(f"one_way: at most {MAX_ONE_WAY} rules, not {len(one_way)}")
-        folded_groups = tuple(_group(f"synonyms[{at}]", group) for at, group in enumerate(groups))
+        folded_groups = tuple(_group(f"synonyms[{at}]", group) for at, group in enumerate(synonyms))
         folded_one_way: dict[str, tuple[str, ...]] = {}
         for key, targets in one_way.items():
             (word,) = _words(f"one_way key {key!r}", [key])
