@@ -21,10 +21,10 @@ from app.http.documents import documents_api
 from app.http.errors import NO_BODY_BYTES, ApiError, JsonErrorHandler
 from app.http.groups import groups_api
 from app.http.ops import observe_request, setup_ops
-from app.http.routes import v1
 from app.http.security import add_security_headers
 from app.http.services import Services, services
 from app.http.static_files import page_with_hashed_widget, static_path, static_response
+from app.http.v1 import v1
 from app.pages import dashboard
 from app.pages.demo import DEMO_DOMAIN
 from app.pages.docs import docs

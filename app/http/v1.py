@@ -1,4 +1,8 @@
-"""The v1 API, compatible with the original Autocompeter service."""
+"""The v1 API's routes, compatible with the original Autocompeter service: the public
+search and click beacon, and the keyed writes and /v1/stats.
+
+The keyed reads (documents.py) and private groups (groups.py) are blueprints of their
+own under /v1; what every route reads its input with is requests.py."""
 
 import functools
 import time
