@@ -1,6 +1,7 @@
-"""The memo of parsed searches stays within its bounds whatever strangers send."""
+"""app/http/parsed_searches.py: the memo of parsed searches stays within its bounds
+whatever strangers send."""
 
-from app.http.cache import AskedSearch, ParsedSearches
+from app.http.parsed_searches import AskedSearch, ParsedSearches
 from core.engine import SearchQuery
 
 

@@ -1,7 +1,7 @@
-"""The response cache keeps an answer the second time its search misses, and stays
-within its bytes and its memory of searches seen once, whatever strangers send."""
+"""app/http/response_cache.py keeps an answer the second time its search misses, and
+stays within its bytes and its memory of searches seen once, whatever strangers send."""
 
-from app.http.cache import SEEN_ONCE_LIMIT, Answer, ResponseCache, entry_size
+from app.http.response_cache import SEEN_ONCE_LIMIT, Answer, ResponseCache, entry_size
 from core.engine import SearchQuery
 
 GENERATION = 7

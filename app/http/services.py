@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 from sanic import Request
 
 from app.http.access import AccessCache
-from app.http.cache import ParsedSearches, ResponseCache
 from app.http.counters import ClickCounter, FetchCounter
 from app.http.metrics import TALLY
+from app.http.parsed_searches import ParsedSearches
 from app.http.ratelimit import RateLimits
+from app.http.response_cache import ResponseCache
 from app.shared.backends import Backends, open_backends, sync_worker
 from app.shared.settings import Settings
 

@@ -16,12 +16,13 @@ from sanic.response import HTTPResponse, json, text
 from app.http.access import allowed_groups, check_token
 from app.http.auth import authenticated_domain
 from app.http.bodies import receive_limited_body
-from app.http.cache import Answer, AskedSearch
 from app.http.counters import recent_clicks, recent_top_queries, recent_top_searches
 from app.http.errors import ApiError
 from app.http.metrics import ENGINE_SEARCH_SECONDS, TALLY
+from app.http.parsed_searches import AskedSearch
 from app.http.ratelimit import client_address
 from app.http.requests import query_args, read_body, validated
+from app.http.response_cache import Answer
 from app.http.responses import SearchResponse
 from app.http.services import Services, services
 from app.shared.models import ClickIn, DocumentIn, SearchParams, UrlParam, validate_documents
