@@ -10,7 +10,8 @@ machine, whatever our own code does, and "ours / bare proxy" what our code adds.
     .venv/bin/python bench/bare_proxy.py PORT WORKERS ENGINE_URL REQUESTS_JSON
 
 ENGINE_URL: http://host:port/alias (plain HTTP, no auth: the bench's own node).
-REQUESTS_JSON: {scenario: [[path after the alias, body], ...]} (bench/run.py writes it).
+REQUESTS_JSON: {scenario: [[path after the alias, body], ...]} (bench/peers.py:BareProxy
+writes it, from the requests bench/scaled_engine.py records).
 """
 
 import json

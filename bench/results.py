@@ -76,7 +76,7 @@ class Results:
     engine_ms: dict[int, dict[str, tuple[float, float]]] = field(default_factory=dict)
     engine_direct: dict[tuple[str, int], WrkResult] = field(default_factory=dict)
     """Scaled setup: the service's engine requests for a scenario sent straight to the
-    engine, one after another (bench/run.py:drive_engine_directly)."""
+    engine, one after another (bench/scaled_engine.py:drive_engine_directly)."""
     engine_requests: dict[str, int] = field(default_factory=dict)
     """Scenario slug: how many engine requests the service sends for it."""
     bare_proxy: dict[tuple[str, int], WrkResult] = field(default_factory=dict)

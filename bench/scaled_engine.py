@@ -1,0 +1,189 @@
+"""The scaled setup beside the service: its PostgreSQL and OpenSearch, and the engine driven
+without the service.
+
+The scaled setup's cold runs are compared with what the engine does on its own: the engine
+requests the service sends for a scenario, recorded from the service's own engine code and
+POSTed straight to the engine (`drive_engine_directly`), and bench/bare_proxy.py passing the
+same requests on (`start_bare_proxy`), the floor of one hop through Sanic. bench/scenario_phases.py
+drives them right after the service, in the same conditions.
+"""
+
+import asyncio
+import itertools
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+from peers import BareProxy
+from processes import ROOT, Service, Wrk, WrkResult, free_port
+from results import SCENARIOS, Results
+from steps import drive, say
+
+from core.engine import SearchQuery
+from scaled.config import ClusterConfig, parse_search_url
+
+
+def engine_requests_by_scenario(env: dict[str, str], domain: str
+                                ) -> dict[str, list[tuple[str, bytes]]]:
+    """Per scenario, the engine requests the service sends for it (scaled setup only)."""
+    from core.text import words
+
+    if not env.get("SEARCH_URL"):
+        return {}
+    found = {}
+    for scenario in SCENARIOS:
+        groups = tuple(g for g in scenario.groups.split(",") if g)
+        query = SearchQuery(domain, tuple(words(scenario.q)), 10, groups)
+        found[scenario.slug] = asyncio.run(service_engine_requests(cluster_of(env), query))
+    return found
+
+
+def cluster_of(env: dict[str, str]) -> ClusterConfig:
+    """The cluster the service searches: its hosts and the alias."""
+    return parse_search_url(env["SEARCH_URL"], alias=env.get("SEARCH_INDEX", "autocompeter"))
+
+
+def drive_engine_directly(env: dict[str, str], requests: list[tuple[str, bytes]], conns: int,
+                          label: str, workdir: Path, wrk: Wrk) -> WrkResult:
+    """Every engine request the service sends for a scenario, straight to the engine.
+
+    Each request is driven on its own at the same connections; the scenario's engine
+    p50 (and p99) is their sum, its req/s what the engine manages of the sequence.
+    """
+    cluster = cluster_of(env)
+    parts = []
+    for number, (path, body) in enumerate(requests):
+        body_file = workdir / f"engine-{number}.json"
+        body_file.write_bytes(body)
+        # bench/engine.lua POSTs the file's JSON instead of GETting the URL.
+        direct = Wrk(wrk.duration, ROOT / "bench" / "engine.lua", [str(body_file)])
+        parts.append(drive(direct, f"{cluster.hosts[0]}/{cluster.alias}/{path}", conns,
+                           f"engine directly {label} #{number + 1}"))
+    return in_sequence(parts)
+
+
+def start_bare_proxy(env: dict[str, str], results: Results, workdir: Path, workers: int,
+                     requests: dict[str, list[tuple[str, bytes]]]) -> BareProxy | None:
+    """bench/bare_proxy.py on the service's engine requests, where it can reach the engine
+    (OpenSearch over plain HTTP without a key: the node `make services` starts)."""
+    cluster = cluster_of(env)
+    if cluster.kind != "opensearch" or not cluster.hosts[0].startswith("http:") or (
+            cluster.username or cluster.api_key):
+        results.notes.append("no bare proxy: it speaks plain HTTP to OpenSearch only")
+        return None
+    return BareProxy(workdir, workers).start(f"{cluster.hosts[0]}/{cluster.alias}", requests)
+
+
+WARM_UP_SECONDS = 120
+"""At most this long driving the service before the scaled runs: a freshly started
+OpenSearch node answered a one-letter query at 240 req/s in its first seconds and
+1,780 after 45 s of load (its JIT compiler), on this machine."""
+
+
+def settle_engine(env: dict[str, str], service: Service, domain: str) -> None:
+    """Wait for the engine's merges after the load, then drive the service until its
+    rate stops rising: measure the steady state a site's engine is in, not the minute
+    after a node started and a bulk load."""
+    engine = cluster_of(env).hosts[0]
+    deadline = time.monotonic() + WARM_UP_SECONDS
+    with httpx.Client(timeout=30) as http:
+        while time.monotonic() < deadline:
+            stats = http.get(f"{engine}/_nodes/stats/indices/merge").json()
+            if not sum(node["indices"]["merges"]["current"]
+                       for node in stats["nodes"].values()):
+                break
+            time.sleep(0.5)
+    warm_up, best = Wrk(3), 0.0
+    urls = [service.base_url + scenario.query(domain) for scenario in SCENARIOS]
+    for round_number in itertools.count():
+        rate = statistics.mean(drive(warm_up, url, 10, "warm-up (not recorded)").rps
+                               for url in urls)
+        if rate < best * 1.05 or time.monotonic() > deadline:
+            break
+        best = max(best, rate)
+        say(f"warm-up round {round_number + 1}: {rate:.0f} req/s over the scenarios")
+
+
+async def service_engine_requests(config: ClusterConfig, query: SearchQuery
+                                  ) -> list[tuple[str, bytes]]:
+    """The engine requests (path after the alias, body) the service's engine sends for
+    ``query`` once its word lists are cached: it fetches those once a second per
+    worker, not once per search."""
+    from scaled.cluster import SearchCluster
+
+    cluster = SearchCluster(config)
+    sent: list[tuple[str, bytes]] = []
+    search_alias = cluster._search_alias
+
+    async def recorded(body: object, multi: bool = False, filter_path: str | None = None
+                       ) -> dict[str, object]:
+        lines = [body] if not multi else body
+        path = ("_msearch" if multi else "_search") + (f"?filter_path={filter_path}"
+                                                        if filter_path else "")
+        sent.append((path, b"".join(orjson.dumps(line) + b"\n" for line in lines)))
+        return await search_alias(body, multi, filter_path)
+
+    cluster._search_alias = recorded  # type: ignore[method-assign]
+    fewest: list[tuple[str, bytes]] | None = None
+    try:
+        for _ in range(3):
+            sent.clear()
+            await cluster.search(query)
+            if fewest is None or len(sent) < len(fewest):
+                fewest = list(sent)
+    finally:
+        await cluster.close()
+    return fewest or []
+
+
+def in_sequence(parts: list[WrkResult]) -> WrkResult:
+    """What the engine does for requests sent one after another: latencies add up."""
+    return WrkResult(
+        rps=1 / sum(1 / part.rps for part in parts),
+        p50_ms=sum(part.p50_ms for part in parts),
+        p99_ms=sum(part.p99_ms for part in parts),
+        requests=min(part.requests for part in parts),
+        errors=sum(part.errors for part in parts),
+    )
+
+
+
+def start_scaled_services(workdir: Path) -> dict[str, str]:
+    """A real PostgreSQL and OpenSearch node under WORKDIR."""
+    services = ROOT / "services"
+    postgres = (
+        subprocess.run(
+            [str(services / "postgres" / "start.sh"), str(workdir / "pg"), str(free_port())],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    opensearch = (
+        subprocess.run(
+            [
+                str(services / "opensearch" / "start.sh"),
+                str(workdir / "os"),
+                str(free_port()),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    return {"DATABASE_URL": postgres, "SEARCH_URL": "opensearch+" + opensearch}
+
+
+def stop_scaled_services(workdir: Path) -> None:
+    services = ROOT / "services"
+    for name, sub in (("opensearch", "os"), ("postgres", "pg")):
+        if (workdir / sub).exists():
+            subprocess.run([str(services / name / "stop.sh"), str(workdir / sub)], check=False)
+
