@@ -8,8 +8,12 @@ tests that use it say so.
 """
 
 import asyncio
+import base64
+import ssl
+import subprocess
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +23,9 @@ from pydantic import ValidationError
 
 from app.shared.backends import open_backends
 from app.shared.settings import load_settings
+from core.engine import EngineUnavailable
+from scaled.clients import ClusterClient
+from scaled.config import TRANSPORTS, ClusterConfig
 from scaled.transport import SearchConnection
 from scaled_setup.support import http_url, require_services
 
@@ -102,15 +109,17 @@ class FakeEngine:
     connection instead of answering.
     """
 
-    def __init__(self, reply: Reply) -> None:
+    def __init__(self, reply: Reply, tls: ssl.SSLContext | None = None) -> None:
         self.reply = reply
+        self.tls = tls
         self.connections = 0
         self.open_now = 0
         self.most_open = 0
 
     async def __aenter__(self) -> str:
-        self.server = await asyncio.start_server(self.serve, "127.0.0.1", 0)
-        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+        self.server = await asyncio.start_server(self.serve, "127.0.0.1", 0, ssl=self.tls)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"https://localhost:{port}" if self.tls else f"http://127.0.0.1:{port}"
 
     async def __aexit__(self, *exc: object) -> None:
         self.server.close()
@@ -226,3 +235,96 @@ def test_waiting_for_a_free_socket_counts_against_the_timeout() -> None:
         return still_holding
 
     assert asyncio.run(scenario())
+
+
+# -- what the cluster needs of either transport: TLS, auth, a dying host left aside ------------
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for localhost and its key, made by openssl for the test."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+                    "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+def search_client(url: str, transport: str, **config: object) -> ClusterClient:
+    return ClusterClient(ClusterConfig("opensearch", [url], search_transport=transport,
+                                       **config), timeout=5, searches=True)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_search_goes_over_tls_with_basic_auth_and_an_unknown_certificate_is_refused(
+    transport: str, tmp_path: Path
+) -> None:
+    """Simulated: a fake engine over TLS (a self-signed certificate) that answers only
+    the credentials it expects."""
+    cert, key = self_signed(tmp_path)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    expected = b"authorization: Basic " + base64.b64encode(b"me:s3cret p@ss")
+
+    async def with_credentials(request: bytes, answered: int) -> bytes:
+        known = expected.lower() in request.lower()
+        return json_response(b'{"hits": {"hits": [%s]}}' % (b'"in"' if known else b""))
+
+    async def scenario() -> tuple[object, BaseException | None, int]:
+        fake = FakeEngine(with_credentials, tls=tls)
+        async with fake as url:
+            trusted = search_client(url, transport, username="me", password="s3cret p@ss",
+                                    ca_file=str(cert))
+            found = await trusted.call("search", index="any", body={})
+            await trusted.close()
+            connections = fake.connections
+            stranger = search_client(url, transport)  # the system's CAs: not ours
+            try:
+                await stranger.call("search", index="any", body={})
+                refused = None
+            except Exception as error:
+                refused = error
+            await stranger.close()
+        return found, refused, connections
+
+    found, refused, connections = asyncio.run(scenario())
+    assert found == {"hits": {"hits": ["in"]}}
+    assert connections == 1
+    assert refused is not None and "certificate" in repr(refused).lower(), repr(refused)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_host_that_drops_every_connection_is_tried_once_then_left_aside(
+    transport: str
+) -> None:
+    """Simulated: beside the real node, a fake host that accepts each connection and
+    closes it without answering, as a node does while it dies."""
+    url = http_url(require_services()[1])
+    index = f"transport-{uuid.uuid4().hex[:8]}"
+    httpx.put(f"{url}/{index}/_doc/1", params={"refresh": "true"},
+              json={"title": "found"}).raise_for_status()
+
+    async def hang_up(request: bytes, answered: int) -> None:
+        return None
+
+    async def scenario() -> tuple[list[object], int]:
+        fake = FakeEngine(hang_up)
+        async with fake as dying:
+            config = ClusterConfig("opensearch", [dying, url], search_transport=transport)
+            client = ClusterClient(config, timeout=5, searches=True)
+            answers: list[object] = []
+            for _ in range(20):
+                try:
+                    found = await client.call("search", index=index, body={})
+                    answers.append(found["hits"]["total"]["value"])
+                except EngineUnavailable as error:
+                    answers.append(error)
+            await client.close()
+        return answers, fake.connections
+
+    try:
+        answers, connections = asyncio.run(scenario())
+    finally:
+        httpx.delete(f"{url}/{index}")
+    assert answers == [1] * 20
+    assert connections == 1
