@@ -10,7 +10,8 @@ import orjson
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, raw
 
-from app.pages.openapi import Json, openapi_document
+from app.pages.openapi import openapi_document
+from app.pages.openapi_blocks import Json
 
 docs = Blueprint("docs")
 

@@ -4,60 +4,22 @@ Written out rather than generated from the routes: the v1 API is a contract
 with the original service's users, and changing it should show up as a diff
 here. Request bodies come from the pydantic models that validate them, so
 the two cannot drift apart; tests/test_openapi.py checks the rest against the
-running service with schemathesis.
+running service with schemathesis. The widget's search and click, the title writes and
+the operations endpoints are here; the site owner's reads and groups in
+openapi_owner.py; the pieces all of them are made of in openapi_blocks.py.
 """
 
-from typing import Any
-
+from app.pages.openapi_blocks import ERROR, OK, Json, errors, json_body, keyed, plain
+from app.pages.openapi_owner import (
+    daily_operation,
+    documents_operation,
+    read_groups_operation,
+    set_groups_operation,
+    stats_operation,
+)
 from app.shared.domains import MAX_LENGTH as MAX_DOMAIN_LENGTH
-from app.shared.models import ClickIn, DocumentIn, PrivateGroupsIn
+from app.shared.models import ClickIn, DocumentIn
 from core.tokens import MAX_TOKEN_LENGTH
-
-Json = dict[str, Any]
-
-ERROR: Json = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {"error": {"type": "string", "description": "what went wrong, field first"}},
-}
-OK: Json = {"type": "object", "required": ["message"],
-            "properties": {"message": {"const": "OK"}, "count": {"type": "integer"}}}
-
-
-def json_body(schema: Json, description: str, example: object = None) -> Json:
-    media: Json = {"schema": schema}
-    if example is not None:
-        media["example"] = example  # shown on /docs
-    return {"description": description, "content": {"application/json": media}}
-
-
-def errors(*statuses: int, invalid: str = "",
-           too_large: str = "documents: at most 10000 per request, got 12000") -> Json:
-    """The error answers; ``invalid`` is the operation's own 400 message, as the
-    service answers one of its invalid requests (tests/test_openapi.py asks them), and
-    ``too_large`` its 413's."""
-    reasons = {
-        400: "invalid input; the message names the field",
-        401: "no Auth-Key header",
-        403: "the key is unknown or revoked",
-        404: "no such document",
-        413: "the request is too large: its body, its bulk, or its head (a URL over 8 KiB)",
-        415: "the body is neither JSON nor form fields",
-        429: "too many requests; see Retry-After",
-        503: "the database or search engine is unavailable for a moment",
-    }
-    examples = {
-        400: invalid,
-        401: "missing Auth-Key header",
-        403: "Auth-Key is not a valid key (unknown or revoked)",
-        404: "url: no document with that URL in this domain",
-        413: too_large,
-        415: "send application/json or form-encoded fields",
-        429: "too many searches from this address; retry in 1 s",
-        503: "database unavailable, try again shortly",
-    }
-    return {str(status): json_body(ERROR, reasons[status], {"error": examples[status]})
-            for status in statuses}
 
 
 def document_schema() -> Json:
@@ -139,12 +101,6 @@ def search_operation() -> Json:
     }
 
 
-def keyed(operation: Json) -> Json:
-    operation["security"] = [{"authKey": []}]
-    operation["responses"].update(errors(401, 403, 429, 503))
-    return operation
-
-
 def add_operation() -> Json:
     return keyed({
         "summary": "Add or replace one title",
@@ -211,133 +167,6 @@ def flush_operation(method: str) -> Json:
     })
 
 
-def stats_operation() -> Json:
-    monthly = {"type": "object", "additionalProperties": {
-        "type": "object", "additionalProperties": {"type": "integer"}}}
-    ranked = {"type": "array", "items": {"type": "object", "properties": {
-        "q": {"type": "string"}, "count": {"type": "integer"}}}}
-    with_clicks = {"type": "array", "items": {"type": "object", "properties": {
-        "q": {"type": "string"}, "count": {"type": "integer"}, "clicks": {"type": "integer"},
-        "click_through": {"type": "number", "description": "clicks per search"}}}}
-    clicked = {"type": "array", "items": {"type": "object", "properties": {
-        "url": {"type": "string"}, "title": {"type": "string"},
-        "clicks": {"type": "integer"}}}}
-    return keyed({
-        "summary": "Searches per month and the number of titles",
-        "operationId": "stats",
-        "tags": ["titles"],
-        "responses": {"200": json_body({
-            "type": "object", "required": ["fetches", "documents"],
-            "properties": {"fetches": monthly, "documents": {"type": "integer"},
-                           "top_queries": with_clicks, "top_misses": ranked,
-                           "top_clicks": clicked},
-        }, "fetches by year and month; top queries (with their clicks and click-through "
-           "rate), misses and clicked titles of the last 30 days", {
-            "fetches": {"2026": {"10": 120, "11": 240}}, "documents": 2,
-            "top_queries": [{"q": "pyth", "count": 12, "clicks": 6, "click_through": 0.5},
-                            {"q": "cafe", "count": 3, "clicks": 0, "click_through": 0.0}],
-            "top_misses": [{"q": "kubernetes", "count": 2}],
-            "top_clicks": [{"url": "https://example.com/python", "title": "Python",
-                            "clicks": 6}]})},
-    })
-
-
-def documents_operation() -> Json:
-    document = {"type": "object", "required": ["url", "title", "group", "popularity"],
-                "properties": {"url": {"type": "string"}, "title": {"type": "string"},
-                               "group": {"type": "string"}, "popularity": {"type": "number"}}}
-    page = {"type": "object", "required": ["documents", "cursor"], "properties": {
-        "documents": {"type": "array", "items": document},
-        "cursor": {"type": ["string", "null"], "description": "for the next page; null: last"}}}
-    return keyed({
-        "summary": "Page through the key's domain's titles, or get one by URL",
-        "description": "In a stable order; pass each answer's cursor for the next page. "
-                       "With url: that one document (not a page), or 404.",
-        "operationId": "documents",
-        "tags": ["titles"],
-        "parameters": [
-            {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-            {"name": "limit", "in": "query",
-             "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
-            {"name": "q", "in": "query", "description": "words the title's words start with",
-             "schema": {"type": "string", "maxLength": 200}},
-            # No maxLength: past the request head's limit (8 KiB) a longer one would be
-            # Sanic's 413, not our 400; the 400 names a URL over 2048 characters.
-            {"name": "url", "in": "query", "schema": {"type": "string", "minLength": 1}},
-        ],
-        "responses": {"200": json_body({"oneOf": [page, document]}, "a page, or one document"),
-                      **errors(400, 404,
-                               invalid="limit: Input should be less than or equal to 500")},
-    })
-
-
-def daily_operation() -> Json:
-    days = {"type": "array", "items": {"type": "object", "required": ["day", "searches"],
-                                       "properties": {"day": {"type": "string"},
-                                                      "searches": {"type": "integer"}}}}
-    return keyed({
-        "summary": "Searches per UTC day, oldest first, today last",
-        "operationId": "stats_daily",
-        "tags": ["titles"],
-        "parameters": [{"name": "days", "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 30,
-                                   "default": 30}}],
-        "responses": {"200": json_body({"type": "object", "required": ["domain", "days"],
-                                        "properties": {"domain": {"type": "string"},
-                                                       "days": days}},
-                                       "the key's domain, and every day of the span"),
-                      **errors(400, invalid="days: Input should be less than or equal "
-                                            "to 30")},
-    })
-
-
-GROUPS: Json = {
-    "type": "object", "required": ["domain", "private", "token_secret"],
-    "properties": {
-        "domain": {"type": "string", "description": "the key's domain"},
-        "private": {"type": "array", "items": {"type": "string"},
-                    "description": "the private groups, sorted"},
-        "token_secret": {"type": "string",
-                         "description": "what the site's backend signs tokens with "
-                                        "(made on first use; `autocompeter tokens rotate` "
-                                        "replaces it)"}},
-}
-GROUPS_EXAMPLE = {"domain": "example.com", "private": ["staff"],
-                  "token_secret": "3kM9...43 letters and digits"}
-
-
-def groups_schema() -> Json:
-    schema = PrivateGroupsIn.model_json_schema()
-    schema.pop("title", None)
-    return schema
-
-
-def read_groups_operation() -> Json:
-    return keyed({
-        "summary": "The domain's private groups and its token secret",
-        "operationId": "groups",
-        "tags": ["groups"],
-        "responses": {"200": json_body(GROUPS, "the private groups and the token secret",
-                                       GROUPS_EXAMPLE)},
-    })
-
-
-def set_groups_operation() -> Json:
-    return keyed({
-        "summary": "Make groups private",
-        "description": "Titles in a private group are found only by searches whose token "
-                       "(t) grants the group; this replaces the domain's private groups.",
-        "operationId": "groups_put",
-        "tags": ["groups"],
-        "requestBody": {"required": True, "content": {"application/json": {
-            "schema": groups_schema(), "example": {"private": ["staff"]}}}},
-        "responses": {"200": json_body(GROUPS, "stored; the same answer as GET",
-                                       GROUPS_EXAMPLE),
-                      **errors(400, 413, 415, invalid="private.0: must not contain a comma: "
-                                                      "searches list groups as g=a,b")},
-    })
-
-
 def delete_operation() -> Json:
     return keyed({
         "summary": "Remove one title",
@@ -351,13 +180,6 @@ def delete_operation() -> Json:
                       **errors(400, 404, invalid="url: give the URL of the document to "
                                                  "delete")},
     })
-
-
-def plain(summary: str, operation_id: str, media: str, schema: Json,
-          example: object) -> Json:
-    return {"summary": summary, "operationId": operation_id, "tags": ["operations"],
-            "responses": {"200": {"description": "OK", "content": {
-                media: {"schema": schema, "example": example}}}}}
 
 
 def readiness_operation(status: Json) -> Json:
