@@ -107,9 +107,12 @@
 
   /** Options with defaults: url '/v1', domain `host` (the page's host name), number 10,
    * groups [], token '' (a signed token opening private groups), ping true, clicks true
-   * (report the chosen result), delay 100 (ms the box must stay unchanged before asking). */
+   * (report the chosen result), delay 100 (ms the box must stay unchanged before asking),
+   * suggestions 3 (popular searches asked for with `s=`, 0..10; 0 asks none) and the
+   * labels of their group and of the titles' group. */
   function parseOptions(options, host) {
     var o = options || {}, g = o.groups, n = parseInt(o.number, 10), d = parseInt(o.delay, 10);
+    var s = parseInt(o.suggestions, 10);
     if (g == null) g = [];
     if (!Array.isArray(g)) g = String(g).split(',');
     return {
@@ -120,7 +123,10 @@
       token: o.token ? String(o.token).trim() : '',
       ping: o.ping !== false,
       clicks: o.clicks !== false,
-      delay: d >= 0 ? d : 100
+      delay: d >= 0 ? d : 100,
+      suggestions: s >= 0 ? Math.min(s, 10) : 3,
+      suggestionsLabel: String(o.suggestionsLabel || 'Popular searches'),
+      titlesLabel: String(o.titlesLabel || 'Titles')
     };
   }
 
@@ -129,7 +135,16 @@
     var e = encodeURIComponent;
     return o.url + (o.url.indexOf('?') < 0 ? '?' : '&') + 'd=' + e(o.domain) + '&q=' + e(q) +
       '&n=' + o.number + (o.groups.length ? '&g=' + e(o.groups.join(',')) : '') +
-      (o.token ? '&t=' + e(o.token) : '');
+      (o.token ? '&t=' + e(o.token) : '') + (o.suggestions ? '&s=' + o.suggestions : '');
+  }
+
+  /** The suggestions of answer `d` worth showing for the typed `v`: as strings, without
+   * the one that is `v` itself (folded, word by word), which choosing would not change. */
+  function suggestionsFor(d, v) {
+    var typed = words(v).join(' ');
+    return (d.suggestions || []).map(String).filter(function (s) {
+      return words(s).join(' ') !== typed;
+    });
   }
 
   /** `name` next to the search URL: /v1/ping, /v1/click. */
@@ -167,7 +182,7 @@
   function build(input, o) {
     var doc = input.ownerDocument, id = newId(doc);
     var w = {
-      input: input, o: o, doc: doc, id: id, cache: Object.create(null), results: [],
+      input: input, o: o, doc: doc, id: id, cache: Object.create(null), results: [], opts: [],
       active: -1, pending: null, ctrl: null, pinged: !o.ping, warned: false, completed: null,
       wrap: el(doc, 'span'),
       hint: el(doc, 'span', 'hint', { 'aria-hidden': 'true' }),
@@ -195,7 +210,7 @@
   }
 
   function setActive(w, i) {
-    var opts = w.list.children, input = w.input;
+    var opts = w.opts, input = w.input;
     if (opts[w.active]) opts[w.active].setAttribute('aria-selected', 'false');
     w.active = i;
     if (opts[i]) {
@@ -208,34 +223,52 @@
     updateHint(w);
   }
 
-  /** One result as a link, its matching word starts in <mark>. */
-  function option(w, r, i, terms) {
-    var title = String(r[1]), pos = 0;
-    var a = el(w.doc, 'a', 'option', {
-      id: w.id + '-' + i, role: 'option', href: r[0], tabindex: '-1', 'aria-selected': 'false'
+  /** One option, its matching word starts in <mark>: a result as a link to `href`, a
+   * suggestion (no `href`) as plain text. Options are kept in `w.opts` in list order. */
+  function option(w, text, id, terms, href) {
+    var pos = 0, a = el(w.doc, href ? 'a' : 'div', 'option', {
+      id: w.id + '-' + id, role: 'option', tabindex: '-1', 'aria-selected': 'false'
     });
-    highlightRanges(title, terms).forEach(function (g) {
-      a.append(title.slice(pos, g[0]), el(w.doc, 'mark', 0, 0, title.slice(g[0], g[1])));
+    if (href) a.href = href;
+    highlightRanges(text, terms).forEach(function (g) {
+      a.append(text.slice(pos, g[0]), el(w.doc, 'mark', 0, 0, text.slice(g[0], g[1])));
       pos = g[1];
     });
-    a.append(title.slice(pos));
+    a.append(text.slice(pos));
+    w.opts.push(a);
     return a;
   }
 
+  /** A group of the listbox named by its visible label (ARIA: a listbox holding groups
+   * holds only groups, so the titles get one too while suggestions show). */
+  function group(w, key, label, items) {
+    var g = el(w.doc, 'div', 0, { role: 'group', 'aria-labelledby': w.id + key });
+    g.append(el(w.doc, 'div', 'label', { id: w.id + key, role: 'presentation' }, label), ...items);
+    return g;
+  }
+
   function render(w, value, entry) {
-    var terms = [value].concat(entry.terms || []), n = entry.results.length;
+    var terms = [value].concat(entry.terms || []), n = entry.results.length, o = w.o;
     w.results = entry.results;
+    w.sugg = entry.sugg || [];
     w.shown = value; // the query these results answer, for the click report
     w.active = -1;
+    w.opts = [];
     w.input.removeAttribute('aria-activedescendant');
     w.list.textContent = '';
-    w.results.forEach(function (r, i) { w.list.append(option(w, r, i, terms)); });
+    var said = w.sugg.map(function (s, i) { return option(w, s, 's' + i, terms); });
+    var titles = w.results.map(function (r, i) { return option(w, String(r[1]), i, terms, r[0]); });
+    if (!said.length) w.list.append(...titles);
+    else {
+      w.list.append(group(w, '-ls', o.suggestionsLabel, said));
+      if (n) w.list.append(group(w, '-lt', o.titlesLabel, titles));
+    }
     w.status.textContent = n ? n + (n > 1 ? ' results' : ' result') : 'No results';
-    open(w, n > 0 && w.doc.activeElement === w.input);
+    open(w, w.opts.length > 0 && w.doc.activeElement === w.input);
   }
 
   function reset(w) {
-    w.results = [];
+    w.results = w.sugg = w.opts = [];
     w.list.textContent = w.status.textContent = '';
     open(w, false);
   }
@@ -311,6 +344,7 @@
     fetch(buildUrl(w.o, v), { signal: c.signal }).then(readAnswer).then(function (d) {
       var entry = w.cache[v] = {
         terms: d.terms || [],
+        sugg: suggestionsFor(d, v),
         results: (d.results || []).filter(function (r) {
           return r && safeUrl(r[0], (root.location || {}).href);
         })
@@ -328,14 +362,21 @@
   // ---- events ----
 
   function choose(w, i) {
-    var a = w.list.children[i];
-    if (a) a.click(); // the link's own click: the select event below, then navigation
+    var a = w.opts[i];
+    if (a) a.click(); // the option's own click: the handler below, then a link navigates
   }
 
+  /** A suggestion chosen fills the box and searches it; a result chosen fires the
+   * select event, is reported, and its link navigates unless the event was cancelled. */
   function onListClick(w, e) {
-    var a = e.target.closest && e.target.closest('[role=option]');
-    if (!a) return;
-    var r = w.results[+a.id.slice(w.id.length + 1)] || [a.href, a.textContent];
+    var i = w.opts.indexOf(e.target.closest && e.target.closest('[role=option]'));
+    if (i < 0) return;
+    var k = w.sugg.length, r = w.results[i - k];
+    if (i < k) {
+      w.input.value = w.sugg[i];
+      open(w, false);
+      return update(w);
+    }
     var ev = new CustomEvent('autocompeter:select', {
       bubbles: true, cancelable: true, detail: { url: r[0], title: r[1] }
     });
@@ -374,7 +415,7 @@
   /** Up and Down: open the list, then move, stopping at the ends (Up from the first
    * option goes back to the typed text). */
   function onArrow(w, e) {
-    var n = w.results.length;
+    var n = w.opts.length;
     if (!n) return;
     e.preventDefault();
     if (w.list.hidden) return open(w, true);
@@ -463,7 +504,8 @@
 
   Autocompeter._internals = {
     fold: fold, words: words, highlightRanges: highlightRanges, completion: completion,
-    parseOptions: parseOptions, buildUrl: buildUrl, pingUrl: pingUrl, safeUrl: safeUrl, next: next
+    parseOptions: parseOptions, buildUrl: buildUrl, pingUrl: pingUrl, safeUrl: safeUrl, next: next,
+    suggestionsFor: suggestionsFor
   };
   // Calls made before this script ran were queued by the snippet's stub
   // (docs/widget.md): run them now, each on its own so one failing stops no other.

@@ -5,8 +5,10 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const Autocompeter = require('../../static/autocompeter.js');
-const { fold, words, highlightRanges, completion, parseOptions, buildUrl, pingUrl, safeUrl, next } =
-  Autocompeter._internals;
+const {
+  fold, words, highlightRanges, completion, parseOptions, buildUrl, pingUrl, safeUrl, next,
+  suggestionsFor,
+} = Autocompeter._internals;
 
 /** The highlighted pieces of a title, as the widget would wrap them in <mark>. */
 const marked = (title, terms) => highlightRanges(title, terms).map(([a, b]) => title.slice(a, b));
@@ -107,7 +109,8 @@ test('completion: the rest of the last word from the top title', () => {
 test('parseOptions: defaults', () => {
   assert.deepEqual(parseOptions(undefined, 'example.com'), {
     url: '/v1', domain: 'example.com', number: 10, groups: [], token: '', ping: true,
-    clicks: true, delay: 100,
+    clicks: true, delay: 100, suggestions: 3, suggestionsLabel: 'Popular searches',
+    titlesLabel: 'Titles',
   });
   assert.equal(parseOptions({}, '').domain, '');
 });
@@ -136,27 +139,66 @@ test('token: sent as t, after the groups it opens, and only when given', () => {
   const token = 'eyJkIjoiZGVtbyJ9.c2ln-_A';
   const o = parseOptions({ domain: 'demo', groups: 'staff', token: ` ${token} ` });
   assert.equal(o.token, token);
-  assert.equal(buildUrl(o, 'rota'), `/v1?d=demo&q=rota&n=10&g=staff&t=${token}`);
+  assert.equal(buildUrl(o, 'rota'), `/v1?d=demo&q=rota&n=10&g=staff&t=${token}&s=3`);
   assert.equal(buildUrl(parseOptions({ domain: 'demo', token: '' }), 'rota'),
-    '/v1?d=demo&q=rota&n=10');
+    '/v1?d=demo&q=rota&n=10&s=3');
   assert.equal(buildUrl(parseOptions({ domain: 'demo', token: null }), 'rota'),
-    '/v1?d=demo&q=rota&n=10');
+    '/v1?d=demo&q=rota&n=10&s=3');
   // Whatever a site passes is encoded, never spliced into the URL as is.
   assert.equal(buildUrl(parseOptions({ domain: 'demo', token: 'a&n=100' }), 'x'),
-    '/v1?d=demo&q=x&n=10&t=a%26n%3D100');
+    '/v1?d=demo&q=x&n=10&t=a%26n%3D100&s=3');
 });
 
 test('buildUrl: q, d, n and g encoded', () => {
-  const o = parseOptions({ domain: 'demo' });
+  const o = parseOptions({ domain: 'demo', suggestions: 0 });
   assert.equal(buildUrl(o, 'json du'), '/v1?d=demo&q=json%20du&n=10');
   assert.equal(buildUrl(o, 'a&b=c#d?'), '/v1?d=demo&q=a%26b%3Dc%23d%3F&n=10');
   assert.equal(buildUrl(o, 'café'), '/v1?d=demo&q=caf%C3%A9&n=10');
-  const g = parseOptions({ url: 'https://s.example/v1', domain: 'a.b', number: 3, groups: ['x y', 'z&'] });
+  const g = parseOptions({ url: 'https://s.example/v1', domain: 'a.b', number: 3, groups: ['x y', 'z&'],
+    suggestions: 0 });
   assert.equal(buildUrl(g, 'q'), 'https://s.example/v1?d=a.b&q=q&n=3&g=x%20y%2Cz%26');
   const url = new URL(buildUrl(g, '<script>'));
   assert.equal(url.searchParams.get('q'), '<script>');
   assert.equal(url.searchParams.get('g'), 'x y,z&');
-  assert.equal(buildUrl(parseOptions({ url: '/v1?key=1', domain: 'd' }), 'q'), '/v1?key=1&d=d&q=q&n=10');
+  assert.equal(buildUrl(parseOptions({ url: '/v1?key=1', domain: 'd' }), 'q'), '/v1?key=1&d=d&q=q&n=10&s=3');
+});
+
+test('parseOptions: suggestions, 0..10, and their labels', () => {
+  assert.equal(parseOptions({ suggestions: '5' }).suggestions, 5);
+  assert.equal(parseOptions({ suggestions: 0 }).suggestions, 0); // off, unlike number: 0
+  assert.equal(parseOptions({ suggestions: -1 }).suggestions, 3);
+  assert.equal(parseOptions({ suggestions: 'some' }).suggestions, 3);
+  assert.equal(parseOptions({ suggestions: 50 }).suggestions, 10);
+  const o = parseOptions({ suggestionsLabel: 'Others searched', titlesLabel: 'Pages' });
+  assert.equal(o.suggestionsLabel, 'Others searched');
+  assert.equal(o.titlesLabel, 'Pages');
+});
+
+test('buildUrl: s only when suggestions are asked for, after everything else', () => {
+  const token = 'eyJkIjoiZGVtbyJ9.c2ln-_A';
+  assert.equal(buildUrl(parseOptions({ domain: 'demo', suggestions: 5 }), 'py'),
+    '/v1?d=demo&q=py&n=10&s=5');
+  assert.equal(buildUrl(parseOptions({ domain: 'demo', groups: 'a', token, suggestions: 1 }), 'py'),
+    `/v1?d=demo&q=py&n=10&g=a&t=${token}&s=1`);
+  assert.equal(buildUrl(parseOptions({ domain: 'demo', suggestions: 0 }), 'py'),
+    '/v1?d=demo&q=py&n=10');
+  assert.equal(new URL(buildUrl(parseOptions({ domain: 'demo' }), 'py'), 'https://x.example')
+    .searchParams.get('s'), '3');
+});
+
+test('suggestionsFor: strings, without the typed query itself', () => {
+  const d = { suggestions: ['python testing', 'Python', 'pytest fixtures'] };
+  assert.deepEqual(suggestionsFor(d, 'pyt'), ['python testing', 'Python', 'pytest fixtures']);
+  // The typed query, whatever its case, accents or spacing, is not suggested back.
+  assert.deepEqual(suggestionsFor(d, ' PYTHON  '), ['python testing', 'pytest fixtures']);
+  assert.deepEqual(suggestionsFor({ suggestions: ['café crème'] }, 'Cafe creme'), []);
+  assert.deepEqual(suggestionsFor({ suggestions: [42, '<b>x</b>'] }, 'x'), ['42', '<b>x</b>']);
+  assert.deepEqual(suggestionsFor({}, 'py'), []); // the original service sends none
+  assert.deepEqual(suggestionsFor({ suggestions: [] }, 'py'), []);
+});
+
+test('highlightRanges marks a suggestion as it marks a title', () => {
+  assert.deepEqual(marked('python testing', ['pyth te']), ['pyth', 'te']);
 });
 
 test('pingUrl', () => {
