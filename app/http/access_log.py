@@ -6,9 +6,10 @@ import re
 import secrets
 import time
 
-import orjson
 from sanic import Request
 from sanic.response import HTTPResponse
+
+from app.shared.log_format import JsonFormatter
 
 log = logging.getLogger("autocompeter.access")
 
@@ -67,26 +68,6 @@ def log_request(request: Request, response: HTTPResponse) -> None:
         extra={"method": request.method, "path": request.path, "status": response.status,
                "ms": round(elapsed_ms, 2), "request_id": str(request.id)},
     )
-
-
-class JsonFormatter(logging.Formatter):
-    """A JSON object per line, for log collectors."""
-
-    FIELDS = ("method", "path", "status", "ms", "request_id")
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update({name: getattr(record, name) for name in self.FIELDS
-                      if hasattr(record, name)})
-        if record.exc_info and record.exc_info[0] is not None:
-            # Sanic calls logger.exception() outside of any exception too.
-            entry["exception"] = self.formatException(record.exc_info)
-        return orjson.dumps(entry).decode()
 
 
 def configure_logging(json_logs: bool) -> None:
