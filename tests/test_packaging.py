@@ -27,7 +27,8 @@ def wheel(tmp_path_factory) -> zipfile.ZipFile:
 
 def test_the_wheel_carries_the_code_the_widget_and_the_command(wheel):
     names = set(wheel.namelist())
-    for module in ("app/cli/__init__.py", "app/pages/demo_docs.txt", "embedded/engine.py", "scaled/store.py"):
+    for module in ("app/cli/__init__.py", "app/pages/demo_docs.txt", "embedded/engine.py",
+                   "scaled/store.py"):
         assert module in names
     data = {name.split(".data/data/", 1)[1] for name in names if ".data/data/" in name}
     for asset in ("autocompeter.js", "autocompeter.css", "demo.html", "docs.css"):
