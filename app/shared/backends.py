@@ -5,9 +5,11 @@ else talks to the two ports, and to `Backends.scaled` for what only the
 scaled-out setup has (a search index to make, an outbox to feed it from).
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app.shared.errors import Refused
 from app.shared.settings import Settings, sqlite_path
 from core.engine import SearchEngine
 from core.store import Store
@@ -21,8 +23,9 @@ if TYPE_CHECKING:
     from scaled.store import PostgresStore
 
 
-class UnsupportedSetup(ValueError):
-    """The settings ask for a combination this build cannot serve."""
+class UnsupportedSetup(Refused, ValueError):
+    """The settings ask for a combination this build cannot serve: a command says so
+    in one line (exit status 2), as `Refused`."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,17 @@ def open_scaled(settings: Settings) -> Backends:
                                "'autocompeter[opensearch]' or 'autocompeter[elasticsearch]'"
                                ) from None
     return Backends(store=store, engine=cluster, scaled=ScaledParts(store, cluster))
+
+
+async def with_backends(settings: Settings, work: Callable[[Backends], Awaitable[int]]) -> int:
+    """What ``work`` returns, run on the backends the settings choose, their store
+    migrated first; they are closed however it ends."""
+    backends = open_backends(settings)
+    try:
+        await backends.store.migrate()
+        return await work(backends)
+    finally:
+        await backends.close()
 
 
 def sync_worker(backends: Backends, settings: Settings) -> "SyncWorker | None":
