@@ -1,28 +1,68 @@
 """What both SQL stores do alike, written once: keys, counts, paging, analytics.
 
-The SQL here runs unchanged on SQLite and PostgreSQL: `?` placeholders (the
-PostgreSQL store numbers them), `ON CONFLICT` upserts, explicit casts. Each
-store supplies the three ways of running it (`_fetch`, `_execute`,
-`_execute_many`) and keeps what is truly its own beside its schema: document
-writes (the FTS5 rank keys; the outbox) and migrations.
+`SqlStore` is most of the `core/store.py:Store` port. `embedded/store.py:SqliteStore`
+and `scaled/store.py:PostgresStore` subclass it and supply the three ways of running
+SQL (`_fetch`, `_execute`, `_execute_many`, with variants for the counts' summaries);
+it runs the statements of `core/sql_statements.py` on the tables of
+`core/sql_schema.py`. Each store keeps what is truly its own beside its schema:
+document writes (the FTS5 rank keys; the outbox) and migrations.
 """
 
 import hmac
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from core.keys import hash_key, key_prefix, new_key
 from core.ranking import CLICK_BOOST, CLICK_HALF, ranking_value
+from core.sql_statements import (
+    ACCESS,
+    ADD_FETCHES,
+    ADD_TOKEN_SECRET,
+    CLICK_COUNTED,
+    CLICK_FOLDED,
+    CLICK_INSERTED,
+    CLICK_REPLACING,
+    DAILY_SEARCHES,
+    DOCUMENTS_AFTER,
+    DOCUMENTS_PAGE,
+    DOMAIN_ID,
+    ENSURE_DOMAIN,
+    FETCHES,
+    INSERT_KEY,
+    INTENT_COUNTED,
+    INTENT_INSERTED,
+    INTENT_PART_SAVED,
+    INTENT_PARTS_TAKEN,
+    INTENT_REPLACING,
+    KEY_DOMAIN,
+    KEY_USED,
+    LIST_KEYS,
+    MARK_CLICK_SEEN,
+    PRIVATE_GROUP_ADD,
+    PRIVATE_GROUPS_CLEAR,
+    QUERY_CLICKS,
+    QUERY_COUNTED,
+    QUERY_INSERTED,
+    QUERY_REPLACING,
+    REVOKE_BY_HASH,
+    REVOKE_BY_ID,
+    TITLE_WORD_FILTER,
+    TOKEN_SECRET,
+    TOP_CLICKS,
+    TOP_INTENTS,
+    TOP_QUERIES,
+    URL_FILTER,
+    like_prefix_of_word,
+)
 from core.store import (
     Click,
     ClickedTitle,
     Document,
     DocumentPage,
     FetchCounts,
-    IncompatibleStore,
     IntentPart,
     KeyInfo,
     QueryCounts,
@@ -33,329 +73,8 @@ from core.tokens import new_token_secret
 PAGE_SIZE = 1000
 Row = Sequence[Any]
 Statement = tuple[str, Sequence[Any]]
-
-DOMAIN_ID = "(SELECT id FROM domains WHERE name = ?)"
-ENSURE_DOMAIN = "INSERT INTO domains (name) VALUES (?) ON CONFLICT (name) DO NOTHING"
-INSERT_KEY = f"""
-INSERT INTO keys (domain_id, key_hash, prefix, note, created_at)
-VALUES ({DOMAIN_ID}, ?, ?, ?, ?)
-"""
-KEY_DOMAIN = """
-SELECT k.key_hash, d.name FROM keys k JOIN domains d ON d.id = k.domain_id
-WHERE k.key_hash = ? AND k.revoked_at IS NULL
-"""
-LIST_KEYS = """
-SELECT k.id, d.name, k.prefix, k.note, k.created_at, k.revoked_at, k.last_used_at
-FROM keys k JOIN domains d ON d.id = k.domain_id ORDER BY d.name, k.id
-"""
-# Only moves forward, so two processes recording the same minute write once.
-KEY_USED = """
-UPDATE keys SET last_used_at = ? WHERE key_hash = ?
-AND (last_used_at IS NULL OR last_used_at < ?)
-"""
 # How stale "last used" may be: one write per key and process per interval at most.
 KEY_USE_RESOLUTION = timedelta(minutes=1)
-# The step each store's migrations take to add it to a database made before it.
-ADD_KEY_LAST_USED = "ALTER TABLE keys ADD COLUMN last_used_at {timestamp};"
-REVOKE_BY_HASH = "UPDATE keys SET revoked_at = ? WHERE key_hash = ? AND revoked_at IS NULL"
-REVOKE_BY_ID = "UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"
-# `document_page`: one `AND ...` per filter goes where {filters} is.
-DOCUMENTS_AFTER = f"""
-SELECT id, url, title, grp, popularity FROM documents
-WHERE domain_id = {DOMAIN_ID} AND id > ?{{filters}} ORDER BY id LIMIT ?
-"""
-# A word of the folded title starts with the given word: the leading space makes
-# "% word%" match at the start of any word, the first included.
-TITLE_WORD_FILTER = " AND ' ' || search_text LIKE ? ESCAPE '!'"
-URL_FILTER = " AND url = ?"
-DOCUMENTS_PAGE = DOCUMENTS_AFTER.format(filters="")
-ADD_FETCHES = """
-INSERT INTO fetches (domain_id, year, month, count)
-SELECT id, ?, ?, ? FROM domains WHERE name = ?
-ON CONFLICT (domain_id, year, month) DO UPDATE SET count = fetches.count + excluded.count
-"""
-FETCHES = f"""
-SELECT year, month, count FROM fetches WHERE domain_id = {DOMAIN_ID} ORDER BY year, month
-"""
-MAX_QUERIES_PER_DAY = 1000
-"""Rows of query counts a domain may have per UTC day: visitors type anything, and a
-flood of random searches must not grow the database. The rows are a Space-Saving
-summary (Metwally, Agrawal and El Abbadi, 2005): a new query on a full day takes the
-place of the least searched one, and its count starts from that one's (`add_queries`).
-So the day's rows still add up to its searches, and any query with more than
-1/MAX_QUERIES_PER_DAY of them is among the rows however many strangers' queries come:
-junk cannot push out a query people search."""
-OTHER_QUERIES = ""
-"""Searches counted under no query: rows of databases that wrote them before the
-summary, and clicks on a title with no room for their query (MAX_CLICK_ROWS_PER_DAY)."""
-QUERY_COUNTED = f"""
-UPDATE query_counts SET searches = searches + ?, misses = misses + ?
-WHERE domain_id = {DOMAIN_ID} AND day = ? AND query = ?
-"""
-# New, while the day has room.
-QUERY_INSERTED = f"""
-INSERT INTO query_counts (domain_id, day, query, searches, misses)
-SELECT d.id, ?, ?, ?, ? FROM domains d WHERE d.name = ?
-AND NOT EXISTS (SELECT 1 FROM query_counts q WHERE q.domain_id = d.id AND q.day = ?
-                AND q.query = ?)
-AND (SELECT count(*) FROM query_counts q WHERE q.domain_id = d.id AND q.day = ?)
-    < {MAX_QUERIES_PER_DAY}
-"""
-# New on a full day: it takes the least searched query's row and count (an upper bound
-# of its own searches, as Space-Saving keeps them); misses are its own, a lower bound.
-QUERY_REPLACING = f"""
-UPDATE query_counts SET query = ?, searches = searches + ?, misses = ?
-WHERE domain_id = {DOMAIN_ID} AND day = ?
-AND query = CASE WHEN NOT EXISTS (SELECT 1 FROM query_counts q
-                                  WHERE q.domain_id = {DOMAIN_ID} AND q.day = ? AND q.query = ?)
-    -- only then looked for: most queries of a batch were counted or inserted
-    THEN (SELECT q.query FROM query_counts q
-          WHERE q.domain_id = {DOMAIN_ID} AND q.day = ? AND q.query <> '{OTHER_QUERIES}'
-          ORDER BY q.searches LIMIT 1) END
-"""
-TOP_QUERIES = f"""
-SELECT query, CAST(sum({{column}}) AS BIGINT) AS n FROM query_counts
-WHERE domain_id = {DOMAIN_ID} AND day >= ? AND query <> '{OTHER_QUERIES}'
-GROUP BY query HAVING sum({{column}}) > 0 ORDER BY n DESC, query LIMIT ?
-"""
-# Intents (app/counters.py `IntentTracker`): the same bounded summary in its own table,
-# each row counting the searches a visitor's burst ended on.
-INTENT_COUNTED, INTENT_INSERTED, INTENT_REPLACING, TOP_INTENTS = (
-    statement.replace("query_counts", "intent_counts")
-    for statement in (QUERY_COUNTED, QUERY_INSERTED, QUERY_REPLACING, TOP_QUERIES))
-# A worker's part of a burst, written at each of its flushes while the burst goes on.
-INTENT_PART_SAVED = """
-INSERT INTO intent_parts (visitor, worker, first_at, last_at, domain, first_query, query,
-                          found)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (visitor, worker, first_at) DO UPDATE SET last_at = excluded.last_at,
-    query = excluded.query, found = excluded.found
-"""
-# Every part of the visitors none of whose parts can grow any more, taken once: no
-# worker takes a part another took.
-INTENT_PARTS_TAKEN = """
-DELETE FROM intent_parts WHERE visitor IN (
-    SELECT visitor FROM intent_parts GROUP BY visitor HAVING max(last_at) < ?)
-RETURNING visitor, first_at, last_at, domain, first_query, query, found
-"""
-PRIVATE_GROUPS_CLEAR = f"DELETE FROM private_groups WHERE domain_id = {DOMAIN_ID}"
-PRIVATE_GROUP_ADD = f"INSERT INTO private_groups (domain_id, name) VALUES ({DOMAIN_ID}, ?)"
-# A domain's private groups and its token secret in one round trip: what a search
-# that asks for groups needs (app/access.py), read once per generation and worker.
-ACCESS = f"""
-SELECT 'group', name FROM private_groups WHERE domain_id = {DOMAIN_ID}
-UNION ALL SELECT 'secret', secret FROM token_secrets WHERE domain_id = {DOMAIN_ID}
-"""
-TOKEN_SECRET = f"SELECT secret FROM token_secrets WHERE domain_id = {DOMAIN_ID}"
-# Made on first use; two processes making it at once keep the first one's.
-ADD_TOKEN_SECRET = """
-INSERT INTO token_secrets (domain_id, secret, created_at)
-SELECT id, ?, ? FROM domains WHERE name = ? ON CONFLICT (domain_id) {action}
-"""
-DAILY_SEARCHES = f"""
-SELECT day, CAST(sum(searches) AS BIGINT) FROM query_counts
-WHERE domain_id = {DOMAIN_ID} AND day >= ? GROUP BY day ORDER BY day
-"""
-MAX_CLICK_ROWS_PER_DAY = 1000
-"""Rows of click counts by (title, query) a domain may have per UTC day, like
-MAX_QUERIES_PER_DAY. Past it, a click on a title under a new query takes the row of
-the day's least clicked (title, query), whose clicks stay with their title under
-OTHER_QUERIES: a day holds at most this many rows plus one per clicked title, each
-title keeps all its clicks, and a query's clicks stay shown once they outnumber
-those of the least clicked pair, however many strangers' pairs come."""
-MARK_CLICK_SEEN = """
-INSERT INTO clicks_seen (fingerprint, minute, owner) VALUES (?, ?, ?)
-ON CONFLICT (fingerprint) DO NOTHING
-"""
-# Each of the statements below counts the click only if its fingerprint is this
-# batch's own (not seen before) and its URL is one of the domain's titles; they run
-# one after the other for a click, and at most one of them counts it.
-CLICK_IS_NEW = f"""
-EXISTS (SELECT 1 FROM clicks_seen s WHERE s.fingerprint = ? AND s.owner = ?)
-AND EXISTS (SELECT 1 FROM documents d WHERE d.domain_id = {DOMAIN_ID} AND d.url = ?)
-"""
-CLICK_ROW_ABSENT = f"""
-NOT EXISTS (SELECT 1 FROM click_counts c WHERE c.domain_id = {DOMAIN_ID} AND c.url = ?
-            AND c.query = ? AND c.day = ?)
-"""
-CLICK_COUNTED = f"""
-UPDATE click_counts SET clicks = clicks + 1
-WHERE domain_id = {DOMAIN_ID} AND url = ? AND query = ? AND day = ? AND {CLICK_IS_NEW}
-"""
-CLICK_INSERTED = f"""
-INSERT INTO click_counts (domain_id, url, query, day, clicks)
-SELECT id, ?, ?, ?, 1 FROM domains WHERE name = ? AND {CLICK_IS_NEW} AND {CLICK_ROW_ABSENT}
-AND (SELECT count(*) FROM click_counts c WHERE c.domain_id = {DOMAIN_ID} AND c.day = ?
-     AND c.query <> '{OTHER_QUERIES}') < {MAX_CLICK_ROWS_PER_DAY}
-"""
-LEAST_CLICKED = f"""
-(SELECT c.url, c.query FROM click_counts c
- WHERE c.domain_id = {DOMAIN_ID} AND c.day = ? AND c.query <> '{OTHER_QUERIES}'
- ORDER BY c.clicks, c.url, c.query LIMIT 1)
-"""
-# A full day: the least clicked pair's clicks go to its title under no query ...
-CLICK_FOLDED = f"""
-INSERT INTO click_counts (domain_id, url, query, day, clicks)
-SELECT domain_id, url, '{OTHER_QUERIES}', day, clicks FROM click_counts
-WHERE domain_id = {DOMAIN_ID} AND day = ? AND (url, query) = {LEAST_CLICKED}
-AND {CLICK_IS_NEW} AND {CLICK_ROW_ABSENT}
-ON CONFLICT (domain_id, url, query, day) DO UPDATE
-SET clicks = click_counts.clicks + excluded.clicks
-"""
-# ... and its row becomes the new pair's.
-CLICK_REPLACING = f"""
-UPDATE click_counts SET url = ?, query = ?, clicks = 1
-WHERE domain_id = {DOMAIN_ID} AND day = ? AND (url, query) = {LEAST_CLICKED}
-AND {CLICK_IS_NEW} AND {CLICK_ROW_ABSENT}
-"""
-# Titles whose clicks in the window (from the day given on) differ from what their
-# ranking was last computed from, and titles whose clicks all left the window; the
-# partial index documents_clicked finds the latter without reading every title.
-CHANGED_CLICKS = """
-SELECT d.id, d.domain_id, d.url, d.popularity, d.ranking, d.clicks,
-       CAST(w.n AS BIGINT){columns}
-FROM (SELECT domain_id, url, sum(clicks) AS n FROM click_counts WHERE day >= ?
-      GROUP BY domain_id, url) w
-JOIN documents d ON d.domain_id = w.domain_id AND d.url = w.url
-WHERE d.clicks <> w.n OR ?
-UNION ALL
-SELECT d.id, d.domain_id, d.url, d.popularity, d.ranking, d.clicks, 0{columns}
-FROM documents d
-WHERE d.clicks > 0 AND NOT EXISTS (SELECT 1 FROM click_counts c WHERE c.domain_id = d.domain_id
-                                   AND c.url = d.url AND c.day >= ?)
-"""
-TOP_CLICKS = f"""
-SELECT c.url, d.title, CAST(sum(c.clicks) AS BIGINT) AS n FROM click_counts c
-JOIN documents d ON d.domain_id = c.domain_id AND d.url = c.url
-WHERE c.domain_id = {DOMAIN_ID} AND c.day >= ?
-GROUP BY c.url, d.title ORDER BY n DESC, c.url LIMIT ?
-"""
-QUERY_CLICKS = f"""
-SELECT query, CAST(sum(clicks) AS BIGINT) FROM click_counts
-WHERE domain_id = {DOMAIN_ID} AND day >= ? AND query IN ({{marks}}) GROUP BY query
-"""
-# Each store's migration step that gives an older database's documents their
-# ranking value (the popularity, until clicks move it) and window clicks.
-ADD_CLICK_COLUMNS = """
-ALTER TABLE documents ADD COLUMN ranking {real} NOT NULL DEFAULT 0;
-UPDATE documents SET ranking = popularity;
-ALTER TABLE documents ADD COLUMN clicks {counter} NOT NULL DEFAULT 0;
-"""
-
-TOKEN_TABLES = """
--- Groups whose titles only a search with a signed token granting them finds.
-CREATE TABLE IF NOT EXISTS private_groups (
-    domain_id {id} NOT NULL REFERENCES domains(id),
-    name TEXT NOT NULL,
-    PRIMARY KEY (domain_id, name)
-){without_rowid};
--- What a domain's tokens are signed with (through a derived key, core/tokens.py).
-CREATE TABLE IF NOT EXISTS token_secrets (
-    domain_id {id} PRIMARY KEY REFERENCES domains(id),
-    secret TEXT NOT NULL,
-    created_at {timestamp} NOT NULL
-);
-"""
-"""Also the step each store's migrations take to add them (`token_tables`)."""
-
-SHARED_TABLES = """
-CREATE TABLE IF NOT EXISTS keys (
-    id {serial} PRIMARY KEY,
-    domain_id {id} NOT NULL REFERENCES domains(id),
-    key_hash TEXT NOT NULL UNIQUE,
-    prefix TEXT NOT NULL,
-    note TEXT NOT NULL DEFAULT '',
-    created_at {timestamp} NOT NULL,
-    revoked_at {timestamp},
-    last_used_at {timestamp}
-);
-CREATE TABLE IF NOT EXISTS fetches (
-    domain_id {id} NOT NULL REFERENCES domains(id),
-    year INTEGER NOT NULL,
-    month INTEGER NOT NULL,
-    count {counter} NOT NULL,
-    PRIMARY KEY (domain_id, year, month)
-);
--- Searches per domain, UTC day and folded query text, for the top queries and
--- misses in /v1/stats; app/counters.py deletes days past the retention.
-CREATE TABLE IF NOT EXISTS query_counts (
-    domain_id {id} NOT NULL REFERENCES domains(id),
-    day {day} NOT NULL,
-    query TEXT NOT NULL,
-    searches {counter} NOT NULL,
-    misses {counter} NOT NULL,
-    PRIMARY KEY (domain_id, day, query)
-){without_rowid};
--- Days to prune, and the least searched query of a domain's day: the one a new
--- query replaces. (It replaces an index on the day alone, which SQLite preferred
--- for the least one too, sorting the day's rows each time: 1.5 ms a query.)
-DROP INDEX IF EXISTS query_counts_by_day;
-CREATE INDEX IF NOT EXISTS query_counts_least ON query_counts (day, domain_id, searches);
--- The same for intents: the query a visitor's burst of searches ended on
--- (app/counters.py IntentTracker).
-CREATE TABLE IF NOT EXISTS intent_counts (
-    domain_id {id} NOT NULL REFERENCES domains(id),
-    day {day} NOT NULL,
-    query TEXT NOT NULL,
-    searches {counter} NOT NULL,
-    misses {counter} NOT NULL,
-    PRIMARY KEY (domain_id, day, query)
-){without_rowid};
-CREATE INDEX IF NOT EXISTS intent_counts_least ON intent_counts (day, domain_id, searches);
--- Bursts of searches still going on or just ended, each worker's part of one a row
--- (times in epoch milliseconds): kept seconds, until every worker wrote its part.
--- The visitor is a hash of the day, address, user agent and domain.
-CREATE TABLE IF NOT EXISTS intent_parts (
-    visitor TEXT NOT NULL,
-    worker TEXT NOT NULL,
-    first_at {counter} NOT NULL,
-    last_at {counter} NOT NULL,
-    domain TEXT NOT NULL,
-    first_query TEXT NOT NULL,
-    query TEXT NOT NULL,
-    found {counter} NOT NULL,
-    PRIMARY KEY (visitor, worker, first_at)
-){without_rowid};
--- Clicks per domain, title URL, folded query and UTC day: the click ranking's
--- window and the top clicks in /v1/stats; app/counters.py deletes days past it.
-CREATE TABLE IF NOT EXISTS click_counts (
-    domain_id {id} NOT NULL REFERENCES domains(id),
-    url TEXT NOT NULL,
-    query TEXT NOT NULL,
-    day {day} NOT NULL,
-    clicks {counter} NOT NULL,
-    PRIMARY KEY (domain_id, url, query, day)
-){without_rowid};
-CREATE INDEX IF NOT EXISTS click_counts_by_day ON click_counts (day, domain_id);
-CREATE INDEX IF NOT EXISTS click_counts_least ON click_counts (day, domain_id, clicks);
--- Today's counted clicks by fingerprint (who clicked which title, which day), so
--- one address adds one click to a title a day, whichever worker took it.
-CREATE TABLE IF NOT EXISTS clicks_seen (
-    fingerprint TEXT PRIMARY KEY,
-    minute {counter} NOT NULL,
-    owner TEXT NOT NULL
-){without_rowid};
-CREATE INDEX IF NOT EXISTS clicks_seen_by_minute ON clicks_seen (minute);
-CREATE INDEX IF NOT EXISTS documents_clicked ON documents (domain_id) WHERE clicks > 0;
-""" + TOKEN_TABLES
-"""The tables that `SqlStore`'s statements use besides `domains` and `documents`,
-in each dialect's types (`shared_tables`)."""
-
-
-def shared_tables(*, serial: str, id: str, timestamp: str, counter: str, day: str,
-                  without_rowid: str = "") -> str:
-    return SHARED_TABLES.format(serial=serial, id=id, timestamp=timestamp, counter=counter,
-                                day=day, without_rowid=without_rowid)
-
-
-def token_tables(*, id: str, timestamp: str, without_rowid: str = "") -> str:
-    return TOKEN_TABLES.format(id=id, timestamp=timestamp, without_rowid=without_rowid)
-
-
-def like_prefix_of_word(word: str) -> str:
-    """A LIKE pattern (escape character ``!``) for a word starting with ``word``."""
-    escaped = word.replace("!", "!!").replace("%", "!%").replace("_", "!_")
-    return f"% {escaped}%"
 
 
 def now() -> datetime:
@@ -367,33 +86,6 @@ def as_datetime(value: datetime | str | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(value)
-
-
-def migrations(found: int | None, expected: int, steps: Mapping[int, str], where: str
-               ) -> list[str]:
-    """The scripts that bring a database of version ``found`` to ``expected``:
-    ``steps[n]`` takes version n to n + 1. None (no tables yet) needs none.
-    A version with no way forward (or a newer one) is refused, not half-understood.
-    """
-    if found is None or found == expected:
-        return []
-    if found < expected and all(n in steps for n in range(found, expected)):
-        return [steps[n] for n in range(found, expected)]
-    check_schema_version(found, expected, where)
-    return []
-
-
-def check_schema_version(found: int | None, expected: int, where: str) -> None:
-    """Refuse a database made by another version, rather than half-understand it.
-
-    ``found`` is None for a database without our tables (a new one).
-    """
-    if found is not None and found != expected:
-        raise IncompatibleStore(
-            f"{where} has schema version {found}, this version uses {expected}: export its "
-            "domains with the version that made it (autocompeter export), then load them "
-            "into a new database"
-        )
 
 
 class SqlStore(ABC):

@@ -184,7 +184,7 @@ class Store(Protocol):
 
     async def add_queries(self, counts: QueryCounts) -> None:
         """Add ``counts`` to each domain's day of query counts, a bounded summary in
-        which often searched queries stay (`core.sql.MAX_QUERIES_PER_DAY`)."""
+        which often searched queries stay (`core.sql_statements.MAX_QUERIES_PER_DAY`)."""
         ...
 
     async def add_intents(self, counts: QueryCounts) -> None:

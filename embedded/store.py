@@ -10,18 +10,15 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from core.sql import (
+from core.sql import Row, SqlStore, Statement
+from core.sql_schema import (
     ADD_CLICK_COLUMNS,
     ADD_KEY_LAST_USED,
-    CHANGED_CLICKS,
-    ENSURE_DOMAIN,
-    Row,
-    SqlStore,
-    Statement,
     migrations,
     shared_tables,
     token_tables,
 )
+from core.sql_statements import CHANGED_CLICKS, ENSURE_DOMAIN
 from core.store import Document, last_wins
 from core.text import search_text
 from embedded.database import SqliteDatabase

@@ -27,7 +27,8 @@ from core.engine import EngineUnavailable
 from core.store import StoreUnavailable
 from scaled.cluster import SearchCluster
 from scaled.mapping import document_id, source
-from scaled.store import NOTIFY_CHANNEL, Change, IndexedDocument, PostgresStore
+from scaled.outbox import NOTIFY_CHANNEL, Change, IndexedDocument
+from scaled.store import PostgresStore
 
 log = logging.getLogger("autocompeter.indexer")
 

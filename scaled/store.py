@@ -3,7 +3,8 @@
 Same tables and behaviour as `embedded.store`, plus the `outbox`: every write
 (upsert, delete, flush) adds one outbox row per touched document in the same
 transaction as the document rows, so a write that was acknowledged always
-reaches the search engine eventually (see `indexer.sync`).
+reaches the search engine eventually (see `indexer.sync`; what a row holds is in
+`scaled/outbox.py`, the tables and their migrations in `scaled/schema.py`).
 
 Versions: every document write and every delete takes a number from the
 `change_seq` sequence. The engine indexes with these as external versions, so
@@ -15,108 +16,25 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from typing import Any, TypeVar
 
 import asyncpg
 
-from core.sql import (
-    ADD_CLICK_COLUMNS,
-    ADD_KEY_LAST_USED,
-    CHANGED_CLICKS,
-    ENSURE_DOMAIN,
-    PAGE_SIZE,
-    Row,
-    SqlStore,
-    Statement,
-    migrations,
-    shared_tables,
-    token_tables,
-)
+from core.sql import PAGE_SIZE, Row, SqlStore, Statement
+from core.sql_statements import CHANGED_CLICKS, ENSURE_DOMAIN
 from core.store import Document, StoreUnavailable, last_wins
 from core.text import search_text
+from scaled.outbox import CLAIM, NOTIFY_CHANNEL, ClaimedChanges, IndexedDocument, claimed_change
+from scaled.schema import migrate_schema
 
 T = TypeVar("T")
 
-NOTIFY_CHANNEL = "autocompeter_outbox"
-# Any constant works: it only has to be the same in every process that migrates.
-MIGRATION_LOCK = 0x6175746F  # "auto"
 # Workers merging their query and click counts into the day's bounded summaries take
-# turns (core/sql.py reads the least counted row and replaces it): a transaction lock.
+# turns (core/sql_statements.py reads the least counted row and replaces it): a
+# transaction lock.
 COUNTS_LOCK = "SELECT pg_advisory_xact_lock(1668248942)"  # "coun"
-# Bumped with every change to the tables below; older databases are brought up
-# to date by MIGRATIONS, others refused rather than half-understood (as SQLite files are).
-SCHEMA_VERSION = 4
-MIGRATIONS = {
-    # 1 -> 2: when each key was last used, for `autocompeter keys list`.
-    1: ADD_KEY_LAST_USED.format(timestamp="TIMESTAMPTZ"),
-    # 2 -> 3: private groups and the token secret (README "Private groups").
-    2: token_tables(id="BIGINT", timestamp="TIMESTAMPTZ"),
-    # 3 -> 4: the ranking value the engine orders by (popularity plus a click
-    # bonus) and the window's clicks it was computed from.
-    3: ADD_CLICK_COLUMNS.format(real="DOUBLE PRECISION", counter="BIGINT"),
-}
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS domains (
-    id BIGSERIAL PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE
-);
-CREATE SEQUENCE IF NOT EXISTS change_seq;
-CREATE TABLE IF NOT EXISTS documents (
-    id BIGSERIAL PRIMARY KEY,
-    domain_id BIGINT NOT NULL REFERENCES domains(id),
-    url TEXT NOT NULL,
-    title TEXT NOT NULL,
-    grp TEXT NOT NULL DEFAULT '',
-    popularity DOUBLE PRECISION NOT NULL DEFAULT 0,
-    search_text TEXT NOT NULL,
-    version BIGINT NOT NULL,
-    -- What the engine orders by, sent as its `popularity`: popularity plus the
-    -- bonus of `clicks`, the title's clicks in the window (core.ranking.ranking_value).
-    ranking DOUBLE PRECISION NOT NULL DEFAULT 0,
-    clicks BIGINT NOT NULL DEFAULT 0,
-    UNIQUE (domain_id, url)
-);
-CREATE INDEX IF NOT EXISTS documents_by_popularity
-    ON documents (domain_id, popularity DESC);
--- One row per document change still to be sent to the search engine.
-CREATE TABLE IF NOT EXISTS outbox (
-    id BIGSERIAL PRIMARY KEY,
-    domain TEXT NOT NULL,
-    url TEXT NOT NULL,
-    version BIGINT NOT NULL,
-    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
-);
--- Indexes that `autocompeter reindex` is building: sync workers write to them
--- as well as to the alias, so no change made during a reindex is missed.
-CREATE TABLE IF NOT EXISTS search_indexes_building (
-    name TEXT PRIMARY KEY,
-    started_at TIMESTAMPTZ NOT NULL DEFAULT now()
-);
-CREATE TABLE IF NOT EXISTS schema_version (
-    version INTEGER NOT NULL
-);
-""" + shared_tables(
-    serial="BIGSERIAL", id="BIGINT", timestamp="TIMESTAMPTZ", counter="BIGINT", day="DATE",
-)
-HAS_TABLES = "SELECT to_regclass('documents') IS NOT NULL"
-
-# The outbox rows (locked, skipping rows another worker holds), each with the
-# current state of its document; no document means it was deleted.
-CLAIM = """
-SELECT o.id, o.domain, o.url, o.version AS change_version,
-       d.id AS doc_id, d.title, d.grp, d.ranking, d.version AS doc_version
-FROM (
-    SELECT id, domain, url, version FROM outbox ORDER BY id
-    LIMIT $1 FOR UPDATE SKIP LOCKED
-) o
-LEFT JOIN domains m ON m.name = o.domain
-LEFT JOIN documents d ON d.domain_id = m.id AND d.url = o.url
-ORDER BY o.id
-"""
 
 # Rows keep the order they were sent in (WITH ORDINALITY), so ids are given
 # out in that order, as SQLite's executemany does.
@@ -199,46 +117,9 @@ RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 WRITE_ATTEMPTS = 3
 
 
-@dataclass(frozen=True, slots=True)
-class IndexedDocument:
-    """A document as the search engine sees it: with its ids and version."""
-
-    doc_id: int
-    domain: str
-    url: str
-    title: str
-    group: str
-    popularity: float
-    """What the engine orders by: the ranking value (popularity plus click bonus)."""
-    version: int
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One outbox row: a document to (re)send to the engine, or to delete there."""
-
-    domain: str
-    url: str
-    version: int
-    """The change's version: the document's, or the deletion's own."""
-    document: IndexedDocument | None
-    """The document as it is now; None when it was deleted."""
-
-
-@dataclass
-class ClaimedChanges:
-    """Outbox rows locked for one sync pass; see `PostgresStore.claim_changes`."""
-
-    changes: list[Change]
-    building: list[str]
-    """Indexes a reindex is building, which must get every change too."""
-    done: bool = field(default=False)
-    """Set once the engine has taken the changes: the rows are then deleted."""
-
-
 @lru_cache(maxsize=256)
 def numbered(sql: str) -> str:
-    """`core.sql`'s `?` placeholders as PostgreSQL's `$1, $2, ...`."""
+    """`core/sql_statements.py`'s `?` placeholders as PostgreSQL's `$1, $2, ...`."""
     count = iter(range(1, sql.count("?") + 1))
     return re.sub(r"\?", lambda _match: f"${next(count)}", sql)
 
@@ -246,7 +127,6 @@ def numbered(sql: str) -> str:
 def _rows_changed(status: str) -> int:
     """'INSERT 0 3' / 'DELETE 2' / 'UPDATE 1' -> the number at the end."""
     return int(status.rsplit(" ", 1)[-1])
-
 
 
 class PostgresStore(SqlStore):
@@ -337,26 +217,7 @@ class PostgresStore(SqlStore):
         raise AssertionError("unreachable")
 
     async def migrate(self) -> None:
-        async def create(conn: asyncpg.Connection) -> None:
-            async with conn.transaction():
-                # Several workers start at once; DDL of the same table must not race.
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
-                found = None
-                if await conn.fetchval(HAS_TABLES):
-                    # Databases made before the version table count as version 1.
-                    versioned = await conn.fetchval("SELECT to_regclass('schema_version')"
-                                                    " IS NOT NULL")
-                    found = versioned and await conn.fetchval(
-                        "SELECT max(version) FROM schema_version")
-                    found = found or 1
-                for step in migrations(found, SCHEMA_VERSION, MIGRATIONS,
-                                       "the PostgreSQL database"):
-                    await conn.execute(step)
-                await conn.execute(SCHEMA)
-                await conn.execute("DELETE FROM schema_version")
-                await conn.execute("INSERT INTO schema_version VALUES ($1)", SCHEMA_VERSION)
-
-        await self._run(create)
+        await self._run(migrate_schema)
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -450,7 +311,7 @@ class PostgresStore(SqlStore):
             if rows:
                 building = [row["name"] for row in
                             await conn.fetch("SELECT name FROM search_indexes_building")]
-            claimed = ClaimedChanges([_change(row) for row in rows], building)
+            claimed = ClaimedChanges([claimed_change(row) for row in rows], building)
             yield claimed
             if claimed.done and rows:
                 await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])",
@@ -472,11 +333,3 @@ class PostgresStore(SqlStore):
             " FROM outbox"
         ))
         return row["depth"], max(0.0, row["age"])
-
-
-def _change(row: asyncpg.Record) -> Change:
-    if row["doc_id"] is None:
-        return Change(row["domain"], row["url"], row["change_version"], None)
-    document = IndexedDocument(row["doc_id"], row["domain"], row["url"], row["title"],
-                               row["grp"], row["ranking"], row["doc_version"])
-    return Change(row["domain"], row["url"], row["doc_version"], document)

@@ -248,7 +248,7 @@ def open_lines(path: Path) -> IO[bytes]:
 async def backup_postgres(backends: "Backends", target: Path) -> int:
     """One line of header, then `["table", {row}]` per row, then the row counts (a file
     cut short lacks them, and is refused)."""
-    from scaled.store import SCHEMA_VERSION
+    from scaled.schema import SCHEMA_VERSION
 
     assert backends.scaled is not None
     counts: dict[str, int] = {}
@@ -298,7 +298,7 @@ def read_postgres_backup(path: Path) -> Iterator[tuple[str, list[bytes]]]:
 
 
 def read_backup_lines(path: Path) -> Iterator[tuple[str, list[bytes]]]:
-    from scaled.store import SCHEMA_VERSION
+    from scaled.schema import SCHEMA_VERSION
 
     if backup_kind(path) != "jsonl":
         raise BackupFailed(f"{path} is a backup of the embedded setup (an SQLite file); "

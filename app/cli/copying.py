@@ -31,7 +31,8 @@ from app.http.counters import window_start
 from app.shared.backends import Backends
 from app.shared.domains import normalize_domain
 from app.shared.settings import load_settings, sqlite_path
-from core.sql import DOMAIN_ID, ENSURE_DOMAIN, SqlStore, as_datetime
+from core.sql import SqlStore, as_datetime
+from core.sql_statements import DOMAIN_ID, ENSURE_DOMAIN
 from core.store import Document
 
 PAGE = 1000
@@ -161,7 +162,8 @@ def begin_sqlite_snapshot(conn: sqlite3.Connection, path: Path) -> frozenset[str
 async def postgres_snapshot(url: str) -> AsyncIterator[Source]:
     import asyncpg  # the [postgres] extra: only a PostgreSQL source needs it
 
-    from scaled.store import SCHEMA_VERSION, numbered
+    from scaled.schema import SCHEMA_VERSION
+    from scaled.store import numbered
 
     try:
         conn = await asyncpg.connect(url)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from app.http.metrics import CLICKS_DROPPED, QUERIES_DROPPED, TALLY
-from core.sql import MAX_QUERIES_PER_DAY
+from core.sql_statements import MAX_QUERIES_PER_DAY
 from core.store import Click, ClickedTitle, IntentPart, QueryCounts, Store, TopQueries
 
 log = logging.getLogger("autocompeter")
