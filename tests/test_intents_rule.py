@@ -1,11 +1,11 @@
-"""The intent rule (app/http/counters.py): how parts of bursts, from any workers, join into
+"""The intent rule (app/http/intents.py): how parts of bursts, from any workers, join into
 intents, and the bound on the bursts a worker follows. Pure functions on made-up
 times: the live tests (tests/conformance/test_intents.py) cannot wait out pauses
 to the millisecond."""
 
 from datetime import UTC, datetime
 
-from app.http.counters import INTENT_PAUSE_SECONDS, IntentTracker, intents_of
+from app.http.intents import INTENT_PAUSE_SECONDS, IntentTracker, intents_of
 from core.store import IntentPart
 
 PAUSE = int(INTENT_PAUSE_SECONDS * 1000)

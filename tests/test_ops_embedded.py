@@ -14,7 +14,7 @@ import httpx
 from live import ROOT, Site, start_server, stop_server
 from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 
-from app.http.counters import FetchCounter
+from app.http.search_counter import FetchCounter
 from embedded.database import SqliteDatabase
 from embedded.store import SqliteStore
 

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from app.http.counters import QUERY_RETENTION_DAYS, ClickCounter, FetchCounter, window_start
+from app.http.click_counter import ClickCounter
+from app.http.search_counter import FetchCounter
+from app.shared.analytics import QUERY_RETENTION_DAYS, window_start
 from core.sql_statements import MAX_CLICK_ROWS_PER_DAY, MAX_QUERIES_PER_DAY, OTHER_QUERIES
 from core.store import Click, Document, Store
 from embedded.database import SqliteDatabase

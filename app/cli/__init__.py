@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from app.cli.backup import add_backup_commands, run_backup_command
 from app.cli.copying import add_copy_command, run_copy_command
-from app.http.counters import QUERY_RETENTION_DAYS, recent_clicks, recent_top_queries
+from app.shared.analytics import QUERY_RETENTION_DAYS, recent_clicks, recent_top_queries
 from app.importer import add_import_command, run_import
 from app.pages.demo import DEMO_DOMAIN
 from app.shared.backends import Backends, UnsupportedSetup, open_backends, sync_worker
@@ -93,7 +93,7 @@ def tell(settings: Settings, text: str) -> None:
     """What serve says as it starts, to people; one JSON log line with LOG_FORMAT=json,
     so a log collector still gets nothing but JSON."""
     if settings.log_format == "json":
-        from app.http.access_log import JsonFormatter
+        from app.shared.log_format import JsonFormatter
 
         record = logging.makeLogRecord({"name": "autocompeter", "levelname": "INFO",
                                         "levelno": logging.INFO, "msg": text.strip()})

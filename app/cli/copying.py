@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.backup import open_read_only
-from app.http.counters import window_start
+from app.shared.analytics import window_start
 from app.shared.backends import Backends
 from app.shared.domains import normalize_domain
 from app.shared.settings import load_settings, sqlite_path

@@ -11,10 +11,10 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from app.http.auth import authenticated_domain
-from app.http.counters import QUERY_RETENTION_DAYS
 from app.http.errors import ApiError
 from app.http.requests import validated
 from app.http.services import services
+from app.shared.analytics import QUERY_RETENTION_DAYS
 from app.shared.models import StoredUrl
 from core.store import Document
 from core.text import query_words

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 from sanic import Request
 
 from app.http.access import AccessCache
-from app.http.counters import ClickCounter, FetchCounter
+from app.http.click_counter import ClickCounter
 from app.http.metrics import TALLY
 from app.http.parsed_searches import ParsedSearches
 from app.http.ratelimit import RateLimits
 from app.http.response_cache import ResponseCache
+from app.http.search_counter import FetchCounter
 from app.shared.backends import Backends, open_backends, sync_worker
 from app.shared.settings import Settings
 

@@ -16,7 +16,6 @@ from sanic.response import HTTPResponse, json, text
 from app.http.access import allowed_groups, check_token
 from app.http.auth import authenticated_domain
 from app.http.bodies import receive_limited_body
-from app.http.counters import recent_clicks, recent_top_queries, recent_top_searches
 from app.http.errors import ApiError
 from app.http.metrics import ENGINE_SEARCH_SECONDS, TALLY
 from app.http.parsed_searches import AskedSearch
@@ -25,6 +24,7 @@ from app.http.requests import query_args, read_body, validated
 from app.http.response_cache import Answer
 from app.http.responses import SearchResponse
 from app.http.services import Services, services
+from app.shared.analytics import recent_clicks, recent_top_queries, recent_top_searches
 from app.shared.models import ClickIn, DocumentIn, SearchParams, UrlParam, validate_documents
 from core.engine import SearchQuery
 from core.store import StoreUnavailable
@@ -86,7 +86,7 @@ async def search(request: Request) -> HTTPResponse:
     answer = await answer_for(request, used, query, asked.token)
     if request.method == "GET":  # a HEAD is a probe, not a visitor's search
         # The visitor (address and user agent) joins this search to its burst: the
-        # top queries count intents (app/http/counters.py IntentTracker).
+        # top queries count intents (app/http/intents.py).
         used.fetches.record(query.domain, " ".join(query.words), answer.found,
                             (client_address(request), request.headers.get("user-agent", "")))
     return SearchResponse(answer.body, headers=PUBLIC, content_type="application/json")

@@ -21,7 +21,7 @@ import pytest
 from live import LiveServer, Site, new_site, start_scaled_server, start_server, stop_server
 from scaled_setup.support import drop_database, new_parts, require_services
 
-from app.http.counters import QUERY_RETENTION_DAYS
+from app.shared.analytics import QUERY_RETENTION_DAYS
 from core.tokens import mint
 from scaled.store import numbered
 
