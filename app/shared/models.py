@@ -1,4 +1,8 @@
-"""Request models: what a valid document and a valid search look like."""
+"""Request models: what a valid document and a valid search look like.
+
+Shared: the API validates requests with them (app/http/requests.py), `autocompeter
+load` and the importer validate titles with them, and the OpenAPI description
+(app/pages/openapi.py) takes its request bodies from them."""
 
 import re
 from collections.abc import Iterable
