@@ -342,6 +342,21 @@ def test_a_source_that_cannot_be_read_is_one_clear_line(site: Site, tmp_path: Pa
     assert result.stderr.count("\n") == 1
 
 
+
+def test_an_unreadable_state_file_is_one_clear_line_and_kept(tmp_path: Path) -> None:
+    """app/importer/state.py: the state is not read as empty (everything sent again, the
+    file overwritten); `StateUnreadable` is a `Refused`, printed once by app/cli/main.py."""
+    state = tmp_path / "state.json"
+    state.write_text("{not json")
+    # Refused before the source is asked for: nothing listens at this address.
+    result = run_import(tmp_path, "http://127.0.0.1:9/sitemap.xml", "--domain", "ex.com",
+                        "--state", str(state))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"autocompeter: cannot read the state file {state}: ")
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert state.read_text() == "{not json"
+
+
 # -- bad pages, slow servers and the limits (issue 25, items 5-8) -------------------------
 
 
@@ -400,7 +415,7 @@ def test_a_megabyte_of_unclosed_comments_is_read_quickly(site: Site, tmp_path: P
     "&" * 1_000_000, "<script>" + "</scrip" * 120_000,
 ])
 def test_title_parsing_is_linear_on_hostile_markup(markup: str) -> None:
-    from app.importer import page_title
+    from app.importer.titles import page_title
 
     started = time.monotonic()
     page_title("<title>Hostile</title>" + markup)
@@ -420,7 +435,7 @@ def test_title_parsing_is_linear_on_hostile_markup(markup: str) -> None:
     ("<p>no title</p>", ""),
 ])
 def test_title_parsing_reads_what_a_browser_would(markup: str, title: str) -> None:
-    from app.importer import page_title
+    from app.importer.titles import page_title
 
     assert page_title(markup) == title
 
@@ -525,18 +540,18 @@ def test_urls_per_sitemap_and_sitemaps_per_index_are_capped(
         site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 
-    from app import importer
+    from app.importer import sources
+    from app.importer.collect import collect
 
-    monkeypatch.setattr(importer, "MAX_URLS_PER_SITEMAP", 2)
-    monkeypatch.setattr(importer, "MAX_SITEMAPS_PER_INDEX", 1)
+    monkeypatch.setattr(sources, "MAX_URLS_PER_SITEMAP", 2)
+    monkeypatch.setattr(sources, "MAX_SITEMAPS_PER_INDEX", 1)
     site.extra_urls = {"/a": "", "/b": "", "/c": ""}
-    outcome = asyncio.run(importer.collect(f"{site.base}/extra.xml", {}, 5, progress=False))
+    outcome = asyncio.run(collect(f"{site.base}/extra.xml", {}, 5, progress=False))
     assert [document.url for document in outcome.documents] == [f"{site.base}/a",
                                                                 f"{site.base}/b"]
     assert outcome.skipped == [(f"{site.base}/extra.xml",
                                 "1 more URL not read: a sitemap is read up to 2")]
-    outcome = asyncio.run(importer.collect(f"{site.base}/sitemap_index.xml", {}, 5,
-                                           progress=False))
+    outcome = asyncio.run(collect(f"{site.base}/sitemap_index.xml", {}, 5, progress=False))
     assert (f"{site.base}/sitemap_index.xml",
             "1 more sitemap not read: an index is read up to 1") in outcome.skipped
     assert "/sitemap-more.xml.gz" not in site.requests
@@ -709,6 +724,6 @@ def test_dry_run_shows_a_suffix_most_titles_share_and_the_flag_that_strips_it(
 ])
 def test_common_affix_needs_a_separator_and_most_titles(titles: list[str], prefix: str,
                                                         suffix: str) -> None:
-    from app.importer import common_affixes
+    from app.importer.affixes import common_affixes
 
     assert common_affixes(titles) == (prefix, suffix)

@@ -30,13 +30,15 @@ from typing import IO, TYPE_CHECKING
 
 import orjson
 
+from app.cli.arguments import Commands
+from app.cli.indexing import run_reindex
+from app.shared.backends import Backends, with_backends
+from app.shared.errors import Refused
 from app.shared.settings import Settings, sqlite_path
 from embedded.database import BUSY_TIMEOUT_MS
 
 if TYPE_CHECKING:
     import asyncpg
-
-    from app.shared.backends import Backends
 
 FORMAT = "autocompeter-backup"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -60,15 +62,14 @@ WHERE table_schema = current_schema() AND column_default LIKE 'nextval(%'
 RESTORE_BATCH = 1000
 
 
-class BackupFailed(Exception):
-    """Ends the command with one line on stderr and exit status 2."""
+class BackupFailed(Refused):
+    """The backup or restore cannot be made as asked: one line on stderr, exit status 2."""
 
 
 # -- commands ------------------------------------------------------------------------
 
 
-def add_backup_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
-                        ) -> None:
+def add_backup_commands(commands: Commands) -> None:
     backup = commands.add_parser(
         "backup", help="copy the whole store to FILE while the service runs",
         description="Embedded: a consistent copy of the SQLite file. Scaled: the PostgreSQL "
@@ -85,11 +86,11 @@ def add_backup_commands(commands: "argparse._SubParsersAction[argparse.ArgumentP
                          help="a file `autocompeter backup` wrote on the same setup")
     restore.add_argument("--force", action="store_true",
                          help="replace everything the target database holds")
+    for command in (backup, restore):
+        command.set_defaults(run=run_backup_command)
 
 
 def run_backup_command(args: argparse.Namespace, settings: Settings) -> int:
-    from app.cli import with_backends  # app.cli imports this module
-
     try:
         if args.command == "backup":
             if settings.embedded:
@@ -102,11 +103,8 @@ def run_backup_command(args: argparse.Namespace, settings: Settings) -> int:
             return asyncio.run(with_backends(settings, restored))  # migrates an older file
         return asyncio.run(with_backends(settings,
                                          lambda b: restore_postgres(b, args.file, args.force)))
-    except BackupFailed as error:
-        print(f"autocompeter: {error}", file=sys.stderr)
     except OSError as error:  # FILE's directory missing or not writable, a full disk
-        print(f"autocompeter: {args.file}: {error.strerror or error}", file=sys.stderr)
-    return 2
+        raise BackupFailed(f"{args.file}: {error.strerror or error}") from None
 
 
 @contextmanager
@@ -124,7 +122,7 @@ def replaced_atomically(path: Path) -> Iterator[Path]:
         partial.unlink(missing_ok=True)
 
 
-async def restored(backends: "Backends") -> int:
+async def restored(backends: Backends) -> int:
     store = backends.store
     print(f"restored {await store.count_all()} titles and {len(await store.list_keys())} keys")
     return 0
@@ -245,7 +243,7 @@ def open_lines(path: Path) -> IO[bytes]:
     return gzip.open(path, "rb") if gzipped else path.open("rb")  # type: ignore[return-value]
 
 
-async def backup_postgres(backends: "Backends", target: Path) -> int:
+async def backup_postgres(backends: Backends, target: Path) -> int:
     """One line of header, then `["table", {row}]` per row, then the row counts (a file
     cut short lacks them, and is refused)."""
     from scaled.schema import SCHEMA_VERSION
@@ -339,9 +337,7 @@ def parse_line(path: Path, line: bytes) -> object:
         raise BackupFailed(f"{path} is not an autocompeter backup (not JSON Lines)") from None
 
 
-async def restore_postgres(backends: "Backends", backup: Path, force: bool) -> int:
-    from app.cli import run_reindex
-
+async def restore_postgres(backends: Backends, backup: Path, force: bool) -> int:
     parts = backends.scaled
     assert parts is not None
     async with parts.store.connection() as conn, conn.transaction():

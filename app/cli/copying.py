@@ -26,11 +26,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from app.cli.arguments import Commands
 from app.cli.backup import open_read_only
+from app.cli.indexing import run_reindex
 from app.shared.analytics import window_start
-from app.shared.backends import Backends
+from app.shared.backends import Backends, with_backends
 from app.shared.domains import normalize_domain
-from app.shared.settings import load_settings, sqlite_path
+from app.shared.errors import Refused
+from app.shared.settings import Settings, load_settings, sqlite_path
 from core.sql import SqlStore, as_datetime
 from core.sql_statements import DOMAIN_ID, ENSURE_DOMAIN
 from core.store import Document
@@ -69,12 +72,11 @@ class Source:
     tables: frozenset[str]
 
 
-class CopyFailed(Exception):
-    """Ends the command with one line on stderr and exit status 2."""
+class CopyFailed(Refused):
+    """The copy cannot be made as asked: one line on stderr, exit status 2."""
 
 
-def add_copy_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
-                     ) -> None:
+def add_copy_command(commands: Commands) -> None:
     copy = commands.add_parser(
         "copy", help="copy domains with their keys, private groups, token secrets and stats "
                      "from one database to another (embedded <-> PostgreSQL)",
@@ -93,26 +95,20 @@ def add_copy_command(commands: "argparse._SubParsersAction[argparse.ArgumentPars
     copy.add_argument("--domain", dest="domains", action="append", default=[],
                       metavar="DOMAIN", help="a domain to copy (repeat for more); "
                                              "default: every domain")
+    copy.set_defaults(run=run_copy_command)
 
 
-def run_copy_command(args: argparse.Namespace) -> int:
-    from app.cli import with_backends  # app.cli imports this module
-
+def run_copy_command(args: argparse.Namespace, _settings: Settings) -> int:
+    """The settings are --from's and --to's, not the environment's DATABASE_URL."""
     try:
         domains = [normalize_domain(domain) for domain in args.domains]
     except ValueError as error:
-        print(f"autocompeter: domain: {error}", file=sys.stderr)
-        return 2
+        raise CopyFailed(f"domain: {error}") from None
     target = load_settings(database_url=args.target)
     source = load_settings(database_url=args.source).database_url
     if source == target.database_url:
-        print("autocompeter: --from and --to name the same database", file=sys.stderr)
-        return 2
-    try:
-        return asyncio.run(with_backends(target, lambda b: copy_domains(source, domains, b)))
-    except CopyFailed as error:
-        print(f"autocompeter: {error}", file=sys.stderr)
-        return 2
+        raise CopyFailed("--from and --to name the same database")
+    return asyncio.run(with_backends(target, lambda b: copy_domains(source, domains, b)))
 
 
 # -- the source, read in one snapshot -------------------------------------------------
@@ -219,8 +215,6 @@ async def copy_domains(source_url: str, wanted: list[str], target: Backends) -> 
     if target.scaled is None:
         print(f"copied {len(domains)} domains")
         return 0
-    from app.cli import run_reindex
-
     print(f"copied {len(domains)} domains; rebuilding the search index", file=sys.stderr)
     return await run_reindex(target)
 
