@@ -29,6 +29,7 @@ from core.sql_statements import (
     DOCUMENTS_AFTER,
     DOCUMENTS_PAGE,
     DOMAIN_ID,
+    DOMAIN_RULES,
     ENSURE_DOMAIN,
     FETCHES,
     INSERT_KEY,
@@ -49,6 +50,7 @@ from core.sql_statements import (
     QUERY_REPLACING,
     REVOKE_BY_HASH,
     REVOKE_BY_ID,
+    SET_DOMAIN_RULES,
     TITLE_WORD_FILTER,
     TOKEN_SECRET,
     TOP_CLICKS,
@@ -205,6 +207,13 @@ class SqlStore(ABC):
             )
             secret = await self._fetch_value(TOKEN_SECRET, domain)
         return secret
+
+    async def domain_rules(self, domain: str, name: str) -> str | None:
+        return await self._fetch_value(DOMAIN_RULES, domain, name)
+
+    async def set_domain_rules(self, domain: str, name: str, rules: str) -> None:
+        await self._execute((SET_DOMAIN_RULES, (name, rules, domain)),
+                            *self._access_changed(domain))
 
     async def rotate_token_secret(self, domain: str) -> str | None:
         """A new secret for the domain: tokens signed with the old one grant nothing."""

@@ -21,6 +21,10 @@ UPDATE documents SET ranking = popularity;
 ALTER TABLE documents ADD COLUMN clicks {counter} NOT NULL DEFAULT 0;
 """
 
+# The step of each store's migrations that adds only tables SCHEMA makes anyway
+# (CREATE TABLE IF NOT EXISTS): the version moves so that older code refuses the file.
+NEW_TABLES_ONLY = "SELECT 1;  -- the new tables are made by SCHEMA"
+
 TOKEN_TABLES = """
 -- Groups whose titles only a search with a signed token granting them finds.
 CREATE TABLE IF NOT EXISTS private_groups (
@@ -115,6 +119,14 @@ CREATE TABLE IF NOT EXISTS clicks_seen (
 ){without_rowid};
 CREATE INDEX IF NOT EXISTS clicks_seen_by_minute ON clicks_seen (minute);
 CREATE INDEX IF NOT EXISTS documents_clicked ON documents (domain_id) WHERE clicks > 0;
+-- An owner's settings of one kind for a domain, as JSON text: its synonyms
+-- (app/http/synonyms.py), its query suggestions' controls.
+CREATE TABLE IF NOT EXISTS domain_rules (
+    domain_id {id} NOT NULL REFERENCES domains(id),
+    name TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    PRIMARY KEY (domain_id, name)
+){without_rowid};
 """ + TOKEN_TABLES
 """The tables that `SqlStore`'s statements use besides `domains` and `documents`,
 in each dialect's types (`shared_tables`)."""

@@ -116,6 +116,11 @@ SELECT 'group', name FROM private_groups WHERE domain_id = {DOMAIN_ID}
 UNION ALL SELECT 'secret', secret FROM token_secrets WHERE domain_id = {DOMAIN_ID}
 """
 TOKEN_SECRET = f"SELECT secret FROM token_secrets WHERE domain_id = {DOMAIN_ID}"
+DOMAIN_RULES = f"SELECT rules FROM domain_rules WHERE domain_id = {DOMAIN_ID} AND name = ?"
+SET_DOMAIN_RULES = """
+INSERT INTO domain_rules (domain_id, name, rules) SELECT id, ?, ? FROM domains WHERE name = ?
+ON CONFLICT (domain_id, name) DO UPDATE SET rules = excluded.rules
+"""
 # Made on first use; two processes making it at once keep the first one's.
 ADD_TOKEN_SECRET = """
 INSERT INTO token_secrets (domain_id, secret, created_at)

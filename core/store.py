@@ -155,6 +155,17 @@ class Store(Protocol):
         """Replace the domain's token secret; None for an unknown domain."""
         ...
 
+    async def domain_rules(self, domain: str, name: str) -> str | None:
+        """The owner's settings of kind ``name`` ("synonyms", "suggestions") for the
+        domain, as the JSON text stored; None if never set."""
+        ...
+
+    async def set_domain_rules(self, domain: str, name: str, rules: str) -> None:
+        """Store ``rules`` (JSON text) for the domain, replacing those of the same
+        ``name``; cached answers of the domain are not trusted after (as with
+        `set_private_groups`)."""
+        ...
+
     async def upsert(self, domain: str, documents: Sequence[Document]) -> int:
         """Store documents, replacing any with the same URL, in one transaction."""
         ...

@@ -14,6 +14,7 @@ from core.sql import Row, SqlStore, Statement
 from core.sql_schema import (
     ADD_CLICK_COLUMNS,
     ADD_KEY_LAST_USED,
+    NEW_TABLES_ONLY,
     migrations,
     shared_tables,
     token_tables,
@@ -29,7 +30,7 @@ SEQUENCE_MASK = (1 << SEQUENCE_BITS) - 1
 
 # Bumped with every change to the tables below; files of another version are
 # refused rather than half-understood.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 MIGRATIONS = {
     # 1 -> 2: the FTS5 index is written by the store's own statements, a whole
     # write at once, instead of by a trigger per row (four times faster).
@@ -54,6 +55,8 @@ MIGRATIONS = {
     INSERT INTO documents_fts(documents_fts) VALUES ('rebuild');
     UPDATE domains SET generation = generation + 1;
     """,
+    # 6 -> 7: domain_rules, the owner's synonyms and suggestion controls.
+    6: NEW_TABLES_ONLY,
 }
 
 SCHEMA = """

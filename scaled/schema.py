@@ -11,6 +11,7 @@ import asyncpg
 from core.sql_schema import (
     ADD_CLICK_COLUMNS,
     ADD_KEY_LAST_USED,
+    NEW_TABLES_ONLY,
     migrations,
     shared_tables,
     token_tables,
@@ -20,7 +21,7 @@ from core.sql_schema import (
 MIGRATION_LOCK = 0x6175746F  # "auto"
 # Bumped with every change to the tables below; older databases are brought up
 # to date by MIGRATIONS, others refused rather than half-understood (as SQLite files are).
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MIGRATIONS = {
     # 1 -> 2: when each key was last used, for `autocompeter keys list`.
     1: ADD_KEY_LAST_USED.format(timestamp="TIMESTAMPTZ"),
@@ -29,6 +30,8 @@ MIGRATIONS = {
     # 3 -> 4: the ranking value the engine orders by (popularity plus a click
     # bonus) and the window's clicks it was computed from.
     3: ADD_CLICK_COLUMNS.format(real="DOUBLE PRECISION", counter="BIGINT"),
+    # 4 -> 5: domain_rules, the owner's synonyms and suggestion controls.
+    4: NEW_TABLES_ONLY,
 }
 
 SCHEMA = """

@@ -38,6 +38,7 @@ def version_1_file(path: Path) -> None:
         DROP INDEX documents_clicked; DROP TABLE click_counts; DROP TABLE clicks_seen;
         ALTER TABLE documents DROP COLUMN ranking; ALTER TABLE documents DROP COLUMN clicks;
     """)  # added by version 5
+    conn.execute("DROP TABLE domain_rules")  # added by version 7
     conn.execute("INSERT INTO domains (name) VALUES ('old.example')")
     conn.execute(
         "INSERT INTO documents (domain_id, url, title, search_text, rank_key, popularity)"
@@ -65,6 +66,8 @@ def test_a_version_1_file_is_migrated_and_keeps_working(tmp_path: Path) -> None:
             await store.set_private_groups("old.example", ["staff"])
             assert (await store.access("old.example"))[0] == {"staff"}
             assert await store.token_secret("old.example") is not None
+            await store.set_domain_rules("old.example", "synonyms", "{}")
+            assert await store.domain_rules("old.example", "synonyms") == "{}"
             return ([hit.url for hit in found.hits], [hit.title for hit in after.hits],
                     [hit.url for hit in gone.hits], [tuple(row) for row in copied])
         finally:

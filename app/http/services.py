@@ -19,6 +19,7 @@ from app.http.parsed_searches import ParsedSearches
 from app.http.ratelimit import RateLimits
 from app.http.response_cache import ResponseCache
 from app.http.search_counter import FetchCounter
+from app.http.synonym_book import SynonymBook
 from app.shared.backends import Backends, open_backends, sync_worker
 from app.shared.settings import Settings
 
@@ -39,6 +40,8 @@ class Services:
     parsed_searches: ParsedSearches = field(default_factory=ParsedSearches)
     access: AccessCache = field(default_factory=AccessCache)
     """Each domain's private groups and token key, as of its generation (app/http/access.py)."""
+    synonyms: SynonymBook = field(default_factory=SynonymBook)
+    """Each domain's synonyms, as of its generation (app/http/synonym_book.py)."""
     known_domains: set[str] = field(default_factory=set)
     """Domains seen to exist: they are never deleted, so once is enough."""
     _flusher: asyncio.Task[None] | None = None

@@ -98,6 +98,11 @@ async def answer_for(request: Request, used: Services, query: SearchQuery, token
     which the client's address pays for with its engine time (app/http/ratelimit.py)."""
     engine, cache = used.backends.engine, used.cache
     generation = engine.generation(query.domain)
+    synonyms = used.synonyms.cached(query.domain, generation)
+    if synonyms is None:  # the domain's first search of this generation, on this worker
+        synonyms = await used.synonyms.get(used.backends.store, query.domain, generation)
+    if synonyms:
+        query = replace(query, synonyms=synonyms.for_query(query.words))
     if query.groups:  # private groups matter only to searches that ask for groups
         access = await used.access.get(used.backends.store, query.domain, generation)
         query = replace(query, groups=allowed_groups(query.groups, access, token,

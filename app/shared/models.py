@@ -24,6 +24,8 @@ from app.shared.domains import MAX_LENGTH as MAX_DOMAIN_LENGTH
 from app.shared.domains import normalize_domain
 from app.shared.validation import describe
 from core.store import Document
+from core.synonyms import MAX_GROUPS, MAX_ONE_WAY, MAX_WORDS_PER_RULE
+from core.text import MAX_WORD_LENGTH
 from core.tokens import MAX_TOKEN_GROUPS, MAX_TOKEN_LENGTH
 
 # C0 (but tab, newline, return), DEL and C1: invisible, and some break terminals and logs.
@@ -206,3 +208,22 @@ class ClickIn(SearchParams):
     url: Annotated[StoredUrl, Field(description="the chosen result's URL; one that is not "
                                     "among the results of the search is ignored",
                                     examples=["https://example.com/a"])]
+
+
+SynonymWord = Text(MAX_WORD_LENGTH, min_length=1)
+SynonymWords = Annotated[list[SynonymWord], Field(max_length=MAX_WORDS_PER_RULE)]
+
+
+class SynonymsIn(BaseModel):
+    """A domain's synonyms (`core.synonyms`): each replaces all those set before."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    synonyms: Annotated[list[SynonymWords], Field(
+        max_length=MAX_GROUPS,
+        description="groups of words that mean the same: each finds the others' titles",
+        examples=[[["js", "javascript"]]])] = []
+    one_way: Annotated[dict[SynonymWord, SynonymWords], Field(
+        max_length=MAX_ONE_WAY,
+        description="a word and the words it also finds, not the other way round",
+        examples=[{"k8s": ["kubernetes"]}])] = {}

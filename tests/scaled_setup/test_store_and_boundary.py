@@ -91,6 +91,7 @@ def test_key_use_is_recorded_once_a_minute_and_a_version_1_database_is_upgraded(
                 await conn.execute("DROP INDEX documents_clicked; DROP TABLE click_counts;"
                                    " DROP TABLE clicks_seen; ALTER TABLE documents"
                                    " DROP COLUMN ranking, DROP COLUMN clicks")
+                await conn.execute("DROP TABLE domain_rules")  # version 5
                 await conn.execute("UPDATE schema_version SET version = 1")
             finally:
                 await conn.close()
@@ -102,9 +103,11 @@ def test_key_use_is_recorded_once_a_minute_and_a_version_1_database_is_upgraded(
             assert (await upgraded.list_keys())[0].last_used_at is None
             await upgraded.set_private_groups("d.example", ["staff"])
             assert await upgraded.access("d.example") == (frozenset({"staff"}), None)
+            await upgraded.set_domain_rules("d.example", "synonyms", "{}")
+            assert await upgraded.domain_rules("d.example", "synonyms") == "{}"
             conn = await asyncpg.connect(url)
             try:
-                assert await conn.fetchval("SELECT max(version) FROM schema_version") == 4
+                assert await conn.fetchval("SELECT max(version) FROM schema_version") == 5
                 row = await conn.fetchrow("SELECT popularity, ranking, clicks FROM documents")
                 assert tuple(row) == (3.0, 3.0, 0)
             finally:
