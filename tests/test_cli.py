@@ -353,3 +353,16 @@ def test_tokens_refuse_in_one_line(cli, args, what):
     assert result.returncode == 2
     assert result.stderr.startswith(f"autocompeter: {what}"), result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
+
+
+def test_keys_list_runs_without_loading_the_http_server(tmp_path):
+    """app/cli/main.py: a command that only talks to the store must not pay for
+    importing Sanic (nor the HTTP service behind it); only `serve` loads it."""
+    probe = ("import sys; from app.cli import main; status = main(['keys', 'list']); "
+             "loaded = sorted(m for m in sys.modules if m == 'sanic' or m.startswith("
+             "('sanic.', 'app.http'))); print(loaded); sys.exit(status)")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60,
+                            env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -160,3 +160,15 @@ def test_copy_without_domain_copies_every_domain_and_refuses_domains_in_use(
                  f"sqlite:///{target}")
     assert absent.returncode == 2
     assert "no database at" in absent.stderr
+
+
+def test_copy_refuses_a_bad_domain_and_the_same_database_in_one_line(tmp_path: Path) -> None:
+    """app/cli/copying.py: refused before anything is opened, as `CopyFailed` (a `Refused`)."""
+    same = f"sqlite:///{tmp_path / 'one.db'}"
+    cases = {("--domain", "bad domain.example"): "autocompeter: domain: ",
+             (): "autocompeter: --from and --to name the same database\n"}
+    for extra, said in cases.items():
+        done = cli({}, "copy", "--from", same, "--to", same, *extra)
+        assert done.returncode == 2
+        assert done.stderr.startswith(said) and done.stderr.count("\n") == 1, done.stderr
+    assert not (tmp_path / "one.db").exists()
