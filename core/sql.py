@@ -32,6 +32,7 @@ from core.sql_statements import (
     DOMAIN_RULES,
     ENSURE_DOMAIN,
     FETCHES,
+    FOUND_INTENTS,
     INSERT_KEY,
     INTENT_COUNTED,
     INTENT_INSERTED,
@@ -327,6 +328,11 @@ class SqlStore(ABC):
 
     async def top_intents(self, domain: str, since: date, limit: int) -> TopQueries:
         return await self._top(TOP_INTENTS, domain, since, limit)
+
+    async def found_intents(self, domain: str, since: date, min_count: int, limit: int
+                            ) -> list[tuple[str, int]]:
+        return [(query, n) for query, n in
+                await self._fetch(FOUND_INTENTS, domain, since, min_count, limit)]
 
     async def _top(self, sql: str, domain: str, since: date, limit: int) -> TopQueries:
         async def top(column: str) -> list[tuple[str, int]]:

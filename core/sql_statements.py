@@ -92,6 +92,13 @@ GROUP BY query HAVING sum({{column}}) > 0 ORDER BY n DESC, query LIMIT ?
 INTENT_COUNTED, INTENT_INSERTED, INTENT_REPLACING, TOP_INTENTS = (
     statement.replace("query_counts", "intent_counts")
     for statement in (QUERY_COUNTED, QUERY_INSERTED, QUERY_REPLACING, TOP_QUERIES))
+# The intents that found titles (searches less misses) at least ``min_count`` times, most
+# first: what query suggestions are made of (app/http/suggestions.py).
+FOUND_INTENTS = f"""
+SELECT query, CAST(sum(searches - misses) AS BIGINT) AS n FROM intent_counts
+WHERE domain_id = {DOMAIN_ID} AND day >= ? AND query <> '{OTHER_QUERIES}'
+GROUP BY query HAVING sum(searches - misses) >= ? ORDER BY n DESC, query LIMIT ?
+"""
 # A worker's part of a burst, written at each of its flushes while the burst goes on.
 INTENT_PART_SAVED = """
 INSERT INTO intent_parts (visitor, worker, first_at, last_at, domain, first_query, query,

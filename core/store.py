@@ -215,6 +215,13 @@ class Store(Protocol):
         """As `top_queries`, for intents."""
         ...
 
+    async def found_intents(self, domain: str, since: date, min_count: int, limit: int
+                            ) -> list[tuple[str, int]]:
+        """Up to ``limit`` intents from ``since`` on that found titles at least
+        ``min_count`` times (searches less misses), with that number, most first,
+        ties by text: what query suggestions are made of."""
+        ...
+
     async def prune_queries(self, before: date) -> int:
         """Delete query and intent counts of days before ``before``; returns how many
         rows of query counts."""
