@@ -149,6 +149,7 @@ INVALID_REQUESTS = {
     "documents": ("GET", "/v1/documents", {"params": {"limit": "1000"}}),
     "stats_daily": ("GET", "/v1/stats/daily", {"params": {"days": "90"}}),
     "groups_put": ("PUT", "/v1/groups", {"json": {"private": ["a,b"]}}),
+    "synonyms_put": ("PUT", "/v1/synonyms", {"json": {"synonyms": [["new york", "nyc"]]}}),
     "delete": ("DELETE", "/v1", {}),
     "bulk_post": ("POST", "/v1/bulk", {"json": {"documents": [{"url": "/a"}]}}),
     "bulk_put": ("PUT", "/v1/bulk", {"json": {"documents": [{"url": "/a"}]}}),

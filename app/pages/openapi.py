@@ -17,6 +17,7 @@ from app.pages.openapi_owner import (
     set_groups_operation,
     stats_operation,
 )
+from app.pages.openapi_rules import read_synonyms_operation, set_synonyms_operation
 from app.shared.domains import MAX_LENGTH as MAX_DOMAIN_LENGTH
 from app.shared.models import ClickIn, DocumentIn
 from core.tokens import MAX_TOKEN_LENGTH
@@ -219,6 +220,7 @@ def openapi_document() -> Json:
             "/v1/stats/daily": {"get": daily_operation()},
             "/v1/documents": {"get": documents_operation()},
             "/v1/groups": {"get": read_groups_operation(), "put": set_groups_operation()},
+            "/v1/synonyms": {"get": read_synonyms_operation(), "put": set_synonyms_operation()},
             "/healthz": {"get": plain("The process is up", "healthz", "application/json",
                                       status, {"status": "ok"})},
             "/readyz": {"get": readiness_operation(status)},
