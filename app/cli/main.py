@@ -2,7 +2,7 @@
 
 Each command group has a module of its own (`serve.py`, `keys.py`, `tokens.py`,
 `files.py`, `stats.py`, `importing.py`, `backup.py`, `copying.py`, `indexing.py`,
-`migrate.py`) that adds its subcommand and sets `run`. An operator's mistake,
+`migrate.py`, `rules.py`) that adds its subcommand and sets `run`. An operator's mistake,
 wherever it is found, raises `app.shared.errors.Refused`; `main` prints it as
 one line, `autocompeter: ...`, and exits 2.
 """
@@ -19,6 +19,7 @@ from app.cli.importing import add_import_command
 from app.cli.indexing import add_indexing_commands
 from app.cli.keys import add_keys_command
 from app.cli.migrate import add_migrate_command
+from app.cli.rules import add_rules_command
 from app.cli.serve import add_serve_command
 from app.cli.stats import add_stats_command
 from app.cli.tokens import add_tokens_command
@@ -28,7 +29,7 @@ from app.shared.settings import describe_settings_error, load_settings
 from core.store import IncompatibleStore
 
 DESCRIPTION = ("The `autocompeter` command: serve, migrate, keys, tokens, load, export, stats, "
-               "import,\nbackup, restore, copy, indexer, reindex.")
+               "import,\nbackup, restore, copy, indexer, reindex, synonyms.")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -38,7 +39,7 @@ def parser() -> argparse.ArgumentParser:
     for add_command in (add_serve_command, add_migrate_command, add_keys_command,
                         add_tokens_command, add_file_commands, add_stats_command,
                         add_import_command, add_backup_commands, add_copy_command,
-                        add_indexing_commands):
+                        add_indexing_commands, add_rules_command):
         add_command(commands)
     return top
 

@@ -1,0 +1,153 @@
+"""`autocompeter synonyms show|set DOMAIN`: the rules a site owner also sets with
+`PUT /v1/synonyms` or the dashboard (README "Synonyms").
+
+`set` checks a file as the HTTP route checks its body, with the same pieces
+(`app.shared.models.SynonymsIn`, then `core.synonyms.Synonyms.from_rules`, and the
+same wording of their errors), and stores what the route would store. The store
+makes the change reach searches: the embedded store bumps the domain's generation,
+the scaled engine's generation is a one-second bucket (app/http/synonym_book.py).
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from app.cli.arguments import DOMAIN_HELP, Commands
+from app.shared.backends import Backends, with_backends
+from app.shared.errors import Refused
+from app.shared.models import SynonymsIn
+from app.shared.settings import Settings
+from app.shared.validation import describe
+from core.synonyms import SynonymError, Synonyms
+
+Rules = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RuleKind:
+    """One kind of an owner's rules: its command, and how the API reads and stores it."""
+
+    name: str
+    """The command, the API's path (/v1/NAME) and `Store.domain_rules`' name."""
+    checked: Callable[[Rules], Rules]
+    """A body as the route stores it (the `PUT`'s answer), or `Refused` naming the problem."""
+    stored: Callable[[str | None], Rules]
+    """Stored JSON text (None: never set) as `GET` answers it."""
+    example: str
+
+
+def checked_synonyms(body: Rules) -> Rules:
+    """What `PUT /v1/synonyms` (app/http/synonyms.py) does with a body, as a command."""
+    try:
+        sent = SynonymsIn.model_validate(body)
+    except ValidationError as error:
+        raise Refused(describe(error, whole="body")) from None
+    try:
+        return Synonyms.from_rules(sent.synonyms, sent.one_way).as_rules()
+    except SynonymError as error:
+        raise Refused(str(error)) from None
+
+
+def stored_synonyms(stored: str | None) -> Rules:
+    # Checked when stored, so read as they are (as app/http/synonym_book.py does).
+    return (Synonyms.from_rules(**orjson.loads(stored)) if stored else Synonyms()).as_rules()
+
+
+SYNONYMS = RuleKind("synonyms", checked_synonyms, stored_synonyms,
+                    '{"synonyms": [["js", "javascript"]], "one_way": {"k8s": ["kubernetes"]}}')
+KINDS = (SYNONYMS,)
+
+
+def read_rules(file: str, domain: str) -> Rules:
+    """FILE's JSON object (``-``: standard input). A "domain" in it, as `show` prints,
+    must be DOMAIN's: the file of one site is not set on another by mistake."""
+    try:
+        text = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as error:
+        raise Refused(f"cannot read {file}: {error}") from None
+    try:
+        body = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        raise Refused(f"{file}: not valid JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise Refused(f"{file}: a JSON object, as the API's PUT body")
+    named = body.pop("domain", domain)
+    if named != domain:
+        raise Refused(f"{file}: its domain is {named!r}, not {domain!r}")
+    return body
+
+
+def as_json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def entry_lines(value: object) -> str:
+    """A list or an object with each of its entries on a line of its own (a group, a
+    one-way rule, an excluded query), so a file is read and edited rule by rule."""
+    if isinstance(value, list) and value:
+        inner = [f"    {as_json(item)}" for item in value]
+        return "[\n" + ",\n".join(inner) + "\n  ]"
+    if isinstance(value, dict) and value:
+        inner = [f"    {as_json(key)}: {as_json(item)}" for key, item in value.items()]
+        return "{\n" + ",\n".join(inner) + "\n  }"
+    return as_json(value)
+
+
+def print_rules(domain: str, rules: Rules) -> None:
+    """The JSON `GET /v1/NAME` answers; `set` takes it back."""
+    fields = [f"  {as_json(name)}: {entry_lines(value)}"
+              for name, value in {"domain": domain, **rules}.items()]
+    print("{\n" + ",\n".join(fields) + "\n}")
+
+
+async def known_domain(backends: Backends, domain: str) -> None:
+    if not await backends.store.domain_exists(domain):
+        raise Refused(f"no domain {domain!r}: autocompeter keys create {domain}")
+
+
+async def show_rules(backends: Backends, kind: RuleKind, domain: str) -> int:
+    await known_domain(backends, domain)
+    print_rules(domain, kind.stored(await backends.store.domain_rules(domain, kind.name)))
+    return 0
+
+
+async def set_rules(backends: Backends, kind: RuleKind, domain: str, rules: Rules) -> int:
+    await known_domain(backends, domain)
+    await backends.store.set_domain_rules(domain, kind.name, orjson.dumps(rules).decode())
+    print_rules(domain, rules)
+    return 0
+
+
+def add_rules_command(commands: Commands) -> None:
+    for kind in KINDS:
+        command = commands.add_parser(
+            kind.name, help=f"show or set a domain's {kind.name} (PUT /v1/{kind.name})")
+        command.set_defaults(run=partial(run_rules, kind))
+        actions = command.add_subparsers(dest="rules_command", required=True)
+        actions.add_parser("show", help=f"print DOMAIN's {kind.name} as JSON"
+                           ).add_argument("domain", help=DOMAIN_HELP)
+        setting = actions.add_parser(
+            "set", help=f"replace DOMAIN's {kind.name} with those in FILE",
+            description=f"FILE holds the PUT body's JSON, such as {kind.example} "
+                        "(what `show` prints is taken back too); - reads standard input.")
+        setting.add_argument("domain", help=DOMAIN_HELP)
+        setting.add_argument("file", help="a JSON file, or - for standard input")
+
+
+def run_rules(kind: RuleKind, args: argparse.Namespace, settings: Settings) -> int:
+    if args.rules_command == "show":
+        return asyncio.run(with_backends(settings, partial(show_rules, kind=kind,
+                                                           domain=args.domain)))
+    # Checked before the database is opened: a refused file changes nothing.
+    rules = kind.checked(read_rules(args.file, args.domain))
+    return asyncio.run(with_backends(settings, partial(set_rules, kind=kind, domain=args.domain,
+                                                       rules=rules)))
