@@ -106,6 +106,7 @@ async def store_with_two_domains(path: Path) -> dict[str, str]:
         await store.upsert("full.example", [Document("/a", "Apple pie", "staff", 2.0),
                                             Document("/b", "Banana bread")])
         await store.set_private_groups("full.example", ["staff"])
+        await store.set_domain_rules("full.example", "synonyms", '{"synonyms": [["a", "b"]]}')
         keys["secret"] = await store.token_secret("full.example") or ""
         return keys
     finally:
@@ -118,6 +119,7 @@ async def read_back(path: Path) -> dict[str, object]:
         return {
             "keys": sorted((k.domain, k.prefix, k.note) for k in await store.list_keys()),
             "access": await store.access("full.example"),
+            "synonyms": await store.domain_rules("full.example", "synonyms"),
             "titles": [d async for d in store.documents("full.example")],
             "bare": await store.count("bare.example"),
         }
@@ -137,6 +139,7 @@ def test_copy_without_domain_copies_every_domain_and_refuses_domains_in_use(
     copied = asyncio.run(read_back(target))
     assert copied == asyncio.run(read_back(source))
     assert copied["access"] == (frozenset({"staff"}), keys["secret"])
+    assert copied["synonyms"] == '{"synonyms": [["a", "b"]]}'
     assert len(copied["titles"]) == 2  # type: ignore[arg-type]
 
     async def owners() -> list[str | None]:

@@ -60,6 +60,7 @@ OWNED = {
                       "intent_counts (domain_id, day, query, searches, misses)"),
     "click_counts": ("url, query, day, clicks",
                      "click_counts (domain_id, url, query, day, clicks)"),
+    "domain_rules": ("name, rules", "domain_rules (domain_id, name, rules)"),
 }
 TIMESTAMPS = {"created_at", "revoked_at", "last_used_at"}
 
