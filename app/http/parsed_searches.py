@@ -15,6 +15,9 @@ class AskedSearch(NamedTuple):
 
     query: SearchQuery
     token: str = ""
+    suggestions: int = 0
+    """How many query suggestions to add (app/http/suggestions.py): not part of the
+    query, so the cached answer is shared by searches asking any number."""
 
 
 class ParsedSearches:

@@ -24,6 +24,7 @@ from app.http.ops import observe_request, setup_ops
 from app.http.security import add_security_headers
 from app.http.services import Services, services
 from app.http.static_files import page_with_hashed_widget, static_path, static_response
+from app.http.suggestions_api import suggestions_api
 from app.http.synonyms import synonyms_api
 from app.http.v1 import v1
 from app.pages import dashboard
@@ -52,6 +53,7 @@ def create_app(settings: Settings) -> Sanic:
     app.blueprint(documents_api)
     app.blueprint(groups_api)
     app.blueprint(synonyms_api)
+    app.blueprint(suggestions_api)
     app.blueprint(dashboard.blueprint(partial(page_with_hashed_widget, settings.static_dir)))
     setup_ops(app)  # /healthz, /readyz, /metrics
     app.on_request(before_route)

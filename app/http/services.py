@@ -19,6 +19,7 @@ from app.http.parsed_searches import ParsedSearches
 from app.http.ratelimit import RateLimits
 from app.http.response_cache import ResponseCache
 from app.http.search_counter import FetchCounter
+from app.http.suggestions import SuggestionBook
 from app.http.synonym_book import SynonymBook
 from app.shared.backends import Backends, open_backends, sync_worker
 from app.shared.settings import Settings
@@ -42,6 +43,8 @@ class Services:
     """Each domain's private groups and token key, as of its generation (app/http/access.py)."""
     synonyms: SynonymBook = field(default_factory=SynonymBook)
     """Each domain's synonyms, as of its generation (app/http/synonym_book.py)."""
+    suggestions: SuggestionBook = field(default_factory=SuggestionBook)
+    """Each domain's query suggestions, built in the background (app/http/suggestions.py)."""
     known_domains: set[str] = field(default_factory=set)
     """Domains seen to exist: they are never deleted, so once is enough."""
     _flusher: asyncio.Task[None] | None = None
@@ -83,6 +86,7 @@ class Services:
             if task is not None:
                 task.cancel()
         TALLY.flush()
+        await self.suggestions.stop()
         if self.sync is not None:
             await self.sync.stop()  # a no-op if it was never started
         try:

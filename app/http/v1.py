@@ -24,6 +24,7 @@ from app.http.requests import query_args, read_body, validated
 from app.http.response_cache import Answer
 from app.http.responses import SearchResponse
 from app.http.services import Services, services
+from app.http.suggestions import with_suggestions
 from app.shared.analytics import recent_clicks, recent_top_queries, recent_top_searches
 from app.shared.models import ClickIn, DocumentIn, SearchParams, UrlParam, validate_documents
 from core.engine import SearchQuery
@@ -89,7 +90,13 @@ async def search(request: Request) -> HTTPResponse:
         # top queries count intents (app/http/intents.py).
         used.fetches.record(query.domain, " ".join(query.words), answer.found,
                             (client_address(request), request.headers.get("user-agent", "")))
-    return SearchResponse(answer.body, headers=PUBLIC, content_type="application/json")
+    body = answer.body
+    if asked.suggestions:  # spliced in after the cache: `s` does not multiply its entries
+        body = with_suggestions(body, used.suggestions.suggest(
+            used.backends, used.synonyms, query.domain,
+            used.backends.engine.generation(query.domain), " ".join(query.words),
+            asked.suggestions))
+    return SearchResponse(body, headers=PUBLIC, content_type="application/json")
 
 
 async def answer_for(request: Request, used: Services, query: SearchQuery, token: str
@@ -128,7 +135,7 @@ def search_query(request: Request) -> AskedSearch:
     params = validated(SearchParams, query_args(request))
     check_token(params.t)
     return AskedSearch(SearchQuery(params.d, searched_words(params.q), params.n, params.g),
-                       params.t)
+                       params.t, params.s)
 
 
 def searched_words(q: str) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ from app.shared.domains import MAX_LENGTH as MAX_DOMAIN_LENGTH
 from app.shared.domains import normalize_domain
 from app.shared.validation import describe
 from core.store import Document
+from core.suggestions import MAX_EXCLUDED, MAX_EXCLUDED_LENGTH, MAX_SUGGESTIONS
 from core.synonyms import MAX_GROUPS, MAX_ONE_WAY, MAX_WORDS_PER_RULE
 from core.text import MAX_WORD_LENGTH
 from core.tokens import MAX_TOKEN_GROUPS, MAX_TOKEN_LENGTH
@@ -185,6 +186,8 @@ class SearchParams(BaseModel):
     g: Annotated[tuple[Text(100), ...], BeforeValidator(_split_groups)] = ()
     t: Annotated[str, Field(max_length=MAX_TOKEN_LENGTH)] = ""
     """A signed token granting private groups (core/tokens.py); checked by app/http/access.py."""
+    s: int = Field(0, ge=0, le=MAX_SUGGESTIONS)
+    """Query suggestions wanted in the answer (app/http/suggestions.py); 0: no key."""
 
 
 class PrivateGroupsIn(BaseModel):
@@ -227,3 +230,23 @@ class SynonymsIn(BaseModel):
         max_length=MAX_ONE_WAY,
         description="a word and the words it also finds, not the other way round",
         examples=[{"k8s": ["kubernetes"]}])] = {}
+
+
+class SuggestionsIn(BaseModel):
+    """The owner's controls of a domain's query suggestions (`core.suggestions`): each
+    `PUT` replaces all of them, an absent one taking its default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: Annotated[bool, Field(
+        description="false: searches that ask get an empty list")] = True
+    min_count: Annotated[int, Field(
+        ge=1, le=1_000_000, description="times in the last 30 days a search must have "
+                                        "been a visitor's intent and found titles")] = 2
+    min_results: Annotated[int, Field(
+        ge=1, le=100, description="titles a suggestion must find for a visitor with no "
+                                  "private groups")] = 1
+    exclude: Annotated[list[Text(MAX_EXCLUDED_LENGTH, min_length=1)], Field(
+        max_length=MAX_EXCLUDED,
+        description="searches never suggested, folded; a one-word phrase excludes every "
+                    "search with that word", examples=[["free", "cheap pills"]])] = []

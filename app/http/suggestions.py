@@ -1,0 +1,168 @@
+"""Each worker's query suggestions per domain (README "Query suggestions"): an index
+(`core.suggestions.SuggestionIndex`) of the domain's popular intents that find titles,
+built in the background and looked up by every search that asks (`s=`).
+
+Built from the store's intents of the window (`Store.found_intents`), at most
+MAX_INTENTS, each checked with the engine as a visitor with no private groups
+searches it: only those that find the owner's `min_results` titles in the exact,
+joined or synonym tiers are kept, so a suggestion never names a search whose only
+titles are private (fail closed: an intent that cannot be checked is not kept).
+
+A build takes up to MAX_INTENTS engine searches, too many for a visitor's search to
+wait for (2,000 in-memory searches are over 50 ms, and on the scaled setup each is a
+round trip to the cluster): so the first search of a domain on a worker gets no
+suggestions and starts the build, and later ones get the last index built while the
+next is made. It is rebuilt when older than REBUILD_SECONDS, or when the engine's
+generation for the domain moved and it is older than CHANGED_REBUILD_SECONDS (on the
+scaled setup the generation is a one-second bucket: every CHANGED_REBUILD_SECONDS
+while the domain is searched). One build runs at a time per worker, yielding to
+searches between checks. The indexes are bounded in bytes across domains, the least
+recently searched dropped first.
+
+The owner's API for the rules: app/http/suggestions_api.py.
+"""
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import orjson
+
+from app.http.synonym_book import SynonymBook
+from app.shared.analytics import window_start
+from app.shared.backends import Backends
+from core.engine import EngineUnavailable, SearchQuery
+from core.store import StoreUnavailable
+from core.suggestions import EMPTY, MAX_INTENTS, SuggestionIndex, SuggestionRules
+
+log = logging.getLogger("autocompeter")
+
+RULES_NAME = "suggestions"
+"""What `Store.domain_rules` keeps the owner's controls under."""
+REBUILD_SECONDS = 60.0
+CHANGED_REBUILD_SECONDS = 5.0
+MAX_BOOK_BYTES = 16 * 2**20
+"""Bytes of indexes a worker keeps across domains: about 75 domains of MAX_INTENTS."""
+CHECKED_TIERS = frozenset({"exact", "joined", "synonym"})
+"""The tiers a suggestion's titles must come from: what the words find as typed, not
+corrections or fewer words (`core.search.TIERS`)."""
+
+
+def stored_rules(stored: str | None) -> SuggestionRules:
+    """Rules as `PUT /v1/suggestions` stored them (checked and folded already); the
+    defaults when never set."""
+    return SuggestionRules.from_settings(**orjson.loads(stored)) if stored else SuggestionRules()
+
+
+def with_suggestions(body: bytes, suggestions: list[str]) -> bytes:
+    """A search answer's JSON object (cached without them) with its suggestions."""
+    return b"%b,\"suggestions\":%b}" % (body[:-1], orjson.dumps(suggestions))
+
+
+@dataclass(slots=True)
+class Built:
+    index: SuggestionIndex
+    generation: int
+    at: float
+    """`time.monotonic()` when its build started."""
+    nbytes: int
+
+
+class SuggestionBook:
+    """One worker's suggestion indexes, by domain."""
+
+    def __init__(self, max_bytes: int = MAX_BOOK_BYTES) -> None:
+        self._max_bytes = max_bytes
+        self._built: OrderedDict[str, Built] = OrderedDict()
+        self._bytes = 0
+        self._building: dict[str, asyncio.Task[None]] = {}
+        self._changed: set[str] = set()
+        self._one_build = asyncio.Lock()
+
+    def suggest(self, backends: Backends, synonyms: SynonymBook, domain: str,
+                generation: int, typed: str, most: int) -> list[str]:
+        """Up to ``most`` suggestions for ``typed`` (folded words joined by one space)
+        from the domain's last index; starts a build when it is due."""
+        built = self._built.get(domain)
+        if built is None:
+            self._start_build(backends, synonyms, domain, generation)
+            return []
+        self._built.move_to_end(domain)
+        age = time.monotonic() - built.at
+        if (age > REBUILD_SECONDS or domain in self._changed
+                or (generation != built.generation and age > CHANGED_REBUILD_SECONDS)):
+            self._start_build(backends, synonyms, domain, generation)
+        return built.index.suggest(typed, most)
+
+    def forget(self, domain: str) -> None:
+        """This worker changed the domain's rules: build again at its next search (the
+        last index serves until then)."""
+        self._changed.add(domain)
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+    async def stop(self) -> None:
+        for task in list(self._building.values()):
+            task.cancel()
+        await asyncio.gather(*self._building.values(), return_exceptions=True)
+
+    def _start_build(self, backends: Backends, synonyms: SynonymBook, domain: str,
+                     generation: int) -> None:
+        if domain not in self._building:
+            self._building[domain] = asyncio.create_task(
+                self._build(backends, synonyms, domain, generation))
+
+    async def _build(self, backends: Backends, synonyms: SynonymBook, domain: str,
+                     generation: int) -> None:
+        try:
+            async with self._one_build:
+                self._changed.discard(domain)
+                started = time.monotonic()
+                try:
+                    index = await built_index(backends, synonyms, domain, generation)
+                except (StoreUnavailable, EngineUnavailable):
+                    log.warning("could not build the suggestions of %s; will retry", domain)
+                    self._changed.add(domain)  # the last index serves until then
+                    if domain in self._built:
+                        self._built[domain].at = started
+                        return
+                    index = EMPTY
+                self._keep(domain, Built(index, generation, started, index.nbytes))
+        finally:
+            self._building.pop(domain, None)
+
+    def _keep(self, domain: str, built: Built) -> None:
+        old = self._built.pop(domain, None)
+        self._bytes += built.nbytes - (old.nbytes if old is not None else 0)
+        self._built[domain] = built
+        while self._bytes > self._max_bytes and len(self._built) > 1:
+            _domain, dropped = self._built.popitem(last=False)
+            self._bytes -= dropped.nbytes
+
+
+async def built_index(backends: Backends, synonyms: SynonymBook, domain: str,
+                      generation: int) -> SuggestionIndex:
+    """The domain's suggestions as its rules, intents and public titles stand now."""
+    store, engine = backends.store, backends.engine
+    rules = stored_rules(await store.domain_rules(domain, RULES_NAME))
+    if not rules.enabled:
+        return EMPTY
+    intents = await store.found_intents(domain, window_start(), rules.min_count,
+                                        MAX_INTENTS)
+    domain_synonyms = await synonyms.get(store, domain, generation)
+    kept = []
+    for intent, _count in intents:
+        if rules.excludes(intent):
+            continue
+        words = tuple(intent.split(" "))
+        # A visitor with no private groups (groups=()): what anyone may see.
+        result = await engine.search(SearchQuery(
+            domain, words, rules.min_results, (), domain_synonyms.for_query(words)))
+        if result.tier in CHECKED_TIERS and len(result.hits) >= rules.min_results:
+            kept.append(intent)
+        await asyncio.sleep(0)  # an in-memory search may not wait: let searches in
+    return SuggestionIndex(kept)
