@@ -150,6 +150,7 @@ INVALID_REQUESTS = {
     "stats_daily": ("GET", "/v1/stats/daily", {"params": {"days": "90"}}),
     "groups_put": ("PUT", "/v1/groups", {"json": {"private": ["a,b"]}}),
     "synonyms_put": ("PUT", "/v1/synonyms", {"json": {"synonyms": [["new york", "nyc"]]}}),
+    "suggestions_put": ("PUT", "/v1/suggestions", {"json": {"min_count": 0}}),
     "delete": ("DELETE", "/v1", {}),
     "bulk_post": ("POST", "/v1/bulk", {"json": {"documents": [{"url": "/a"}]}}),
     "bulk_put": ("PUT", "/v1/bulk", {"json": {"documents": [{"url": "/a"}]}}),

@@ -18,8 +18,10 @@ from app.pages.openapi_owner import (
     stats_operation,
 )
 from app.pages.openapi_rules import read_synonyms_operation, set_synonyms_operation
+from app.pages.openapi_suggestions import read_suggestions_operation, set_suggestions_operation
 from app.shared.domains import MAX_LENGTH as MAX_DOMAIN_LENGTH
 from app.shared.models import ClickIn, DocumentIn
+from core.suggestions import MAX_SUGGESTIONS
 from core.tokens import MAX_TOKEN_LENGTH
 
 
@@ -82,12 +84,20 @@ def search_operation() -> Json:
                             "foreign one opens none, a malformed one is a 400; at most "
                             f"{MAX_TOKEN_LENGTH:,} characters",
              "schema": {"type": "string"}},
+            {"name": "s", "in": "query",
+             "description": "how many query suggestions to add: popular searches starting "
+                            "with what was typed (README: Query suggestions); 0 adds none",
+             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_SUGGESTIONS,
+                        "default": 0}},
         ],
         "responses": {
             "200": json_body({
                 "type": "object", "required": ["terms", "results"],
                 "properties": {"terms": {"type": "array", "items": {"type": "string"}},
-                               "results": results},
+                               "results": results,
+                               "suggestions": {"type": "array", "items": {"type": "string"},
+                                               "maxItems": MAX_SUGGESTIONS,
+                                               "description": "only when s is given"}},
             }, "the best titles, best first; terms are the words to highlight", {
                 "terms": ["json", "du"],
                 "results": [["https://docs.python.org/3/library/json.html#json.dumps",
@@ -221,6 +231,8 @@ def openapi_document() -> Json:
             "/v1/documents": {"get": documents_operation()},
             "/v1/groups": {"get": read_groups_operation(), "put": set_groups_operation()},
             "/v1/synonyms": {"get": read_synonyms_operation(), "put": set_synonyms_operation()},
+            "/v1/suggestions": {"get": read_suggestions_operation(),
+                                "put": set_suggestions_operation()},
             "/healthz": {"get": plain("The process is up", "healthz", "application/json",
                                       status, {"status": "ok"})},
             "/readyz": {"get": readiness_operation(status)},

@@ -234,17 +234,18 @@ class SynonymsIn(BaseModel):
 
 class SuggestionsIn(BaseModel):
     """The owner's controls of a domain's query suggestions (`core.suggestions`): each
-    `PUT` replaces all of them, an absent one taking its default."""
+    `PUT` replaces all of them, an absent one taking its default. Strict: a JSON body,
+    where true is not 1 and "2" is not 2."""
 
     model_config = ConfigDict(extra="forbid")
 
     enabled: Annotated[bool, Field(
-        description="false: searches that ask get an empty list")] = True
+        strict=True, description="false: searches that ask get an empty list")] = True
     min_count: Annotated[int, Field(
-        ge=1, le=1_000_000, description="times in the last 30 days a search must have "
+        strict=True, ge=1, le=1_000_000, description="times in the last 30 days a search must have "
                                         "been a visitor's intent and found titles")] = 2
     min_results: Annotated[int, Field(
-        ge=1, le=100, description="titles a suggestion must find for a visitor with no "
+        strict=True, ge=1, le=100, description="titles a suggestion must find for a visitor with no "
                                   "private groups")] = 1
     exclude: Annotated[list[Text(MAX_EXCLUDED_LENGTH, min_length=1)], Field(
         max_length=MAX_EXCLUDED,
