@@ -11,6 +11,7 @@ titles) is real.
 
 import json
 import re
+import time
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlparse
 
@@ -235,3 +236,65 @@ def test_axe_clean_with_the_suggestions_group_open(browsing, site, axe_scan, out
         violations += axe_scan(page)
         assert violations == [], f"{scheme}: " + json.dumps(violations, indent=2)
         page.screenshot(path=output_dir / f"widget-suggestions-{scheme}.png")
+
+
+# ---- end to end: the real service's suggestions, no fake ----------------------------
+
+PATIENCE = 30.0
+"""Seconds to wait for what the service does in the background: an intent counts once
+its burst has paused (3 s) and every worker has written it (tests/conformance/
+test_intents.py), then each worker builds the domain's suggestions."""
+
+
+def wait_until(what: str, ready: Callable[[], object]) -> object:
+    deadline = time.monotonic() + PATIENCE
+    while not (found := ready()):
+        assert time.monotonic() < deadline, f"waited {PATIENCE} s for {what}"
+        time.sleep(0.1)
+    return found
+
+
+def top_queries(site) -> dict[str, int]:
+    response = site.client.get("/v1/stats", headers=site.auth)
+    assert response.status_code == 200, response.text
+    return {entry["q"]: entry["count"] for entry in response.json()["top_queries"]}
+
+
+def test_what_visitors_typed_in_the_widget_is_suggested_to_the_next(browsing, site):
+    """Two visitors type "python testing" in the widget; the service counts their
+    intents and builds its suggestions; a third visitor typing "te" sees it in the
+    group, chooses it, and gets its titles. Nothing faked."""
+    documents = [
+        {"url": "https://docs.example/testing", "title": "Python testing tips"},
+        {"url": "https://docs.example/tests", "title": "Testing with pytest"},
+    ]
+    assert site.bulk(documents).status_code == 201
+    # The first visitors ask for no suggestions: a worker builds a domain's index at the
+    # first search that asks and then every 60 s (app/http/suggestions.py), so one built
+    # before their intents count would hold the test a minute.
+    for visitor in ("one", "two"):  # told apart by the user agent (no cookies)
+        page = single_widget(
+            browsing, site.domain, ", suggestions: 0", user_agent=f"Chromium visitor {visitor}"
+        )
+        page.locator("#q").press_sequentially("python testing")
+        expect(options(page)).to_have_text(["Python testing tips"])
+    wait_until("two intents", lambda: top_queries(site).get("python testing") == 2)
+    # Every worker builds its own suggestions after a search asks for them.
+    for _ in range(6):
+        wait_until(
+            "the suggestions built",
+            lambda: site.search("te", s=3).json().get("suggestions") == ["python testing"],
+        )
+
+    page = single_widget(browsing, site.domain, user_agent="Chromium visitor three")
+    box = page.locator("#q")
+    box.press_sequentially("te")
+    popular = group(page, "Popular searches")
+    expect(options(popular)).to_have_text(["python testing"])
+    expect(options(popular).first.locator("mark")).to_have_text(["te"])
+    expect(options(group(page, "Titles"))).to_have_count(2)
+    box.press("ArrowDown")
+    wait_for_search(page, "python testing", lambda: box.press("Enter"))
+    expect(box).to_have_value("python testing")
+    expect(options(page)).to_have_text(["Python testing tips"])
+    assert page.recorded.errors == []
