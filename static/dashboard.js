@@ -10,7 +10,8 @@
   var SVG = 'http://www.w3.org/2000/svg';
   var byId = function (id) { return document.getElementById(id); };
 
-  var state = { key: '', domain: '', cursors: [''], page: 0, query: '' };
+  var state = { key: '', domain: '', cursors: [''], page: 0, query: '', stats: null,
+                synonyms: { synonyms: [], one_way: {} }, suggestions: null };
 
   // ---- the API ----
 
@@ -64,7 +65,7 @@
       drawChart(daily.days);
       showSnippet();
       startWidget();
-      return Promise.all([loadStats(), loadTitles()]);
+      return Promise.all([loadStats(), loadTitles(), loadSynonyms(), loadSuggestions()]);
     });
   }
 
@@ -91,6 +92,8 @@
 
   function loadStats() {
     return api('GET', '/v1/stats').then(function (stats) {
+      state.stats = stats;
+      drawTopSuggestions();
       byId('title-count').textContent = stats.documents.toLocaleString('en');
       rankList(byId('top-queries'), stats.top_queries, 'No searches yet.');
       rankList(byId('top-misses'), stats.top_misses, 'None: every search found something.');
@@ -375,6 +378,229 @@
     });
   }
 
+  // ---- an owner's rules: synonyms and query suggestions ----
+  // Edited here, saved all at once with PUT: the service checks them and answers
+  // what it stored (folded), or a 400 whose one line is shown as it is.
+
+  function commaWords(text) {
+    return text.split(',').map(function (word) { return word.trim(); })
+      .filter(function (word) { return word; });
+  }
+
+  // A list of rules, each with a Remove button; focus goes to the next one's button
+  // (or to `after`) when one is removed, so a keyboard user is not sent to the top.
+  function ruleList(list, rules, empty, after) {
+    clear(list);
+    if (!rules.length) {
+      list.appendChild(el('li', empty, { class: 'empty' }));
+      return;
+    }
+    rules.forEach(function (rule, index) {
+      var item = el('li');
+      item.appendChild(el('span', rule.text));
+      item.appendChild(document.createTextNode(' '));
+      var remove = el('button', 'Remove', { type: 'button', class: 'secondary',
+                                            'aria-label': 'Remove ' + rule.text });
+      remove.addEventListener('click', function () {
+        rule.remove();
+        var buttons = list.querySelectorAll('button');
+        (buttons[Math.min(index, buttons.length - 1)] || after).focus();
+      });
+      item.appendChild(remove);
+      list.appendChild(item);
+    });
+  }
+
+  function say(name, status, error) {
+    byId(name + '-status').textContent = status || '';
+    byId(name + '-error').textContent = error || '';
+  }
+
+  function unsaved(name, what) {
+    say(name, 'Not saved yet: press Save ' + what + '.');
+  }
+
+  // A rules request that failed: a refused key signs out, anything else is said here.
+  function ruleFailure(name, doing) {
+    return function (error) {
+      if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+        return failed(error);
+      }
+      say(name, '', doing + ': ' + error.message);
+    };
+  }
+
+  function loadSynonyms() {
+    return api('GET', '/v1/synonyms').then(showSynonyms)
+      .catch(ruleFailure('synonyms', 'Synonyms not read'));
+  }
+
+  function showSynonyms(answer) {
+    state.synonyms = { synonyms: answer.synonyms, one_way: answer.one_way };
+    drawSynonyms();
+  }
+
+  function drawSynonyms() {
+    var rules = state.synonyms;
+    var changed = function () { drawSynonyms(); unsaved('synonyms', 'synonyms'); };
+    ruleList(byId('synonym-groups'), rules.synonyms.map(function (group, index) {
+      return { text: group.join(', '),
+               remove: function () { rules.synonyms.splice(index, 1); changed(); } };
+    }), 'None yet.', byId('group-words'));
+    ruleList(byId('one-way-rules'), Object.keys(rules.one_way).map(function (word) {
+      return { text: word + ' also finds ' + rules.one_way[word].join(', '),
+               remove: function () { delete rules.one_way[word]; changed(); } };
+    }), 'None yet.', byId('one-way-word'));
+  }
+
+  function addGroup() {
+    var words = commaWords(byId('group-words').value);
+    if (words.length < 2) {
+      say('synonyms', '', 'A group needs two words or more, comma-separated.');
+      return;
+    }
+    state.synonyms.synonyms.push(words);
+    byId('group-words').value = '';
+    drawSynonyms();
+    unsaved('synonyms', 'synonyms');
+  }
+
+  function addOneWay() {
+    var word = byId('one-way-word').value.trim();
+    var targets = commaWords(byId('one-way-targets').value);
+    if (!word || !targets.length) {
+      say('synonyms', '', 'A one-way rule needs a word and what it also finds.');
+      return;
+    }
+    var known = state.synonyms.one_way[word] || [];
+    state.synonyms.one_way[word] = known.concat(targets.filter(function (target) {
+      return known.indexOf(target) < 0;
+    }));
+    byId('one-way-word').value = byId('one-way-targets').value = '';
+    byId('one-way-word').focus();
+    drawSynonyms();
+    unsaved('synonyms', 'synonyms');
+  }
+
+  function saveSynonyms() {
+    var button = byId('save-synonyms');
+    button.disabled = true;
+    say('synonyms', 'Saving…');
+    return api('PUT', '/v1/synonyms', state.synonyms).then(function (answer) {
+      showSynonyms(answer);
+      say('synonyms', 'Saved: ' + plural(answer.synonyms.length, 'group', 'groups') + ' and ' +
+          plural(Object.keys(answer.one_way).length, 'one-way rule', 'one-way rules') + '.');
+    }).catch(ruleFailure('synonyms', 'Not saved')).then(function () {
+      button.disabled = false;
+    });
+  }
+
+  function loadSuggestions() {
+    return api('GET', '/v1/suggestions').then(showSuggestions).catch(function (error) {
+      // A service without query suggestions: nothing to set, so no section.
+      if (error instanceof ApiError && error.status === 404) {
+        byId('suggestions').hidden = true;
+        return;
+      }
+      return ruleFailure('suggestions', 'Settings not read')(error);
+    });
+  }
+
+  function showSuggestions(answer) {
+    state.suggestions = { enabled: answer.enabled, min_count: answer.min_count,
+                          min_results: answer.min_results, exclude: answer.exclude.slice() };
+    byId('suggestions-enabled').checked = answer.enabled;
+    byId('suggestions-min-count').value = answer.min_count;
+    byId('suggestions-min-results').value = answer.min_results;
+    drawSuggestions();
+  }
+
+  function excludeQuery(query) {
+    var exclude = state.suggestions.exclude;
+    if (query && exclude.indexOf(query) < 0) exclude.push(query);
+    drawSuggestions();
+    unsaved('suggestions', 'query suggestions');
+  }
+
+  function drawSuggestions() {
+    var exclude = state.suggestions.exclude;
+    ruleList(byId('suggestions-exclude'), exclude.map(function (query, index) {
+      return { text: query, remove: function () {
+        exclude.splice(index, 1);
+        drawSuggestions();
+        unsaved('suggestions', 'query suggestions');
+      } };
+    }), 'Nothing excluded.', byId('exclude-query'));
+    drawTopSuggestions();
+  }
+
+  // As the service excludes: a phrase excludes that search, a one-word phrase every
+  // search with the word (both folded; lower case stands in for folding here).
+  function excludes(phrases, query) {
+    var words = query.toLowerCase().split(' ');
+    return phrases.some(function (phrase) {
+      phrase = phrase.toLowerCase();
+      return phrase === words.join(' ') || (phrase.indexOf(' ') < 0 && words.indexOf(phrase) >= 0);
+    });
+  }
+
+  // What the stats already show, kept as the settings above keep it: the top queries
+  // that found titles, searched often enough and not excluded. No request of its own.
+  function drawTopSuggestions() {
+    var list = clear(byId('top-suggestions'));
+    var settings = state.suggestions;
+    if (!settings || !state.stats) return;
+    if (!byId('suggestions-enabled').checked) {
+      list.appendChild(el('li', 'Off: none are offered.', { class: 'empty' }));
+      return;
+    }
+    var minCount = Number(byId('suggestions-min-count').value) || 1;
+    var missed = state.stats.top_misses.map(function (row) { return row.q; });
+    var rows = state.stats.top_queries.filter(function (row) {
+      return row.count >= minCount && missed.indexOf(row.q) < 0 &&
+        !excludes(settings.exclude, row.q);
+    });
+    if (!rows.length) {
+      list.appendChild(el('li', 'None yet: no query searched often enough.', { class: 'empty' }));
+    }
+    rows.forEach(function (row) {
+      var item = el('li');
+      item.appendChild(el('span', row.q));
+      item.appendChild(document.createTextNode(' '));
+      item.appendChild(el('span', plural(row.count, 'search', 'searches'), { class: 'count' }));
+      item.appendChild(document.createTextNode(' '));
+      var never = el('button', 'Never suggest', { type: 'button', class: 'secondary',
+                                                  'aria-label': 'Never suggest ' + row.q });
+      never.addEventListener('click', function () {
+        excludeQuery(row.q);
+        byId('save-suggestions').focus();
+      });
+      item.appendChild(never);
+      list.appendChild(item);
+    });
+  }
+
+  function whole(input) {
+    return input.value === '' ? null : Number(input.value);
+  }
+
+  function saveSuggestions() {
+    var button = byId('save-suggestions');
+    var body = { enabled: byId('suggestions-enabled').checked,
+                 min_count: whole(byId('suggestions-min-count')),
+                 min_results: whole(byId('suggestions-min-results')),
+                 exclude: state.suggestions.exclude };
+    button.disabled = true;
+    say('suggestions', 'Saving…');
+    return api('PUT', '/v1/suggestions', body).then(function (answer) {
+      showSuggestions(answer);
+      say('suggestions', answer.enabled ? 'Saved: query suggestions are on.'
+                                        : 'Saved: query suggestions are off.');
+    }).catch(ruleFailure('suggestions', 'Not saved')).then(function () {
+      button.disabled = false;
+    });
+  }
+
   // ---- the widget ----
 
   // The README's widget snippet, with this service's address and the domain in it
@@ -450,6 +676,29 @@
     var file = byId('upload-file').files[0];
     if (file) upload(file);
   });
+  byId('add-group').addEventListener('submit', function (event) {
+    event.preventDefault();
+    addGroup();
+  });
+  byId('add-one-way').addEventListener('submit', function (event) {
+    event.preventDefault();
+    addOneWay();
+  });
+  byId('save-synonyms').addEventListener('click', saveSynonyms);
+  byId('add-exclude').addEventListener('submit', function (event) {
+    event.preventDefault();
+    excludeQuery(byId('exclude-query').value.trim());
+    byId('exclude-query').value = '';
+  });
+  byId('suggestion-settings').addEventListener('submit', function (event) {
+    event.preventDefault();
+    saveSuggestions();
+  });
+  byId('suggestion-settings').addEventListener('input', function () {
+    drawTopSuggestions();
+    unsaved('suggestions', 'query suggestions');
+  });
+  byId('save-suggestions').addEventListener('click', saveSuggestions);
   byId('copy-snippet').addEventListener('click', copySnippet);
   byId('try').addEventListener('submit', function (event) { event.preventDefault(); });
 
