@@ -359,6 +359,17 @@ CASES: list[Case] = [
     first("dead-ends", "mini", "calendar python", "/holiday-calendar",
           "the same words the other way round: the first word kept"),
     none("dead-ends", "mini", "qqqq zzzz", "every word matches nothing: never all dropped"),
+
+    # -- synonyms (corpora.py: each corpus's rules, set as its owner would)
+    first("synonym", "blog", "js snippet", "Title",
+          "'js' and 'javascript' mean the same: the javascript snippet, though no title "
+          "has a js-word and 'snippet'"),
+    first("synonym", "blog", "pg random rows", "getting-random-rows-postgresql-django",
+          "'pg' finds PostgreSQL one way"),
+    top("synonym", "movies", "hp", ["Harry_Potter_(film_series)",
+                                    "Harry_Potter_and_the_Goblet_of_Fire_(film)",
+                                    "Harry_Potter_and_the_Philosopher's_Stone_(film)"],
+        "no title has an hp-word: 'hp' finds the Potter films one way", n=4),
 ]
 
 __all__ = ["CASES", "SETUP_GAPS", "Case", "expected_failure"]

@@ -83,6 +83,8 @@ class Corpus:
     name: str
     load: Callable[[], list[Document]]
     short: Callable[[str], str]  # a result URL -> the name cases use for it
+    synonyms: dict[str, Any] | None = None
+    """The owner's synonyms (`PUT /v1/synonyms`) as a site with these titles would set them."""
 
     def documents(self) -> list[Document]:
         return _documents(self.name)
@@ -91,9 +93,10 @@ class Corpus:
 CORPORA: dict[str, Corpus] = {
     corpus.name: corpus
     for corpus in [
-        Corpus("blog", blog, _strip(BLOG_PREFIX)),
+        Corpus("blog", blog, _strip(BLOG_PREFIX),
+               {"synonyms": [["js", "javascript"]], "one_way": {"pg": ["postgresql"]}}),
         Corpus("blog-recent", blog_recent, _strip(BLOG_PREFIX)),
-        Corpus("movies", movies, _strip(MOVIES_PREFIX)),
+        Corpus("movies", movies, _strip(MOVIES_PREFIX), {"one_way": {"hp": ["potter"]}}),
         Corpus("demo", demo, _fragment),
         Corpus("mini", mini, str),
     ]

@@ -66,6 +66,10 @@ def load(site: Site, corpus: str) -> None:
         body = response.json()
         if response.status_code != 201 or body.get("rejected"):
             raise RuntimeError(f"loading {corpus!r} failed: {response.status_code} {body}")
+    if synonyms := CORPORA[corpus].synonyms:
+        response = site.client.put("/v1/synonyms", json=synonyms, headers={"Auth-Key": site.key})
+        if response.status_code != 200:
+            raise RuntimeError(f"synonyms of {corpus!r}: {response.status_code} {response.text}")
 
 
 class Domains:
