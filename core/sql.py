@@ -15,51 +15,9 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from core import sql_statements as statements
 from core.keys import hash_key, key_prefix, new_key
 from core.ranking import CLICK_BOOST, CLICK_HALF, ranking_value
-from core.sql_statements import (
-    ACCESS,
-    ADD_FETCHES,
-    ADD_TOKEN_SECRET,
-    CLICK_COUNTED,
-    CLICK_FOLDED,
-    CLICK_INSERTED,
-    CLICK_REPLACING,
-    DAILY_SEARCHES,
-    DOCUMENTS_AFTER,
-    DOCUMENTS_PAGE,
-    DOMAIN_ID,
-    DOMAIN_RULES,
-    ENSURE_DOMAIN,
-    FETCHES,
-    FOUND_INTENTS,
-    INSERT_KEY,
-    INTENT_COUNTED,
-    INTENT_INSERTED,
-    INTENT_PART_SAVED,
-    INTENT_PARTS_TAKEN,
-    INTENT_REPLACING,
-    KEY_DOMAIN,
-    KEY_USED,
-    LIST_KEYS,
-    MARK_CLICK_SEEN,
-    PRIVATE_GROUP_ADD,
-    PRIVATE_GROUPS_CLEAR,
-    QUERY_CLICKS,
-    QUERY_COUNTED,
-    QUERY_INSERTED,
-    QUERY_REPLACING,
-    REVOKE_BY_HASH,
-    REVOKE_BY_ID,
-    SET_DOMAIN_RULES,
-    TITLE_WORD_FILTER,
-    TOKEN_SECRET,
-    TOP_CLICKS,
-    TOP_INTENTS,
-    TOP_QUERIES,
-    URL_FILTER,
-    like_prefix_of_word,
-)
 from core.store import (
     Click,
     ClickedTitle,
@@ -136,14 +94,14 @@ class SqlStore(ABC):
     async def create_key(self, domain: str, note: str = "") -> str:
         key = new_key()
         await self._execute(
-            (ENSURE_DOMAIN, (domain,)),
-            (INSERT_KEY, (domain, hash_key(key), key_prefix(key), note, now())),
+            (statements.ENSURE_DOMAIN, (domain,)),
+            (statements.INSERT_KEY, (domain, hash_key(key), key_prefix(key), note, now())),
         )
         return key
 
     async def domain_for_key(self, key: str) -> str | None:
         wanted = hash_key(key)
-        rows = await self._fetch(KEY_DOMAIN, wanted)
+        rows = await self._fetch(statements.KEY_DOMAIN, wanted)
         if rows and hmac.compare_digest(rows[0][0], wanted):
             await self._record_key_use(wanted)
             return rows[0][1]
@@ -155,21 +113,21 @@ class SqlStore(ABC):
         if last is not None and at - last < KEY_USE_RESOLUTION:
             return
         self._key_use_written[key_hash] = at
-        await self._execute((KEY_USED, (at, key_hash, at - KEY_USE_RESOLUTION)))
+        await self._execute((statements.KEY_USED, (at, key_hash, at - KEY_USE_RESOLUTION)))
 
     async def list_keys(self) -> list[KeyInfo]:
         return [
             KeyInfo(key_id, domain, prefix, note, as_datetime(created), as_datetime(revoked),
                     as_datetime(used))
             for key_id, domain, prefix, note, created, revoked, used
-            in await self._fetch(LIST_KEYS)
+            in await self._fetch(statements.LIST_KEYS)
         ]
 
     async def revoke_key(self, key: str) -> bool:
-        return await self._execute((REVOKE_BY_HASH, (now(), hash_key(key)))) == [1]
+        return await self._execute((statements.REVOKE_BY_HASH, (now(), hash_key(key)))) == [1]
 
     async def revoke_key_by_id(self, key_id: int) -> bool:
-        return await self._execute((REVOKE_BY_ID, (now(), key_id))) == [1]
+        return await self._execute((statements.REVOKE_BY_ID, (now(), key_id))) == [1]
 
     # -- private groups and token secrets ------------------------------------------------
 
@@ -185,45 +143,46 @@ class SqlStore(ABC):
     async def set_private_groups(self, domain: str, groups: Sequence[str]) -> None:
         """Make exactly ``groups`` the domain's private groups, in one transaction."""
         await self._execute(
-            (PRIVATE_GROUPS_CLEAR, (domain,)),
-            *[(PRIVATE_GROUP_ADD, (domain, group)) for group in sorted(set(groups))],
+            (statements.PRIVATE_GROUPS_CLEAR, (domain,)),
+            *[(statements.PRIVATE_GROUP_ADD, (domain, group)) for group in sorted(set(groups))],
             *self._access_changed(domain),
         )
 
     async def access(self, domain: str) -> tuple[frozenset[str], str | None]:
         """The domain's private groups and its token secret (None until one is made)."""
-        rows = await self._fetch(ACCESS, domain, domain)
+        rows = await self._fetch(statements.ACCESS, domain, domain)
         secret = [value for kind, value in rows if kind == "secret"]
         return (frozenset(value for kind, value in rows if kind == "group"),
                 secret[0] if secret else None)
 
     async def token_secret(self, domain: str) -> str | None:
         """The domain's token secret, made on first use; None for an unknown domain."""
-        secret = await self._fetch_value(TOKEN_SECRET, domain)
+        secret = await self._fetch_value(statements.TOKEN_SECRET, domain)
         if secret is None:
             await self._execute(
-                (ADD_TOKEN_SECRET.format(action="DO NOTHING"),
+                (statements.ADD_TOKEN_SECRET.format(action="DO NOTHING"),
                  (new_token_secret(), now(), domain)),
                 *self._access_changed(domain),
             )
-            secret = await self._fetch_value(TOKEN_SECRET, domain)
+            secret = await self._fetch_value(statements.TOKEN_SECRET, domain)
         return secret
 
     async def domain_rules(self, domain: str, name: str) -> str | None:
-        return await self._fetch_value(DOMAIN_RULES, domain, name)
+        return await self._fetch_value(statements.DOMAIN_RULES, domain, name)
 
     async def set_domain_rules(self, domain: str, name: str, rules: str) -> None:
-        await self._execute((SET_DOMAIN_RULES, (name, rules, domain)),
+        await self._execute((statements.SET_DOMAIN_RULES, (name, rules, domain)),
                             *self._access_changed(domain))
 
     async def rotate_token_secret(self, domain: str) -> str | None:
         """A new secret for the domain: tokens signed with the old one grant nothing."""
         action = "DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at"
         changed = await self._execute(
-            (ADD_TOKEN_SECRET.format(action=action), (new_token_secret(), now(), domain)),
+            (statements.ADD_TOKEN_SECRET.format(action=action),
+             (new_token_secret(), now(), domain)),
             *self._access_changed(domain),
         )
-        return await self._fetch_value(TOKEN_SECRET, domain) if changed[0] else None
+        return await self._fetch_value(statements.TOKEN_SECRET, domain) if changed[0] else None
 
     # -- documents ------------------------------------------------------------------------
 
@@ -232,7 +191,7 @@ class SqlStore(ABC):
 
     async def count(self, domain: str) -> int:
         return await self._fetch_value(
-            f"SELECT count(*) FROM documents WHERE domain_id = {DOMAIN_ID}", domain
+            f"SELECT count(*) FROM documents WHERE domain_id = {statements.DOMAIN_ID}", domain
         )
 
     async def count_all(self) -> int:
@@ -243,7 +202,7 @@ class SqlStore(ABC):
         # no transaction stays open while the caller works through it.
         last = 0
         while True:
-            page = await self._fetch(DOCUMENTS_PAGE, domain, last, PAGE_SIZE)
+            page = await self._fetch(statements.DOCUMENTS_PAGE, domain, last, PAGE_SIZE)
             for _id, url, title, group, popularity in page:
                 yield Document(url, title, group, popularity)
             if len(page) < PAGE_SIZE:
@@ -252,12 +211,14 @@ class SqlStore(ABC):
 
     async def document_page(self, domain: str, after: int = 0, limit: int = 50,
                             words: Sequence[str] = (), url: str | None = None) -> DocumentPage:
-        filters = TITLE_WORD_FILTER * len(words) + (URL_FILTER if url is not None else "")
-        args: list[Any] = [domain, after, *map(like_prefix_of_word, words)]
+        filters = (statements.TITLE_WORD_FILTER * len(words)
+                   + (statements.URL_FILTER if url is not None else ""))
+        args: list[Any] = [domain, after, *map(statements.like_prefix_of_word, words)]
         if url is not None:
             args.append(url)
         # One more row than asked tells whether another page follows.
-        rows = await self._fetch(DOCUMENTS_AFTER.format(filters=filters), *args, limit + 1)
+        rows = await self._fetch(statements.DOCUMENTS_AFTER.format(filters=filters), *args,
+                                 limit + 1)
         page = rows[:limit]
         return DocumentPage(
             documents=[Document(url, title, group, popularity)
@@ -269,12 +230,13 @@ class SqlStore(ABC):
 
     async def add_fetches(self, counts: FetchCounts) -> None:
         await self._execute_many(
-            ADD_FETCHES, [(year, month, n, domain) for (domain, year, month), n in counts.items()]
+            statements.ADD_FETCHES,
+            [(year, month, n, domain) for (domain, year, month), n in counts.items()]
         )
 
     async def fetches(self, domain: str) -> dict[str, dict[str, int]]:
         result: dict[str, dict[str, int]] = {}
-        for year, month, count in await self._fetch(FETCHES, domain):
+        for year, month, count in await self._fetch(statements.FETCHES, domain):
             result.setdefault(str(year), {})[str(month)] = count
         return result
 
@@ -283,11 +245,13 @@ class SqlStore(ABC):
         known queries add up, new ones fill the room left, then each further one takes
         the place of its day's least searched. Most searched first, so that the
         batch's own rare queries are the ones that give way to each other."""
-        await self._add_to_summaries(counts, QUERY_COUNTED, QUERY_INSERTED, QUERY_REPLACING)
+        await self._add_to_summaries(counts, statements.QUERY_COUNTED,
+                                     statements.QUERY_INSERTED, statements.QUERY_REPLACING)
 
     async def add_intents(self, counts: QueryCounts) -> None:
         """As `add_queries`, into the intents' summaries."""
-        await self._add_to_summaries(counts, INTENT_COUNTED, INTENT_INSERTED, INTENT_REPLACING)
+        await self._add_to_summaries(counts, statements.INTENT_COUNTED,
+                                     statements.INTENT_INSERTED, statements.INTENT_REPLACING)
 
     async def _add_to_summaries(self, counts: QueryCounts, counted: str, inserted: str,
                                 replacing: str) -> None:
@@ -302,7 +266,7 @@ class SqlStore(ABC):
         )
 
     async def save_intent_parts(self, worker: str, parts: Sequence[IntentPart]) -> None:
-        await self._execute_many(INTENT_PART_SAVED, [
+        await self._execute_many(statements.INTENT_PART_SAVED, [
             (p.visitor, worker, p.first_at, p.last_at, p.domain, p.first_query, p.query,
              int(p.found)) for p in parts])
 
@@ -310,7 +274,7 @@ class SqlStore(ABC):
         return [IntentPart(visitor, first_at, last_at, domain, first_query, query,
                            bool(found))
                 for visitor, first_at, last_at, domain, first_query, query, found
-                in await self._take(INTENT_PARTS_TAKEN, ended_before)]
+                in await self._take(statements.INTENT_PARTS_TAKEN, ended_before)]
 
     @abstractmethod
     async def _take(self, sql: str, *args: Any) -> list[Row]:
@@ -324,15 +288,15 @@ class SqlStore(ABC):
         return pruned
 
     async def top_queries(self, domain: str, since: date, limit: int) -> TopQueries:
-        return await self._top(TOP_QUERIES, domain, since, limit)
+        return await self._top(statements.TOP_QUERIES, domain, since, limit)
 
     async def top_intents(self, domain: str, since: date, limit: int) -> TopQueries:
-        return await self._top(TOP_INTENTS, domain, since, limit)
+        return await self._top(statements.TOP_INTENTS, domain, since, limit)
 
     async def found_intents(self, domain: str, since: date, min_count: int, limit: int
                             ) -> list[tuple[str, int]]:
         return [(query, n) for query, n in
-                await self._fetch(FOUND_INTENTS, domain, since, min_count, limit)]
+                await self._fetch(statements.FOUND_INTENTS, domain, since, min_count, limit)]
 
     async def _top(self, sql: str, domain: str, since: date, limit: int) -> TopQueries:
         async def top(column: str) -> list[tuple[str, int]]:
@@ -344,7 +308,7 @@ class SqlStore(ABC):
     async def daily_searches(self, domain: str, since: date) -> dict[date, int]:
         # SQLite hands the day back as the ISO text it was stored as.
         return {day if isinstance(day, date) else date.fromisoformat(day): n
-                for day, n in await self._fetch(DAILY_SEARCHES, domain, since)}
+                for day, n in await self._fetch(statements.DAILY_SEARCHES, domain, since)}
 
     # -- clicks ---------------------------------------------------------------------------
 
@@ -359,11 +323,12 @@ class SqlStore(ABC):
             absent = (domain, url, query, day)
             least = (domain, day)
             statements += [
-                (MARK_CLICK_SEEN, (click.fingerprint, click.minute, owner)),
-                (CLICK_COUNTED, (domain, url, query, day, *is_new)),
-                (CLICK_INSERTED, (url, query, day, domain, *is_new, *absent, domain, day)),
-                (CLICK_FOLDED, (domain, day, *least, *is_new, *absent)),
-                (CLICK_REPLACING, (url, query, domain, day, *least, *is_new, *absent)),
+                (statements.MARK_CLICK_SEEN, (click.fingerprint, click.minute, owner)),
+                (statements.CLICK_COUNTED, (domain, url, query, day, *is_new)),
+                (statements.CLICK_INSERTED,
+                 (url, query, day, domain, *is_new, *absent, domain, day)),
+                (statements.CLICK_FOLDED, (domain, day, *least, *is_new, *absent)),
+                (statements.CLICK_REPLACING, (url, query, domain, day, *least, *is_new, *absent)),
             ]
         if statements:
             await self._execute(*self._counts_locked(), *statements)
@@ -377,13 +342,13 @@ class SqlStore(ABC):
 
     async def top_clicks(self, domain: str, since: date, limit: int) -> list[ClickedTitle]:
         return [ClickedTitle(url, title, n)
-                for url, title, n in await self._fetch(TOP_CLICKS, domain, since, limit)]
+                for url, title, n in await self._fetch(statements.TOP_CLICKS, domain, since, limit)]
 
     async def query_clicks(self, domain: str, since: date, queries: Sequence[str]
                            ) -> dict[str, int]:
         if not queries:
             return {}
-        sql = QUERY_CLICKS.format(marks=", ".join("?" * len(queries)))
+        sql = statements.QUERY_CLICKS.format(marks=", ".join("?" * len(queries)))
         return {query: n for query, n in await self._fetch(sql, domain, since, *queries)}
 
     def changed_rankings(self, rows: Sequence[Row]) -> list[tuple[Row, float]]:
