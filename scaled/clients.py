@@ -1,5 +1,6 @@
-"""The search engine's client, built once per process for each use: Elasticsearch's or
-OpenSearch's, with the hosts, credentials, TLS, timeouts and retries of a `ClusterConfig`.
+"""The clients that talk to the cluster, Elasticsearch's or OpenSearch's, built from a
+`ClusterConfig`: hosts, credentials, TLS, timeouts, retries and, for OpenSearch searches, the
+transport (`SEARCH_TRANSPORT`: `scaled.transport`, or opensearch-py's aiohttp connection).
 
 Two client instances per process: a search client with a short timeout (a
 visitor gets a 503 within about a second rather than waiting), and an indexing
