@@ -112,3 +112,56 @@ def test_rules_set_by_the_cli_reach_the_searches(request, setup):
         assert site.search("js").json()["terms"] == ["js", "javascript"]
         # One way: "kubernetes" does not find what only "k8s" names.
         assert site.urls("kubernetes") == ["/k8s"]
+
+
+def set_suggestions(site: Site, body: object) -> subprocess.CompletedProcess:
+    return autocompeter(site.server, "suggestions", "set", site.domain, "-",
+                        stdin=json.dumps(body))
+
+
+def test_suggestions_set_stores_what_the_api_stores_and_refuses_in_its_words(site):
+    done = autocompeter(site.server, "suggestions", "show", site.domain)
+    assert json.loads(done.stdout) == site.client.get(
+        "/v1/suggestions", headers=site.auth).json()  # the defaults, never set
+    done = set_suggestions(site, {"enabled": False, "min_count": 3, "exclude": ["Free", "free"]})
+    assert done.returncode == 0, done.stderr
+    stored = {"domain": site.domain, "enabled": False, "min_count": 3, "min_results": 1,
+              "exclude": ["free"]}
+    assert json.loads(done.stdout) == stored
+    assert site.client.get("/v1/suggestions", headers=site.auth).json() == stored
+    for body in ({"min_count": 0}, {"min_count": "2"}, {"enabled": 1}, {"exclude": [""]},
+                 {"excluded": ["free"]}):
+        api = site.client.put("/v1/suggestions", json=body, headers=site.auth)
+        assert api.status_code == 400
+        assert_refused(set_suggestions(site, body), api.json()["error"])
+    assert json.loads(autocompeter(site.server, "suggestions", "show", site.domain).stdout
+                      ) == stored
+
+
+def test_suggestions_turned_off_by_the_cli_leave_the_searches(site):
+    """Embedded, two workers: each builds its suggestions again a few seconds after the
+    domain's generation moves (app/http/suggestions.py), so the test waits for that."""
+    assert site.bulk(TITLES).status_code == 201
+    for visitor in ("one", "two"):  # two intents: the default minimum count
+        assert site.client.get("/v1", params={"d": site.domain, "q": "kubernetes"},
+                               headers={"User-Agent": visitor}).status_code == 200
+
+    deadline = time.monotonic() + 20  # an intent counts after a pause (README: intents)
+    while [(row["q"], row["count"]) for row in site.client.get(
+            "/v1/stats", headers=site.auth).json()["top_queries"]] != [("kubernetes", 2)]:
+        assert time.monotonic() < deadline, "the searches never counted as intents"
+        time.sleep(0.1)
+
+    def suggested() -> list[str]:
+        return site.search("ku", s=3).json()["suggestions"]
+
+    # Each worker builds its suggestions in the background once a search asks.
+    deadline = time.monotonic() + 15
+    while suggested() != ["kubernetes"]:
+        assert time.monotonic() < deadline, "kubernetes never suggested"
+        time.sleep(0.1)
+    assert set_suggestions(site, {"enabled": False}).returncode == 0
+    deadline = time.monotonic() + 15
+    while any(suggested() for _worker in range(4)):
+        assert time.monotonic() < deadline, "suggestions stayed after the CLI turned them off"
+        time.sleep(0.1)

@@ -29,7 +29,7 @@ from app.shared.settings import describe_settings_error, load_settings
 from core.store import IncompatibleStore
 
 DESCRIPTION = ("The `autocompeter` command: serve, migrate, keys, tokens, load, export, stats, "
-               "import,\nbackup, restore, copy, indexer, reindex, synonyms.")
+               "import,\nbackup, restore, copy, indexer, reindex, synonyms,\nsuggestions.")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,11 +1,14 @@
-"""`autocompeter synonyms show|set DOMAIN`: the rules a site owner also sets with
-`PUT /v1/synonyms` or the dashboard (README "Synonyms").
+"""`autocompeter synonyms|suggestions show|set DOMAIN`: the rules a site owner also
+sets with `PUT /v1/synonyms` and `PUT /v1/suggestions`, or the dashboard (README
+"Synonyms", "Query suggestions").
 
-`set` checks a file as the HTTP route checks its body, with the same pieces
-(`app.shared.models.SynonymsIn`, then `core.synonyms.Synonyms.from_rules`, and the
-same wording of their errors), and stores what the route would store. The store
-makes the change reach searches: the embedded store bumps the domain's generation,
-the scaled engine's generation is a one-second bucket (app/http/synonym_book.py).
+`set` checks a file as the HTTP route checks its body, with the same pieces (the
+route's model in `app.shared.models`, then `core.synonyms.Synonyms.from_rules` or
+`core.suggestions.SuggestionRules.from_settings`, and the same wording of their
+errors), and stores what the route would store. The store makes the change reach
+searches: the embedded store bumps the domain's generation, the scaled engine's
+generation is a one-second bucket (app/http/synonym_book.py); each worker builds its
+suggestions again a few seconds after the generation moves (app/http/suggestions.py).
 """
 
 import argparse
@@ -16,20 +19,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.cli.arguments import DOMAIN_HELP, Commands
 from app.shared.backends import Backends, with_backends
 from app.shared.errors import Refused
-from app.shared.models import SynonymsIn
+from app.shared.models import SuggestionsIn, SynonymsIn
 from app.shared.settings import Settings
 from app.shared.validation import describe
+from core.suggestions import SuggestionRules
 from core.synonyms import SynonymError, Synonyms
 
 Rules = dict[str, Any]
+Model = TypeVar("Model", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -45,12 +50,18 @@ class RuleKind:
     example: str
 
 
-def checked_synonyms(body: Rules) -> Rules:
-    """What `PUT /v1/synonyms` (app/http/synonyms.py) does with a body, as a command."""
+def validated(model: type[Model], body: Rules) -> Model:
+    """``body`` as the route's ``model``, or `Refused` with the route's 400 line
+    (app/http/requests.py's `validated`)."""
     try:
-        sent = SynonymsIn.model_validate(body)
+        return model.model_validate(body)
     except ValidationError as error:
         raise Refused(describe(error, whole="body")) from None
+
+
+def checked_synonyms(body: Rules) -> Rules:
+    """What `PUT /v1/synonyms` (app/http/synonyms.py) does with a body, as a command."""
+    sent = validated(SynonymsIn, body)
     try:
         return Synonyms.from_rules(sent.synonyms, sent.one_way).as_rules()
     except SynonymError as error:
@@ -62,9 +73,23 @@ def stored_synonyms(stored: str | None) -> Rules:
     return (Synonyms.from_rules(**orjson.loads(stored)) if stored else Synonyms()).as_rules()
 
 
+def checked_suggestions(body: Rules) -> Rules:
+    """What `PUT /v1/suggestions` (app/http/suggestions_api.py) does with a body."""
+    return SuggestionRules.from_settings(**validated(SuggestionsIn, body).model_dump()
+                                         ).as_settings()
+
+
+def stored_suggestions(stored: str | None) -> Rules:
+    # As app/http/suggestions.py reads them: the defaults when never set.
+    return (SuggestionRules.from_settings(**orjson.loads(stored)) if stored
+            else SuggestionRules()).as_settings()
+
+
 SYNONYMS = RuleKind("synonyms", checked_synonyms, stored_synonyms,
                     '{"synonyms": [["js", "javascript"]], "one_way": {"k8s": ["kubernetes"]}}')
-KINDS = (SYNONYMS,)
+SUGGESTIONS = RuleKind("suggestions", checked_suggestions, stored_suggestions,
+                       '{"enabled": true, "min_count": 2, "min_results": 1, "exclude": ["free"]}')
+KINDS = (SYNONYMS, SUGGESTIONS)
 
 
 def read_rules(file: str, domain: str) -> Rules:
