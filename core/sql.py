@@ -316,13 +316,13 @@ class SqlStore(ABC):
         # One transaction: a failed batch leaves no fingerprint behind, so it can be
         # sent again; a fingerprint another worker holds makes its click not count.
         owner = uuid.uuid4().hex
-        statements: list[Statement] = []
+        writes: list[Statement] = []
         for click in clicks:
             domain, url, query, day = click.domain, click.url, click.query, click.day
             is_new = (click.fingerprint, owner, domain, url)
             absent = (domain, url, query, day)
             least = (domain, day)
-            statements += [
+            writes += [
                 (statements.MARK_CLICK_SEEN, (click.fingerprint, click.minute, owner)),
                 (statements.CLICK_COUNTED, (domain, url, query, day, *is_new)),
                 (statements.CLICK_INSERTED,
@@ -330,8 +330,8 @@ class SqlStore(ABC):
                 (statements.CLICK_FOLDED, (domain, day, *least, *is_new, *absent)),
                 (statements.CLICK_REPLACING, (url, query, domain, day, *least, *is_new, *absent)),
             ]
-        if statements:
-            await self._execute(*self._counts_locked(), *statements)
+        if writes:
+            await self._execute(*self._counts_locked(), *writes)
 
     async def prune_clicks(self, before_day: date, before_minute: int) -> int:
         pruned, _seen = await self._execute(
