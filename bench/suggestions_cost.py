@@ -33,7 +33,7 @@ from corpus import load_corpus
 from steps import CORPUS_CACHE
 from workload import generate
 
-from app.http.suggestions import SuggestionBook, built_index, with_suggestions
+from app.http.suggestions import RULES_NAME, SuggestionBook, built_index, with_suggestions
 from app.http.synonym_book import SynonymBook
 from app.shared.backends import Backends, open_backends
 from app.shared.settings import load_settings
@@ -105,7 +105,8 @@ async def measure(backends: Backends, stream: list[tuple[str, ...]],
     print(f"{len(stream):,} distinct queries, {per_search * 1e6:.0f} µs CPU per search")
 
     wall, cpu = time.perf_counter(), time.process_time()
-    index = await built_index(backends, SynonymBook(), DOMAIN, engine.generation(DOMAIN))
+    index = await built_index(backends, SynonymBook(), DOMAIN, engine.generation(DOMAIN),
+                              await backends.store.domain_rules(DOMAIN, RULES_NAME))
     print(f"a build: {len(intents):,} intents in the window, {len(index):,} kept "
           f"(the {MAX_INTENTS:,} most popular, checked): "
           f"{time.perf_counter() - wall:.2f} s, {time.process_time() - cpu:.2f} s CPU; "

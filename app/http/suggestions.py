@@ -12,11 +12,14 @@ A build takes up to MAX_INTENTS engine searches, too many for a visitor's search
 wait for (2,000 in-memory searches are over 50 ms, and on the scaled setup each is a
 round trip to the cluster): so the first search of a domain on a worker gets no
 suggestions and starts the build, and later ones get the last index built while the
-next is made. It is rebuilt when older than REBUILD_SECONDS, or when the engine's
-generation for the domain moved and it is older than CHANGED_REBUILD_SECONDS (on the
-scaled setup the generation is a one-second bucket: every CHANGED_REBUILD_SECONDS
-while the domain is searched). One build runs at a time per worker, yielding to
-searches between checks. The indexes are bounded in bytes across domains, the least
+next is made. It is rebuilt when older than REBUILD_SECONDS (so new titles and
+intents join within a minute), and at once when the owner's rules change: this
+worker's own change says so (`forget`); another worker's is seen by reading the
+rules again, at most every RULES_CHECK_SECONDS and only once the engine's
+generation for the domain has moved (on the scaled setup it is a one-second
+bucket, so a rebuild on every move would cost MAX_INTENTS engine searches every
+few seconds). One build runs at a time per worker, yielding to searches between
+checks. The indexes are bounded in bytes across domains, the least
 recently searched dropped first.
 
 The owner's API for the rules: app/http/suggestions_api.py.
@@ -42,7 +45,7 @@ log = logging.getLogger("autocompeter")
 RULES_NAME = "suggestions"
 """What `Store.domain_rules` keeps the owner's controls under."""
 REBUILD_SECONDS = 60.0
-CHANGED_REBUILD_SECONDS = 5.0
+RULES_CHECK_SECONDS = 5.0
 MAX_BOOK_BYTES = 16 * 2**20
 """Bytes of indexes a worker keeps across domains: about 75 domains of MAX_INTENTS."""
 CHECKED_TIERS = frozenset({"exact", "joined", "synonym"})
@@ -68,6 +71,10 @@ class Built:
     at: float
     """`time.monotonic()` when its build started."""
     nbytes: int
+    rules: str | None
+    """The owner's rules it was built with, as stored."""
+    checked: float
+    """`time.monotonic()` when those were last compared with the store's."""
 
 
 class SuggestionBook:
@@ -90,10 +97,12 @@ class SuggestionBook:
             self._start_build(backends, synonyms, domain, generation)
             return []
         self._built.move_to_end(domain)
-        age = time.monotonic() - built.at
-        if (age > REBUILD_SECONDS or domain in self._changed
-                or (generation != built.generation and age > CHANGED_REBUILD_SECONDS)):
+        now = time.monotonic()
+        if now - built.at > REBUILD_SECONDS or domain in self._changed:
             self._start_build(backends, synonyms, domain, generation)
+        elif generation != built.generation and now - built.checked > RULES_CHECK_SECONDS:
+            built.checked = now
+            self._start_build(backends, synonyms, domain, generation, unless_same=built)
         return built.index.suggest(typed, most)
 
     def forget(self, domain: str) -> None:
@@ -111,19 +120,27 @@ class SuggestionBook:
         await asyncio.gather(*self._building.values(), return_exceptions=True)
 
     def _start_build(self, backends: Backends, synonyms: SynonymBook, domain: str,
-                     generation: int) -> None:
+                     generation: int, unless_same: Built | None = None) -> None:
+        """Build the domain's index in the background; ``unless_same``: only if the
+        stored rules are no longer those it was built with (else it stays, as of
+        ``generation``)."""
         if domain not in self._building:
             self._building[domain] = asyncio.create_task(
-                self._build(backends, synonyms, domain, generation))
+                self._build(backends, synonyms, domain, generation, unless_same))
 
     async def _build(self, backends: Backends, synonyms: SynonymBook, domain: str,
-                     generation: int) -> None:
+                     generation: int, unless_same: Built | None) -> None:
         try:
             async with self._one_build:
                 self._changed.discard(domain)
                 started = time.monotonic()
+                rules = None
                 try:
-                    index = await built_index(backends, synonyms, domain, generation)
+                    rules = await backends.store.domain_rules(domain, RULES_NAME)
+                    if unless_same is not None and rules == unless_same.rules:
+                        unless_same.generation = generation
+                        return
+                    index = await built_index(backends, synonyms, domain, generation, rules)
                 except (StoreUnavailable, EngineUnavailable):
                     log.warning("could not build the suggestions of %s; will retry", domain)
                     self._changed.add(domain)  # the last index serves until then
@@ -131,7 +148,8 @@ class SuggestionBook:
                         self._built[domain].at = started
                         return
                     index = EMPTY
-                self._keep(domain, Built(index, generation, started, index.nbytes))
+                self._keep(domain, Built(index, generation, started, index.nbytes, rules,
+                                         started))
         finally:
             self._building.pop(domain, None)
 
@@ -145,10 +163,11 @@ class SuggestionBook:
 
 
 async def built_index(backends: Backends, synonyms: SynonymBook, domain: str,
-                      generation: int) -> SuggestionIndex:
-    """The domain's suggestions as its rules, intents and public titles stand now."""
+                      generation: int, stored: str | None) -> SuggestionIndex:
+    """The domain's suggestions as its ``stored`` rules, intents and public titles
+    stand now."""
     store, engine = backends.store, backends.engine
-    rules = stored_rules(await store.domain_rules(domain, RULES_NAME))
+    rules = stored_rules(stored)
     if not rules.enabled:
         return EMPTY
     intents = await store.found_intents(domain, window_start(), rules.min_count,
