@@ -50,6 +50,11 @@ class ClusterClient:
 
     async def close(self) -> None:
         await self.client.close()
+        # opensearch-py closes only the live connections: one left aside as dead kept its
+        # aiohttp session (or idle sockets) open. Closing a connection twice does nothing.
+        pool = getattr(self.client.transport, "connection_pool", None)
+        for connection in getattr(pool, "orig_connections", ()):
+            await connection.close()
 
 
 def status_of(error: Exception) -> object:
