@@ -33,9 +33,10 @@ from corpus import load_corpus
 from steps import CORPUS_CACHE
 from workload import generate
 
-from app.http.suggestions import RULES_NAME, SuggestionBook, built_index, with_suggestions
+from app.http.suggestions import SuggestionBook, built_index, with_suggestions
 from app.http.synonym_book import SynonymBook
 from app.shared.backends import Backends, open_backends
+from app.shared.rules import SUGGESTIONS
 from app.shared.settings import load_settings
 from core.engine import SearchQuery
 from core.store import Document
@@ -106,7 +107,7 @@ async def measure(backends: Backends, stream: list[tuple[str, ...]],
 
     wall, cpu = time.perf_counter(), time.process_time()
     index = await built_index(backends, SynonymBook(), DOMAIN, engine.generation(DOMAIN),
-                              await backends.store.domain_rules(DOMAIN, RULES_NAME))
+                              await backends.store.domain_rules(DOMAIN, SUGGESTIONS.name))
     print(f"a build: {len(intents):,} intents in the window, {len(index):,} kept "
           f"(the {MAX_INTENTS:,} most popular, checked): "
           f"{time.perf_counter() - wall:.2f} s, {time.process_time() - cpu:.2f} s CPU; "

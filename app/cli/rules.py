@@ -2,10 +2,8 @@
 sets with `PUT /v1/synonyms` and `PUT /v1/suggestions`, or the dashboard (README
 "Synonyms", "Query suggestions").
 
-`set` checks a file as the HTTP route checks its body, with the same pieces (the
-route's model in `app.shared.models`, then `core.synonyms.Synonyms.from_rules` or
-`core.suggestions.SuggestionRules.from_settings`, and the same wording of their
-errors), and stores what the route would store. The store makes the change reach
+`set` checks a file as the HTTP route checks its body (`app.shared.rules`, the same
+wording of its errors), and stores what the route would store. The store makes the change reach
 searches: the embedded store bumps the domain's generation, the scaled engine's
 generation is a one-second bucket (app/http/synonym_book.py); each worker builds its
 suggestions again a few seconds after the generation moves (app/http/suggestions.py).
@@ -15,84 +13,25 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
-from pydantic import BaseModel, ValidationError
 
 from app.cli.arguments import DOMAIN_HELP, Commands
 from app.shared.backends import Backends, with_backends
 from app.shared.errors import Refused
-from app.shared.models import SuggestionsIn, SynonymsIn
+from app.shared.rules import KINDS, SUGGESTIONS, SYNONYMS, Body, RuleKind
 from app.shared.settings import Settings
-from app.shared.validation import describe
-from core.suggestions import SuggestionRules
-from core.synonyms import SynonymError, Synonyms
 
-Rules = dict[str, Any]
-Model = TypeVar("Model", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class RuleKind:
-    """One kind of an owner's rules: its command, and how the API reads and stores it."""
-
-    name: str
-    """The command, the API's path (/v1/NAME) and `Store.domain_rules`' name."""
-    checked: Callable[[Rules], Rules]
-    """A body as the route stores it (the `PUT`'s answer), or `Refused` naming the problem."""
-    stored: Callable[[str | None], Rules]
-    """Stored JSON text (None: never set) as `GET` answers it."""
-    example: str
+EXAMPLES = {
+    SYNONYMS.name: '{"synonyms": [["js", "javascript"]], "one_way": {"k8s": ["kubernetes"]}}',
+    SUGGESTIONS.name: '{"enabled": true, "min_count": 2, "min_results": 1, "exclude": ["free"]}',
+}
 
 
-def validated(model: type[Model], body: Rules) -> Model:
-    """``body`` as the route's ``model``, or `Refused` with the route's 400 line
-    (app/http/requests.py's `validated`)."""
-    try:
-        return model.model_validate(body)
-    except ValidationError as error:
-        raise Refused(describe(error, whole="body")) from None
-
-
-def checked_synonyms(body: Rules) -> Rules:
-    """What `PUT /v1/synonyms` (app/http/synonyms.py) does with a body, as a command."""
-    sent = validated(SynonymsIn, body)
-    try:
-        return Synonyms.from_rules(sent.synonyms, sent.one_way).as_rules()
-    except SynonymError as error:
-        raise Refused(str(error)) from None
-
-
-def stored_synonyms(stored: str | None) -> Rules:
-    # Checked when stored, so read as they are (as app/http/synonym_book.py does).
-    return (Synonyms.from_rules(**orjson.loads(stored)) if stored else Synonyms()).as_rules()
-
-
-def checked_suggestions(body: Rules) -> Rules:
-    """What `PUT /v1/suggestions` (app/http/suggestions_api.py) does with a body."""
-    return SuggestionRules.from_settings(**validated(SuggestionsIn, body).model_dump()
-                                         ).as_settings()
-
-
-def stored_suggestions(stored: str | None) -> Rules:
-    # As app/http/suggestions.py reads them: the defaults when never set.
-    return (SuggestionRules.from_settings(**orjson.loads(stored)) if stored
-            else SuggestionRules()).as_settings()
-
-
-SYNONYMS = RuleKind("synonyms", checked_synonyms, stored_synonyms,
-                    '{"synonyms": [["js", "javascript"]], "one_way": {"k8s": ["kubernetes"]}}')
-SUGGESTIONS = RuleKind("suggestions", checked_suggestions, stored_suggestions,
-                       '{"enabled": true, "min_count": 2, "min_results": 1, "exclude": ["free"]}')
-KINDS = (SYNONYMS, SUGGESTIONS)
-
-
-def read_rules(file: str, domain: str) -> Rules:
+def read_rules(file: str, domain: str) -> Body:
     """FILE's JSON object (``-``: standard input). A "domain" in it, as `show` prints,
     must be DOMAIN's: the file of one site is not set on another by mistake."""
     try:
@@ -127,7 +66,7 @@ def entry_lines(value: object) -> str:
     return as_json(value)
 
 
-def print_rules(domain: str, rules: Rules) -> None:
+def print_rules(domain: str, rules: Body) -> None:
     """The JSON `GET /v1/NAME` answers; `set` takes it back."""
     fields = [f"  {as_json(name)}: {entry_lines(value)}"
               for name, value in {"domain": domain, **rules}.items()]
@@ -141,14 +80,15 @@ async def known_domain(backends: Backends, domain: str) -> None:
 
 async def show_rules(backends: Backends, kind: RuleKind, domain: str) -> int:
     await known_domain(backends, domain)
-    print_rules(domain, kind.stored(await backends.store.domain_rules(domain, kind.name)))
+    stored = await backends.store.domain_rules(domain, kind.name)
+    print_rules(domain, kind.as_body(kind.stored(stored)))
     return 0
 
 
-async def set_rules(backends: Backends, kind: RuleKind, domain: str, rules: Rules) -> int:
+async def set_rules(backends: Backends, kind: RuleKind, domain: str, rules: Any) -> int:
     await known_domain(backends, domain)
-    await backends.store.set_domain_rules(domain, kind.name, orjson.dumps(rules).decode())
-    print_rules(domain, rules)
+    await backends.store.set_domain_rules(domain, kind.name, kind.to_store(rules))
+    print_rules(domain, kind.as_body(rules))
     return 0
 
 
@@ -162,7 +102,7 @@ def add_rules_command(commands: Commands) -> None:
                            ).add_argument("domain", help=DOMAIN_HELP)
         setting = actions.add_parser(
             "set", help=f"replace DOMAIN's {kind.name} with those in FILE",
-            description=f"FILE holds the PUT body's JSON, such as {kind.example} "
+            description=f"FILE holds the PUT body's JSON, such as {EXAMPLES[kind.name]} "
                         "(what `show` prints is taken back too); - reads standard input.")
         setting.add_argument("domain", help=DOMAIN_HELP)
         setting.add_argument("file", help="a JSON file, or - for standard input")

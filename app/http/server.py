@@ -21,11 +21,10 @@ from app.http.documents import documents_api
 from app.http.errors import NO_BODY_BYTES, ApiError, JsonErrorHandler
 from app.http.groups import groups_api
 from app.http.ops import observe_request, setup_ops
+from app.http.rules_api import rules_api
 from app.http.security import add_security_headers
 from app.http.services import Services, services
 from app.http.static_files import page_with_hashed_widget, static_path, static_response
-from app.http.suggestions_api import suggestions_api
-from app.http.synonyms import synonyms_api
 from app.http.v1 import v1
 from app.pages import dashboard
 from app.pages.demo import DEMO_DOMAIN
@@ -52,8 +51,7 @@ def create_app(settings: Settings) -> Sanic:
     app.blueprint(docs)
     app.blueprint(documents_api)
     app.blueprint(groups_api)
-    app.blueprint(synonyms_api)
-    app.blueprint(suggestions_api)
+    app.blueprint(rules_api)
     app.blueprint(dashboard.blueprint(partial(page_with_hashed_widget, settings.static_dir)))
     setup_ops(app)  # /healthz, /readyz, /metrics
     app.on_request(before_route)

@@ -22,7 +22,7 @@ few seconds). One build runs at a time per worker, yielding to searches between
 checks. The indexes are bounded in bytes across domains, the least
 recently searched dropped first.
 
-The owner's API for the rules: app/http/suggestions_api.py.
+The owner's API for the rules: app/http/rules_api.py.
 """
 
 import asyncio
@@ -36,14 +36,13 @@ import orjson
 from app.http.synonym_book import SynonymBook
 from app.shared.analytics import window_start
 from app.shared.backends import Backends
+from app.shared.rules import SUGGESTIONS
 from core.engine import EngineUnavailable, SearchQuery
 from core.store import StoreUnavailable
-from core.suggestions import EMPTY, MAX_INTENTS, SuggestionIndex, SuggestionRules
+from core.suggestions import EMPTY, MAX_INTENTS, SuggestionIndex
 
 log = logging.getLogger("autocompeter")
 
-RULES_NAME = "suggestions"
-"""What `Store.domain_rules` keeps the owner's controls under."""
 REBUILD_SECONDS = 60.0
 RULES_CHECK_SECONDS = 5.0
 MAX_BOOK_BYTES = 16 * 2**20
@@ -51,12 +50,6 @@ MAX_BOOK_BYTES = 16 * 2**20
 CHECKED_TIERS = frozenset({"exact", "joined", "synonym"})
 """The tiers a suggestion's titles must come from: what the words find as typed, not
 corrections or fewer words (`core.search.TIERS`)."""
-
-
-def stored_rules(stored: str | None) -> SuggestionRules:
-    """Rules as `PUT /v1/suggestions` stored them (checked and folded already); the
-    defaults when never set."""
-    return SuggestionRules.from_settings(**orjson.loads(stored)) if stored else SuggestionRules()
 
 
 def with_suggestions(body: bytes, suggestions: list[str]) -> bytes:
@@ -136,7 +129,7 @@ class SuggestionBook:
                 started = time.monotonic()
                 rules = None
                 try:
-                    rules = await backends.store.domain_rules(domain, RULES_NAME)
+                    rules = await backends.store.domain_rules(domain, SUGGESTIONS.name)
                     if unless_same is not None and rules == unless_same.rules:
                         unless_same.generation = generation
                         return
@@ -167,7 +160,7 @@ async def built_index(backends: Backends, synonyms: SynonymBook, domain: str,
     """The domain's suggestions as its ``stored`` rules, intents and public titles
     stand now."""
     store, engine = backends.store, backends.engine
-    rules = stored_rules(stored)
+    rules = SUGGESTIONS.stored(stored)
     if not rules.enabled:
         return EMPTY
     intents = await store.found_intents(domain, window_start(), rules.min_count,

@@ -1,17 +1,15 @@
 """Each worker's copy of the domains' synonyms, trusted while the engine's generation
 for a domain stays the same, as private groups are (app/http/access.py): the embedded
 store bumps the generation when they change, the scaled engine's generation is a
-one-second bucket. The owner's API for them: app/http/synonyms.py.
+one-second bucket. The owner's API for them: app/http/rules_api.py.
 """
 
-import orjson
 from cachetools import LRUCache
 
+from app.shared.rules import SYNONYMS
 from core.store import Store, StoreUnavailable
 from core.synonyms import Synonyms
 
-RULES_NAME = "synonyms"
-"""What `Store.domain_rules` keeps them under."""
 MAX_CACHED_DOMAINS = 10_000
 """Domains whose rules a worker keeps; only domains with keys have any."""
 
@@ -33,19 +31,14 @@ class SynonymBook:
         if (known := self.cached(domain, generation)) is not None:
             return known
         try:
-            stored = await store.domain_rules(domain, RULES_NAME)
+            stored = await store.domain_rules(domain, SYNONYMS.name)
         except StoreUnavailable:
             last = self._entries.get(domain)
             return last[1] if last is not None else Synonyms()
-        rules = stored_rules(stored)
+        rules = SYNONYMS.stored(stored)
         self._entries[domain] = (generation, rules)
         return rules
 
     def forget(self, domain: str) -> None:
         """This worker changed the domain's rules: read them again on the next search."""
         self._entries.pop(domain, None)
-
-
-def stored_rules(stored: str | None) -> Synonyms:
-    """Rules as `set_synonyms` stored them: checked already, so read as they are."""
-    return Synonyms.from_rules(**orjson.loads(stored)) if stored else Synonyms()

@@ -9,16 +9,14 @@ the operations endpoints are here; the site owner's reads and groups in
 openapi_owner.py; the pieces all of them are made of in openapi_blocks.py.
 """
 
-from app.pages.openapi_blocks import ERROR, OK, Json, errors, json_body, keyed, plain
+from app.pages.openapi_blocks import ERROR, OK, Json, errors, json_body, keyed, model_schema, plain
 from app.pages.openapi_owner import (
+    GROUPS_SETTING,
     daily_operation,
     documents_operation,
-    read_groups_operation,
-    set_groups_operation,
     stats_operation,
 )
-from app.pages.openapi_rules import read_synonyms_operation, set_synonyms_operation
-from app.pages.openapi_suggestions import read_suggestions_operation, set_suggestions_operation
+from app.pages.openapi_rules import SUGGESTIONS_SETTING, SYNONYMS_SETTING
 from app.shared.domains import MAX_LENGTH as MAX_DOMAIN_LENGTH
 from app.shared.models import ClickIn, DocumentIn
 from core.suggestions import MAX_SUGGESTIONS
@@ -26,9 +24,7 @@ from core.tokens import MAX_TOKEN_LENGTH
 
 
 def document_schema() -> Json:
-    schema = DocumentIn.model_json_schema()
-    schema.pop("title", None)
-    return schema
+    return model_schema(DocumentIn)
 
 
 def click_operation() -> Json:
@@ -229,10 +225,9 @@ def openapi_document() -> Json:
             "/v1/stats": {"get": stats_operation()},
             "/v1/stats/daily": {"get": daily_operation()},
             "/v1/documents": {"get": documents_operation()},
-            "/v1/groups": {"get": read_groups_operation(), "put": set_groups_operation()},
-            "/v1/synonyms": {"get": read_synonyms_operation(), "put": set_synonyms_operation()},
-            "/v1/suggestions": {"get": read_suggestions_operation(),
-                                "put": set_suggestions_operation()},
+            "/v1/groups": GROUPS_SETTING.operations(),
+            "/v1/synonyms": SYNONYMS_SETTING.operations(),
+            "/v1/suggestions": SUGGESTIONS_SETTING.operations(),
             "/healthz": {"get": plain("The process is up", "healthz", "application/json",
                                       status, {"status": "ok"})},
             "/readyz": {"get": readiness_operation(status)},

@@ -1,8 +1,12 @@
 """The pieces every operation of the OpenAPI description is made of (app/pages/openapi.py):
-a JSON answer, the error answers with the service's own messages, a keyed operation.
+a JSON answer, the error answers with the service's own messages, a keyed operation,
+a request model's schema, and a keyed setting an owner reads and replaces.
 """
 
+from dataclasses import dataclass
 from typing import Any
+
+from pydantic import BaseModel
 
 Json = dict[str, Any]
 
@@ -62,3 +66,46 @@ def plain(summary: str, operation_id: str, media: str, schema: Json,
     return {"summary": summary, "operationId": operation_id, "tags": ["operations"],
             "responses": {"200": {"description": "OK", "content": {
                 media: {"schema": schema, "example": example}}}}}
+
+
+def model_schema(model: type[BaseModel]) -> Json:
+    """A request model's JSON Schema, without the class name pydantic puts as its title."""
+    schema = model.model_json_schema()
+    schema.pop("title", None)
+    return schema
+
+
+@dataclass(frozen=True)
+class OwnerSetting:
+    """A keyed setting of the domain that `GET` answers and `PUT` replaces, answering
+    as `GET` (private groups, synonyms, suggestion controls)."""
+
+    tag: str
+    """The operations' tag; `GET` is its operationId, `PUT` TAG_put."""
+    model: type[BaseModel]
+    answer: Json
+    example: Json
+    read: tuple[str, str]
+    """`GET`'s summary, and what its answer holds."""
+    replace: tuple[str, str]
+    """`PUT`'s summary and description."""
+    sent: Json
+    """An example `PUT` body."""
+    invalid: str
+    """The 400 an invalid body gets (tests/test_openapi.py sends it)."""
+
+    def operations(self) -> Json:
+        summary, holds = self.read
+        read = {"summary": summary, "operationId": self.tag, "tags": [self.tag],
+                "responses": {"200": json_body(self.answer, holds, self.example)}}
+        summary, description = self.replace
+        replace = {
+            "summary": summary, "description": description, "operationId": f"{self.tag}_put",
+            "tags": [self.tag],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": model_schema(self.model), "example": self.sent}}},
+            "responses": {"200": json_body(self.answer, "stored; the same answer as GET",
+                                           self.example),
+                          **errors(400, 413, 415, invalid=self.invalid)},
+        }
+        return {"get": keyed(read), "put": keyed(replace)}

@@ -3,7 +3,7 @@
 call, apart from the widget's search and the title writes (app/pages/openapi.py).
 """
 
-from app.pages.openapi_blocks import Json, errors, json_body, keyed
+from app.pages.openapi_blocks import Json, OwnerSetting, errors, json_body, keyed
 from app.shared.models import PrivateGroupsIn
 
 
@@ -102,33 +102,12 @@ GROUPS_EXAMPLE = {"domain": "example.com", "private": ["staff"],
                   "token_secret": "3kM9...43 letters and digits"}
 
 
-def groups_schema() -> Json:
-    schema = PrivateGroupsIn.model_json_schema()
-    schema.pop("title", None)
-    return schema
-
-
-def read_groups_operation() -> Json:
-    return keyed({
-        "summary": "The domain's private groups and its token secret",
-        "operationId": "groups",
-        "tags": ["groups"],
-        "responses": {"200": json_body(GROUPS, "the private groups and the token secret",
-                                       GROUPS_EXAMPLE)},
-    })
-
-
-def set_groups_operation() -> Json:
-    return keyed({
-        "summary": "Make groups private",
-        "description": "Titles in a private group are found only by searches whose token "
-                       "(t) grants the group; this replaces the domain's private groups.",
-        "operationId": "groups_put",
-        "tags": ["groups"],
-        "requestBody": {"required": True, "content": {"application/json": {
-            "schema": groups_schema(), "example": {"private": ["staff"]}}}},
-        "responses": {"200": json_body(GROUPS, "stored; the same answer as GET",
-                                       GROUPS_EXAMPLE),
-                      **errors(400, 413, 415, invalid="private.0: must not contain a comma: "
-                                                      "searches list groups as g=a,b")},
-    })
+GROUPS_SETTING = OwnerSetting(
+    "groups", PrivateGroupsIn, GROUPS, GROUPS_EXAMPLE,
+    read=("The domain's private groups and its token secret",
+          "the private groups and the token secret"),
+    replace=("Make groups private",
+             "Titles in a private group are found only by searches whose token (t) grants "
+             "the group; this replaces the domain's private groups."),
+    sent={"private": ["staff"]},
+    invalid="private.0: must not contain a comma: searches list groups as g=a,b")

@@ -245,8 +245,8 @@ class SuggestionsIn(BaseModel):
         strict=True, ge=1, le=1_000_000, description="times in the last 30 days a search must have "
                                         "been a visitor's intent and found titles")] = 2
     min_results: Annotated[int, Field(
-        strict=True, ge=1, le=100, description="titles a suggestion must find for a visitor with no "
-                                  "private groups")] = 1
+        strict=True, ge=1, le=100,
+        description="titles a suggestion must find for a visitor with no private groups")] = 1
     exclude: Annotated[list[Text(MAX_EXCLUDED_LENGTH, min_length=1)], Field(
         max_length=MAX_EXCLUDED,
         description="searches never suggested, folded; a one-word phrase excludes every "
