@@ -21,7 +21,9 @@ A second never-seen stream, cross-title (bench/cross_title.py: words of differen
 titles, mistyped words), goes to ours and to the Go service the same way. Before
 ours is measured, the embedded engine sorts a part of each stream by the tier that
 answers it (bench/tiers.py), and after the streams each tier's queries are sent
-once each to find what a query of that tier costs a worker.
+once each to find what a query of that tier costs a worker. On that same service
+(response cache off), the distinct stream goes again without and with `&s=3`, in
+turn, for what query suggestions cost a search (bench/suggestions_run.py).
 """
 
 import argparse
@@ -48,6 +50,7 @@ from results import (
     domain_name,
 )
 from steps import CACHE_OFF, CACHE_ON, bulk_bodies, drive, load_domain, record_memory, say
+from suggestions_run import add_intents, measure_suggestions, popular_intents
 from tiers import (
     EXACT,
     MISSES,
@@ -172,11 +175,14 @@ def run_ours(
             service = start()
             results.runs[OURS, workload] = drive_stream(args, service, paths[workload], workload)
         service.stop()  # each tier's queries once each, the response cache off
+        intents = popular_intents(documents)  # for the suggestions, after the tiers
+        add_intents(env["DATABASE_URL"], domain, intents)
         service = start({**env, **CACHE_OFF})
         warm_up(service.base_url, domain)
         for name, tiers in results.tiers.items():
             measure_tier_cpu(service, service.base_url, domain, name, tiers, args.tier_sample,
                              args.distinct_connections, workdir)
+        measure_suggestion_cost(args, results, service, domain, paths[MIXED], intents)
         service.stop()
         service = start()
         answer = cached_answer(service.base_url, domain)
@@ -196,6 +202,24 @@ def run_ours(
     finally:
         service.stop()
     return answer
+
+
+def measure_suggestion_cost(
+    args: argparse.Namespace,
+    results: DistinctResults,
+    service: Service,
+    domain: str,
+    paths: Path,
+    intents: dict[str, int],
+) -> None:
+    """The distinct stream without and with `&s=3`; a failure is a note, the rest counts."""
+    try:
+        results.suggestions = measure_suggestions(
+            args, lambda stream: distinct_wrk(args, stream), service, service.base_url,
+            domain, paths, paths_queries(paths), intents)
+    except Exception as error:  # the suggestions may be changing; the rest still counts
+        say(f"measuring the suggestions failed: {error!r}")
+        results.notes.append(f"**measuring `&s=3` failed**: `{error!r}`"[:2000])
 
 
 def compare_cached(

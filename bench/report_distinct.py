@@ -1,8 +1,10 @@
 """The never-seen queries section (issue 11): our service, the original Go + Redis service
 and a bare Sanic app on one query stream, with issue 11's targets, the one-client latencies
-and, from bench/report_misses.py, the cross-title stream and the tiers (issue 24)."""
+and, from bench/report_misses.py, the cross-title stream and the tiers (issue 24); and
+what `&s=3` adds to a search's CPU (issue 28, bench/suggestions_run.py)."""
 
 from latency import KINDS
+from processes import WrkResult
 from report_format import cpu, memory_table, number
 from report_misses import (
     cross_latency_section,
@@ -21,6 +23,7 @@ from results import (
     OURS,
     DistinctResults,
 )
+from suggestions_run import ASKED, ROUNDS, SuggestionsCost
 from workload import ONE_WORD_SHARE, RULES, SEED
 
 # The targets of issue 11.
@@ -29,6 +32,8 @@ CACHED_SHARE_OF_BARE = 0.8
 SINGLE_MEDIAN_MS = 0.3
 SINGLE_P99_MS = 2.0
 FLOOD_RSS_MB = 150
+SUGGESTIONS_CPU_SHARE = 0.10
+"""Issue 28: `&s=3` adds at most this share to a search's CPU."""
 
 
 def verdict(ok: bool, missed: str) -> str:
@@ -81,7 +86,50 @@ def distinct_targets(distinct: DistinctResults) -> list[str]:
             f"| RSS ≤ {FLOOD_RSS_MB} MB per worker after a flood of distinct queries and groups "
             f"| {largest:.0f} MB | {verdict(largest <= FLOOD_RSS_MB, '')} |"
         )
+    ratio = distinct.suggestions.ratio if distinct.suggestions else None
+    if ratio is not None:
+        rows.append(
+            f"| suggestions add ≤ {SUGGESTIONS_CPU_SHARE:.0%} CPU (issue 28: worker CPU per "
+            f"search with `&s={ASKED}` beside without, the distinct stream) "
+            f"| {ratio - 1:+.1%} ({ratio:.3f}x) "
+            f"| {verdict(ratio <= 1 + SUGGESTIONS_CPU_SHARE, '')} |"
+        )
     return rows
+
+
+def suggestions_section(cost: SuggestionsCost, conns: int) -> list[str]:
+    """The distinct stream without and with `&s=3`, run by run (bench/suggestions_run.py)."""
+    out = [
+        f"### What `&s={ASKED}` costs a search",
+        "",
+        f"After the tiers, on that service (response cache off: every request is a search), "
+        f"its store given {cost.intents:,} intents (the corpus's most common title words and "
+        "word pairs, each counted once per title that has it) and each worker's suggestion "
+        "index built: one unmeasured wrk run of the distinct stream, then the stream without "
+        f"and with `&s={ASKED}` appended, in turn, {ROUNDS} times each, {conns} connections.",
+        "",
+        "| run | req/s | p50 ms | p99 ms | worker CPU us/req | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for round_, (without, asking) in enumerate(zip(cost.without, cost.asking, strict=False), 1):
+        for label, run in (("without", without), (f"s={ASKED}", asking)):
+            out.append(f"| {round_}, {label} | {number(run.rps)} | {number(run.p50_ms)} "
+                       f"| {number(run.p99_ms)} | {cpu(run.cpu_us_per_request)} | {run.errors} |")
+    without, asking = cost.cpu_us(cost.without), cost.cpu_us(cost.asking)
+    ratio = cost.ratio
+    if without is not None and asking is not None and ratio is not None:
+        out += ["", f"Worker CPU per search, all runs: {cpu(without)} us without, {cpu(asking)} "
+                f"us with `&s={ASKED}`: {ratio:.3f}x ({ratio - 1:+.1%}). Mean req/s: "
+                f"{number(mean_rps(cost.without))} without, {number(mean_rps(cost.asking))} with."]
+    if cost.sampled:
+        out += ["", f"{cost.suggested:,} of {cost.sampled:,} queries of the stream "
+                f"({cost.suggested / cost.sampled:.0%}), sent once each with `&s={ASKED}`, "
+                "got at least one suggestion."]
+    return [*out, ""]
+
+
+def mean_rps(runs: list[WrkResult]) -> float:
+    return sum(run.rps for run in runs) / len(runs)
 
 
 def distinct_section(distinct: DistinctResults) -> list[str]:
@@ -193,6 +241,8 @@ def distinct_section(distinct: DistinctResults) -> list[str]:
         out.append("")
     out += cross_latency_section(distinct)
     out += tiers_section(distinct)
+    if distinct.suggestions and distinct.suggestions.without:
+        out += suggestions_section(distinct.suggestions, conns)
     if distinct.memory:
         out += ["### Memory of our worker processes", "", *memory_table(distinct.memory), ""]
     return out

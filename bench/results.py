@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from latency import LatencySummary
 from processes import Memory, WrkResult
+from suggestions_run import SuggestionsCost
 from tiers import StreamTiers
 
 
@@ -117,6 +118,8 @@ class DistinctResults:
     """Stream (MIXED, CROSS_TITLE) -> its queries by tier, and a query's CPU in each."""
     cross_latency: dict[str, dict[str, LatencySummary]] = field(default_factory=dict)
     """Single client on the cross-title stream: system -> our tier of the query -> summary."""
+    suggestions: SuggestionsCost | None = None
+    """Our distinct stream without and with `&s=3` (bench/suggestions_run.py)."""
     memory: list[tuple[str, list[Memory]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     finished: datetime | None = None

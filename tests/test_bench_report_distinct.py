@@ -12,6 +12,7 @@ from latency import LatencySummary
 from processes import WrkResult
 from report_distinct import distinct_section
 from results import BARE_SANIC, CROSS_TITLE, GO, MIXED, OURS, DistinctResults
+from suggestions_run import SuggestionsCost
 from tiers import MISSES, StreamTiers
 
 
@@ -46,3 +47,30 @@ def test_the_report_prints_shares_cpu_per_tier_and_the_issue_24_targets():
     # Server time: the one-client time less the bare app's median (0.1 ms).
     assert "the 2 misses of the cross-title stream" in text
     assert "median 0.40 ms, p99 2.90 ms | **missed** |" in text
+
+
+def test_the_report_prints_what_asking_for_suggestions_costs_and_the_issue_28_target():
+    args = argparse.Namespace(distinct_connections=50, workers=2, distinct_duration=6,
+                              latency_queries=3000, tier_queries=10_000, tier_sample=3000)
+    distinct = DistinctResults(args, datetime.now(UTC), queries=100, one_word_queries=60)
+    distinct.suggestions = SuggestionsCost(
+        intents=3000,
+        without=[WrkResult(2000, 20, 40, 12_000, 0, cpu_us_per_request=500),
+                 WrkResult(1800, 22, 44, 10_800, 0, cpu_us_per_request=520)],
+        asking=[WrkResult(1900, 21, 42, 11_400, 0, cpu_us_per_request=540),
+                WrkResult(1700, 23, 46, 10_200, 0, cpu_us_per_request=560)],
+        sampled=1000, suggested=870)
+
+    text = "\n".join(distinct_section(distinct))
+
+    # CPU summed over requests: 509 us without, 549 with, 1.078x.
+    assert "| suggestions add ≤ 10% CPU (issue 28" in text
+    assert "| +7.8% (1.078x) | met |" in text
+    assert "| 1, without | 2,000 | 20.0 | 40.0 | 500 | 0 |" in text
+    assert "| 2, s=3 | 1,700 | 23.0 | 46.0 | 560 | 0 |" in text
+    assert "509 us without, 549 us with `&s=3`: 1.078x (+7.8%)" in text
+    assert "Mean req/s: 1,900 without, 1,800 with." in text
+    assert "870 of 1,000 queries of the stream (87%)" in text
+
+    distinct.suggestions.asking[0].cpu_us_per_request = 700
+    assert "| +24.4% (1.244x) | **missed** |" in "\n".join(distinct_section(distinct))
