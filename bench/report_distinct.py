@@ -106,7 +106,9 @@ def suggestions_section(cost: SuggestionsCost, conns: int) -> list[str]:
         f"its store given {cost.intents:,} intents (the corpus's most common title words and "
         "word pairs, each counted once per title that has it) and each worker's suggestion "
         "index built: one unmeasured wrk run of the distinct stream, then the stream without "
-        f"and with `&s={ASKED}` appended, in turn, {ROUNDS} times each, {conns} connections.",
+        f"and with `&s={ASKED}` appended, in turn, {ROUNDS} times each, {conns} connections. "
+        "A worker rebuilds its index every 60 s while searches ask: a rebuild that falls in "
+        "a run counts in its CPU.",
         "",
         "| run | req/s | p50 ms | p99 ms | worker CPU us/req | errors |",
         "|---|---:|---:|---:|---:|---:|",

@@ -12,7 +12,8 @@ suggestion book builds its index from them through the real code (store, engine 
 app/http/suggestions.py), and then each query of the stream looks up 3 suggestions and
 splices them into its body, as `GET /v1?...&s=3` does after the response cache: the
 added CPU per search. The HTTP layer's own cost (Sanic, parsing, headers) is not in the
-search's CPU here, so the share printed is larger than a request's.
+search's CPU here, so the share printed is larger than a request's. The same through
+the service, HTTP included: `make bench`'s distinct part (bench/suggestions_run.py).
 """
 
 import argparse
