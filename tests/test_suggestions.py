@@ -1,6 +1,6 @@
 """The pure suggestion index and rules (core/suggestions.py): prefixes at word starts,
 popularity order, the owner's exclusions, and the index's size. The service's part:
-tests/conformance/test_suggestions.py."""
+tests/conformance/test_suggestions_api.py."""
 
 import random
 import string

@@ -1,6 +1,6 @@
 """core/synonyms.py: an owner's rules checked and folded; and the search flow
 (core/search.py) answering with them on the embedded engine, from FTS5 and from the
-in-memory index. The HTTP API and the scaled engine: tests/conformance/test_synonyms.py.
+in-memory index. The HTTP API and the scaled engine: tests/conformance/test_synonyms_api.py.
 """
 
 import asyncio
