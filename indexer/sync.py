@@ -17,6 +17,7 @@ backoff and jitter (tenacity) while the engine or the database is away.
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,15 @@ class SyncOptions:
     batch: int = 500
     poll_seconds: float = 1.0
     max_backoff_seconds: float = 5.0
+    fresh_batch: int = 100
+    """A batch of at most this many changes is made searchable at once (the bulk
+    request's `refresh=true`): an owner's write is found on every instance within a
+    second (issue 26), not only after the index's own one-second refresh. A larger
+    batch (a load, a catch-up after an outage) waits for that refresh, which costs the
+    cluster one refresh a second instead of one per batch."""
+    refresh_gap: float = 0.25
+    """Seconds between two refreshes a worker asks for: a stream of single writes makes
+    at most four a second per worker; the others wait for the index's own."""
 
 
 def index_lines(document: IndexedDocument, index: str, **meta: Any) -> list[dict[str, Any]]:
@@ -80,6 +90,7 @@ class SyncWorker:
         self._wake = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
         self._task: asyncio.Task[None] | None = None
+        self._refreshed_at = float("-inf")
         self.sent = 0
 
     # -- one pass ---------------------------------------------------------------------
@@ -90,7 +101,8 @@ class SyncWorker:
             if not claimed.changes:
                 return 0
             targets = [self.engine.alias, *claimed.building]
-            failed = await self.engine.bulk(bulk_operations(claimed.changes, targets))
+            failed = await self.engine.bulk(bulk_operations(claimed.changes, targets),
+                                            refresh=self._refresh_now(len(claimed.changes)))
             if any(_missing_index(item) for item in failed):
                 await self.engine.ensure_index()
                 raise EngineUnavailable("the index was missing; made it, retrying")
@@ -103,6 +115,15 @@ class SyncWorker:
             claimed.done = True
         self.sent += len(claimed.changes)
         return len(claimed.changes)
+
+    def _refresh_now(self, changes: int) -> bool:
+        """Whether this batch's bulk request makes its changes searchable at once."""
+        now = time.monotonic()
+        if (changes > self.options.fresh_batch
+                or now - self._refreshed_at < self.options.refresh_gap):
+            return False
+        self._refreshed_at = now
+        return True
 
     async def drain(self) -> int:
         """Process batches until the outbox is empty (used by tests and tools)."""

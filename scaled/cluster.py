@@ -35,7 +35,11 @@ from scaled.vocabulary import ClusterVocabulary
 
 log = logging.getLogger("autocompeter")
 
-CACHE_SECONDS = 1.0
+CACHE_SECONDS = 0.5
+"""How long a worker reuses a search answer, private groups and the like: the engine's
+generation is a bucket of this many seconds. With a small batch made searchable at once
+(indexer/sync.py SyncOptions.fresh_batch), a write is found on every instance within about this
+long after the engine took it (issue 26: within a second)."""
 
 
 class SearchCluster(TieredEngine):
@@ -162,8 +166,8 @@ class SearchCluster(TieredEngine):
         return await self._one_tier(typo_body(query, fixes, size), query, size)
 
     def generation(self, domain: str) -> int:
-        # Writes reach the cluster through the outbox and its one-second refresh,
-        # so a cached answer is reused for at most CACHE_SECONDS, per worker.
+        # Writes reach the cluster through the outbox (a small batch searchable at
+        # once), so a cached answer is reused for at most CACHE_SECONDS, per worker.
         return int(time.monotonic() / CACHE_SECONDS)
 
     async def warm(self) -> None:
@@ -256,9 +260,12 @@ class SearchCluster(TieredEngine):
             if status_of(error) != 404:
                 raise
 
-    async def bulk(self, operations: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Send a bulk body; return the items the engine did not accept."""
-        body = await self.admin.call("bulk", body=operations)
+    async def bulk(self, operations: list[dict[str, Any]], refresh: bool = False
+                   ) -> list[dict[str, Any]]:
+        """Send a bulk body; return the items the engine did not accept. ``refresh``: make
+        them searchable before answering (the shards it wrote refresh now)."""
+        extra = {"refresh": "true"} if refresh else {}
+        body = await self.admin.call("bulk", body=operations, **extra)
         if not body.get("errors"):
             return []
         failed = []

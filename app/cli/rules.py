@@ -5,7 +5,7 @@ sets with `PUT /v1/synonyms` and `PUT /v1/suggestions`, or the dashboard (README
 `set` checks a file as the HTTP route checks its body (`app.shared.rules`, the same
 wording of its errors), and stores what the route would store. The store makes the change reach
 searches: the embedded store bumps the domain's generation, the scaled engine's
-generation is a one-second bucket (app/http/synonym_book.py); each worker builds its
+generation is a half-second bucket (app/http/synonym_book.py); each worker builds its
 suggestions again a few seconds after the generation moves (app/http/suggestions.py).
 """
 

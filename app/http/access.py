@@ -10,7 +10,7 @@ Each worker keeps every domain's private groups and token signing key, read in
 one round trip and trusted while the engine's generation for the domain stays
 the same. The embedded store bumps the generation when either changes, so the
 next search on any worker sees the change; the scaled engine's generation is a
-one-second bucket, so there a change reaches the other workers within a second,
+half-second bucket, so there a change reaches the other workers within a second,
 as document writes do. The worker that made the change forgets it at once.
 """
 

@@ -28,7 +28,6 @@ import pytest
 from live import OUTPUT, ScaledServer, Site, start_scaled_server, stop_server
 
 from core.tokens import mint
-from scaled.cluster import CACHE_SECONDS
 from scaled.store import PostgresStore
 from scaled_setup.support import ScaledParts, drop_database, migrate, new_parts, require_services
 
@@ -41,11 +40,11 @@ WITHIN = 1.0
 """How soon a change made through one instance must hold on the other (issue 26)."""
 PATIENCE = 10.0
 """How long a poll goes on before it fails: long enough to report a time over WITHIN."""
-WRITE_VISIBLE_WITHIN = 1.0 + CACHE_SECONDS + 1.0
-"""Not WITHIN: a write is searchable after the engine's next refresh (every 1 s,
-scaled/mapping.py), and a search answer is then reused for up to CACHE_SECONDS by
-whichever instance holds it, the writing one as much as the other (measured here:
-0.95-1.88 s); 1 s for the outbox, the bulk request and a busy machine.
+WRITE_VISIBLE_WITHIN = 2 * WITHIN
+"""The target is WITHIN (issue 26): the sync worker makes a small batch searchable as its
+bulk request answers (indexer/sync.py), and a search answer is then reused for up to
+CACHE_SECONDS by whichever instance holds it. Twice that here, for the outbox and a
+busy machine; the times measured go to test-output/two-instances.json and
 docs/scaling.md "Several instances"."""
 COUNT_PATIENCE = 30.0
 """How long search counts may take: a visitor's burst counts once it has paused and
