@@ -38,7 +38,8 @@ OPENSEARCH_PORT ?= 59200
 # and 59400 (bind: address in use); 59300 up are also OpenSearch transport ports for NODES=3.
 ELASTICSEARCH_PORT ?= 29400
 export TEST_DATABASE_URL := postgresql://autocompeter@127.0.0.1:$(PG_PORT)/autocompeter
-export TEST_SEARCH_URL := opensearch+http://127.0.0.1:$(OPENSEARCH_PORT)
+# ENGINE=elasticsearch: no OpenSearch; the scaled tests' engine is the Elasticsearch 9 node.
+export TEST_SEARCH_URL := $(if $(filter elasticsearch,$(ENGINE)),elasticsearch+http://127.0.0.1:$(ELASTICSEARCH_PORT),opensearch+http://127.0.0.1:$(OPENSEARCH_PORT))
 # ENGINE=opensearch3: OpenSearch 3.9 (Java 25) in place of 2.19, in a data dir of its own.
 # NODES=3: a three-node 2.19 cluster on ports OPENSEARCH_PORT up; start.sh prints the SEARCH_URL
 # with every host (the tests' direct calls go to the first).
@@ -57,8 +58,9 @@ test: $(DEV) browser-deps services
 ## services: start PostgreSQL 15, OpenSearch 2.19 and Elasticsearch 9 for the scaled-out tests
 services:
 	bash services/postgres/start.sh $(WORK)/services $(PG_PORT)
-	OPENSEARCH_NODES=$(NODES) bash services/$(ENGINE)/start.sh $(OPENSEARCH_WORK) $(OPENSEARCH_PORT)
+	$(if $(filter elasticsearch,$(ENGINE)),,OPENSEARCH_NODES=$(NODES) bash services/$(ENGINE)/start.sh $(OPENSEARCH_WORK) $(OPENSEARCH_PORT))
 	bash services/elasticsearch/start.sh $(WORK)/services $(ELASTICSEARCH_PORT)
+	@echo "TEST_SEARCH_URL=$(TEST_SEARCH_URL)"
 
 services-stop:
 	bash services/elasticsearch/stop.sh $(WORK)/services
