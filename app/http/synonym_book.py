@@ -1,13 +1,11 @@
 """Each worker's copy of the domains' synonyms, trusted while the engine's generation
 for a domain stays the same, as private groups are (app/http/access.py): the embedded
-store bumps the generation when they change, the scaled engine's generation is a
-half-second bucket (`scaled.cluster.CACHE_SECONDS`). Every search reads them, so a
-domain's rules are read again at most every MIN_READ_SECONDS, whatever the generation
-does: a change made on another worker or instance holds within about a second. The
-owner's API for them: app/http/rules_api.py.
+store bumps the generation when they change, so the next search on any worker
+reads them again; the scaled engine's generation is a half-second bucket
+(`scaled.cluster.CACHE_SECONDS`): there a domain's rules are read at most twice a
+second per worker, one small round trip each. The owner's API for them:
+app/http/rules_api.py.
 """
-
-import time
 
 from cachetools import LRUCache
 
@@ -17,28 +15,18 @@ from core.synonyms import Synonyms
 
 MAX_CACHED_DOMAINS = 10_000
 """Domains whose rules a worker keeps; only domains with keys have any."""
-MIN_READ_SECONDS = 1.0
-"""A domain's rules are read from the store at most this often per worker: on the
-scaled setup the generation moves twice a second, and each read is a round trip."""
 
 
 class SynonymBook:
     """Each domain's synonyms, as of the engine's generation for it."""
 
     def __init__(self, max_domains: int = MAX_CACHED_DOMAINS) -> None:
-        # domain -> (generation, rules, when read)
-        self._entries: LRUCache[str, tuple[int, Synonyms, float]] = LRUCache(max_domains)
+        self._entries: LRUCache[str, tuple[int, Synonyms]] = LRUCache(max_domains)
 
     def cached(self, domain: str, generation: int) -> Synonyms | None:
-        """The rules known at ``generation`` (or read under MIN_READ_SECONDS ago), without
-        a round trip; None if not known."""
+        """The rules known at ``generation``, without a round trip; None if not known."""
         found = self._entries.get(domain)
-        if found is None:
-            return None
-        known_at, rules, read_at = found
-        if known_at == generation or time.monotonic() - read_at < MIN_READ_SECONDS:
-            return rules
-        return None
+        return found[1] if found is not None and found[0] == generation else None
 
     async def get(self, store: Store, domain: str, generation: int) -> Synonyms:
         """The domain's rules at ``generation``. With the database away, the last
@@ -51,7 +39,7 @@ class SynonymBook:
             last = self._entries.get(domain)
             return last[1] if last is not None else Synonyms()
         rules = SYNONYMS.stored(stored)
-        self._entries[domain] = (generation, rules, time.monotonic())
+        self._entries[domain] = (generation, rules)
         return rules
 
     def forget(self, domain: str) -> None:
