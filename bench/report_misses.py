@@ -88,8 +88,9 @@ def tiers_section(distinct: DistinctResults) -> list[str]:
         f"Tier of each query: the embedded engine opened in the bench's process on the same "
         f"SQLite file, with the service's settings, in-memory index built (bench/tiers.py); "
         f"the first {args.tier_queries:,} queries of each stream (shuffled, so a fair sample) "
-        "and the one-client ones. *exact*: tiers 1-2; *joined*: 3a; *corrected*: 3b; *fewer "
-        "words*: tier 4, words dropped; *none*: no answer. Worker CPU: up to "
+        "and the one-client ones. *exact*: tiers 1-2; *joined*: 3a; *synonym*: 3b (none "
+        "here: the bench's domain has no synonyms); *corrected*: 3c; *fewer words*: tier 4, "
+        "words dropped; *none*: no answer. Worker CPU: up to "
         f"{args.tier_sample:,} queries of the tier sent once each by wrk at "
         f"{args.distinct_connections} connections (bench/once.lua), response cache off, the "
         "workers' user + system time (/proc) over the requests sent.",
