@@ -17,15 +17,10 @@ as document writes do. The worker that made the change forgets it at once.
 import time
 from dataclasses import dataclass
 
-from cachetools import LRUCache
-
 from app.http.errors import ApiError
-from core.store import Store, StoreUnavailable
+from app.http.per_generation import PerGeneration
+from core.store import Store
 from core.tokens import MalformedToken, granted_groups, read_token, signing_key
-
-MAX_CACHED_DOMAINS = 10_000
-"""Domains whose access a worker keeps (each at most 100 short names and a key);
-only domains with keys exist, so strangers cannot grow this."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,28 +30,20 @@ class DomainAccess:
     """The signing key derived from the domain's token secret; None before it has one."""
 
 
-class AccessCache:
-    def __init__(self, max_domains: int = MAX_CACHED_DOMAINS) -> None:
-        self._entries: LRUCache[str, tuple[int, DomainAccess]] = LRUCache(max_domains)
+class AccessCache(PerGeneration[DomainAccess]):
+    """Each domain's private groups and signing key (at most 100 short names and a key)."""
 
     async def get(self, store: Store, domain: str, generation: int) -> DomainAccess | None:
         """The domain's access at ``generation``; None when it cannot be known (the
         database is away and this worker never read it): then no group is public."""
-        cached = self._entries.get(domain)
-        if cached is not None and cached[0] == generation:
-            return cached[1]
-        try:
-            private, secret = await store.access(domain)
-        except StoreUnavailable:
-            # Better the last known than none; with none, fail closed.
-            return cached[1] if cached is not None else None
-        access = DomainAccess(private, signing_key(secret) if secret is not None else None)
-        self._entries[domain] = (generation, access)
-        return access
+        if (known := self.cached(domain, generation)) is not None:
+            return known
+        return await self.read(domain, generation, lambda: read_access(store, domain))
 
-    def forget(self, domain: str) -> None:
-        """This worker changed the domain's access: read it again on the next search."""
-        self._entries.pop(domain, None)
+
+async def read_access(store: Store, domain: str) -> DomainAccess:
+    private, secret = await store.access(domain)
+    return DomainAccess(private, signing_key(secret) if secret is not None else None)
 
 
 def check_token(token: str) -> None:
