@@ -18,6 +18,17 @@ from scaled_setup.support import (
 pytestmark = pytest.mark.scaled
 
 
+@pytest.fixture
+def parts() -> Iterator[ScaledParts]:
+    """A database and an index of this test's own on the shared services, migrated."""
+    database_base, search_url = require_services()
+    made = new_parts(database_base, search_url)
+    migrate(made)
+    yield made
+    made.drop_indexes()
+    drop_database(made.database_url, database_base)
+
+
 @pytest.fixture(scope="module")
 def private_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenSearchNode]:
     """An OpenSearch node only this module uses, so stopping it disturbs no other test."""

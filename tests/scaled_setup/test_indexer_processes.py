@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -20,23 +19,9 @@ from live import ScaledServer, Site, new_site, start_scaled_server, stop_server
 from scaled_setup.support import (
     ROOT,
     ScaledParts,
-    drop_database,
-    migrate,
-    new_parts,
-    require_services,
 )
 
 pytestmark = pytest.mark.scaled
-
-
-@pytest.fixture
-def parts() -> Iterator[ScaledParts]:
-    database_base, search_url = require_services()
-    parts = new_parts(database_base, search_url)
-    migrate(parts)
-    yield parts
-    parts.drop_indexes()
-    drop_database(parts.database_url, database_base)
 
 
 def command(parts: ScaledParts, *args: str) -> list[str]:

@@ -5,7 +5,6 @@ index's own refresh. The index's own refresh is switched off here, so that only 
 worker's can make a change searchable."""
 
 import asyncio
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -15,24 +14,17 @@ from core.store import Document
 from indexer.sync import SyncOptions, SyncWorker
 from scaled.cluster import open_cluster
 from scaled.store import PostgresStore
-from scaled_setup.support import ScaledParts, drop_database, migrate, new_parts, require_services
+from scaled_setup.support import ScaledParts
 
 pytestmark = pytest.mark.scaled
 
 
 @pytest.fixture
-def parts() -> Iterator[ScaledParts]:
-    database, search = require_services()
-    made = new_parts(database, search)
-    migrate(made)
-    # No refresh but the ones the sync worker asks for.
-    httpx.put(f"{made.engine_url}/{made.alias}/_settings", timeout=30,
+def unrefreshed(parts: ScaledParts) -> ScaledParts:
+    """No refresh of the index but the ones the sync worker asks for."""
+    httpx.put(f"{parts.engine_url}/{parts.alias}/_settings", timeout=30,
               json={"index": {"refresh_interval": "-1"}}).raise_for_status()
-    try:
-        yield made
-    finally:
-        made.drop_indexes()
-        drop_database(made.database_url, database)
+    return parts
 
 
 FRESH_BATCH = SyncOptions().fresh_batch
@@ -67,14 +59,14 @@ def quokkas(first: int, count: int) -> list[Document]:
     return [Document(f"/q{n}", f"Quokka {n}") for n in range(first, first + count)]
 
 
-def test_a_small_batch_is_searchable_when_its_bulk_request_answers(parts):
-    assert found_after_sync(parts, [quokkas(0, 1), quokkas(1, FRESH_BATCH - 1)]) == [
+def test_a_small_batch_is_searchable_when_its_bulk_request_answers(unrefreshed):
+    assert found_after_sync(unrefreshed, [quokkas(0, 1), quokkas(1, FRESH_BATCH - 1)]) == [
         1, FRESH_BATCH]
 
 
-def test_a_batch_larger_than_fresh_batch_waits_for_the_index_refresh(parts):
-    assert found_after_sync(parts, [quokkas(0, FRESH_BATCH + 1)]) == [0]
+def test_a_batch_larger_than_fresh_batch_waits_for_the_index_refresh(unrefreshed):
+    assert found_after_sync(unrefreshed, [quokkas(0, FRESH_BATCH + 1)]) == [0]
 
 
-def test_a_second_refresh_within_the_gap_is_not_asked_for(parts):
-    assert found_after_sync(parts, [quokkas(0, 1), quokkas(1, 1)], refresh_gap=3600) == [1, 1]
+def test_a_second_refresh_within_the_gap_is_not_asked_for(unrefreshed):
+    assert found_after_sync(unrefreshed, [quokkas(0, 1), quokkas(1, 1)], refresh_gap=3600) == [1, 1]
