@@ -23,10 +23,6 @@ from core.suggestions import MAX_SUGGESTIONS
 from core.tokens import MAX_TOKEN_LENGTH
 
 
-def document_schema() -> Json:
-    return model_schema(DocumentIn)
-
-
 def click_operation() -> Json:
     schema = ClickIn.model_json_schema()
     schema.pop("title", None)
@@ -238,7 +234,7 @@ def openapi_document() -> Json:
                                       'status="200"} 12.0')},
         },
         "components": {
-            "schemas": {"Document": document_schema()},
+            "schemas": {"Document": model_schema(DocumentIn)},
             "securitySchemes": {"authKey": {
                 "type": "apiKey", "in": "header", "name": "Auth-Key",
                 "description": "made with `autocompeter keys create DOMAIN`; names its domain"}},
