@@ -33,6 +33,13 @@ def parse_args(argv: list[str] | None, description: str) -> argparse.Namespace:
         help="embedded (SQLite + FTS5) and/or scaled (PostgreSQL + OpenSearch)",
     )
     parser.add_argument(
+        "--nodes",
+        type=int,
+        default=1,
+        help="OpenSearch nodes of the scaled setup: 1 (default) or a cluster of N on "
+        "loopback, e.g. 3 (services/opensearch/start.sh with OPENSEARCH_NODES=N)",
+    )
+    parser.add_argument(
         "--duration",
         type=float,
         default=6.0,
@@ -152,6 +159,10 @@ def parse_args(argv: list[str] | None, description: str) -> argparse.Namespace:
         help="keep the temp dir (databases, logs) and print where it is",
     )
     args = parser.parse_args(argv)
+    if args.nodes < 1:
+        parser.error("--nodes: give 1 or more")
+    if args.nodes > 1 and args.setup == "embedded":
+        parser.error("--nodes is for the scaled setup (--setup scaled or both)")
     args.scale_domains = [n for n in args.scale_domains if n > 1]
     args.only = args.only or list(DEFAULT_PARTS)
     if args.output is None:

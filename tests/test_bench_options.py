@@ -37,3 +37,20 @@ def test_connection_counts_below_one_are_refused(capsys):
         parse_args(["--connections", "0,10"], "the bench")
 
     assert "give positive numbers separated by commas" in capsys.readouterr().err
+
+
+def test_the_scaled_setup_runs_on_one_node_unless_asked_for_a_cluster():
+    assert parse_args(["--setup", "scaled"], "the bench").nodes == 1
+    assert parse_args(["--setup", "scaled", "--nodes", "3"], "the bench").nodes == 3
+    assert parse_args(["--setup", "both", "--nodes", "3"], "the bench").nodes == 3
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--setup", "scaled", "--nodes", "0"], "--nodes: give 1 or more"),
+    (["--nodes", "3"], "--nodes is for the scaled setup"),
+])
+def test_node_counts_the_bench_cannot_start_are_refused(capsys, argv, message):
+    with pytest.raises(SystemExit):
+        parse_args(argv, "the bench")
+
+    assert message in capsys.readouterr().err
