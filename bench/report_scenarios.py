@@ -8,9 +8,21 @@ from report_format import cpu, memory_table, number
 from report_scenario_targets import targets
 from results import Results, Scenario
 
+NODE_COUNTS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def setup_heading(results: Results) -> str:
+    """The setup, and for the scaled one its search engine's nodes: a one-node run and a
+    cluster run can then sit side by side in BENCHMARKS.md."""
+    if results.setup != "scaled":
+        return f"## {results.setup} setup"
+    nodes = results.args.nodes
+    count = NODE_COUNTS.get(nodes, str(nodes))
+    return f"## scaled setup ({'one node' if nodes == 1 else f'{count}-node cluster'})"
+
 
 def setup_section(results: Results, scenarios: Sequence[Scenario]) -> list[str]:
-    out = [f"## {results.setup} setup", ""]
+    out = [setup_heading(results), ""]
     out += [*targets(results, scenarios), ""]
     out += warnings(results)
     out += load_table(results)
@@ -116,8 +128,8 @@ def engine_direct_table(results: Results, scenarios: Sequence[Scenario]) -> list
         "",
         "| scenario | conns | service req/s | service p50 ms | engine requests "
         "| engine req/s | engine p50 ms | service/engine p50 | bare proxy req/s "
-        "| bare proxy p50 ms | bare proxy/engine p50 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| bare proxy p50 ms | bare proxy/engine p50 | service/bare proxy p50 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for scenario in scenarios:
         for conns in results.args.connections:
@@ -132,7 +144,9 @@ def engine_direct_table(results: Results, scenarios: Sequence[Scenario]) -> list
                     f"| {number(engine.rps)} | {engine.p50_ms:.2f} "
                     f"| {service.p50_ms / engine.p50_ms:.2f}x "
                     + (f"| {number(proxy.rps)} | {proxy.p50_ms:.2f} "
-                       f"| {proxy.p50_ms / engine.p50_ms:.2f}x |" if proxy else "| - | - | - |")
+                       f"| {proxy.p50_ms / engine.p50_ms:.2f}x "
+                       f"| {service.p50_ms / proxy.p50_ms:.2f}x |"
+                       if proxy else "| - | - | - | - |")
                 )
     out += ["", "Engine requests: those the service sends for the query, recorded from "
             "the service's own engine code with its word lists cached (a worker fetches a "
@@ -143,8 +157,20 @@ def engine_direct_table(results: Results, scenarios: Sequence[Scenario]) -> list
             "with as many workers as ours that sends the same engine requests one after "
             "another over our search connection and answers with the engine's bytes, "
             "nothing else: what one hop through Sanic costs on this machine, whatever our "
-            "code does.", ""]
+            "code does." + hosts_sentence(results), ""]
     return out
+
+
+def hosts_sentence(results: Results) -> str:
+    """Which hosts of a cluster each measurement asked."""
+    if results.args.nodes == 1:
+        return ""
+    return (f" On the {results.args.nodes} nodes, the index has a replica on every node "
+            "(set after `migrate`, as docs/production.md tells operators: the service makes "
+            "it with none); the service and the bare proxy spread their requests over "
+            "the hosts as the service's search client does (opensearch-py's pool: hosts "
+            "shuffled per worker, then round robin), while the engine-direct runs POST to "
+            "the first host only.")
 
 
 def scale_table(results: Results, scenarios: Sequence[Scenario]) -> list[str]:
