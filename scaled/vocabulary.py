@@ -16,10 +16,13 @@ Debian corpus, which every typo search on that letter waited for once a second
 in each worker. An answer older than that is fetched before the search.
 
 A cached list may hold words the searched titles no longer have (a title moved
-into a private group, edited or deleted since): corrections made from a list
-this search did not fetch itself are checked against the engine before they are
-used (`present_body`, one small round trip), so no search is offered a word
-its groups lost, whichever instance cached the list (issue 25, item 10).
+into a private group, edited or deleted since). A correction made from such a
+word costs no check of its own: the corrected search is filtered by the domain
+and groups searched, so it finds no title the search may not see, and only the
+corrections some hit has go to `terms` (`core.search.found_in`), so no search is
+offered a word its groups lost, whichever instance cached the list (issue 25,
+item 10). A search of several words learns in its survey which corrections the
+searched titles hold (`core.search`).
 
 The candidate forms made from a letter's words for a word length
 (`core.typos.candidate_forms`, which cost more than the rest of a typo search:
@@ -89,22 +92,6 @@ def vocabulary_body(domain: str, groups: tuple[str, ...], letters: list[str]
     }
 
 
-def present_body(domain: str, groups: tuple[str, ...], forms: list[str]) -> dict[str, Any]:
-    """One search, no hits: for each of ``forms`` (a correction: a word, or the
-    beginning of one), how many searched documents have a word starting with it."""
-    prefixes = [{"prefix": {"words": form}} for form in forms]
-    return {
-        "size": 0,
-        "track_total_hits": False,
-        "query": {"bool": {"filter": [*searched_documents(domain, groups),
-                                      {"bool": {"should": prefixes,
-                                                "minimum_should_match": 1}}]}},
-        # Named f0, f1...: a form is outside input, not a name to trust.
-        "aggs": {"present": {"filters": {"filters": {
-            f"f{i}": prefix for i, prefix in enumerate(prefixes)}}}},
-    }
-
-
 def searched_groups(groups: tuple[str, ...]) -> tuple[str, ...]:
     """The groups asked for, as the cache keys them: one spelling for one search."""
     return tuple(sorted(set(groups) - {""}))
@@ -140,13 +127,6 @@ class ClusterVocabulary:
     async def starting_with(self, fetch: Fetch, generation: int, domain: str,
                             groups: tuple[str, ...], letters: set[str]) -> dict[str, Words]:
         """The searched documents' words starting with each of ``letters``."""
-        found, _fetched = await self._letter_words(fetch, generation, domain, groups, letters)
-        return found
-
-    async def _letter_words(self, fetch: Fetch, generation: int, domain: str,
-                            groups: tuple[str, ...], letters: set[str]
-                            ) -> tuple[dict[str, Words], set[str]]:
-        """`starting_with`, and the letters whose words were fetched for this call."""
         groups = searched_groups(groups)
         found: dict[str, Words] = {}
         missing = []
@@ -160,7 +140,7 @@ class ClusterVocabulary:
                 missing.append(letter)
         if missing:
             found.update(await self._fetch(fetch, generation, domain, groups, missing))
-        return found, set(missing)
+        return found
 
     async def _fetch(self, fetch: Fetch, generation: int, domain: str,
                      groups: tuple[str, ...], letters: list[str]) -> dict[str, Words]:
@@ -225,32 +205,15 @@ class ClusterVocabulary:
         checked = [word for word in words if allowed_edits(word)]
         if not checked:
             return {}
-        vocabulary, fetched = await self._letter_words(fetch, generation, domain, groups,
-                                                       {word[0] for word in checked})
+        vocabulary = await self.starting_with(fetch, generation, domain, groups,
+                                              {word[0] for word in checked})
         groups = searched_groups(groups)
         fixes = {}
         for word in checked:
             site, forms = self._site_and_forms(domain, groups, word, vocabulary[word[0]])
             if found := corrections(word, (), site, forms=forms):
                 fixes[word] = found
-        return await self._still_present(fetch, domain, groups, fixes, fetched)
-
-    async def _still_present(self, fetch: Fetch, domain: str, groups: tuple[str, ...],
-                             fixes: dict[str, list[str]], fetched: set[str]
-                             ) -> dict[str, list[str]]:
-        """``fixes`` without the forms no searched document has a word starting with
-        any longer. Those made from words fetched for this search are known to be
-        there; the engine is asked about the others."""
-        unsure = sorted({fix for word, found in fixes.items() if word[0] not in fetched
-                         for fix in found})
-        if not unsure:
-            return fixes
-        body = await fetch(present_body(domain, groups, unsure))
-        counts = ((body.get("aggregations") or {}).get("present") or {}).get("buckets", {})
-        gone = {form for i, form in enumerate(unsure)
-                if not (counts.get(f"f{i}") or {}).get("doc_count")}
-        kept = {word: [fix for fix in found if fix not in gone] for word, found in fixes.items()}
-        return {word: found for word, found in kept.items() if found}
+        return fixes
 
     def _site_and_forms(self, domain: str, groups: tuple[str, ...], word: str,
                         vocabulary: Words) -> tuple[WordList, list[str]]:
