@@ -7,13 +7,17 @@ of the domain and the groups searched lists those starting with a letter. The
 vocabulary is then the search's own, so every correction occurs where the
 search looks and none comes from another site or a group not asked for.
 
-Answers are cached per (domain, groups, letter). One fetched in the engine's
-current generation bucket (`SearchCluster.generation`, one second: within it a
-write may not be searchable yet anyway) is used as it is. An older one, up to
-STALE_BUCKETS old, is used too while a request in the background fetches the
-letter again: the aggregation takes the engine 13-63 ms for a letter of the
-Debian corpus, which every typo search on that letter waited for once a second
-in each worker. An answer older than that is fetched before the search.
+Answers are cached per (domain, groups, letter), in the engine's generation
+buckets (`SearchCluster.generation`, CACHE_SECONDS = 0.5 s). One fetched fewer
+than REFRESH_BUCKETS ago (10 s) is used as it is; an older one, up to
+STALE_BUCKETS (60 s), is used too while a request in the background fetches the
+letter again; an answer older than that is fetched before the search. The
+aggregation takes the engine 5-80 ms for a letter of the Debian corpus (`l` the
+most): fetched again every bucket, as it was while a bucket was one second, a
+stream of typos over every letter would have each worker ask for 26 of them
+twice a second, more work than the searches themselves. The cost is that a
+word new to a domain becomes a correction up to 10 s after its title is
+searchable (it is found as typed at once).
 
 A cached list may hold words the searched titles no longer have (a title moved
 into a private group, edited or deleted since). A correction made from such a
@@ -50,9 +54,12 @@ MAX_WORDS = 20_000
 MAX_ENTRIES = 256
 MAX_CACHED_WORDS = 200_000
 """Words and forms held in the cache at once, all entries together (about 15 MB)."""
-STALE_BUCKETS = 60
-"""How many generation buckets (seconds) old a letter's words may be and still be used
-while they are fetched again."""
+REFRESH_BUCKETS = 20
+"""Generation buckets (0.5 s each) a letter's words are used for before they are
+fetched again in the background: 10 s."""
+STALE_BUCKETS = 120
+"""How many generation buckets old a letter's words may be and still be used while they
+are fetched again: 60 s."""
 # Lucene regular expression operators; a letter of `core.text.words` is
 # never one, but a query is outside input all the same.
 _REGEX_OPERATORS = frozenset('.?+*|{}[]()"\\#@&<>~^$-')
@@ -134,7 +141,7 @@ class ClusterVocabulary:
             cached = self._cached(words_key(domain, groups, letter))
             if isinstance(cached, Words) and generation - cached.fetched <= STALE_BUCKETS:
                 found[letter] = cached
-                if cached.fetched != generation:
+                if generation - cached.fetched >= REFRESH_BUCKETS:
                     self._refresh(fetch, generation, domain, groups, letter)
             else:
                 missing.append(letter)
