@@ -157,6 +157,12 @@ def targets(results: Results, scenarios: Sequence[Scenario]) -> list[str]:
 
 
 
+def answered(run: WrkResult) -> bool:
+    """A wrk run whose figures are answers: some requests, at most 1% of them errors (a
+    run of timeouts reads p50 0)."""
+    return run.requests > 0 and run.errors <= run.requests / 100
+
+
 def bare_proxy_rows(results: Results, scenarios: Sequence[Scenario]) -> list[str]:
     """Issue 26: service p50 <= 1.3x the bare proxy's (typo 1.5x), every scenario, one row
     at 1 connection and one at the most, each naming the scenario nearest its limit."""
@@ -164,20 +170,35 @@ def bare_proxy_rows(results: Results, scenarios: Sequence[Scenario]) -> list[str
               "scenario, " + ", ".join(f"{slug} ≤ {limit:g}x" for slug, limit in
                                       SERVICE_OVER_BARE_PROXY_BY_SCENARIO.items())
               + " (issue 26)")
-    names = {s.slug: s.name for s in scenarios}
-    rows = []
-    for conns in sorted({1, max(results.args.connections)} & set(results.args.connections)):
-        ratios = p50_ratios(results.cold, results.bare_proxy, scenarios, conns)
-        if not ratios:
-            continue
-        limits = {slug: SERVICE_OVER_BARE_PROXY_BY_SCENARIO.get(slug, SERVICE_OVER_BARE_PROXY)
-                  for slug in ratios}
-        worst = max(ratios, key=lambda slug: ratios[slug] / limits[slug])
-        over = sum(1 for slug in ratios if ratios[slug] > limits[slug])
-        status = "met" if not over else f"**missed** ({ratios[worst]:.2f}x)"
-        rows.append(
-            f"| {target}, at {conns} connection{'s' if conns != 1 else ''} "
-            f"| worst {ratios[worst]:.2f}x ({names[worst]}, limit {limits[worst]:g}x); "
-            f"{over} of {len(ratios)} over | {status} |"
-        )
+    counts = sorted({1, max(results.args.connections)} & set(results.args.connections))
+    rows = [row for conns in counts
+            if (row := bare_proxy_row(results, scenarios, conns, target)) is not None]
     return rows or [f"| {target} | not measured (no bare proxy: see the notes) | - |"]
+
+
+def bare_proxy_row(results: Results, scenarios: Sequence[Scenario], conns: int,
+                   target: str) -> str | None:
+    """The row at ``conns`` connections, None when the bare proxy was not measured there."""
+    measured = [s for s in scenarios
+                if (s.slug, conns) in results.cold and (s.slug, conns) in results.bare_proxy]
+    if not measured:
+        return None
+    failed = [s for s in measured if not (answered(results.cold[s.slug, conns])
+                                          and answered(results.bare_proxy[s.slug, conns]))]
+    ratios = p50_ratios(results.cold, results.bare_proxy,
+                        [s for s in measured if s not in failed], conns)
+    limits = {slug: SERVICE_OVER_BARE_PROXY_BY_SCENARIO.get(slug, SERVICE_OVER_BARE_PROXY)
+              for slug in ratios}
+    over = sum(1 for slug in ratios if ratios[slug] > limits[slug])
+    names = {s.slug: s.name for s in scenarios}
+    cells, status = [], "met"
+    if ratios:
+        worst = max(ratios, key=lambda slug: ratios[slug] / limits[slug])
+        cells.append(f"worst {ratios[worst]:.2f}x ({names[worst]}, limit "
+                     f"{limits[worst]:g}x); {over} of {len(ratios)} over")
+        status = f"**missed** ({ratios[worst]:.2f}x)" if over else status
+    if failed:
+        cells.append(f"no answer in {', '.join(s.name for s in failed)} (errors)")
+        status = status if over else "**missed** (runs with errors)"
+    return (f"| {target}, at {conns} connection{'s' if conns != 1 else ''} "
+            f"| {'; '.join(cells)} | {status} |")

@@ -148,3 +148,18 @@ def test_the_heading_names_the_cluster_so_two_runs_can_sit_side_by_side():
     results.args.nodes = 3
 
     assert setup_section(results, [ONE_LETTER])[0] == "## scaled setup (three-node cluster)"
+
+
+def test_a_scenario_whose_runs_failed_is_no_ratio_and_the_target_is_not_met():
+    results = scaled_results((ONE_LETTER, TWO_WORDS, TYPO))
+    results.bare_proxy = {(slug, 1): WrkResult(1100, 1.8, 7.0, 6500, 0)
+                          for slug in (ONE_LETTER.slug, TWO_WORDS.slug, TYPO.slug)}
+    # Every search timed out within the run: wrk saw no answer, its p50 reads 0.
+    results.cold[TYPO.slug, 1] = WrkResult(0.0, 0.0, 0.0, 0, 12)
+
+    rows = [line for line in setup_section(results, [ONE_LETTER, TWO_WORDS, TYPO])
+            if "the bare proxy's p50" in line]
+
+    assert rows[0] == (ROW.format(conns="1 connection") + "| worst 1.11x (one letter, limit "
+                       "1.3x); 0 of 2 over; no answer in typo (errors) | **missed** "
+                       "(runs with errors) |")
