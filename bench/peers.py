@@ -179,10 +179,10 @@ class BareProxy(BenchApp):
 
     script = "bare_proxy"
 
-    def start(self, engine_url: str, requests: dict[str, list[tuple[str, bytes]]]
+    def start(self, search_url: str, alias: str, requests: dict[str, list[tuple[str, bytes]]]
               ) -> "BareProxy":
         sent = self.workdir / "bare-proxy-requests.json"
         sent.write_text(json.dumps({slug: [[path, body.decode()] for path, body in scenario]
                                     for slug, scenario in requests.items()}))
-        self._launch([engine_url, str(sent)], "/v1/ping", "pong")
+        self._launch([search_url, alias, str(sent)], "/v1/ping", "pong")
         return self

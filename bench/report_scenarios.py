@@ -165,9 +165,10 @@ def hosts_sentence(results: Results) -> str:
     """Which hosts of a cluster each measurement asked."""
     if results.args.nodes == 1:
         return ""
-    return (f" On the {results.args.nodes} nodes, the index has a replica on every node "
-            "(set after `migrate`, as docs/production.md tells operators: the service makes "
-            "it with none); the service and the bare proxy spread their requests over "
+    return (f" On the {results.args.nodes} nodes the index has a copy on every node (one "
+            f"primary, {results.args.nodes - 1} replicas, set after `migrate` as "
+            "docs/production.md tells operators: the service makes it with none); the "
+            "service and the bare proxy spread their requests over "
             "the hosts as the service's search client does (opensearch-py's pool: hosts "
             "shuffled per worker, then round robin), while the engine-direct runs POST to "
             "the first host only.")

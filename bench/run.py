@@ -4,6 +4,7 @@ and the distinct-query comparison with the original Go service (bench/distinct.p
     make bench                                   # the full run, writes BENCHMARKS.md
     make bench BENCH_ARGS="--only distinct"      # the comparison alone, a few minutes
     .venv/bin/python bench/run.py --duration 1 --no-scale --output /tmp/quick.md   # a quick look
+    .venv/bin/python bench/run.py --setup scaled --nodes 3   # scaled, on a three-node cluster
 
 Corpus: Debian's ~64,000 package names with descriptions (see bench/corpus.py),
 loaded through `POST /v1/bulk` into `autocompeter serve --workers 2` on a temp
@@ -135,10 +136,11 @@ def run_one_setup(
         )
         return
     try:
+        nodes = f"a cluster of {args.nodes} OpenSearch nodes" if args.nodes > 1 else "OpenSearch"
         scaled_env = phase(
             results.notes,
-            "starting PostgreSQL and OpenSearch",
-            lambda: start_scaled_services(workdir),
+            f"starting PostgreSQL and {nodes}",
+            lambda: start_scaled_services(workdir, args.nodes),
         )
         if scaled_env is not None:
             phase(

@@ -6,10 +6,17 @@ requests the service sends for a scenario, recorded from the service's own engin
 POSTed straight to the engine (`drive_engine_directly`), and bench/bare_proxy.py passing the
 same requests on (`start_bare_proxy`), the floor of one hop through Sanic. bench/scenario_phases.py
 drives them right after the service, in the same conditions.
+
+With `--nodes N` the engine is a cluster of N OpenSearch nodes on loopback (the project's
+services/opensearch/start.sh with OPENSEARCH_NODES=N), its index copied to every node
+(`replicate_index`). The service and the bare proxy spread their requests over the hosts; the
+engine driven directly asks the first host only.
 """
 
 import asyncio
 import itertools
+import os
+import socket
 import statistics
 import subprocess
 import time
@@ -70,11 +77,33 @@ def start_bare_proxy(env: dict[str, str], results: Results, workdir: Path, worke
     """bench/bare_proxy.py on the service's engine requests, where it can reach the engine
     (OpenSearch over plain HTTP without a key: the node `make services` starts)."""
     cluster = cluster_of(env)
-    if cluster.kind != "opensearch" or not cluster.hosts[0].startswith("http:") or (
-            cluster.username or cluster.api_key):
+    plain_http = all(host.startswith("http:") for host in cluster.hosts)
+    if cluster.kind != "opensearch" or not plain_http or cluster.username or cluster.api_key:
         results.notes.append("no bare proxy: it speaks plain HTTP to OpenSearch only")
         return None
-    return BareProxy(workdir, workers).start(f"{cluster.hosts[0]}/{cluster.alias}", requests)
+    return BareProxy(workdir, workers).start(env["SEARCH_URL"], cluster.alias, requests)
+
+
+def replicate_index(env: dict[str, str], nodes: int) -> str:
+    """Give the service's index a copy on each of ``nodes`` nodes and wait for green.
+
+    `migrate` (which `serve` runs) makes the index with one shard and no replica, whatever
+    the cluster; docs/production.md tells operators to add replicas after it, as done here.
+    Returns where the copies are, for the report's notes."""
+    cluster = cluster_of(env)
+    engine, alias = cluster.hosts[0], cluster.alias
+    with httpx.Client(timeout=90) as http:
+        http.put(f"{engine}/{alias}/_settings",
+                 json={"index": {"number_of_replicas": nodes - 1}}).raise_for_status()
+        health = http.get(f"{engine}/_cluster/health/{alias}",
+                          params={"wait_for_status": "green", "timeout": "60s"}).json()
+        if health.get("status") != "green":
+            raise RuntimeError(f"{alias} not green with {nodes - 1} replicas: {health}")
+        shards = http.get(f"{engine}/_cat/shards/{alias}",
+                          params={"format": "json", "h": "index,prirep,node"}).json()
+    copies = ", ".join(f"{shard['node']} ({'primary' if shard['prirep'] == 'p' else 'replica'})"
+                       for shard in sorted(shards, key=lambda shard: shard["node"]))
+    return f"index {shards[0]['index']}: {nodes - 1} replicas set after `migrate`; {copies}"
 
 
 WARM_UP_SECONDS = 120
@@ -151,37 +180,56 @@ def in_sequence(parts: list[WrkResult]) -> WrkResult:
 
 
 
-def start_scaled_services(workdir: Path) -> dict[str, str]:
-    """A real PostgreSQL and OpenSearch node under WORKDIR."""
+TRANSPORT_OFFSET = 100
+"""services/opensearch/start.sh gives a cluster's node i transport port PORT+100+i-1."""
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def cluster_base_port(nodes: int, attempts: int = 50) -> int:
+    """A PORT whose cluster ports are all free: HTTP PORT..PORT+nodes-1 and transport
+    PORT+100..PORT+100+nodes-1."""
+    for _ in range(attempts):
+        base = free_port()
+        ports = [base + offset + i for offset in (0, TRANSPORT_OFFSET) for i in range(nodes)]
+        if max(ports) < 65536 and all(port_is_free(port) for port in ports):
+            return base
+    raise RuntimeError(f"no free run of ports for {nodes} OpenSearch nodes in {attempts} tries")
+
+
+def started_url(command: list[str], **env: str) -> str:
+    """Run a service's start.sh; the URL it prints last. A failure says what start.sh said."""
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env})
+    if done.returncode != 0:
+        raise RuntimeError(f"{Path(command[0]).parent.name}/start.sh failed "
+                           f"({done.returncode}): {done.stderr[-1500:]}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+def start_scaled_services(workdir: Path, nodes: int = 1) -> dict[str, str]:
+    """A real PostgreSQL and an OpenSearch node, or a cluster of ``nodes``, under WORKDIR."""
     services = ROOT / "services"
-    postgres = (
-        subprocess.run(
-            [str(services / "postgres" / "start.sh"), str(workdir / "pg"), str(free_port())],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
-    opensearch = (
-        subprocess.run(
-            [
-                str(services / "opensearch" / "start.sh"),
-                str(workdir / "os"),
-                str(free_port()),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
-    return {"DATABASE_URL": postgres, "SEARCH_URL": "opensearch+" + opensearch}
+    postgres = started_url([str(services / "postgres" / "start.sh"), str(workdir / "pg"),
+                            str(free_port())])
+    port = cluster_base_port(nodes) if nodes > 1 else free_port()
+    cluster = {"OPENSEARCH_TRANSPORT_PORT": str(port + TRANSPORT_OFFSET)} if nodes > 1 else {}
+    opensearch = started_url(
+        [str(services / "opensearch" / "start.sh"), str(workdir / "os"), str(port)],
+        OPENSEARCH_NODES=str(nodes), **cluster)
+    # A cluster's URL names every host with the scheme; one node's is its http:// address.
+    search_url = opensearch if opensearch.startswith("opensearch+") else "opensearch+" + opensearch
+    return {"DATABASE_URL": postgres, "SEARCH_URL": search_url}
 
 
 def stop_scaled_services(workdir: Path) -> None:
+    """stop.sh of each service started here; OpenSearch's stops a cluster's nodes too."""
     services = ROOT / "services"
     for name, sub in (("opensearch", "os"), ("postgres", "pg")):
         if (workdir / sub).exists():

@@ -2,9 +2,10 @@
 
 Cold: the 64k titles loaded into a fresh service with the response cache off, then every
 scenario at every connection count, nginx serving the same bodies right after each (and, on
-the scaled setup, the engine directly and a bare proxy: bench/scaled_engine.py). Warm: the
-same queries with the response cache on. Scale: more domains with the same titles in the same
-database. A phase that fails is noted in the results and the report still written.
+the scaled setup, the engine directly and a bare proxy: bench/scaled_engine.py; on a cluster
+the index gets a copy on every node first). Warm: the same queries with the response cache
+on. Scale: more domains with the same titles in the same database. A phase that fails is
+noted in the results and the report still written.
 """
 
 import argparse
@@ -24,6 +25,7 @@ from results import SCENARIOS, LoadStep, Results, domain_name
 from scaled_engine import (
     drive_engine_directly,
     engine_requests_by_scenario,
+    replicate_index,
     settle_engine,
     start_bare_proxy,
 )
@@ -109,6 +111,8 @@ def cold_phase(
     service = Service(workdir, {**env, **CACHE_OFF}, args.workers, f"{setup}-cold").start()
     proxy: BareProxy | None = None
     try:
+        if setup == "scaled" and args.nodes > 1:  # serve has migrated: the index is there
+            results.notes.append(replicate_index(env, args.nodes))
         say(f"{setup}: loading {len(documents)} titles into {base_domain}")
         loaded, seconds, searchable, rejected = load_domain(
             service, base_domain, bodies, documents[-1]
