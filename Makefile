@@ -84,6 +84,7 @@ clean:
 ## bench: load, query and memory benchmarks, and never-seen queries beside the Go original
 ## (not part of `make test`), rewrites BENCHMARKS.md; installs wrk, nginx, redis if missing.
 ## BENCH_ARGS="--only distinct": that comparison alone, a few minutes, .work/bench/distinct.md
+## BENCH_ARGS="--setup scaled --nodes 3": the scaled setup on a three-node OpenSearch cluster
 .PHONY: bench
 BENCH_ARGS ?= --setup both
 bench: $(DEV)
