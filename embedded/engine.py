@@ -22,18 +22,21 @@ meanwhile, and for domains that do not fit the memory budget.
 
 import sqlite3
 import struct
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from itertools import islice
+from itertools import islice, product
+from math import prod
 from typing import Any
 
 from core.engine import Hit, SearchQuery
 from core.ranking import order_key
 from core.search import Fixes, TieredEngine
-from core.typos import allowed_edits, candidate_forms, corrections
+from core.typos import WordList, allowed_edits, corrections, form_parts, length_forms
 from embedded.caches import ByteBoundedCache, strings_size
 from embedded.database import SqliteDatabase
 from embedded.domain_index import DomainIndex
+from embedded.domain_words import DomainWords
 from embedded.memory import DEFAULT_MEMORY_BUDGET, MemoryIndexes
 
 DOMAIN_BITS = 20
@@ -96,98 +99,203 @@ def domain_range(domain_id: int) -> tuple[int, int]:
     return domain_id << shift, (domain_id + 1) << shift
 
 
-def prefix_terms(words: tuple[str, ...]) -> list[str]:
+PREFIX_INDEX_LENGTH = 6
+"""The longest prefix documents_fts indexes (embedded/store.py `prefix='1 2 3 4 5 6'`):
+a longer prefix term makes FTS5 merge every domain's words that start with it."""
+MAX_EXPANDED = 16
+"""A prefix longer than that stands for the domain's words that start with it, when
+there are at most this many; otherwise it stays a prefix term."""
+MAX_PHRASES = 16
+"""Phrases of the words' alternatives written out at most, in tier 1."""
+
+Terms = Callable[[str], list[str]]
+"""Query word -> FTS5 terms for it as a prefix, any of which may match (none: no
+searched title has a word starting with it)."""
+
+
+def prefix_term(word: str) -> list[str]:
     # Words come from core.text.words (letters and digits only); quoting
     # them anyway keeps FTS5 operators such as AND or NEAR literal.
-    return [f'"{word}"*' for word in words]
+    return [f'"{word}"*']
 
 
-def tier_expressions(words: tuple[str, ...]) -> list[str]:
-    """FTS5 expressions for the title column, best tier first, each excluding the ones before."""
-    terms = prefix_terms(words)
-    phrase = " + ".join(terms)
-    if len(terms) == 1:
-        return [phrase]
-    return [phrase, f"({' AND '.join(terms)}) NOT ({phrase})"]
+def prefix_terms(words: tuple[str, ...]) -> list[str]:
+    return [term for word in words for term in prefix_term(word)]
 
 
-def either_terms(words: tuple[str, ...], fixes: Fixes) -> list[str]:
-    """For each word, an expression for it or one of its corrections as a prefix."""
-    return ["(" + " OR ".join(prefix_terms((word, *fixes.get(word, [])))) + ")" for word in words]
+def any_of(terms: list[str]) -> str | None:
+    if len(terms) < 2:
+        return terms[0] if terms else None
+    return f"({' OR '.join(terms)})"
 
 
-def typo_expression(words: tuple[str, ...], fixes: Fixes) -> str:
+def all_of(words: tuple[str, ...], terms: Terms) -> str | None:
+    """Every word as a prefix, in any order; None if one of them matches nothing."""
+    alternatives = [any_of(terms(word)) for word in words]
+    return None if None in alternatives else " AND ".join(map(str, alternatives))
+
+
+def phrase(words: tuple[str, ...], terms: Terms) -> str | None:
+    """The words as an in-order phrase of prefixes. FTS5 has no OR inside a phrase, so
+    words of several alternatives make one phrase per combination, while few."""
+    alternatives = [terms(word) for word in words]
+    if not all(alternatives):
+        return None
+    phrases = prod(map(len, alternatives))
+    # A long prefix term costs a merge of every domain's words each time it is written:
+    # once in one phrase of prefixes rather than once in each of many phrases.
+    merges = any(len(word) > PREFIX_INDEX_LENGTH and found == prefix_term(word)
+                 for word, found in zip(words, alternatives, strict=True))
+    if phrases > MAX_PHRASES or (phrases > 1 and merges):
+        alternatives = [found if len(found) == 1 else prefix_term(word)
+                        for word, found in zip(words, alternatives, strict=True)]
+    phrases = [" + ".join(combination) for combination in product(*alternatives)]
+    return phrases[0] if len(phrases) == 1 else " OR ".join(f"({p})" for p in phrases)
+
+
+def tier_expressions(words: tuple[str, ...], terms: Terms = prefix_term) -> list[str]:
+    """FTS5 expressions for the title column, best tier first, each excluding the ones
+    before; none when a word matches nothing."""
+    in_order = phrase(words, terms)
+    if in_order is None:
+        return []
+    if len(words) == 1:
+        return [in_order]
+    return [in_order, f"({all_of(words, terms)}) NOT ({in_order})"]
+
+
+def either_terms(words: tuple[str, ...], fixes: Fixes, terms: Terms = prefix_term
+                 ) -> list[str | None]:
+    """For each word, an expression for it or one of its corrections as a prefix
+    (None: neither matches anything)."""
+    return [any_of(list(dict.fromkeys(term for form in (word, *fixes.get(word, []))
+                                      for term in terms(form))))
+            for word in words]
+
+
+def typo_expression(words: tuple[str, ...], fixes: Fixes, terms: Terms = prefix_term
+                    ) -> str | None:
     """Every word or one of its corrections, excluding what the first tiers matched."""
-    alternatives = either_terms(words, fixes)
-    return f"({' AND '.join(alternatives)}) NOT ({' AND '.join(prefix_terms(words))})"
+    alternatives = either_terms(words, fixes, terms)
+    if None in alternatives:
+        return None
+    either = f"({' AND '.join(map(str, alternatives))})"
+    typed = all_of(words, terms)
+    return either if typed is None else f"{either} NOT ({typed})"
 
 
-def joined_expression(readings: list[tuple[str, ...]]) -> str:
+def joined_expression(readings: list[tuple[str, ...]], terms: Terms = prefix_term
+                      ) -> str | None:
     """Every word of one of the readings as a prefix (`core.search` tier 3a)."""
-    return " OR ".join(f"({' AND '.join(prefix_terms(reading))})" for reading in readings)
+    found = [f"({expression})" for reading in readings
+             if (expression := all_of(reading, terms)) is not None]
+    return " OR ".join(found) if found else None
+
+
+class SiteTerms:
+    """`Terms` for one search, from the domain's words (`embedded.domain_words`): a
+    word that no searched title has a word starting with matches nothing, and a word
+    longer than the prefix index stands for the few words it begins, so FTS5 seeks
+    their entries instead of merging every domain's. A word FTS5 would not index as
+    itself (not plain ASCII) stays a prefix term for FTS5 to read."""
+
+    def __init__(self, words: DomainWords) -> None:
+        self.words = words
+        self._found: dict[str, list[str]] = {}
+
+    def __call__(self, word: str) -> list[str]:
+        found = self._found.get(word)
+        if found is None:
+            found = self._found[word] = self._terms(word)
+        return found
+
+    def _terms(self, word: str) -> list[str]:
+        if not word.isascii():
+            return prefix_term(word)
+        if len(word) <= PREFIX_INDEX_LENGTH:
+            return prefix_term(word) if self.words.has_prefix(word) else []
+        begun = self.words.starting_with(word, MAX_EXPANDED + 1)
+        if len(begun) > MAX_EXPANDED:
+            return prefix_term(word)
+        return [f'"{found}"' for found in begun]
+
+    def present(self, form: str) -> bool:
+        """Some searched title has a word that starts with ``form``."""
+        return bool(self(form))
 
 
 class Vocabulary:
-    """The indexed words by first letter, and the candidate forms made from them,
-    cached until a domain's documents change, within ``limit_bytes``.
+    """A domain's words by first letter (of the searched groups), the typo forms made
+    from them and the corrections found, cached while the domain's generation stands,
+    within ``limit_bytes``.
 
-    Listing the words from fts5vocab costs tens of milliseconds on a large
-    index, and making the forms a few more, so both are kept until any domain's
-    generation moves (search counters and other writes that leave documents
-    alone do not count). Keys come from what strangers type (a first letter, a
-    length): without a bound in bytes, CJK letters alone would fill a worker.
+    They come from the domain's own words (`embedded.domain_words`), one range of an
+    index, so a domain costs the same beside many others. Keys come from what strangers
+    type (a first letter, a word): without a bound in bytes, CJK letters alone would
+    fill a worker.
     """
 
     def __init__(self, limit_bytes: int = VOCABULARY_CACHE_BYTES) -> None:
-        self._version: dict[int, float] = {}
+        self._generations: dict[int, int] = {}
         self._cache = ByteBoundedCache(limit_bytes)
 
-    def _fresh(self, conn: sqlite3.Connection) -> None:
-        (version,) = conn.execute("SELECT total(generation) FROM domains").fetchone()
-        if self._version.get(id(conn)) != version:
-            self._version[id(conn)] = version
-            self._cache.discard_where(lambda key: key[0] == id(conn))  # type: ignore[index]
+    def _fresh(self, conn: sqlite3.Connection, domain_id: int) -> None:
+        row = conn.execute("SELECT generation FROM domains WHERE id = ?", (domain_id,))
+        (generation,) = row.fetchone()
+        if self._generations.get(domain_id) != generation:
+            self._generations[domain_id] = generation
+            self._cache.discard_where(lambda key: key[0] == domain_id)  # type: ignore[index]
 
-    def _cached(self, key: tuple[Any, ...], make: Callable[[], list[str]]) -> list[str]:
+    def _cached(self, key: tuple[Any, ...], make: Callable[[], Any],
+                size: Callable[[Any], int]) -> Any:
         found = self._cache.get(key)
         if found is None:
             found = make()
-            self._cache.put(key, found, strings_size(found))
+            self._cache.put(key, found, size(found))
         return found
 
-    def starting_with(self, conn: sqlite3.Connection, letter: str) -> list[str]:
-        def read() -> list[str]:
-            rows = conn.execute(
-                "SELECT term FROM documents_vocab WHERE term >= ? AND term < ?",
-                (letter, letter + "\U0010ffff"),
-            )
-            return [term for (term,) in rows]
+    def starting_with(self, words: DomainWords, letter: str) -> WordList:
+        """The searched titles' words that start with ``letter``."""
+        def size(found: WordList) -> int:
+            return sys.getsizeof(found.words) + sum(map(sys.getsizeof, found.words))
 
-        return self._cached((id(conn), "words", letter), read)
+        return self._cached((words.domain_id, words.groups, "words", letter),
+                            lambda: WordList(words.starting_with(letter)), size)
 
-    def forms(self, conn: sqlite3.Connection, word: str) -> list[str]:
-        edits = allowed_edits(word)
-        return self._cached(
-            (id(conn), "forms", word[0], len(word), edits),
-            lambda: list(candidate_forms(word, self.starting_with(conn, word[0]), edits)))
+    def forms(self, words: DomainWords, word: str) -> list[str]:
+        """`core.typos.candidate_forms` of the word, from parts cached apart: words of
+        neighbouring lengths share them."""
+        letter = self.starting_with(words, word[0])
+        forms: list[str] = []
+        for whole, length in form_parts(word, allowed_edits(word)):
+            forms += self._cached(
+                (words.domain_id, words.groups, "forms", word[0], whole, length),
+                lambda whole=whole, length=length: length_forms(letter.words, whole, length),
+                strings_size)
+        return forms
 
     def corrections(self, conn: sqlite3.Connection, words: tuple[str, ...],
                     domain_id: int, groups: tuple[str, ...]) -> dict[str, list[str]]:
-        self._fresh(conn)
-        site = SearchedTitles(conn, domain_id, groups)
+        self._fresh(conn, domain_id)
+        site = DomainWords(conn, domain_id, tuple(sorted(set(groups))))
         fixes = {}
         for word in words:
-            if allowed_edits(word) and (
-                found := corrections(word, (), site, forms=self.forms(conn, word))
-            ):
-                fixes[word] = found
+            if not allowed_edits(word):
+                continue
+            # A visitor goes on typing after a mistyped word ("pyhton t", "pyhton te"):
+            # its corrections are found once, not at every keystroke.
+            found = self._cached(
+                (domain_id, site.groups, "fixes", word),
+                lambda word=word: tuple(corrections(
+                    word, (), self.starting_with(site, word[0]), forms=self.forms(site, word))),
+                sys.getsizeof)
+            if found:
+                fixes[word] = list(found)
         return fixes
 
 
 class SearchedTitles:
-    """`core.typos.Site` for one search: the vocabulary is every domain's,
-    and other sites' words must neither take this site's places nor show in
-    its terms, so each candidate is looked up in the domain's searched groups."""
+    """FTS5 look-ups in the searched titles of one domain (its groups asked for)."""
 
     def __init__(self, conn: sqlite3.Connection, domain_id: int, groups: tuple[str, ...]) -> None:
         self.conn = conn
@@ -199,12 +307,6 @@ class SearchedTitles:
         """Some searched title matches the FTS5 ``expression``."""
         row = self.conn.execute(self.sql, (expression, self.low, self.high, *self.groups))
         return row.fetchone() is not None
-
-    def has_prefix(self, form: str) -> bool:
-        return self.matches(f'"{form}"*')
-
-    def has_word(self, form: str) -> bool:
-        return self.matches(f'"{form}"')
 
 
 Row = tuple[int, str, str, float, str]
@@ -254,9 +356,11 @@ class Fts5Engine(TieredEngine):
             self._domain_ids[domain] = row[0]  # domains are never deleted
         return self._domain_ids[domain]
 
-    async def _matches(self, query: SearchQuery, expressions: list[str], size: int
+    async def _matches(self, query: SearchQuery,
+                       expressions: Callable[[Terms], Sequence[str | None]], size: int
                        ) -> list[Hit]:
-        """The best ``size`` titles of each expression in turn, until there are enough."""
+        """The best ``size`` titles of each expression in turn, until there are enough;
+        ``expressions`` are made with the domain's `SiteTerms` (None: matches nothing)."""
         groups = ("", *query.groups)
         sql = MATCH_SQL.format(groups=", ".join("?" * len(groups)))
 
@@ -266,10 +370,12 @@ class Fts5Engine(TieredEngine):
             if domain_id is None:
                 return hits
             low, high = domain_range(domain_id)
-            for expression in expressions:
+            for expression in expressions(SiteTerms(DomainWords(conn, domain_id, groups))):
                 wanted = size - len(hits)
                 if wanted <= 0:
                     break
+                if expression is None:
+                    continue
                 rows = conn.execute(sql, (expression, low, high, *groups))
                 hits.extend(ranked(top_matches(rows, wanted), query.words, wanted))
             return hits
@@ -279,13 +385,15 @@ class Fts5Engine(TieredEngine):
     async def exact(self, query: SearchQuery, size: int) -> list[Hit]:
         if index := self._in_memory(query):
             return index.exact(query.words, query.groups, size)
-        return await self._matches(query, tier_expressions(query.words), size)
+        return await self._matches(
+            query, lambda terms: tier_expressions(query.words, terms), size)
 
     async def joined(self, query: SearchQuery, readings: list[tuple[str, ...]], size: int
                      ) -> list[Hit]:
         if index := self._in_memory(query):
             return index.joined(query.words, readings, query.groups, size)
-        return await self._matches(query, [joined_expression(readings)], size)
+        return await self._matches(
+            query, lambda terms: [joined_expression(readings, terms)], size)
 
     async def present(self, query: SearchQuery, forms: list[str]) -> set[str]:
         if index := self._in_memory(query):
@@ -296,8 +404,11 @@ class Fts5Engine(TieredEngine):
             domain_id = self._domain_id(conn, query.domain)
             if domain_id is None:
                 return set()
+            terms = SiteTerms(DomainWords(conn, domain_id, groups))
             site = SearchedTitles(conn, domain_id, groups)
-            return {form for form in forms if site.has_prefix(form)}
+            # A form FTS5 would not index as itself is asked of FTS5, as before.
+            return {form for form in forms if (terms.present(form) if form.isascii()
+                                               else site.matches(prefix_term(form)[0]))}
 
         return self.db.read_inline(find)
 
@@ -306,16 +417,17 @@ class Fts5Engine(TieredEngine):
         if index := self._in_memory(query):
             return index.leading_match(words, fixes, query.groups)
         groups = ("", *query.groups)
-        alternatives = either_terms(words, fixes)
 
         def count(conn: sqlite3.Connection) -> int:
             domain_id = self._domain_id(conn, query.domain)
             if domain_id is None:
                 return 0
+            terms = SiteTerms(DomainWords(conn, domain_id, groups))
+            alternatives = either_terms(words, fixes, terms)
             site = SearchedTitles(conn, domain_id, groups)
             matched = 0  # each look stops at its first title; the first miss ends them
-            while matched < len(words) and site.matches(
-                    " AND ".join(alternatives[:matched + 1])):
+            while matched < len(words) and alternatives[matched] is not None and site.matches(
+                    " AND ".join(map(str, alternatives[:matched + 1]))):
                 matched += 1
             return matched
 
@@ -337,7 +449,8 @@ class Fts5Engine(TieredEngine):
     async def corrected(self, query: SearchQuery, fixes: Fixes, size: int) -> list[Hit]:
         if index := self._in_memory(query):
             return index.corrected(query.words, fixes, query.groups, size)
-        return await self._matches(query, [typo_expression(query.words, fixes)], size)
+        return await self._matches(
+            query, lambda terms: [typo_expression(query.words, fixes, terms)], size)
 
     def generation(self, domain: str) -> int:
         # The WAL-index header moves with every commit, by any process: while it

@@ -23,6 +23,7 @@ from core.sql_statements import CHANGED_CLICKS, ENSURE_DOMAIN
 from core.store import Document, last_wins
 from core.text import search_text
 from embedded.database import SqliteDatabase
+from embedded.domain_words import FILL_FROM_INDEX, FLUSH_WORDS, REPLACED, WordChanges
 from embedded.engine import MAX_SEQUENCE, SEQUENCE_BITS, rank_key
 
 SEQUENCE_MASK = (1 << SEQUENCE_BITS) - 1
@@ -30,7 +31,18 @@ SEQUENCE_MASK = (1 << SEQUENCE_BITS) - 1
 
 # Bumped with every change to the tables below; files of another version are
 # refused rather than half-understood.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
+DOMAIN_WORDS = """
+-- Each domain's distinct words as FTS5 indexes them, per group, and how many of its
+-- titles have each; every write of titles keeps it (embedded/domain_words.py).
+CREATE TABLE IF NOT EXISTS domain_words (
+    domain_id INTEGER NOT NULL REFERENCES domains(id),
+    grp TEXT NOT NULL,
+    word TEXT NOT NULL,
+    titles INTEGER NOT NULL,
+    PRIMARY KEY (domain_id, grp, word)
+) WITHOUT ROWID;
+"""
 MIGRATIONS = {
     # 1 -> 2: the FTS5 index is written by the store's own statements, a whole
     # write at once, instead of by a trigger per row (four times faster).
@@ -57,6 +69,10 @@ MIGRATIONS = {
     """,
     # 6 -> 7: domain_rules, the owner's synonyms and suggestion controls.
     6: NEW_TABLES_ONLY,
+    # 7 -> 8: domain_words, each domain's words, made from the FTS5 index (the
+    # fts5vocab table over all of it is no longer read).
+    7: (DOMAIN_WORDS + "DELETE FROM domain_words;" + FILL_FROM_INDEX
+        + "DROP TABLE IF EXISTS documents_vocab;"),
 }
 
 SCHEMA = """
@@ -91,8 +107,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
     tokenize='unicode61 remove_diacritics 2',
     prefix='1 2 3 4 5 6'
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS documents_vocab USING fts5vocab(documents_fts, 'row');
-""" + shared_tables(
+""" + DOMAIN_WORDS + shared_tables(
     serial="INTEGER", id="INTEGER", timestamp="TEXT", counter="INTEGER", day="TEXT",
     without_rowid=" WITHOUT ROWID",
 )
@@ -239,12 +254,17 @@ class SqliteStore(SqlStore):
         def insert(conn: sqlite3.Connection) -> int:
             domain_id = _ensure_domain(conn, domain)
             first = _take_sequence(conn, domain_id, len(unique))
+            texts = [search_text(d.title) for d in unique]
             conn.execute(INCOMING)
             conn.executemany("INSERT INTO incoming VALUES (?, ?, ?, ?, ?, ?, ?)", [
-                (d.url, d.title, d.group, d.popularity, search_text(d.title),
+                (d.url, d.title, d.group, d.popularity, text,
                  rank_key(domain_id, d.popularity, first + offset), d.popularity)
-                for offset, d in enumerate(unique)
+                for offset, (d, text) in enumerate(zip(unique, texts, strict=True))
             ])
+            words = WordChanges(domain_id)
+            words.remove(conn.execute(REPLACED, (domain_id,)))
+            words.add((d.group, text) for d, text in zip(unique, texts, strict=True))
+            words.write(conn)
             clicked = conn.execute(INCOMING_CLICKED, (domain_id,)).fetchall()
             conn.executemany("UPDATE incoming SET ranking = ?, rank_key = ? WHERE url = ?", [
                 (*self._ranked(domain_id, self.ranking_value(popularity, clicks), key), url)
@@ -291,6 +311,12 @@ class SqliteStore(SqlStore):
     async def delete(self, domain: str, url: str) -> bool:
         def remove(conn: sqlite3.Connection) -> bool:
             domain_id = _domain_id(conn, domain)
+            if domain_id is None:
+                return False
+            words = WordChanges(domain_id)
+            words.remove(conn.execute("SELECT grp, search_text FROM documents"
+                                      " WHERE url = ? AND domain_id = ?", (url, domain_id)))
+            words.write(conn)
             conn.execute(UNINDEX + " WHERE d.url = ? AND d.domain_id = ?", (url, domain_id))
             cursor = conn.execute(
                 "DELETE FROM documents WHERE url = ? AND domain_id = ?", (url, domain_id)
@@ -305,6 +331,7 @@ class SqliteStore(SqlStore):
     async def flush(self, domain: str) -> int:
         def remove_all(conn: sqlite3.Connection) -> int:
             domain_id = _domain_id(conn, domain)
+            conn.execute(FLUSH_WORDS, (domain_id,))
             conn.execute(UNINDEX + " WHERE d.domain_id = ?", (domain_id,))
             cursor = conn.execute("DELETE FROM documents WHERE domain_id = ?", (domain_id,))
             if cursor.rowcount:

@@ -82,6 +82,9 @@ def test_a_version_1_file_is_migrated_and_keeps_working(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     assert conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall() == []
+    # Version 8: the domain's words, made from the index, then kept by the writes.
+    assert conn.execute("SELECT word, titles FROM domain_words ORDER BY word").fetchall() == [
+        ("renamed", 1), ("title", 1)]
     conn.execute("INSERT INTO documents_fts(documents_fts) VALUES ('integrity-check')")
     assert conn.execute("SELECT count(*) FROM documents WHERE ranking <> popularity"
                         " OR clicks <> 0").fetchone() == (0,)
