@@ -122,17 +122,20 @@ class WordChanges:
     def add(self, titles: Iterable[tuple[str, str]], sign: int = 1) -> None:
         """``titles``: (group, search text) of each title added (``sign`` 1) or gone (-1)."""
         rows = list(titles)
-        for (group, _text), words in zip(rows, indexed_words(text for _g, text in rows),
-                                         strict=True):
-            for word in words:
-                self._counts[group, word] += sign
+        counted = Counter((group, word) for (group, _text), words in zip(
+            rows, indexed_words(text for _g, text in rows), strict=True) for word in words)
+        if sign > 0:
+            self._counts.update(counted)
+        else:
+            self._counts.subtract(counted)
 
     def remove(self, titles: Iterable[tuple[str, str]]) -> None:
         self.add(titles, -1)
 
     def write(self, conn: sqlite3.Connection) -> None:
+        # In key order: the b-tree takes it as appends, a few pages at a time.
         changed = [(self.domain_id, group, word, count)
-                   for (group, word), count in self._counts.items() if count]
+                   for (group, word), count in sorted(self._counts.items()) if count]
         conn.executemany(ADD_WORDS, changed)
         conn.executemany(DROP_UNUSED, [row[:3] for row in changed if row[3] < 0])
         self._counts.clear()
