@@ -15,6 +15,10 @@ groups). An engine whose word list is exactly that passes it alone; one whose
 word list spans more (the embedded engine's FTS5 vocabulary holds every
 domain's words) also passes a `Site` that answers for the searched titles, so
 both engines find the same corrections.
+
+The forms within the allowed edits are found by a scan of every candidate form
+(`corrections`), or, by the in-memory index, from the letters the forms hold
+(`core.typo_index`); `chosen` picks the corrections among them, the same for both.
 """
 
 from collections.abc import Collection, Iterable
@@ -98,11 +102,18 @@ def corrections(word: str, vocabulary: Iterable[str], site: Site | None = None,
     if forms is None:
         forms = candidate_forms(word, words, edits)
     found = process.extract(word, forms, scorer=OSA.distance, score_cutoff=edits, limit=None)
+    return chosen(word, [(form, distance) for form, distance, _key in found], site)
+
+
+def chosen(word: str, found: Iterable[tuple[str, float]], site: Site) -> list[str]:
+    """The corrections among ``found``: candidate forms of ``word`` within its allowed
+    edits, each with its distance (`corrections` finds them by a scan, an engine may
+    find them its own way, `core.typo_index`)."""
     # Extensions of the word (and the word itself) are found without typo work.
     found = [match for match in found if not match[0].startswith(word)]
     closest = []
     fewest = None
-    for form, distance, _key in sorted(found, key=lambda match: match[1]):
+    for form, distance in sorted(found, key=lambda match: match[1]):
         if fewest is not None and distance > fewest:
             break
         if not site.has_prefix(form):
