@@ -2,7 +2,7 @@
 
 Why: a worker's memory is a budget in bytes (`embedded.memory.MemoryIndexes`), so
 what searches leave behind counts in bytes too, not in entries: the merged
-prefixes and typo candidate forms of the in-memory indexes (`QueryCaches`,
+prefixes and typo corrections of the in-memory indexes (`QueryCaches`,
 `embedded.domain_index`), and the FTS5 path's words and typo forms
 (`embedded.engine.Vocabulary`).
 """
@@ -54,18 +54,25 @@ class ByteBoundedCache:
             self.discard(key)
 
 
+FIXES_SHARE = 8
+"""Of the query caches' bound, the share of each typed word's corrections (a tuple
+of a few strings each: 1 MiB holds those of about 18,000 words); the merged
+prefixes get the rest."""
+
+
 @dataclass(frozen=True)
 class QueryCaches:
-    """What queries leave behind, each kind bounded on its own, so that typo
-    candidate lists (hundreds of kilobytes each) never push out the merged
-    prefixes that most searches use."""
+    """What queries leave behind, each kind bounded on its own, so that many typos
+    never push out the merged prefixes that most searches use. ``forms``: each typed
+    word's corrections (`embedded.domain_index.DomainIndex.corrections`)."""
 
     prefixes: ByteBoundedCache
     forms: ByteBoundedCache
 
     @classmethod
     def within(cls, limit: int) -> "QueryCaches":
-        return cls(ByteBoundedCache(limit // 2), ByteBoundedCache(limit - limit // 2))
+        fixes = limit // FIXES_SHARE
+        return cls(ByteBoundedCache(limit - fixes), ByteBoundedCache(fixes))
 
     @property
     def limit(self) -> int:

@@ -14,17 +14,25 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from heapq import merge
 from itertools import groupby
+from typing import Any
 
 from core.engine import Hit
 from core.search import Fixes
-from core.typos import allowed_edits, corrections, form_parts, length_forms
-from embedded.caches import strings_size
+from core.typo_index import TypoIndex
+from core.typos import allowed_edits, chosen
 from embedded.indexed_titles import Docs, IndexedTitles
 
 
 class DomainIndex(IndexedTitles):
     """One domain's titles at one generation, answering the tiers of a search
     (`IndexedTitles` holds the titles and the steps the tiers are made of)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Built with the index, in its reader thread: a search never waits for the
+        # typo candidates of a letter (`core.typo_index`), and they count in its bytes.
+        self.typos = TypoIndex(self.words)
+        self.nbytes += self.typos.nbytes
 
     def exact(self, words: tuple[str, ...], groups: tuple[str, ...], size: int) -> list[Hit]:
         """Tiers 1 and 2, as `embedded.engine.Fts5Engine.exact`."""
@@ -121,35 +129,20 @@ class DomainIndex(IndexedTitles):
             # its corrections are found once, not at every keystroke.
             key = (id(self), "fixes", word, None if allowed is None else frozenset(allowed))
             found = self._caches.forms.get(key)
-            if found is None:  # its few strings are the index's words or the parts' forms
-                found = tuple(corrections(word, (), site, forms=self._forms(word)))
-                self._caches.forms.put(key, found, sys.getsizeof(found))
+            if found is None:
+                found = chosen(word, self.typos.matches(word), site)
+                self._caches.forms.put(key, found, self._fixes_size(found))
             if found:
                 fixes[word] = list(found)
         return fixes
 
-    def _forms(self, word: str) -> list[str]:
-        """`core.typos.candidate_forms` of the word's letter, from cached parts."""
-        low, high = self._word_range(word[0])
-        forms: list[str] = []
-        for whole, length in form_parts(word, allowed_edits(word)):
-            key = (id(self), "forms", word[0], whole, length)
-            part = self._caches.forms.get(key)
-            if part is None:
-                part = length_forms(self.words[low:high], whole, length)
-                self._caches.forms.put(key, part, self._part_size(part, whole, length))
-            forms += part
-        return forms
-
-    def _part_size(self, part: list[str], whole: bool, length: int) -> int:
-        """Bytes a part of typo forms adds: its list, and its strings that are not the
-        index's own words (whole words are; a beginning is when it is a whole word, as
-        `length_forms` keeps the first of equal beginnings and the word sorts first)."""
-        if whole or not part:
-            return sys.getsizeof(part)
-        low, high = self._word_range(part[0][0])
-        own = sum(sys.getsizeof(word) for word in self.words[low:high] if len(word) == length)
-        return strings_size(part) - own
+    def _fixes_size(self, found: list[str]) -> int:
+        """Bytes a word's corrections add: the list, and the beginnings of words among
+        them (a whole word is the index's own string)."""
+        words = self.words
+        return sys.getsizeof(found) + sum(
+            sys.getsizeof(form) for form in found
+            if words[min(bisect_left(words, form), len(words) - 1)] is not form)
 
     def corrected(self, words: tuple[str, ...], fixes: Fixes, groups: tuple[str, ...],
                   size: int) -> list[Hit]:
@@ -161,12 +154,30 @@ class DomainIndex(IndexedTitles):
         typed = [f" {word}" for word in words]
         others = [[f" {form}" for form in forms]
                   for number, forms in enumerate(alternatives) if number != shortest]
-        docs = self._docs_of_any(words[shortest], fixes)
-        matches = (doc for doc in self._having(docs, (), self.allowed_groups(groups))
+        matches = (doc for doc in self._in_groups(self._walk_any(words[shortest], fixes),
+                                                  self.allowed_groups(groups))
                    if all(any(needle in texts[doc] for needle in needles) for needles in others)
                    and not all(needle in texts[doc] for needle in typed))
         return self._ranked(self._select(matches, size), words, size)
 
+    def _walk_any(self, word: str, fixes: Fixes) -> Iterator[int]:
+        """`_docs_of_any`, ascending, merged only as far as it is walked: a page of
+        corrected titles is found in the first few, and a correction such as "for"
+        has tens of thousands (their union took milliseconds)."""
+        forms = (word, *fixes.get(word, ()))
+        if len(forms) == 1:
+            return iter(self.prefix_docs(word))
+        # Each form's documents ascend; merged, a title with two forms comes twice in a row.
+        return (doc for doc, _same in groupby(merge(*map(self.prefix_docs, forms))))
+
+    def _in_groups(self, docs: Iterator[int], allowed: set[int] | None) -> Iterator[int]:
+        """Those of ``docs`` in the searched groups (`IndexedTitles._having`'s test)."""
+        if allowed is None:
+            return docs
+        doc_groups = self.doc_groups
+        if not allowed or doc_groups is None:
+            return iter(())  # no searched group exists in the domain
+        return (doc for doc in docs if doc_groups[doc] in allowed)
 
     def joined(self, words: tuple[str, ...], readings: list[tuple[str, ...]],
                groups: tuple[str, ...], size: int) -> list[Hit]:

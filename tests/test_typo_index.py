@@ -149,7 +149,7 @@ def test_a_first_typo_of_a_letter_builds_nothing_while_the_visitor_waits(tmp_pat
         built = [key for key in caches.forms._entries if key[1] != "fixes"]
         assert built == []
         fixes = [value for value, _size in caches.forms._entries.values()]
-        assert ("birdman",) in fixes and ("whiplash",) in fixes
+        assert ["birdman"] in fixes and ["whiplash"] in fixes
         index = in_memory.memory._indexes["movies"]
         assert index.nbytes > index.typos.nbytes > 0
 
