@@ -6,7 +6,9 @@ timed with `time.process_time`, and the times grouped by the tier that answered.
 What `make bench` measures through the service as worker CPU per query of a tier,
 without HTTP, so a change to the typo path can be judged in a minute.
 
-    .venv/bin/python bench/typo_cpu_inprocess.py [--queries N] [--profile corrected]
+    .venv/bin/python bench/typo_cpu_inprocess.py [--queries N] [--profile]
+
+--profile searches the stream again, the query caches emptied, under cProfile.
 """
 
 import argparse
@@ -38,7 +40,7 @@ DOMAIN = "bench.example"
 MiB = 1024 * 1024
 
 
-async def measure(count: int, profile_tier: str | None, path: Path) -> None:
+async def measure(count: int, profile: bool, path: Path) -> None:
     corpus = load_corpus(ROOT / ".work" / "bench" / "debian-packages.json")
     stream = generate_cross(corpus, 60_000)[:count]
     db = SqliteDatabase(path)
@@ -54,7 +56,7 @@ async def measure(count: int, profile_tier: str | None, path: Path) -> None:
                    if (words := query_words(text))]
         times: dict[str, list[float]] = defaultdict(list)
         worst: list[tuple[float, str]] = []
-        profiler = cProfile.Profile() if profile_tier else None
+        profiler = cProfile.Profile() if profile else None
         steps = time_steps()
         shares: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         for query in queries:
@@ -67,7 +69,7 @@ async def measure(count: int, profile_tier: str | None, path: Path) -> None:
             for step, step_spent in steps.items():
                 shares[result.tier][step].append(step_spent * 1e6)
             worst.append((spent * 1e3, " ".join(query.words)))
-        if profiler is not None:  # the tier's queries again, on a fresh engine's caches
+        if profiler is not None:  # the stream again, from empty query caches
             engine.memory.cache.discard_where(lambda _key: True)
             for query in queries:
                 profiler.enable()
