@@ -32,6 +32,15 @@ together, one step learns how many leading words the titles hold together
 query of several words costs at most eleven steps whatever its length, and a
 query whose words all match alone ("gnome sx") five or six.
 
+An engine whose steps are round trips (`scaled.cluster`) saves most of them: it
+guesses from word lists it holds anyway which words match nothing
+(`likely_present`), so the corrections of those are made before the survey and
+the survey also learns which of them the titles hold; and it searches the step
+the flow then likely takes (`Guess`: the first word alone, the words kept, or the
+corrected words) beside the survey, whose answer the flow uses when that is the
+step it takes. A miss then costs it two round trips: the exact step and the
+survey. The flow and its answers are the same whether or not a guess is right.
+
 Words written together in a title but split by punctuation ("Node.js",
 "Spider-Man") need no tier of their own: the index holds them joined as well
 (`core.text.joined_words`), so `nodejs` and `spiderman` find them in tiers 1
@@ -45,7 +54,7 @@ what `terms` holds are decided here only.
 """
 
 from abc import ABC, abstractmethod
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from core.engine import Hit, SearchQuery, SearchResult
@@ -74,6 +83,49 @@ MAX_CORRECTED = 3
 a scan of the candidate forms, and eight mistyped words cost eight."""
 
 
+@dataclass(frozen=True)
+class Guess:
+    """The step the flow likely takes after its survey, which an engine that batches
+    searches beside it: the exact step (tiers 1, 2 and 3a) of ``words``, or, with
+    ``fixes``, the corrected step of ``words``; for the query's size."""
+
+    words: tuple[str, ...]
+    fixes: Fixes | None = None
+
+
+@dataclass
+class Survey:
+    """What one survey of a miss learned (`TieredEngine.survey`)."""
+
+    present: set[str]
+    leading: int | None = None
+    """`leading_match` of the query's words with ``leading_fixes``; None if not asked."""
+    leading_fixes: Fixes = field(default_factory=dict)
+    guess: Guess | None = None
+    """The step searched beside the survey, if any, and below its answer."""
+    exact: tuple[list[Hit], list[Hit]] | None = None
+    corrected: list[Hit] | None = None
+    asked: frozenset[str] = frozenset()
+    """The forms whose presence the survey learned (`present` holds those found)."""
+
+    def finds_nothing(self, words: tuple[str, ...]) -> bool:
+        """Whether the exact step of ``words`` is known to find no title: one word
+        that no searched title has (tiers 1 and 2 need it; no joined reading)."""
+        return len(words) == 1 and words[0] in self.asked and words[0] not in self.present
+
+    def exact_of(self, words: tuple[str, ...]) -> tuple[list[Hit], list[Hit]] | None:
+        """The exact step's hits and joined hits for ``words``, if searched already."""
+        if self.guess and self.guess.fixes is None and self.guess.words == words:
+            return self.exact
+        return None
+
+    def corrected_of(self, words: tuple[str, ...], fixes: Fixes) -> list[Hit] | None:
+        """The corrected step's hits for ``words`` and ``fixes``, if searched already."""
+        if self.guess and self.guess.fixes == fixes and self.guess.words == words:
+            return self.corrected
+        return None
+
+
 class TieredEngine(ABC):
     """A `core.engine.SearchEngine` whose `search` is this module's flow."""
 
@@ -86,12 +138,17 @@ class TieredEngine(ABC):
                   if part not in terms]
         return SearchResult(hits=hits, terms=terms, tier=tier)
 
-    async def _tiers(self, query: SearchQuery, fixes: Fixes | None = None
-                     ) -> tuple[list[Hit], list[str], str]:
+    async def _tiers(self, query: SearchQuery, fixes: Fixes | None = None,
+                     survey: Survey | None = None) -> tuple[list[Hit], list[str], str]:
         """Tiers 1 to 3 for the query's words: hits, terms and which tier answered.
-        ``fixes``: the corrections known already, if any."""
+        ``fixes``: the corrections known already, if any; ``survey``: a survey whose
+        guessed step may be one of these."""
         readings = joined_readings(query.words)
-        hits, joined = await self.exact_and_joined(query, readings, query.size)
+        prepared = survey.exact_of(query.words) if survey else None
+        if survey and survey.finds_nothing(query.words):
+            prepared = [], []
+        hits, joined = ((list(prepared[0]), prepared[1]) if prepared is not None
+                        else await self.exact_and_joined(query, readings, query.size))
         terms = list(query.words)
         tier = "exact"
         found = {hit.url for hit in hits}
@@ -116,9 +173,15 @@ class TieredEngine(ABC):
             fixes = with_synonyms(fixes, synonyms)
         fixes = {word: found for word, found in fixes.items() if word in query.words}
         if fixes:
-            hits = await self.corrected(query, fixes, query.size)
+            hits = await self._corrected(query, fixes, survey)
             terms += found_in(corrections_of(fixes), hits)
         return hits, terms, "corrected" if hits else "none"
+
+    async def _corrected(self, query: SearchQuery, fixes: Fixes, survey: Survey | None
+                         ) -> list[Hit]:
+        prepared = survey.corrected_of(query.words, fixes) if survey else None
+        return prepared if prepared is not None else await self.corrected(query, fixes,
+                                                                            query.size)
 
     async def _fewer_words(self, query: SearchQuery) -> tuple[list[Hit], list[str], str]:
         """Tier 3b for a query of several words, then tier 4: see the module docstring.
@@ -126,35 +189,51 @@ class TieredEngine(ABC):
         words = query.words
         joined = joined_forms(joined_readings(words))
         synonyms = synonyms_of(query)
-        forms = [*words, *joined, *corrections_of(synonyms)]
-        present, typed_leading = await self.survey(query, list(dict.fromkeys(forms)))
-        matched = present & set(words)
-        for at, form in enumerate(joined):
-            if form in present:  # "java script": "script" alone may match nothing
-                matched.update(words[at:at + 2])
-        matched.update(word for word, stand_ins in synonyms.items()
-                       if not present.isdisjoint(stand_ins))
-        unmatched = [word for word in words if word not in matched][:MAX_CORRECTED]
-        typos = (await self.corrections(replace(query, words=tuple(unmatched)))
-                 if unmatched else {})
+        survey, guessed, guessed_typos = await self._survey(query, joined, synonyms)
+        missing = unmatched_words(words, joined, synonyms, survey.present)
+        unmatched = missing[:MAX_CORRECTED]
+        if guessed is not None and unmatched == guessed[:MAX_CORRECTED]:
+            # Made already: those the searched titles hold (issue 25 item 10).
+            typos = held(guessed_typos, survey.present)
+        else:
+            typos = (await self.corrections(replace(query, words=unmatched))
+                     if unmatched else {})
         fixes = with_synonyms(typos, synonyms)
-        kept = tuple(word for word in words if word in matched or word in typos)
+        kept = tuple(word for word in words if word not in missing or word in typos)
         if not kept:
             return [], list(words), "none"
         if typos and len(kept) == len(words):
-            hits = await self.corrected(query, fixes, query.size)
+            hits = await self._corrected(query, fixes, survey)
             if hits:
                 return hits, [*words, *found_in(corrections_of(fixes), hits)], "corrected"
         if len(kept) < len(words):  # the words that match nothing dropped
-            hits, terms, _tier = await self._tiers(replace(query, words=kept), fixes)
+            hits, terms, _tier = await self._tiers(replace(query, words=kept), fixes, survey)
             if hits or len(kept) == 1:
                 return hits, terms, "fewer words" if hits else "none"
         # Then words dropped from the right, down to those the titles hold together.
-        known = typed_leading is not None and not fixes and kept == words
-        leading = typed_leading if known else await self.leading_match(query, kept, fixes)
+        leading = (survey.leading if survey.leading is not None and kept == words
+                   and survey.leading_fixes == fixes
+                   else await self.leading_match(query, kept, fixes))
         hits, terms, _tier = await self._tiers(replace(query, words=kept[:max(1, leading)]),
-                                               fixes)
+                                               fixes, survey)
         return hits, terms, "fewer words" if hits else "none"
+
+    async def _survey(self, query: SearchQuery, joined: list[str], synonyms: Fixes
+                      ) -> tuple[Survey, tuple[str, ...] | None, Fixes]:
+        """The survey of a miss of several words: which words, joined forms and synonyms
+        the searched titles hold, with the engine's guess of the words that match nothing
+        (None if it has none) and of their corrections, which the survey checks too."""
+        words = query.words
+        forms = list(dict.fromkeys([*words, *joined, *corrections_of(synonyms)]))
+        expected = await self.likely_present(query, forms)
+        guessed = None if expected is None else unmatched_words(words, joined, synonyms,
+                                                                expected)
+        typos = (await self.corrections(replace(query, words=guessed[:MAX_CORRECTED]))
+                 if guessed else {})
+        asked = list(dict.fromkeys([*forms, *corrections_of(typos)]))
+        guess = likeliest_step(words, guessed or (), typos, synonyms)
+        survey = await self.survey(query, asked, guess)
+        return replace(survey, asked=frozenset(asked)), guessed, typos
 
     async def exact_and_joined(self, query: SearchQuery, readings: list[tuple[str, ...]],
                                size: int) -> tuple[list[Hit], list[Hit]]:
@@ -190,11 +269,20 @@ class TieredEngine(ABC):
         """Those of ``forms`` that some searched title (the query's domain and groups)
         has a word starting with; one round trip at most."""
 
-    async def survey(self, query: SearchQuery, forms: list[str]) -> tuple[set[str], int | None]:
-        """`present` of ``forms``, and the `leading_match` of the query's words as typed
-        if the engine can ask both in one round trip (None if not: an engine that
-        answers in memory has no round trip to save, and would walk titles for it)."""
-        return await self.present(query, forms), None
+    async def survey(self, query: SearchQuery, forms: list[str], guess: Guess | None = None
+                     ) -> Survey:
+        """`present` of ``forms``; and, if the engine can ask them in the same round trip,
+        the `leading_match` of the query's words (with the fixes of ``guess``, if any)
+        and the answer of ``guess`` (not asked by default: an engine that answers in
+        memory has no round trip to save, and would walk titles for them)."""
+        return Survey(await self.present(query, forms))
+
+    async def likely_present(self, query: SearchQuery, forms: list[str]) -> set[str] | None:
+        """Those of ``forms`` the engine expects some searched title to have a word
+        starting with, judged without a round trip per search (from word lists it holds
+        for the typo tier anyway); None if it cannot tell so cheaply (the default). Only
+        a guess: the flow uses what the survey learns."""
+        return None
 
     @abstractmethod
     async def leading_match(self, query: SearchQuery, words: tuple[str, ...], fixes: Fixes
@@ -202,6 +290,40 @@ class TieredEngine(ABC):
         """The largest k such that some searched title has a word starting with each of
         ``words[:k]`` or one of its ``fixes`` (in any order); 0 if not even the first.
         One round trip at most."""
+
+
+def unmatched_words(words: tuple[str, ...], joined: list[str], synonyms: Fixes,
+                    present: set[str]) -> tuple[str, ...]:
+    """The words that match nothing when ``present`` are the forms the titles hold:
+    neither as typed, nor joined with a neighbour, nor through a synonym."""
+    matched = present & set(words)
+    for at, form in enumerate(joined):
+        if form in present:  # "java script": "script" alone may match nothing
+            matched.update(words[at:at + 2])
+    matched.update(word for word, stand_ins in synonyms.items()
+                   if not present.isdisjoint(stand_ins))
+    return tuple(word for word in words if word not in matched)
+
+
+def likeliest_step(words: tuple[str, ...], unmatched: tuple[str, ...], typos: Fixes,
+                   synonyms: Fixes) -> Guess | None:
+    """The step `TieredEngine._fewer_words` takes after its survey if ``unmatched`` are
+    the words that match nothing and ``typos`` their corrections: the words corrected
+    when every word is kept, else the words kept; and when all match alone, the first
+    word (what two words that match alone but not together answer with)."""
+    kept = tuple(word for word in words if word not in unmatched or word in typos)
+    if not kept:
+        return None
+    if unmatched and kept == words:
+        return Guess(words, with_synonyms(typos, synonyms))
+    return Guess(kept if unmatched else words[:1])
+
+
+def held(typos: Fixes, present: set[str]) -> Fixes:
+    """``typos`` without the corrections the searched titles do not hold (a word list
+    cached before a title moved into a private group may still have them)."""
+    kept = {word: [fix for fix in found if fix in present] for word, found in typos.items()}
+    return {word: found for word, found in kept.items() if found}
 
 
 def used_joined(readings: list[tuple[str, ...]], words: tuple[str, ...], hits: list[Hit]

@@ -10,15 +10,18 @@ differ.
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 from core.engine import EngineUnavailable, Hit, SearchQuery
-from core.search import Fixes, TieredEngine
+from core.search import Fixes, Guess, Survey, TieredEngine, joined_readings
 from scaled.clients import ClusterClient, status_of
 from scaled.config import ClusterConfig, parse_search_url
 from scaled.mapping import index_body, new_index_name, words_mapping
 from scaled.query import (
+    EXISTS_FILTER_PATH,
     FILTER_PATH,
+    closest_possible,
     cut_in_a_tie,
     domain_filter,
     joined_body,
@@ -27,6 +30,7 @@ from scaled.query import (
     present_lines,
     ranked,
     search_text_of,
+    tie_settled,
     tier_bodies,
     typo_body,
     widened,
@@ -80,22 +84,25 @@ class SearchCluster(TieredEngine):
                 raise EngineUnavailable(f"index {self.alias!r} does not exist") from error
             raise
 
-    def _hits(self, found: dict[str, Any], query: SearchQuery, size: int) -> list[Hit]:
-        best = ranked(found.get("hits", {}).get("hits", []), query.words, size)
+    async def _tier(self, found: dict[str, Any], body: dict[str, Any], query: SearchQuery,
+                    size: int, corrected: bool = False, wide: bool = False) -> list[Hit]:
+        """A tier's best ``size`` hits from its answer ``found`` to ``body``; asked again,
+        for more, when the answer stops inside a tie at the cut-off that a title after
+        it could win. ``corrected``: the tier is the corrected one (`typo_body`);
+        ``wide``: ``body`` is `widened` already, and is not asked again."""
+        hits = found.get("hits", {}).get("hits", [])
+        best = ranked(hits, query.words, size)
+        if not wide and cut_in_a_tie(hits, size) and not tie_settled(
+                hits, best, query.words, closest_possible(query.words, corrected)):
+            found = await self._search_alias(widened(body), filter_path=FILTER_PATH)
+            best = ranked(found.get("hits", {}).get("hits", []), query.words, size)
         return [Hit(hit["_source"]["url"], hit["_source"]["title"], search_text_of(hit["_source"]))
                 for hit in best]
 
-    async def _tier(self, found: dict[str, Any], body: dict[str, Any], query: SearchQuery,
-                    size: int) -> list[Hit]:
-        """A tier's best ``size`` hits from its answer ``found`` to ``body``; asked again,
-        for more, when the answer stops inside a tie at the cut-off."""
-        if cut_in_a_tie(found.get("hits", {}).get("hits", []), size):
-            found = await self._search_alias(widened(body), filter_path=FILTER_PATH)
-        return self._hits(found, query, size)
-
-    async def _one_tier(self, body: dict[str, Any], query: SearchQuery, size: int) -> list[Hit]:
+    async def _one_tier(self, body: dict[str, Any], query: SearchQuery, size: int,
+                        corrected: bool = False) -> list[Hit]:
         found = await self._search_alias(body, filter_path=FILTER_PATH)
-        return await self._tier(found, body, query, size)
+        return await self._tier(found, body, query, size, corrected)
 
     async def exact(self, query: SearchQuery, size: int) -> list[Hit]:
         hits, _joined = await self.exact_and_joined(query, [], size)
@@ -103,26 +110,28 @@ class SearchCluster(TieredEngine):
 
     async def exact_and_joined(self, query: SearchQuery, readings: list[tuple[str, ...]],
                                size: int) -> tuple[list[Hit], list[Hit]]:
-        bodies = tier_bodies(query, size)
-        exact_tiers = len(bodies)
-        if readings:
-            bodies.append(joined_body(query, readings, size))
+        bodies = exact_bodies(query, readings, size)
         if len(bodies) == 1:
             return await self._one_tier(bodies[0], query, size), []
         # Every tier in one round trip; the later ones are cheap when the first
         # fills the page, as each stops early.
-        found = await self._search_alias(msearch_lines(bodies), multi=True,
-                                         filter_path=FILTER_PATH)
-        responses = found.get("responses", [])
-        for response in responses:
-            if "error" in response:
-                raise EngineUnavailable(f"{self.config.kind}: {response['error']}")
+        found = await self._msearch(msearch_lines(bodies), FILTER_PATH)
+        return await self._exact_answer(query, readings, size, bodies, found)
+
+    async def _exact_answer(self, query: SearchQuery, readings: list[tuple[str, ...]],
+                            size: int, bodies: list[dict[str, Any]],
+                            responses: list[dict[str, Any]], wide: bool = False
+                            ) -> tuple[list[Hit], list[Hit]]:
+        """`exact_and_joined` from the answers ``responses`` to its ``bodies``
+        (`widened` already when ``wide``)."""
+        exact_tiers = len(bodies) - bool(readings)
         hits: list[Hit] = []
         for body, response in zip(bodies[:exact_tiers], responses, strict=False):
-            hits += await self._tier(response, body, query, size - len(hits))
+            hits += await self._tier(response, body, query, size - len(hits), wide=wide)
             if len(hits) >= size:
                 return hits, []
-        joined = (await self._tier(responses[-1], bodies[-1], query, size)
+        joined = (await self._tier(responses[len(bodies) - 1], bodies[-1], query, size,
+                                   wide=wide)
                   if readings and len(responses) == len(bodies) else [])
         return hits, joined
 
@@ -130,27 +139,57 @@ class SearchCluster(TieredEngine):
                      ) -> list[Hit]:
         return await self._one_tier(joined_body(query, readings, size), query, size)
 
-    async def _exist(self, lines: list[dict[str, Any]]) -> list[bool]:
-        """For each search of an `exists_lines` body, whether it found a title."""
-        found = await self._search_alias(lines, multi=True,
-                                         filter_path="responses.hits.total.value,responses.error")
-        responses = found.get("responses", [])
+    async def _msearch(self, lines: list[dict[str, Any]], filter_path: str
+                       ) -> list[dict[str, Any]]:
+        """The answers of an `_msearch`, one per search; an error in any is the engine's."""
+        found = await self._search_alias(lines, multi=True, filter_path=filter_path)
+        responses: list[dict[str, Any]] = found.get("responses", [])
         for response in responses:
             if "error" in response:
                 raise EngineUnavailable(f"{self.config.kind}: {response['error']}")
-        return [bool(response.get("hits", {}).get("total", {}).get("value", 0))
-                for response in responses]
+        return responses
+
+    async def _exist(self, lines: list[dict[str, Any]]) -> list[bool]:
+        """For each search of an `exists_lines` body, whether it found a title."""
+        return [exists(response) for response in await self._msearch(lines, EXISTS_FILTER_PATH)]
 
     async def present(self, query: SearchQuery, forms: list[str]) -> set[str]:
         found = await self._exist(present_lines(query, forms))
-        return {form for form, exists in zip(forms, found, strict=True) if exists}
+        return {form for form, held in zip(forms, found, strict=True) if held}
 
-    async def survey(self, query: SearchQuery, forms: list[str]) -> tuple[set[str], int]:
-        # One round trip for both: a miss of several words costs one request fewer.
-        found = await self._exist(present_lines(query, forms)
-                                  + leading_lines(query, query.words, {}))
-        present = {form for form, exists in zip(forms, found, strict=False) if exists}
-        return present, leading_count(found[len(forms):])
+    async def likely_present(self, query: SearchQuery, forms: list[str]) -> set[str]:
+        # The typo tier's word lists, cached and refreshed in the background.
+        return await self._vocabulary.likely_present(
+            self._search_alias, self.generation(query.domain), query.domain, query.groups,
+            forms)
+
+    async def survey(self, query: SearchQuery, forms: list[str], guess: Guess | None = None
+                     ) -> Survey:
+        # One round trip for all: a miss of several words then costs two requests,
+        # this and the exact step, when the guess is the step the flow takes.
+        # The leading words with the guessed corrections: when those are right, the
+        # words as typed would not lead (the first may be the mistyped one).
+        fixes = guess.fixes if guess and guess.fixes else {}
+        asked = present_lines(query, forms) + leading_lines(query, query.words, fixes)
+        guessed = guess_bodies(query, guess)
+        responses = await self._msearch(asked + msearch_lines(guessed),
+                                        f"{EXISTS_FILTER_PATH},{FILTER_PATH}")
+        found = [exists(response) for response in responses[:len(asked) // 2]]
+        present = {form for form, held in zip(forms, found, strict=False) if held}
+        leading = leading_count(found[len(forms):])
+        answers = responses[len(asked) // 2:]
+        if guess is None or len(answers) != len(guessed):
+            return Survey(present, leading, fixes)
+        survey = Survey(present, leading, fixes, guess)
+        guessed_query = replace(query, words=guess.words)
+        if guess.fixes is None:
+            survey.exact = await self._exact_answer(
+                guessed_query, joined_readings(guess.words), query.size, guessed, answers,
+                wide=True)
+        else:
+            survey.corrected = await self._tier(answers[0], guessed[0], guessed_query,
+                                                query.size, corrected=True, wide=True)
+        return survey
 
     async def leading_match(self, query: SearchQuery, words: tuple[str, ...], fixes: Fixes
                             ) -> int:
@@ -163,7 +202,7 @@ class SearchCluster(TieredEngine):
         )
 
     async def corrected(self, query: SearchQuery, fixes: Fixes, size: int) -> list[Hit]:
-        return await self._one_tier(typo_body(query, fixes, size), query, size)
+        return await self._one_tier(typo_body(query, fixes, size), query, size, corrected=True)
 
     def generation(self, domain: str) -> int:
         # Writes reach the cluster through the outbox (a small batch searchable at
@@ -287,9 +326,40 @@ class SearchCluster(TieredEngine):
         return body["count"]
 
 
+def exact_bodies(query: SearchQuery, readings: list[tuple[str, ...]], size: int
+                 ) -> list[dict[str, Any]]:
+    """The searches of `SearchCluster.exact_and_joined`: the exact tiers, then tier 3a
+    when there are ``readings``."""
+    bodies = tier_bodies(query, size)
+    if readings:
+        bodies.append(joined_body(query, readings, size))
+    return bodies
+
+
+def guess_bodies(query: SearchQuery, guess: Guess | None) -> list[dict[str, Any]]:
+    """The searches of the step ``guess`` names (`core.search.Guess`): those of the exact
+    step, or the corrected search, each `widened` at once. A guess is sent on a miss
+    only, and a tie at its cut-off would cost the round trip it saves; the titles
+    found are those the step finds asked again for a tie (and, without a tie, the
+    same best ones)."""
+    if guess is None:
+        return []
+    guessed = replace(query, words=guess.words)
+    if guess.fixes is None:
+        bodies = exact_bodies(guessed, joined_readings(guess.words), query.size)
+    else:
+        bodies = [typo_body(guessed, guess.fixes, query.size)]
+    return [widened(body) for body in bodies]
+
+
+def exists(response: dict[str, Any]) -> bool:
+    """Whether an `exists_lines` search found a title."""
+    return bool(response.get("hits", {}).get("total", {}).get("value", 0))
+
+
 def leading_count(found: list[bool]) -> int:
     """How many of `leading_lines`' searches, in order, found a title before one did not."""
-    return next((k for k, exists in enumerate(found) if not exists), len(found))
+    return next((k for k, held in enumerate(found) if not held), len(found))
 
 
 def open_cluster(url: str, **options: Any) -> SearchCluster:

@@ -48,6 +48,10 @@ FILTER_PATH = ",".join(["hits.hits._source", "hits.hits.sort", "responses.error"
                         "responses.hits.hits.sort"])
 
 
+# What `exists_lines` searches answer: whether they found a title.
+EXISTS_FILTER_PATH = "responses.hits.total.value,responses.error"
+
+
 def query_text(words: tuple[str, ...]) -> str:
     # The index holds prefixes of at most MAX_GRAM characters; a longer query
     # word would otherwise match nothing, where the embedded engine matches it.
@@ -86,6 +90,35 @@ def cut_in_a_tie(hits: list[dict[str, Any]], needed: int) -> bool:
     """Whether ``hits`` (a tier's, in the engine's order) may end inside the run of
     equally popular titles that the ``needed``-th title belongs to."""
     return len(hits) > needed and hits[needed - 1]["sort"][0] == hits[needed]["sort"][0]
+
+
+Closeness = tuple[int, bool]
+"""`core.ranking.closeness`: how closely a title matches the query's words."""
+
+
+def closest_possible(words: tuple[str, ...], corrected: bool = False) -> Closeness:
+    """The closest any title of a tier can be (`core.ranking.closeness`): every word
+    whole, the first word first; in the corrected tier, where a title lacks one of
+    the words as typed (`typo_body`), one word fewer, and for a one-word query the
+    word neither whole nor first."""
+    if corrected:
+        return -(len(words) - 1), len(words) == 1
+    return -len(words), False
+
+
+def tie_settled(hits: list[dict[str, Any]], best: list[dict[str, Any]],
+                words: tuple[str, ...], closest: Closeness) -> bool:
+    """Whether no title after the cut of ``hits`` (a tier's, in the engine's order) can
+    come before one of ``best`` (`ranked`'s): so when each of those as popular as the
+    first title left out is already as close as ``closest``. A title after the cut that
+    is as popular and as close comes later in the engine's order (its shorter and
+    earlier titles first), as it does in `ranked`'s."""
+    popularity = hits[len(best)]["sort"][0]
+    tied = [f" {search_text_of(hit['_source'])} " for hit in best
+            if hit["sort"][0] == popularity]
+    wholes, not_starting = closeness_columns(tied, words)
+    return all((whole, late) <= closest
+               for whole, late in zip(wholes, not_starting, strict=True))
 
 
 def widened(body: dict[str, Any]) -> dict[str, Any]:
@@ -149,30 +182,41 @@ def joined_body(query: SearchQuery, readings: list[tuple[str, ...]], size: int
     return _tier_search(query, matching, size)
 
 
-def exists_lines(query: SearchQuery, matchings: list[Q]) -> list[dict[str, Any]]:
+def exists_lines(query: SearchQuery, matchings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """An `_msearch` body that tells, matching by matching, whether a searched title
-    matches it: each search stops at its first hit and returns no source."""
+    matches it: each search stops at its first hit and returns no source.
+
+    Plain dictionaries, as `Search().filter(...)` would write them: a miss sends a
+    few of these, and building each through `elasticsearch.dsl` (a copy of the
+    search at every step) cost more of its CPU than the rest of the survey."""
+    searched = [{"term": {"domain": query.domain}}, {"terms": {"group": ["", *query.groups]}}]
     return msearch_lines([
-        Search().filter("term", domain=query.domain)
-        .filter("terms", group=["", *query.groups])
-        .filter(matching)
-        .extra(size=0, track_total_hits=1, terminate_after=1)
-        .to_dict()
+        {"query": {"bool": {"filter": [*searched, matching]}},
+         "size": 0, "track_total_hits": 1, "terminate_after": 1}
         for matching in matchings
     ])
 
 
+def prefixes_match(words: tuple[str, ...]) -> dict[str, Any]:
+    """`all_prefixes` as a plain dictionary."""
+    return {"match": {"search_text": {"query": query_text(words), "operator": "and"}}}
+
+
 def present_lines(query: SearchQuery, forms: list[str]) -> list[dict[str, Any]]:
     """Whether a searched title has a word starting with each of ``forms``."""
-    return exists_lines(query, [all_prefixes((form,)) for form in forms])
+    return exists_lines(query, [prefixes_match((form,)) for form in forms])
 
 
 def leading_lines(query: SearchQuery, words: tuple[str, ...], fixes: dict[str, list[str]]
                   ) -> list[dict[str, Any]]:
     """Whether a searched title has each of ``words[:k]`` (or a correction) as a
     prefix, for k from 1 to all of them: `core.search.TieredEngine.leading_match`."""
-    alternatives = either_prefixes(words, fixes)
-    return exists_lines(query, [Q("bool", filter=alternatives[:k])
+    alternatives = [
+        {"bool": {"minimum_should_match": 1,
+                  "should": [prefixes_match((form,))
+                             for form in dict.fromkeys((word, *fixes.get(word, [])))]}}
+        for word in words]
+    return exists_lines(query, [{"bool": {"filter": alternatives[:k]}}
                                 for k in range(1, len(words) + 1)])
 
 

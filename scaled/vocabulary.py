@@ -37,6 +37,7 @@ going first.
 """
 
 import asyncio
+import bisect
 import itertools
 import logging
 from collections import OrderedDict
@@ -45,6 +46,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.typos import WordList, allowed_edits, candidate_forms, corrections
+from scaled.mapping import MAX_GRAM
 
 log = logging.getLogger("autocompeter")
 
@@ -221,6 +223,38 @@ class ClusterVocabulary:
             if found := corrections(word, (), site, forms=forms):
                 fixes[word] = found
         return fixes
+
+    async def likely_present(self, fetch: Fetch, generation: int, domain: str,
+                             groups: tuple[str, ...], forms: list[str]) -> set[str]:
+        """Those of ``forms`` that the searched documents' word lists hold a word starting
+        with, or cannot tell about (a list cut at MAX_WORDS): a guess, as old as the
+        lists (`starting_with`: a letter's list is fetched once, then in the background)."""
+        vocabulary = await self.starting_with(fetch, generation, domain, groups,
+                                              {form[0] for form in forms})
+        groups = searched_groups(groups)
+        found = set()
+        for form in forms:
+            words = vocabulary[form[0]]
+            if len(words.terms) >= MAX_WORDS:
+                found.add(form)
+                continue
+            ordered = self._sorted(domain, groups, form[0], words)
+            prefix = form[:MAX_GRAM]  # the index holds no longer prefixes
+            at = bisect.bisect_left(ordered, prefix)
+            if at < len(ordered) and ordered[at].startswith(prefix):
+                found.add(form)
+        return found
+
+    def _sorted(self, domain: str, groups: tuple[str, ...], letter: str, words: Words
+                ) -> list[str]:
+        """A letter's words in order, for finding those that start with a form; made once
+        per version of the words."""
+        key = ("sorted", domain, groups, letter, words.version)
+        ordered = self._cached(key)
+        if not isinstance(ordered, list):
+            ordered = sorted(words.terms)
+            self._keep(key, ordered)
+        return ordered
 
     def _site_and_forms(self, domain: str, groups: tuple[str, ...], word: str,
                         vocabulary: Words) -> tuple[WordList, list[str]]:

@@ -105,6 +105,15 @@ def test_the_fallback_tiers_run_in_order_only_while_nothing_is_found(tmp_path):
     assert nothing == [("exact", 2), ("joined", 1), ("present", 3), ("corrections", 2)]
 
 
+def test_a_word_the_survey_found_in_no_title_is_not_searched_as_typed(tmp_path):
+    # "pyhton" and "spider" corrected find no title together; the first word leads,
+    # and the survey learned that "pyhton" as typed matches nothing: straight to its
+    # corrections, without the exact step that would find nothing.
+    (steps,) = steps_of(tmp_path, ["pyhton spider"])
+    assert steps == [("exact", 2), ("joined", 1), ("present", 3), ("corrections", 1),
+                     ("corrected", 1), ("leading", 2), ("corrected", 1)]
+
+
 def test_the_fallback_work_is_bounded_by_the_words_searched(tmp_path):
     many = " ".join(f"zz{letter}" for letter in "abcdefghijklmnop")
     (steps,) = steps_of(tmp_path, [many])
