@@ -62,6 +62,12 @@ fetched again in the background: 10 s."""
 STALE_BUCKETS = 120
 """How many generation buckets old a letter's words may be and still be used while they
 are fetched again: 60 s."""
+FIRST_FETCH_SECONDS = 0.25
+"""How long a search waits for the words of a letter it has none of. The aggregation
+takes 5-80 ms on a warm node; on a three-node cluster just loaded, the first one on
+each copy took 1-1.3 s, past the search timeout, and every typo search of the letter
+answered 503 until the copies were warm. Past this wait a search is answered without
+corrections from that letter, and the fetch goes on for the searches after it."""
 # Lucene regular expression operators; a letter of `core.text.words` is
 # never one, but a query is outside input all the same.
 _REGEX_OPERATORS = frozenset('.?+*|{}[]()"\\#@&<>~^$-')
@@ -135,7 +141,8 @@ class ClusterVocabulary:
 
     async def starting_with(self, fetch: Fetch, generation: int, domain: str,
                             groups: tuple[str, ...], letters: set[str]) -> dict[str, Words]:
-        """The searched documents' words starting with each of ``letters``."""
+        """The searched documents' words starting with each of ``letters``; a letter none
+        are cached of is left out if they could not be had within FIRST_FETCH_SECONDS."""
         groups = searched_groups(groups)
         found: dict[str, Words] = {}
         missing = []
@@ -148,7 +155,25 @@ class ClusterVocabulary:
             else:
                 missing.append(letter)
         if missing:
-            found.update(await self._fetch(fetch, generation, domain, groups, missing))
+            found.update(await self._first_fetch(fetch, generation, domain, groups, missing))
+        return found
+
+    async def _first_fetch(self, fetch: Fetch, generation: int, domain: str,
+                           groups: tuple[str, ...], letters: list[str]) -> dict[str, Words]:
+        """The words of ``letters``, none of them cached: one fetch for the letters no fetch
+        is under way for, waited for at most FIRST_FETCH_SECONDS; it goes on after that,
+        for the searches to come."""
+        keys = {letter: words_key(domain, groups, letter) for letter in letters}
+        if new := [letter for letter in letters if keys[letter] not in self.refreshing]:
+            self._track([keys[letter] for letter in new], asyncio.create_task(
+                self._fetch_quietly(fetch, generation, domain, groups, new)))
+        await asyncio.wait({self.refreshing[key] for key in keys.values()
+                            if key in self.refreshing}, timeout=FIRST_FETCH_SECONDS)
+        found = {}
+        for letter, key in keys.items():
+            cached = self._cached(key)
+            if isinstance(cached, Words) and generation - cached.fetched <= STALE_BUCKETS:
+                found[letter] = cached
         return found
 
     async def _fetch(self, fetch: Fetch, generation: int, domain: str,
@@ -175,18 +200,28 @@ class ClusterVocabulary:
                  letter: str) -> None:
         """Fetch a letter's words again in the background, once at a time."""
         key = words_key(domain, groups, letter)
-        if key in self.refreshing:
-            return
-        task = asyncio.create_task(self._refetch(fetch, generation, domain, groups, letter))
-        self.refreshing[key] = task
-        task.add_done_callback(lambda _task: self.refreshing.pop(key, None))
+        if key not in self.refreshing:
+            self._track([key], asyncio.create_task(
+                self._fetch_quietly(fetch, generation, domain, groups, [letter])))
 
-    async def _refetch(self, fetch: Fetch, generation: int, domain: str,
-                       groups: tuple[str, ...], letter: str) -> None:
+    def _track(self, keys: list[Key], task: "asyncio.Task[None]") -> None:
+        """``task`` fetches the words of ``keys``: later searches join it until it is done."""
+        for key in keys:
+            self.refreshing[key] = task
+
+        def done(_task: "asyncio.Task[None]") -> None:
+            for key in keys:
+                if self.refreshing.get(key) is task:
+                    del self.refreshing[key]
+
+        task.add_done_callback(done)
+
+    async def _fetch_quietly(self, fetch: Fetch, generation: int, domain: str,
+                             groups: tuple[str, ...], letters: list[str]) -> None:
         try:
-            await self._fetch(fetch, generation, domain, groups, [letter])
-        except Exception as error:  # the stale words serve until the next try
-            log.debug("refreshing the %r words of %s failed: %s", letter, domain, error)
+            await self._fetch(fetch, generation, domain, groups, letters)
+        except Exception as error:  # stale words, or no corrections, until the next try
+            log.debug("fetching the %s words of %s failed: %s", letters, domain, error)
 
     def close(self) -> None:
         for task in self.refreshing.values():
@@ -219,6 +254,8 @@ class ClusterVocabulary:
         groups = searched_groups(groups)
         fixes = {}
         for word in checked:
+            if word[0] not in vocabulary:  # not had in time: no corrections this time
+                continue
             site, forms = self._site_and_forms(domain, groups, word, vocabulary[word[0]])
             if found := corrections(word, (), site, forms=forms):
                 fixes[word] = found
@@ -227,15 +264,16 @@ class ClusterVocabulary:
     async def likely_present(self, fetch: Fetch, generation: int, domain: str,
                              groups: tuple[str, ...], forms: list[str]) -> set[str]:
         """Those of ``forms`` that the searched documents' word lists hold a word starting
-        with, or cannot tell about (a list cut at MAX_WORDS): a guess, as old as the
-        lists (`starting_with`: a letter's list is fetched once, then in the background)."""
+        with, or cannot tell about (a list cut at MAX_WORDS, or not had in time): a guess,
+        as old as the lists (`starting_with`: a letter's list is fetched once, then in the
+        background)."""
         vocabulary = await self.starting_with(fetch, generation, domain, groups,
                                               {form[0] for form in forms})
         groups = searched_groups(groups)
         found = set()
         for form in forms:
-            words = vocabulary[form[0]]
-            if len(words.terms) >= MAX_WORDS:
+            words = vocabulary.get(form[0])
+            if words is None or len(words.terms) >= MAX_WORDS:
                 found.add(form)
                 continue
             ordered = self._sorted(domain, groups, form[0], words)
