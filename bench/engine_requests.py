@@ -11,7 +11,7 @@ records them, and filed under the tier the search says answered (`SearchResult.t
 
 The typo tier's word lists are fetched once before the searches and the engine's
 generation held still while they run: a worker fetches a letter's words in the
-background about once a second, not once per search, so they are no search's cost.
+background every 10 s, not once per search, so they are no search's cost.
 
     .venv/bin/python bench/engine_requests.py SEARCH_URL [TITLES [SAMPLE]]
 

@@ -150,7 +150,7 @@ def engine_direct_table(results: Results, scenarios: Sequence[Scenario]) -> list
                 )
     out += ["", "Engine requests: those the service sends for the query, recorded from "
             "the service's own engine code with its word lists cached (a worker fetches a "
-            "letter's word list again in the background once a second, not per search). "
+            "letter's word list again in the background every 10 s, not per search). "
             "Each is driven on its own "
             "with wrk at the same connections; the engine's p50 is their sum and its req/s "
             "what it manages of the sequence. Bare proxy: bench/bare_proxy.py, a Sanic app "

@@ -139,7 +139,7 @@ def settle_engine(env: dict[str, str], service: Service, domain: str) -> None:
 async def service_engine_requests(config: ClusterConfig, query: SearchQuery
                                   ) -> list[tuple[str, bytes]]:
     """The engine requests (path after the alias, body) the service's engine sends for
-    ``query`` once its word lists are cached: it fetches those once a second per
+    ``query`` once its word lists are cached: it fetches those every 10 s per
     worker, not once per search."""
     from scaled.cluster import SearchCluster
 
