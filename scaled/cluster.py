@@ -161,7 +161,7 @@ class SearchCluster(TieredEngine):
         # The typo tier's word lists, cached and refreshed in the background.
         return await self._vocabulary.likely_present(
             self._search_alias, self.generation(query.domain), query.domain, query.groups,
-            forms)
+            query.words, forms)
 
     async def survey(self, query: SearchQuery, forms: list[str], guess: Guess | None = None
                      ) -> Survey:

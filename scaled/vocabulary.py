@@ -118,8 +118,8 @@ def words_key(domain: str, groups: tuple[str, ...], letter: str) -> Key:
 
 @dataclass
 class Words:
-    """A letter's words, the generation bucket they were fetched in, and a version
-    that changes only when the words do (the forms made from them stay valid)."""
+    """A letter's words, in order, the generation bucket they were fetched in, and a
+    version that changes only when the words do (the forms made from them stay valid)."""
 
     terms: list[str]
     fetched: int
@@ -183,8 +183,9 @@ class ClusterVocabulary:
         found = {}
         for i, letter in enumerate(letters):
             buckets = (aggregations.get(f"l{i}") or {}).get("buckets", [])
+            # In order, for `likely_present` to find the words that start with a form.
             found[letter] = self._store(words_key(domain, groups, letter),
-                                        [bucket["key"] for bucket in buckets], generation)
+                                        sorted(bucket["key"] for bucket in buckets), generation)
         return found
 
     def _store(self, key: Key, terms: list[str], generation: int) -> Words:
@@ -262,37 +263,28 @@ class ClusterVocabulary:
         return fixes
 
     async def likely_present(self, fetch: Fetch, generation: int, domain: str,
-                             groups: tuple[str, ...], forms: list[str]) -> set[str]:
+                             groups: tuple[str, ...], words: tuple[str, ...], forms: list[str]
+                             ) -> set[str]:
         """Those of ``forms`` that the searched documents' word lists hold a word starting
         with, or cannot tell about (a list cut at MAX_WORDS, or not had in time): a guess,
         as old as the lists (`starting_with`: a letter's list is fetched once, then in the
-        background)."""
+        background). Only the letters of the query's ``words`` long enough to be corrected
+        have their lists fetched for this, as their corrections would; a form of another
+        letter is judged by its letter's list if cached, else taken to match."""
         vocabulary = await self.starting_with(fetch, generation, domain, groups,
-                                              {form[0] for form in forms})
+                                              {word[0] for word in words if allowed_edits(word)})
         groups = searched_groups(groups)
         found = set()
         for form in forms:
-            words = vocabulary.get(form[0])
-            if words is None or len(words.terms) >= MAX_WORDS:
+            words = vocabulary.get(form[0]) or self._cached(words_key(domain, groups, form[0]))
+            if not isinstance(words, Words) or len(words.terms) >= MAX_WORDS:
                 found.add(form)
                 continue
-            ordered = self._sorted(domain, groups, form[0], words)
             prefix = form[:MAX_GRAM]  # the index holds no longer prefixes
-            at = bisect.bisect_left(ordered, prefix)
-            if at < len(ordered) and ordered[at].startswith(prefix):
+            at = bisect.bisect_left(words.terms, prefix)
+            if at < len(words.terms) and words.terms[at].startswith(prefix):
                 found.add(form)
         return found
-
-    def _sorted(self, domain: str, groups: tuple[str, ...], letter: str, words: Words
-                ) -> list[str]:
-        """A letter's words in order, for finding those that start with a form; made once
-        per version of the words."""
-        key = ("sorted", domain, groups, letter, words.version)
-        ordered = self._cached(key)
-        if not isinstance(ordered, list):
-            ordered = sorted(words.terms)
-            self._keep(key, ordered)
-        return ordered
 
     def _site_and_forms(self, domain: str, groups: tuple[str, ...], word: str,
                         vocabulary: Words) -> tuple[WordList, list[str]]:
