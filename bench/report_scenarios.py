@@ -158,6 +158,9 @@ def engine_direct_table(results: Results, scenarios: Sequence[Scenario]) -> list
             "another over our search connection and answers with the engine's bytes, "
             "nothing else: what one hop through Sanic costs on this machine, whatever our "
             "code does." + hosts_sentence(results), ""]
+    if results.miss_requests:
+        out += ["### Engine requests per search, by the tier that answers (issue 24)", "",
+                *results.miss_requests, ""]
     return out
 
 

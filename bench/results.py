@@ -83,6 +83,9 @@ class Results:
     bare_proxy: dict[tuple[str, int], WrkResult] = field(default_factory=dict)
     """Scaled setup: bench/bare_proxy.py passing the same engine requests on, the floor
     of one hop through Sanic."""
+    miss_requests: list[str] = field(default_factory=list)
+    """Scaled setup: bench/engine_requests.py's table, engine requests per search by tier
+    on the never-seen streams (issue 24: at most 2 per miss)."""
     db_bytes: dict[int, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     finished: datetime | None = None

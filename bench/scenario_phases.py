@@ -18,6 +18,7 @@ import httpx
 import orjson
 from corpus import BenchDocument
 from distinct import warm_up
+from engine_requests import count_engine_requests, engine_requests_table, never_seen_streams
 from engine_timings import engine_timings
 from peers import BareProxy
 from processes import Nginx, Service, Wrk
@@ -133,7 +134,9 @@ def cold_phase(
             set(args.connections) | ({args.scale_connections} if args.scale else set())
         )
         engine_requests = engine_requests_by_scenario(env, base_domain)
-        if engine_requests:
+        if engine_requests:  # before any wrk load: searches one after another
+            results.miss_requests = engine_requests_table(count_engine_requests(
+                env, base_domain, never_seen_streams(documents, count=args.distinct_queries)))
             settle_engine(env, service, base_domain)
             proxy = start_bare_proxy(env, results, workdir, args.workers, engine_requests)
         for scenario in SCENARIOS:

@@ -163,3 +163,14 @@ def test_a_scenario_whose_runs_failed_is_no_ratio_and_the_target_is_not_met():
     assert rows[0] == (ROW.format(conns="1 connection") + "| worst 1.11x (one letter, limit "
                        "1.3x); 0 of 2 over; no answer in typo (errors) | **missed** "
                        "(runs with errors) |")
+
+
+def test_the_engine_requests_per_tier_follow_the_engine_table():
+    results = scaled_results()
+    results.miss_requests = ["| stream | tier | queries | engine requests mean | most |",
+                             "| cross-title | fewer words | 700 | 2.00 | 3 |"]
+    lines = setup_section(results, [ONE_LETTER, TWO_WORDS])
+    heading = lines.index("### Engine requests per search, by the tier that answers (issue 24)")
+    assert lines.index("| cross-title | fewer words | 700 | 2.00 | 3 |") == heading + 3
+    assert lines.index("### Scale curve: cold, 50 connections, queries on domain 0, the same "
+                       "titles copied into more domains of the same file") > heading
