@@ -34,6 +34,18 @@ def p_words(found: dict[str, Words]) -> list[str]:
     return sorted(found["p"].terms)
 
 
+class CountedFetch:
+    """The cluster's own search, counting the word-list fetches it is asked for."""
+
+    def __init__(self, cluster: SearchCluster) -> None:
+        self.cluster = cluster
+        self.asked = 0
+
+    async def __call__(self, body: dict) -> dict:
+        self.asked += 1
+        return await self.cluster._search_alias(body)
+
+
 def on_a_new_index(scenario: Callable[[SearchCluster, str], Awaitable[None]]) -> None:
     """Run ``scenario`` on an index of its own that holds "Python tutorial"."""
     search_url = require_services()[1]
@@ -54,12 +66,7 @@ def on_a_new_index(scenario: Callable[[SearchCluster, str], Awaitable[None]]) ->
 def test_stale_words_answer_at_once_while_the_fresh_ones_are_fetched() -> None:
     async def scenario(cluster: SearchCluster, index: str) -> None:
         vocabulary = ClusterVocabulary()
-        asked = 0
-
-        async def fetch(body: dict) -> dict:
-            nonlocal asked
-            asked += 1
-            return await cluster._search_alias(body)
+        fetch = CountedFetch(cluster)
 
         async def p_words_in(bucket: int, using: object = fetch) -> list[str]:
             return p_words(await vocabulary.starting_with(using, bucket, DOMAIN, (), {"p"}))
@@ -75,7 +82,7 @@ def test_stale_words_answer_at_once_while_the_fresh_ones_are_fetched() -> None:
         await asyncio.gather(*vocabulary.refreshing.values())
         assert await p_words_in(fetched_again) == ["pyramid", "python"]
         assert not vocabulary.refreshing
-        assert asked == 2
+        assert fetch.asked == 2
 
         # A refresh that fails (nothing listens there) leaves the stale words in use.
         nowhere = open_cluster(f"opensearch+http://127.0.0.1:{free_port()}", alias="none")
@@ -106,21 +113,16 @@ def test_words_are_fetched_again_only_every_refresh_interval() -> None:
     work than its searches."""
     async def scenario(cluster: SearchCluster, index: str) -> None:
         vocabulary = ClusterVocabulary()
-        asked = 0
-
-        async def fetch(body: dict) -> dict:
-            nonlocal asked
-            asked += 1
-            return await cluster._search_alias(body)
+        fetch = CountedFetch(cluster)
 
         for bucket in range(1, 1 + REFRESH_BUCKETS):
             assert p_words(await vocabulary.starting_with(
                 fetch, bucket, DOMAIN, (), {"p"})) == ["python"]
             assert not vocabulary.refreshing, f"fetched again in bucket {bucket}"
-        assert asked == 1
+        assert fetch.asked == 1
         await vocabulary.starting_with(fetch, 1 + REFRESH_BUCKETS, DOMAIN, (), {"p"})
         await asyncio.gather(*vocabulary.refreshing.values())
-        assert asked == 2
+        assert fetch.asked == 2
 
     on_a_new_index(scenario)
 
