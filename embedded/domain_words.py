@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from core.text import JOINED_MARK
-from embedded.tokenizer import TOKENIZER
+from embedded.tokenizer import Tokenizer
 
 ADD_WORDS = """
 INSERT INTO domain_words (domain_id, grp, word, titles) VALUES (?, ?, ?, ?)
@@ -60,7 +60,7 @@ class _Tokens:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
+        self._tokenizer: Tokenizer | None = None
         self._known: dict[str, tuple[str, ...]] = {}
 
     def of(self, words: set[str]) -> dict[str, tuple[str, ...]]:
@@ -73,20 +73,9 @@ class _Tokens:
             return {word: self._known[word] for word in words}
 
     def _tokenize(self, words: list[str]) -> dict[str, tuple[str, ...]]:
-        if self._conn is None:
-            self._conn = sqlite3.connect(":memory:", check_same_thread=False)
-            self._conn.executescript(f"""
-                CREATE VIRTUAL TABLE words USING fts5(word, tokenize='{TOKENIZER}');
-                CREATE VIRTUAL TABLE tokens USING fts5vocab(words, 'instance');
-            """)
-        with self._conn:
-            self._conn.executemany("INSERT INTO words(rowid, word) VALUES (?, ?)",
-                                   enumerate(words))
-            found: dict[int, list[str]] = {}
-            for doc, term in self._conn.execute("SELECT doc, term FROM tokens"):
-                found.setdefault(doc, []).append(term)
-            self._conn.execute("DELETE FROM words")
-        return {word: tuple(found.get(number, ())) for number, word in enumerate(words)}
+        if self._tokenizer is None:  # made on the first word that is not plain ASCII
+            self._tokenizer = Tokenizer()
+        return self._tokenizer.tokens(words)
 
 
 _TOKENS = _Tokens()

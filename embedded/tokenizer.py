@@ -25,11 +25,11 @@ class Tokenizer:
         """)
         self._kept: dict[str, bool] = {}
 
-    def changed(self, words: Iterable[str]) -> set[str]:
-        """The words FTS5 would index as something else (other letters, several tokens)."""
+    def tokens(self, words: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Each of ``words`` as FTS5 indexes it: its tokens (none, one or several)."""
         batch = list(words)
         if not batch:
-            return set()
+            return {}
         with self._conn:
             self._conn.executemany("INSERT INTO words(rowid, word) VALUES (?, ?)",
                                    enumerate(batch))
@@ -37,7 +37,11 @@ class Tokenizer:
             for doc, term in self._conn.execute("SELECT doc, term FROM tokens"):
                 found.setdefault(doc, []).append(term)
             self._conn.execute("DELETE FROM words")
-        return {word for number, word in enumerate(batch) if found.get(number) != [word]}
+        return {word: tuple(found.get(number, ())) for number, word in enumerate(batch)}
+
+    def changed(self, words: Iterable[str]) -> set[str]:
+        """The words FTS5 would index as something else (other letters, several tokens)."""
+        return {word for word, tokens in self.tokens(words).items() if tokens != (word,)}
 
     def keeps(self, word: str) -> bool:
         """``word`` (a `core.text.words` word) is one FTS5 token, itself."""
