@@ -91,6 +91,9 @@ class Guess:
 
     words: tuple[str, ...]
     fixes: Fixes | None = None
+    then: "Guess | None" = None
+    """The step after this one if it finds nothing, searched beside it too: for the
+    corrected step of every word, the first word alone (`first_word_step`)."""
 
 
 @dataclass
@@ -107,6 +110,8 @@ class Survey:
     corrected: list[Hit] | None = None
     asked: frozenset[str] = frozenset()
     """The forms whose presence the survey learned (`present` holds those found)."""
+    then: "Survey | None" = None
+    """The answer of ``guess.then``, if searched (its ``guess``, ``exact`` or ``corrected``)."""
 
     def finds_nothing(self, words: tuple[str, ...]) -> bool:
         """Whether the exact step of ``words`` is known to find no title: one word
@@ -117,13 +122,13 @@ class Survey:
         """The exact step's hits and joined hits for ``words``, if searched already."""
         if self.guess and self.guess.fixes is None and self.guess.words == words:
             return self.exact
-        return None
+        return self.then.exact_of(words) if self.then else None
 
     def corrected_of(self, words: tuple[str, ...], fixes: Fixes) -> list[Hit] | None:
         """The corrected step's hits for ``words`` and ``fixes``, if searched already."""
         if self.guess and self.guess.fixes == fixes and self.guess.words == words:
             return self.corrected
-        return None
+        return self.then.corrected_of(words, fixes) if self.then else None
 
 
 class TieredEngine(ABC):
@@ -310,13 +315,31 @@ def likeliest_step(words: tuple[str, ...], unmatched: tuple[str, ...], typos: Fi
     """The step `TieredEngine._fewer_words` takes after its survey if ``unmatched`` are
     the words that match nothing and ``typos`` their corrections: the words corrected
     when every word is kept, else the words kept; and when all match alone, the first
-    word (what two words that match alone but not together answer with)."""
+    word (what two words that match alone but not together answer with).
+
+    The corrected step of every word finds nothing when no title has them together
+    ("cxlc gnome": "calc" and "gnome" match alone); the flow then searches the first
+    word alone (`TieredEngine._fewer_words`, the leading words the titles hold), so
+    that step is guessed beside it (`Guess.then`): without it, such a miss cost a
+    third round trip (issue 24)."""
     kept = tuple(word for word in words if word not in unmatched or word in typos)
     if not kept:
         return None
     if unmatched and kept == words:
-        return Guess(words, with_synonyms(typos, synonyms))
+        fixes = with_synonyms(typos, synonyms)
+        return Guess(words, fixes, then=first_word_step(words, unmatched, fixes))
     return Guess(kept if unmatched else words[:1])
+
+
+def first_word_step(words: tuple[str, ...], unmatched: tuple[str, ...], fixes: Fixes
+                    ) -> Guess:
+    """The step `TieredEngine._tiers` takes for the first of ``words`` alone: its
+    corrected step when it matches nothing as typed (its exact step is known to find
+    nothing), else its exact step."""
+    first = words[0]
+    if first in unmatched and fixes.get(first):
+        return Guess(words[:1], {first: fixes[first]})
+    return Guess(words[:1])
 
 
 def held(typos: Fixes, present: set[str]) -> Fixes:

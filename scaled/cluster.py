@@ -172,23 +172,41 @@ class SearchCluster(TieredEngine):
         fixes = guess.fixes if guess and guess.fixes else {}
         asked = present_lines(query, forms) + leading_lines(query, query.words, fixes)
         guessed = guess_bodies(query, guess)
-        responses = await self._msearch(asked + msearch_lines(guessed),
+        # The step after a corrected guess that finds nothing (`Guess.then`) is rarely
+        # taken: asked for a page without a tie's margin, so that the engine fetches
+        # few titles for it; a tie at its cut-off, when taken, is asked again.
+        then = guess_bodies(query, guess.then, wide=False) if guess else []
+        responses = await self._msearch(asked + msearch_lines(guessed + then),
                                         f"{EXISTS_FILTER_PATH},{FILTER_PATH}")
         found = [exists(response) for response in responses[:len(asked) // 2]]
         present = {form for form, held in zip(forms, found, strict=False) if held}
         leading = leading_count(found[len(forms):])
         answers = responses[len(asked) // 2:]
-        if guess is None or len(answers) != len(guessed):
+        if guess is None or len(answers) != len(guessed) + len(then):
             return Survey(present, leading, fixes)
-        survey = Survey(present, leading, fixes, guess)
+        survey = await self._guessed(Survey(present, leading, fixes), query, guess, guessed,
+                                     answers, wide=True)
+        # Only when the flow takes that step (`TieredEngine._fewer_words`): a tie at
+        # its cut-off is asked again here.
+        if guess.then is not None and survey.corrected == [] and leading <= 1:
+            survey.then = await self._guessed(Survey(present), query, guess.then, then,
+                                              answers[len(guessed):])
+        return survey
+
+    async def _guessed(self, survey: Survey, query: SearchQuery, guess: Guess,
+                       bodies: list[dict[str, Any]], answers: list[dict[str, Any]],
+                       wide: bool = False) -> Survey:
+        """``survey`` with the answer of the step ``guess``, from the ``answers`` to its
+        ``bodies`` (`guess_bodies`, `widened` when ``wide``)."""
+        survey.guess = guess
         guessed_query = replace(query, words=guess.words)
         if guess.fixes is None:
             survey.exact = await self._exact_answer(
-                guessed_query, joined_readings(guess.words), query.size, guessed, answers,
-                wide=True)
+                guessed_query, joined_readings(guess.words), query.size, bodies,
+                answers[:len(bodies)], wide=wide)
         else:
-            survey.corrected = await self._tier(answers[0], guessed[0], guessed_query,
-                                                query.size, corrected=True, wide=True)
+            survey.corrected = await self._tier(answers[0], bodies[0], guessed_query,
+                                                query.size, corrected=True, wide=wide)
         return survey
 
     async def leading_match(self, query: SearchQuery, words: tuple[str, ...], fixes: Fixes
@@ -336,12 +354,13 @@ def exact_bodies(query: SearchQuery, readings: list[tuple[str, ...]], size: int
     return bodies
 
 
-def guess_bodies(query: SearchQuery, guess: Guess | None) -> list[dict[str, Any]]:
+def guess_bodies(query: SearchQuery, guess: Guess | None, wide: bool = True
+                 ) -> list[dict[str, Any]]:
     """The searches of the step ``guess`` names (`core.search.Guess`): those of the exact
-    step, or the corrected search, each `widened` at once. A guess is sent on a miss
-    only, and a tie at its cut-off would cost the round trip it saves; the titles
-    found are those the step finds asked again for a tie (and, without a tie, the
-    same best ones)."""
+    step, or the corrected search, each `widened` at once (unless not ``wide``). A guess
+    is sent on a miss only, and a tie at its cut-off would cost the round trip it saves;
+    the titles found are those the step finds asked again for a tie (and, without a
+    tie, the same best ones)."""
     if guess is None:
         return []
     guessed = replace(query, words=guess.words)
@@ -349,7 +368,7 @@ def guess_bodies(query: SearchQuery, guess: Guess | None) -> list[dict[str, Any]
         bodies = exact_bodies(guessed, joined_readings(guess.words), query.size)
     else:
         bodies = [typo_body(guessed, guess.fixes, query.size)]
-    return [widened(body) for body in bodies]
+    return [widened(body) for body in bodies] if wide else bodies
 
 
 def exists(response: dict[str, Any]) -> bool:

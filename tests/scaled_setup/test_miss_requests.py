@@ -44,6 +44,11 @@ QUERIES = {  # query -> (the tier that answers it, engine requests)
     "pyhton": ("corrected", 2),
     "libreoffice cxlc": ("corrected", 2),
     "cxlc libreoffice": ("corrected", 2),
+    # A mistyped word whose correction no title has with the other word: the corrected
+    # step of both finds nothing, and the first word alone answers (issue 24: the
+    # cross-title stream's one search of three requests, `opentk gr` on the Debian titles).
+    "cxlc gnome": ("fewer words", 2),
+    "gnome cxlc": ("fewer words", 2),
 }
 
 
