@@ -13,8 +13,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -341,6 +341,9 @@ class WrkResult:
     (`other_cpu_seconds`)."""
     repeated: int | None = None
     """bench/distinct.lua only: requests that repeated a query of the same run."""
+    beside_cpu_us: dict[str, float] = field(default_factory=dict)
+    """CPU time per answered request of the processes watched beside the server (the
+    scaled setup's engine and PostgreSQL: `Wrk.run`'s ``beside``), by their name."""
 
     @classmethod
     def parse(cls, output: str) -> "WrkResult":
@@ -369,15 +372,22 @@ class Wrk:
         self.script = script
         self.script_args = list(script_args)
 
-    def run(self, url: str, connections: int, workers: list[int] | None = None) -> WrkResult:
-        """One wrk run; with ``workers``, also their CPU time per request."""
+    def run(self, url: str, connections: int, workers: list[int] | None = None,
+            beside: Mapping[str, list[int]] | None = None) -> WrkResult:
+        """One wrk run; with ``workers``, also their CPU time per request, and so for each
+        group of processes ``beside`` them."""
         before, others_before = cpu_seconds(workers or []), other_cpu_seconds()
+        beside = beside or {}
+        beside_before = {name: cpu_seconds(pids) for name, pids in beside.items()}
         started = time.monotonic()
         result = self._run(url, connections)
         elapsed = time.monotonic() - started
         if workers:
             spent = cpu_seconds(workers) - before
             result.cpu_us_per_request = spent * 1e6 / max(result.requests, 1)
+        result.beside_cpu_us = {
+            name: (cpu_seconds(pids) - beside_before[name]) * 1e6 / max(result.requests, 1)
+            for name, pids in beside.items()}
         result.other_work_cores = (other_cpu_seconds() - others_before) / elapsed
         return result
 

@@ -158,10 +158,44 @@ def engine_direct_table(results: Results, scenarios: Sequence[Scenario]) -> list
             "another over our search connection and answers with the engine's bytes, "
             "nothing else: what one hop through Sanic costs on this machine, whatever our "
             "code does." + hosts_sentence(results), ""]
+    out += cpu_beside_proxy_table(results, scenarios)
     if results.miss_requests:
         out += ["### Engine requests per search, by the tier that answers (issue 24)", "",
                 *results.miss_requests, ""]
     return out
+
+
+def cpu_beside_proxy_table(results: Results, scenarios: Sequence[Scenario]) -> list[str]:
+    """Scaled setup: the CPU each answer cost the workers, the engine and PostgreSQL, in the
+    service's cold runs and in the bare proxy's: where the p50 ratio comes from."""
+    rows = []
+    for scenario in scenarios:
+        for conns in results.args.connections:
+            service = results.cold.get((scenario.slug, conns))
+            proxy = results.bare_proxy.get((scenario.slug, conns))
+            if not (service and proxy and service.beside_cpu_us and proxy.cpu_us_per_request):
+                continue
+            parts = [(service.cpu_us_per_request or 0.0, proxy.cpu_us_per_request)]
+            parts += [(service.beside_cpu_us.get(name, 0.0), proxy.beside_cpu_us.get(name, 0.0))
+                      for name in ("engine", "PostgreSQL")]
+            ours, theirs = (sum(side) for side in zip(*parts, strict=True))
+            rows.append(f"| {scenario.name} | {conns} | {service.p50_ms / proxy.p50_ms:.2f}x | "
+                        + " | ".join(f"{cpu(a)} | {cpu(b)}" for a, b in parts)
+                        + f" | {ours / theirs:.2f}x |")
+    if not rows:
+        return []
+    return [
+        "### Where the CPU goes: the service beside the bare proxy (cold)", "",
+        "| scenario | conns | service/bare proxy p50 | workers us/req: service | bare proxy "
+        "| engine us/req: service | bare proxy | PostgreSQL us/req: service | bare proxy "
+        "| all three: service/bare proxy |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *rows, "",
+        "User + system CPU time (/proc) per answered request, over each wrk run: the "
+        "workers of the service or of the bare proxy; the engine's JVM (every node of a "
+        "cluster); PostgreSQL's server and backends. The bare proxy sends the same engine "
+        "requests and never asks PostgreSQL. With the 2 cores busy (50 connections), a "
+        "p50 follows the CPU an answer costs all the processes, wrk's aside.", ""]
 
 
 def hosts_sentence(results: Results) -> str:

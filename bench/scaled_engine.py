@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 import orjson
 from peers import BareProxy
-from processes import ROOT, Service, Wrk, WrkResult, free_port
+from processes import ROOT, Service, Wrk, WrkResult, children, free_port
 from results import SCENARIOS, Results
 from steps import drive, say
 
@@ -232,6 +232,27 @@ def start_scaled_services(workdir: Path, nodes: int = 1) -> dict[str, str]:
     # A cluster's URL names every host with the scheme; one node's is its http:// address.
     search_url = opensearch if opensearch.startswith("opensearch+") else "opensearch+" + opensearch
     return {"DATABASE_URL": postgres, "SEARCH_URL": search_url}
+
+
+def scaled_processes(workdir: Path) -> dict[str, list[int]]:
+    """The processes of the services `start_scaled_services` started under ``workdir``, by
+    name: the OpenSearch node(s) and PostgreSQL (its server and its backends), found again
+    before each run (a backend may have come or gone). Services started elsewhere (none
+    under ``workdir``) are not watched."""
+    pid_files = [workdir / "os" / "opensearch.pid",
+                 *sorted((workdir / "os").glob("opensearch-node*/opensearch.pid"))]
+    engine = [pid for pid in map(pid_in, pid_files) if pid is not None]
+    postmaster = pid_in(workdir / "pg" / "pgdata" / "postmaster.pid")
+    database = [postmaster, *children(postmaster)] if postmaster is not None else []
+    return {name: pids for name, pids in (("engine", engine), ("PostgreSQL", database)) if pids}
+
+
+def pid_in(pid_file: Path) -> int | None:
+    """The pid a service wrote (the first line of its pid file), None if it has none."""
+    try:
+        return int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def stop_scaled_services(workdir: Path) -> None:

@@ -27,6 +27,7 @@ from scaled_engine import (
     drive_engine_directly,
     engine_requests_by_scenario,
     replicate_index,
+    scaled_processes,
     settle_engine,
     start_bare_proxy,
 )
@@ -144,7 +145,8 @@ def cold_phase(
             for conns in connections:
                 url = service.base_url + scenario.query(base_domain)
                 results.cold[scenario.slug, conns] = drive(
-                    wrk, url, conns, f"cold {scenario.name} ({scenario.q})", service
+                    wrk, url, conns, f"cold {scenario.name} ({scenario.q})", service,
+                    beside=scaled_processes(workdir) if engine_requests else None,
                 )
                 if conns not in args.connections:
                     continue
@@ -157,7 +159,7 @@ def cold_phase(
                 if proxy is not None:
                     results.bare_proxy[scenario.slug, conns] = drive(
                         wrk, f"{proxy.base_url}/v1?s={scenario.slug}", conns,
-                        f"bare proxy {scenario.name}", proxy)
+                        f"bare proxy {scenario.name}", proxy, scaled_processes(workdir))
         record_memory(results.memory, service, "after the cold load test")
     finally:
         service.stop()

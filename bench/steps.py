@@ -2,6 +2,7 @@
 
 import sys
 import time
+from collections.abc import Mapping
 from datetime import datetime
 
 import httpx
@@ -78,10 +79,12 @@ def record_memory(
 
 
 def drive(
-    wrk: Wrk, url: str, connections: int, label: str, service: HasWorkers | None = None
+    wrk: Wrk, url: str, connections: int, label: str, service: HasWorkers | None = None,
+    beside: Mapping[str, list[int]] | None = None,
 ) -> WrkResult:
-    """One wrk run, logged; with ``service``, its processes' CPU time per request too."""
-    result = wrk.run(url, connections, service.worker_pids() if service else None)
+    """One wrk run, logged; with ``service``, its processes' CPU time per request too, and
+    that of each group of processes ``beside`` it."""
+    result = wrk.run(url, connections, service.worker_pids() if service else None, beside)
     errors = f", {result.errors} errors" if result.errors else ""
     if result.errors > result.requests / 100:
         errors += " - MORE THAN 1% ERRORS: these numbers are not answers"

@@ -174,3 +174,21 @@ def test_the_engine_requests_per_tier_follow_the_engine_table():
     assert lines.index("| cross-title | fewer words | 700 | 2.00 | 3 |") == heading + 3
     assert lines.index("### Scale curve: cold, 50 connections, queries on domain 0, the same "
                        "titles copied into more domains of the same file") > heading
+
+
+def test_the_cpu_of_workers_engine_and_database_sits_beside_the_bare_proxys():
+    results = scaled_results()
+    results.cold[ONE_LETTER.slug, 50].beside_cpu_us = {"engine": 500.0, "PostgreSQL": 20.0}
+    results.bare_proxy[ONE_LETTER.slug, 50].cpu_us_per_request = 100.0
+    results.bare_proxy[ONE_LETTER.slug, 50].beside_cpu_us = {"engine": 480.0}
+    lines = setup_section(results, [ONE_LETTER, TWO_WORDS])
+
+    heading = lines.index("### Where the CPU goes: the service beside the bare proxy (cold)")
+    assert lines.index("### Engine requests per search, by the tier that answers (issue 24)"
+                       if results.miss_requests else "### Scale curve: cold, 50 connections, "
+                       "queries on domain 0, the same titles copied into more domains of the "
+                       "same file") > heading
+    # Workers 250 against 100, engine 500 against 480, PostgreSQL 20 against none:
+    # 770 / 580 of CPU. Runs without the processes beside them measured get no row.
+    assert lines[heading + 4:heading + 6] == [
+        "| one letter | 50 | 1.11x | 250 | 100 | 500 | 480 | 20 | 0 | 1.33x |", ""]
