@@ -13,7 +13,11 @@ error, or too slowly, is not asked again.
 """
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+import orjson
 
 from core.engine import EngineUnavailable
 from scaled.config import ClusterConfig
@@ -30,23 +34,59 @@ class ClusterClient:
             self.client, self.unavailable = _elasticsearch(config, timeout, searches)
         else:
             self.client, self.unavailable = _opensearch(config, timeout, searches)
+        self.posts_directly = (searches and config.kind == "opensearch"
+                               and config.search_transport == "own")
+        """Whether `post` may be used: searches over our own transport (`scaled.transport`)."""
 
     async def call(self, method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Run ``client.<method>``; engine outages become EngineUnavailable."""
         target: Any = self.client
         for name in method.split("."):
             target = getattr(target, name)
-        try:
+        with self._outages():
             async with asyncio.timeout(self.deadline):
                 response = await target(*args, **kwargs)
+        # elasticsearch-py wraps bodies in ObjectApiResponse; opensearch-py returns dicts.
+        return getattr(response, "body", response)
+
+    async def post(self, path: str, body: bytes) -> Any:
+        """POST ``body`` (JSON, or `_msearch`'s lines) to ``path``; the answer, parsed.
+
+        For searches over our own transport (`posts_directly`): what opensearch-py's
+        client and transport do for a search (escape the arguments, serialize the body,
+        decode the answer to text for the serializer) cost as much of the service's CPU
+        as the exchange itself, so a search goes straight to a connection, picked,
+        marked dead on a connection error and retried on the next host as the
+        transport does it (`max_retries`, not on a timeout), within the one deadline."""
+        transport = self.client.transport
+        with self._outages():
+            async with asyncio.timeout(self.deadline):
+                if not transport._async_init_called:  # its connections are made on first use
+                    await transport._async_call()
+                for attempt in range(transport.max_retries + 1):
+                    connection = transport.get_connection()
+                    try:
+                        data = await connection.post(path, body)
+                    except self.unavailable[0]:  # opensearch-py's ConnectionError: the next host
+                        transport.mark_dead(connection)
+                        if attempt == transport.max_retries:
+                            raise
+                    else:
+                        transport.connection_pool.mark_live(connection)
+                        return orjson.loads(data)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    @contextmanager
+    def _outages(self) -> Iterator[None]:
+        """Engine outages (no connection, a timeout, 429 or 5xx) as EngineUnavailable."""
+        try:
+            yield
         except self.unavailable as error:
             raise EngineUnavailable(f"{self.kind}: {error}") from error
         except Exception as error:
             if status_of(error) in (429, 502, 503, 504) or status_of(error) == "N/A":
                 raise EngineUnavailable(f"{self.kind}: {error}") from error
             raise
-        # elasticsearch-py wraps bodies in ObjectApiResponse; opensearch-py returns dicts.
-        return getattr(response, "body", response)
 
     async def close(self) -> None:
         await self.client.close()

@@ -11,7 +11,11 @@ differ.
 import logging
 import time
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
+
+import orjson
 
 from core.engine import EngineUnavailable, Hit, SearchQuery
 from core.search import Fixes, Guess, Survey, TieredEngine, joined_readings
@@ -35,6 +39,7 @@ from scaled.query import (
     typo_body,
     widened,
 )
+from scaled.transport import query_string
 from scaled.vocabulary import ClusterVocabulary
 
 log = logging.getLogger("autocompeter")
@@ -73,10 +78,14 @@ class SearchCluster(TieredEngine):
     async def _search_alias(self, body: Any, multi: bool = False,
                             filter_path: str | None = None) -> dict[str, Any]:
         """One `_search` (or `_msearch` when ``multi``) on the alias."""
-        options = {"filter_path": filter_path} if filter_path else {}
+        searcher = self.searcher
         try:
-            return await self.searcher.call("msearch" if multi else "search", index=self.alias,
-                                            body=body, **options)
+            if searcher.posts_directly:
+                return await searcher.post(search_path(self.alias, multi, filter_path),
+                                           search_payload(body, multi))
+            options = {"filter_path": filter_path} if filter_path else {}
+            return await searcher.call("msearch" if multi else "search", index=self.alias,
+                                       body=body, **options)
         except EngineUnavailable:
             raise
         except Exception as error:
@@ -369,6 +378,20 @@ def guess_bodies(query: SearchQuery, guess: Guess | None, wide: bool = True
     else:
         bodies = [typo_body(guessed, guess.fixes, query.size)]
     return [widened(body) for body in bodies] if wide else bodies
+
+
+@lru_cache(maxsize=64)
+def search_path(alias: str, multi: bool, filter_path: str | None) -> str:
+    """The path of a `_search` (or `_msearch`) on ``alias``, as opensearch-py writes it."""
+    query = f"?{query_string((('filter_path', filter_path),))}" if filter_path else ""
+    return f"/{quote(alias, safe=',*')}/{'_msearch' if multi else '_search'}{query}"
+
+
+def search_payload(body: Any, multi: bool) -> bytes:
+    """A search's body as sent: its JSON, or an `_msearch`'s lines, one JSON each."""
+    if not multi:
+        return orjson.dumps(body)
+    return b"".join([orjson.dumps(line) + b"\n" for line in body])
 
 
 def exists(response: dict[str, Any]) -> bool:

@@ -1,4 +1,9 @@
-"""The search requests, built once with `elasticsearch.dsl` for ES and OpenSearch.
+"""The search requests, the same JSON for ES and OpenSearch.
+
+Plain dictionaries, written as `elasticsearch.dsl` writes them (`Q(...).to_dict()`), so the
+engine receives the same bytes: building a tier's search through the DSL (an object per
+clause, `to_dict()` walking them back) took about a fifth of the service's CPU for a hit
+(issue 26 item 6).
 
 The tiers and when each runs are `core.search`'s; here each tier is one
 search in filter context (no scoring), sorted exactly as the index is sorted
@@ -30,12 +35,12 @@ five times the JSON.
 from typing import Any
 
 import orjson
-from elasticsearch.dsl import Q, Search
 
 from core.engine import SearchQuery
 from core.ranking import closeness_columns
 from core.text import JOINED_MARK
 from scaled.mapping import INDEX_SORT, MAX_GRAM
+from scaled.vocabulary import searched_documents
 
 SOURCE_FIELDS = ["url", "title", "search_text"]
 TIE_MARGIN = 50
@@ -58,31 +63,36 @@ def query_text(words: tuple[str, ...]) -> str:
     return " ".join(word[:MAX_GRAM] for word in words)
 
 
-def all_prefixes(words: tuple[str, ...]) -> Q:
+Clause = dict[str, Any]
+"""One query clause, as the engine's JSON has it."""
+
+
+def all_prefixes(words: tuple[str, ...]) -> Clause:
     """Every word as a prefix, in any order (tier 2's match)."""
-    return Q("match", search_text={"query": query_text(words), "operator": "and"})
+    return {"match": {"search_text": {"query": query_text(words), "operator": "and"}}}
 
 
-def phrase(words: tuple[str, ...]) -> Q:
+def phrase(words: tuple[str, ...]) -> Clause:
     """The words as an in-order phrase of prefixes (tier 1's match)."""
-    return Q("match_phrase", search_text={"query": query_text(words)})
+    return {"match_phrase": {"search_text": {"query": query_text(words)}}}
 
 
-# What every tier's search holds besides its query, made once: a `Search` is
-# copied at each step of building it, which cost more than the rest of a search
-# request (0.9 ms of the service's CPU for a two-word query's tiers).
-_TIER_PARTS = (
-    Search()
-    .sort(*({field: order} for field, order in INDEX_SORT))
-    .source(SOURCE_FIELDS)
-    .extra(track_total_hits=False)
-    .to_dict()
-)
+def any_of(clauses: list[Clause]) -> Clause:
+    """A title that matches at least one of ``clauses``."""
+    return {"bool": {"minimum_should_match": 1, "should": clauses}}
 
 
-def _tier_search(query: SearchQuery, matching: Q, size: int) -> dict[str, Any]:
-    filters = [Q("term", domain=query.domain), Q("terms", group=["", *query.groups]), matching]
-    return {"query": Q("bool", filter=filters).to_dict(), **_TIER_PARTS,
+# What every tier's search holds besides its query and size (shared, never changed).
+_TIER_PARTS = {
+    "sort": [{field: order} for field, order in INDEX_SORT],
+    "track_total_hits": False,
+    "_source": SOURCE_FIELDS,
+}
+
+
+def _tier_search(query: SearchQuery, matching: Clause, size: int) -> dict[str, Any]:
+    return {"query": {"bool": {"filter": [*searched_documents(query.domain, query.groups),
+                                           matching]}}, **_TIER_PARTS,
             "size": size + 1}
 
 
@@ -132,7 +142,8 @@ def tier_bodies(query: SearchQuery, size: int | None = None) -> list[dict[str, A
     size = size or query.size
     tiers = [_tier_search(query, phrase(query.words), size)]
     if len(query.words) > 1:
-        tier_2 = Q("bool", filter=[all_prefixes(query.words)], must_not=[phrase(query.words)])
+        tier_2 = {"bool": {"filter": [all_prefixes(query.words)],
+                           "must_not": [phrase(query.words)]}}
         tiers.append(_tier_search(query, tier_2, size))
     return tiers
 
@@ -157,18 +168,15 @@ def typo_body(query: SearchQuery, fixes: dict[str, list[str]], size: int) -> dic
 
     As `embedded.engine.typo_expression`.
     """
-    matching = Q("bool", filter=either_prefixes(query.words, fixes),
-                 must_not=[all_prefixes(query.words)])
+    matching = {"bool": {"filter": either_prefixes(query.words, fixes),
+                         "must_not": [all_prefixes(query.words)]}}
     return _tier_search(query, matching, size)
 
 
-def either_prefixes(words: tuple[str, ...], fixes: dict[str, list[str]]) -> list[Q]:
+def either_prefixes(words: tuple[str, ...], fixes: dict[str, list[str]]) -> list[Clause]:
     """For each word, a match of it or one of its corrections as a prefix."""
-    return [
-        Q("bool", minimum_should_match=1,
-          should=[all_prefixes((form,)) for form in dict.fromkeys((word, *fixes.get(word, [])))])
-        for word in words
-    ]
+    return [any_of([all_prefixes((form,)) for form in dict.fromkeys((word, *fixes.get(word, [])))])
+            for word in words]
 
 
 def joined_body(query: SearchQuery, readings: list[tuple[str, ...]], size: int
@@ -177,45 +185,30 @@ def joined_body(query: SearchQuery, readings: list[tuple[str, ...]], size: int
 
     As `embedded.engine.joined_expression`.
     """
-    matching = Q("bool", minimum_should_match=1,
-                 should=[all_prefixes(reading) for reading in readings])
-    return _tier_search(query, matching, size)
+    return _tier_search(query, any_of([all_prefixes(reading) for reading in readings]), size)
 
 
 def exists_lines(query: SearchQuery, matchings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """An `_msearch` body that tells, matching by matching, whether a searched title
-    matches it: each search stops at its first hit and returns no source.
-
-    Plain dictionaries, as `Search().filter(...)` would write them: a miss sends a
-    few of these, and building each through `elasticsearch.dsl` (a copy of the
-    search at every step) cost more of its CPU than the rest of the survey."""
-    searched = [{"term": {"domain": query.domain}}, {"terms": {"group": ["", *query.groups]}}]
+    matches it: each search stops at its first hit and returns no source."""
+    titles = searched_documents(query.domain, query.groups)
     return msearch_lines([
-        {"query": {"bool": {"filter": [*searched, matching]}},
+        {"query": {"bool": {"filter": [*titles, matching]}},
          "size": 0, "track_total_hits": 1, "terminate_after": 1}
         for matching in matchings
     ])
 
 
-def prefixes_match(words: tuple[str, ...]) -> dict[str, Any]:
-    """`all_prefixes` as a plain dictionary."""
-    return {"match": {"search_text": {"query": query_text(words), "operator": "and"}}}
-
-
 def present_lines(query: SearchQuery, forms: list[str]) -> list[dict[str, Any]]:
     """Whether a searched title has a word starting with each of ``forms``."""
-    return exists_lines(query, [prefixes_match((form,)) for form in forms])
+    return exists_lines(query, [all_prefixes((form,)) for form in forms])
 
 
 def leading_lines(query: SearchQuery, words: tuple[str, ...], fixes: dict[str, list[str]]
                   ) -> list[dict[str, Any]]:
     """Whether a searched title has each of ``words[:k]`` (or a correction) as a
     prefix, for k from 1 to all of them: `core.search.TieredEngine.leading_match`."""
-    alternatives = [
-        {"bool": {"minimum_should_match": 1,
-                  "should": [prefixes_match((form,))
-                             for form in dict.fromkeys((word, *fixes.get(word, [])))]}}
-        for word in words]
+    alternatives = either_prefixes(words, fixes)
     return exists_lines(query, [{"bool": {"filter": alternatives[:k]}}
                                 for k in range(1, len(words) + 1)])
 
@@ -225,7 +218,10 @@ def search_text_of(source: dict[str, Any]) -> str:
     words and each of its joined words as values of their own, so that no phrase
     runs from one into the next (the engine puts a gap between the values of a field)."""
     text = source.get("search_text", "")
-    return text if isinstance(text, str) else f" {JOINED_MARK} ".join(text)
+    if not isinstance(text, str):
+        # Joined once, in place: `ranked`, `tie_settled` and the hit itself read it.
+        text = source["search_text"] = f" {JOINED_MARK} ".join(text)
+    return text
 
 
 def ranked(hits: list[dict[str, Any]], words: tuple[str, ...], size: int
@@ -248,4 +244,4 @@ def ranked(hits: list[dict[str, Any]], words: tuple[str, ...], size: int
 
 def domain_filter(domain: str) -> dict[str, Any]:
     """A count/delete-by-query body for every document of ``domain``."""
-    return {"query": Q("term", domain=domain).to_dict()}
+    return {"query": {"term": {"domain": domain}}}

@@ -161,6 +161,32 @@ class SearchConnection(AIOHttpConnection):
         self.log_request_success(method, full_url, path, body, status, text, duration)
         return status, answer_headers, text
 
+    async def post(self, path: str, body: bytes) -> bytes:
+        """POST ``body`` to ``path`` (with its query string); the answer's body.
+
+        `perform_request` without what a search does not need: no parameters to encode,
+        no text to decode for a serializer, no log line for a success. The caller's
+        deadline bounds it (`scaled.clients.ClusterClient.search`); errors are raised as
+        `perform_request` raises them, so the client's pool treats them alike."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        try:
+            async with self._slots:
+                status, answer_headers, data = await self._send(
+                    self._request("POST", path, body, None))
+        except Exception as error:
+            self.log_request_fail("POST", self.host + path, path, body, loop.time() - start,
+                                  exception=error)
+            raise OsConnectionError("N/A", str(error), error) from error
+        if "warning" in answer_headers:
+            self._raise_warnings([answer_headers["warning"]])
+        if not 200 <= status < 300:
+            text = data.decode("utf-8", "surrogatepass")
+            self.log_request_fail("POST", self.host + path, path, body, loop.time() - start,
+                                  status_code=status, response=text)
+            self._raise_error(status, text, answer_headers.get("content-type"))
+        return data
+
     def _request(self, method: str, path: str, body: bytes | str | None,
                  headers: Mapping[str, str] | None) -> bytes:
         payload = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body or b""
