@@ -81,6 +81,19 @@ class _Tokens:
 _TOKENS = _Tokens()
 
 
+def token_sequence(text: str) -> list[str]:
+    """A search text's tokens in the order FTS5 indexes them (its positions): a word of
+    ASCII letters and digits is itself; another word (the joined-word mark included)
+    is what FTS5's tokenizer makes of it."""
+    words = text.split()
+    others = {word for word in words if not (word.isascii() and word.isalnum())}
+    if not others:
+        return words
+    tokens = _TOKENS.of(others)
+    return [token for word in words
+            for token in (tokens[word] if word in others else (word,))]
+
+
 def indexed_words(texts: Iterable[str]) -> list[set[str]]:
     """Each search text's distinct words as FTS5 indexes them (see the module docstring)."""
     split = [set(text.split()) for text in texts]
@@ -142,6 +155,8 @@ class DomainWords:
                  " AND word >= ? AND word < ?")
         self._any = f"SELECT 1 FROM domain_words WHERE {where} LIMIT 1"
         self._words = f"SELECT DISTINCT word FROM domain_words WHERE {where} ORDER BY word"
+        self._counted = (f"SELECT word, titles FROM domain_words WHERE {where}"
+                         " ORDER BY word LIMIT ?")
         self._whole = (f"SELECT 1 FROM domain_words WHERE domain_id = ? AND grp IN"
                        f" ({', '.join('?' * len(groups))}) AND word = ? LIMIT 1")
 
@@ -160,3 +175,9 @@ class DomainWords:
         """The distinct words that start with ``prefix``, in order; at most ``limit``."""
         rows = self.conn.execute(f"{self._words} LIMIT ?", (*self._range(prefix), limit))
         return [word for (word,) in rows]
+
+    def counted(self, prefix: str, limit: int) -> list[tuple[str, int]]:
+        """The words that start with ``prefix``, in order, each with the number of titles
+        of a searched group that have it (a word of several groups comes once for each);
+        at most ``limit`` rows."""
+        return self.conn.execute(self._counted, (*self._range(prefix), limit)).fetchall()

@@ -23,7 +23,8 @@ meanwhile, and for domains that do not fit the memory budget.
 import sqlite3
 import struct
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice, product
 from math import prod
@@ -36,7 +37,7 @@ from core.typos import WordList, allowed_edits, corrections, form_parts, length_
 from embedded.caches import ByteBoundedCache, strings_size
 from embedded.database import SqliteDatabase
 from embedded.domain_index import DomainIndex
-from embedded.domain_words import DomainWords
+from embedded.domain_words import DomainWords, token_sequence
 from embedded.memory import DEFAULT_MEMORY_BUDGET, MemoryIndexes
 
 DOMAIN_BITS = 20
@@ -50,6 +51,14 @@ FLOAT32_MAX = 3.4028234663852886e38
 MAX_TIE_ROWS = 500
 VOCABULARY_CACHE_BYTES = 16 * 1024 * 1024
 """The FTS5 path's words and typo forms kept per worker (`Vocabulary`)."""
+SITE_CACHE_BYTES = 16 * 1024 * 1024
+"""The FTS5 path's query words' terms and rare words' titles kept per worker
+(`SiteTerms`, `RareRows`)."""
+RARE_TITLES = 256
+"""A word that at most this many searched titles have is rare (`RareRows`)."""
+COUNTED_WORDS = 32
+"""The domain's words read at most for a query word (`SiteTerms`): a prefix that
+begins more is not counted, so not rare."""
 
 # Domains with titles, the most searched this month first, then the smallest.
 WARM_SQL = """
@@ -164,13 +173,19 @@ def tier_expressions(words: tuple[str, ...], terms: Terms = prefix_term) -> list
     return [in_order, f"({all_of(words, terms)}) NOT ({in_order})"]
 
 
+def either_lists(words: tuple[str, ...], fixes: Fixes, terms: Terms = prefix_term
+                 ) -> list[list[str]]:
+    """For each word, the terms of it and of its corrections, as prefixes."""
+    return [list(dict.fromkeys(term for form in (word, *fixes.get(word, []))
+                               for term in terms(form)))
+            for word in words]
+
+
 def either_terms(words: tuple[str, ...], fixes: Fixes, terms: Terms = prefix_term
                  ) -> list[str | None]:
     """For each word, an expression for it or one of its corrections as a prefix
     (None: neither matches anything)."""
-    return [any_of(list(dict.fromkeys(term for form in (word, *fixes.get(word, []))
-                                      for term in terms(form))))
-            for word in words]
+    return [any_of(found) for found in either_lists(words, fixes, terms)]
 
 
 def typo_expression(words: tuple[str, ...], fixes: Fixes, terms: Terms = prefix_term
@@ -192,36 +207,230 @@ def joined_expression(readings: list[tuple[str, ...]], terms: Terms = prefix_ter
     return " OR ".join(found) if found else None
 
 
+Row = tuple[int, str, str, float, str]
+"""A title as MATCH_SQL reads it: rank key, url, title, ranking, search text."""
+
+
+class FreshCache:
+    """Entries of each domain, kept while its generation stands, within ``limit_bytes``:
+    keys start with the domain's id. Keys come from what strangers type, so the bound
+    is in bytes."""
+
+    def __init__(self, limit_bytes: int) -> None:
+        self._generations: dict[int, int] = {}
+        self._cache = ByteBoundedCache(limit_bytes)
+
+    def fresh(self, domain_id: int, generation: int) -> None:
+        """Drops the domain's entries if its generation moved since they were made."""
+        if self._generations.get(domain_id) != generation:
+            self._generations[domain_id] = generation
+            self._cache.discard_where(lambda key: key[0] == domain_id)  # type: ignore[index]
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        return self._cache.get(key)
+
+    def put(self, key: tuple[Any, ...], value: Any, size: int) -> None:
+        self._cache.put(key, value, size)
+
+    @property
+    def size(self) -> int:
+        return self._cache.size
+
+
+TermTitles = dict[str, int | None]
+"""FTS5 term -> at most how many searched titles have it (None: many, or not known)."""
+
+
 class SiteTerms:
     """`Terms` for one search, from the domain's words (`embedded.domain_words`): a
     word that no searched title has a word starting with matches nothing, and a word
     longer than the prefix index stands for the few words it begins, so FTS5 seeks
     their entries instead of merging every domain's. A word FTS5 would not index as
-    itself (not plain ASCII) stays a prefix term for FTS5 to read."""
+    itself (not plain ASCII) stays a prefix term for FTS5 to read.
 
-    def __init__(self, words: DomainWords) -> None:
+    Each term also gets a bound of the titles that have it, from the same rows, so a
+    step can tell a rare word (`RareRows`). With ``cache``, what a word found is kept
+    for the domain's generation (``cache`` must be fresh for it)."""
+
+    def __init__(self, words: DomainWords, cache: FreshCache | None = None) -> None:
         self.words = words
+        self.cache = cache
+        self.titles: TermTitles = {}
         self._found: dict[str, list[str]] = {}
 
     def __call__(self, word: str) -> list[str]:
         found = self._found.get(word)
         if found is None:
-            found = self._found[word] = self._terms(word)
+            terms, titles = self._cached(word)
+            self.titles.update(titles)
+            found = self._found[word] = terms
         return found
 
-    def _terms(self, word: str) -> list[str]:
+    def _cached(self, word: str) -> tuple[list[str], TermTitles]:
+        if self.cache is None:
+            return self._terms(word)
+        key = (self.words.domain_id, self.words.groups, "terms", word)
+        found = self.cache.get(key)
+        if found is None:
+            found = self._terms(word)
+            self.cache.put(key, found, 2 * strings_size(found[0]) + sys.getsizeof(word) + 200)
+        return found  # type: ignore[no-any-return]
+
+    def _terms(self, word: str) -> tuple[list[str], TermTitles]:
         if not word.isascii():
-            return prefix_term(word)
+            return prefix_term(word), {}
+        rows = self.words.counted(word, COUNTED_WORDS + 1)
+        complete = len(rows) <= COUNTED_WORDS
         if len(word) <= PREFIX_INDEX_LENGTH:
-            return prefix_term(word) if self.words.has_prefix(word) else []
-        begun = self.words.starting_with(word, MAX_EXPANDED + 1)
-        if len(begun) > MAX_EXPANDED:
-            return prefix_term(word)
-        return [f'"{found}"' for found in begun]
+            if not rows:
+                return [], {}
+            return prefix_term(word), {prefix_term(word)[0]: total(rows) if complete else None}
+        titles: dict[str, int] = {}
+        for found, count in rows:  # a word of several searched groups comes once for each
+            titles[found] = titles.get(found, 0) + count
+        if not complete and len(titles) <= MAX_EXPANDED:
+            # Rows of several groups: more words may follow the rows read.
+            begun = self.words.starting_with(word, MAX_EXPANDED + 1)
+            if len(begun) > MAX_EXPANDED:
+                return prefix_term(word), {}
+            return [f'"{found}"' for found in begun], {}
+        if len(titles) > MAX_EXPANDED:
+            return prefix_term(word), {prefix_term(word)[0]: total(rows) if complete else None}
+        return [f'"{found}"' for found in titles], {f'"{found}"': count
+                                                  for found, count in titles.items()}
 
     def present(self, form: str) -> bool:
         """Some searched title has a word that starts with ``form``."""
         return bool(self(form))
+
+    def at_most(self, terms: list[str]) -> int | None:
+        """At most how many searched titles have one of ``terms`` (of words asked of this
+        object); None if not known to be few."""
+        counts = [self.titles.get(term) for term in terms]
+        return None if None in counts else sum(counts)  # type: ignore[arg-type]
+
+
+def total(rows: list[tuple[str, int]]) -> int:
+    return sum(count for _word, count in rows)
+
+
+class WordTest:
+    """Whether a title has a token that matches one of a word's FTS5 terms (`"w"` or
+    `"w"*`), as FTS5 decides for plain ASCII terms: the token itself, or a token that
+    starts with it. A title is its tokens spaced, with a space before and after
+    (`spaced_tokens`), so a test is a substring search."""
+
+    def __init__(self, terms: list[str]) -> None:
+        self.needles = tuple(f" {term[1:-2]}" if term.endswith("*") else f" {term[1:-1]} "
+                             for term in terms)
+        self.whole = frozenset(term[1:-1] for term in terms if not term.endswith("*"))
+        self.starts = tuple(term[1:-2] for term in terms if term.endswith("*"))
+
+    def in_title(self, spaced: str) -> bool:
+        return any(needle in spaced for needle in self.needles)
+
+    def __call__(self, token: str) -> bool:
+        return token in self.whole or token.startswith(self.starts)
+
+
+def spaced_tokens(search_text: str) -> str:
+    """A title's tokens (`embedded.domain_words.token_sequence`), spaced, with a space
+    before and after: what `WordTest.in_title` searches."""
+    return f" {' '.join(token_sequence(search_text))} "
+
+
+def has_all(spaced: str, tests: list[WordTest]) -> bool:
+    """Every word matches some token: FTS5's `a AND b`."""
+    return all(test.in_title(spaced) for test in tests)
+
+
+def in_order(spaced: str, tests: list[WordTest]) -> bool:
+    """The words match tokens one after the other: FTS5's phrase `a + b`."""
+    tokens = spaced.split()
+    return any(all(test(tokens[at + offset]) for offset, test in enumerate(tests))
+               for at in range(len(tokens) - len(tests) + 1))
+
+
+TitleTest = Callable[[str], bool]
+"""A title's `spaced_tokens` -> whether it matches."""
+
+
+@dataclass
+class Plan:
+    """A step answered in Python from the titles of its rarest word (`RareRows`): the
+    words' terms, all of which a title must have, and one test per FTS5 expression of
+    the step (the same titles, in the same order)."""
+
+    words: list[list[str]]
+    tests: list[TitleTest]
+
+
+RowTokens = list[tuple[Row, str]]
+"""Titles with their `spaced_tokens`."""
+
+
+class RareRows:
+    """The searched titles of a domain's rare words, with their tokens, read once and
+    kept for the domain's generation (``cache``): a step whose words include one that
+    at most RARE_TITLES titles have reads those and tests the other words in Python,
+    instead of FTS5 walking the doclists of every word (for a word as common as "the",
+    thousands of entries per statement; a two-word miss used to walk them three times).
+    Only for ASCII terms, whose matches Python tells as FTS5 does."""
+
+    def __init__(self, conn: sqlite3.Connection, site: SiteTerms, cache: FreshCache,
+                 sql: str, bounds: tuple[object, ...]) -> None:
+        self.conn, self.site, self.cache = conn, site, cache
+        self.sql, self.bounds = sql, bounds
+
+    def of(self, words: list[list[str]], fetch: bool = True) -> RowTokens | None:
+        """The titles of the rarest of ``words`` (each word's terms; none empty), if one
+        is rare; with ``fetch`` False, only if they were read before."""
+        if not all(term.isascii() for terms in words for term in terms):
+            return None
+        counted = [(titles, terms) for terms in words
+                   if (titles := self.site.at_most(terms)) is not None]
+        if not counted:
+            return None
+        titles, terms = min(counted, key=lambda found: found[0])
+        if titles > RARE_TITLES:
+            return None
+        key = (self.site.words.domain_id, self.site.words.groups, "rows", tuple(terms))
+        found: RowTokens | None = self.cache.get(key)
+        if found is None and fetch:
+            rows = self.conn.execute(self.sql, (any_of(terms), *self.bounds))
+            found = [(row, spaced_tokens(row[4])) for row in rows]
+            self.cache.put(key, found, rows_size(found))
+        return found
+
+
+def rows_size(rows: RowTokens) -> int:
+    return sys.getsizeof(rows) + sum(
+        200 + sum(map(sys.getsizeof, row[1:3])) + sys.getsizeof(row[4]) + sys.getsizeof(spaced)
+        for row, spaced in rows)
+
+
+def exact_plan(words: tuple[str, ...], terms: Terms) -> Plan | None:
+    """`tier_expressions` as a `Plan`."""
+    found = [terms(word) for word in words]
+    if not all(found):
+        return None
+    tests = [WordTest(each) for each in found]
+    if len(words) == 1:
+        return Plan(found, [lambda _title: True])
+    return Plan(found, [lambda title: has_all(title, tests) and in_order(title, tests),
+                        lambda title: has_all(title, tests) and not in_order(title, tests)])
+
+
+def corrected_plan(words: tuple[str, ...], fixes: Fixes, terms: Terms) -> Plan | None:
+    """`typo_expression` as a `Plan`."""
+    either = either_lists(words, fixes, terms)
+    if not all(either):
+        return None
+    typed = [terms(word) for word in words]
+    either_tests = [WordTest(each) for each in either]
+    typed_tests = [WordTest(each) for each in typed] if all(typed) else None
+    return Plan(either, [lambda title: has_all(title, either_tests) and not (
+        typed_tests is not None and has_all(title, typed_tests))])
 
 
 class Vocabulary:
@@ -239,9 +448,11 @@ class Vocabulary:
         self._generations: dict[int, int] = {}
         self._cache = ByteBoundedCache(limit_bytes)
 
-    def _fresh(self, conn: sqlite3.Connection, domain_id: int) -> None:
-        row = conn.execute("SELECT generation FROM domains WHERE id = ?", (domain_id,))
-        (generation,) = row.fetchone()
+    def _fresh(self, conn: sqlite3.Connection, domain_id: int, generation: int | None
+               ) -> None:
+        if generation is None:
+            row = conn.execute("SELECT generation FROM domains WHERE id = ?", (domain_id,))
+            (generation,) = row.fetchone()
         if self._generations.get(domain_id) != generation:
             self._generations[domain_id] = generation
             self._cache.discard_where(lambda key: key[0] == domain_id)  # type: ignore[index]
@@ -275,8 +486,11 @@ class Vocabulary:
         return forms
 
     def corrections(self, conn: sqlite3.Connection, words: tuple[str, ...],
-                    domain_id: int, groups: tuple[str, ...]) -> dict[str, list[str]]:
-        self._fresh(conn, domain_id)
+                    domain_id: int, groups: tuple[str, ...], generation: int | None = None
+                    ) -> dict[str, list[str]]:
+        """``generation``: the domain's, if read for this search already
+        (`Fts5Engine.generation`)."""
+        self._fresh(conn, domain_id, generation)
         site = DomainWords(conn, domain_id, tuple(sorted(set(groups))))
         fixes = {}
         for word in words:
@@ -309,11 +523,10 @@ class SearchedTitles:
         return row.fetchone() is not None
 
 
-Row = tuple[int, str, str, float, str]
 
-
-def top_matches(rows: sqlite3.Cursor, size: int) -> list[Row]:
+def top_matches(rows: Iterable[Row], size: int) -> list[Row]:
     """The first ``size`` rows in rank order, plus the rest of the tie at the cut-off."""
+    rows = iter(rows)
     best = list(islice(rows, size))
     if len(best) == size:
         cut_off = best[-1][0] >> SEQUENCE_BITS
@@ -330,6 +543,60 @@ def ranked(rows: list[Row], words: tuple[str, ...], size: int) -> list[Hit]:
     return [Hit(url, title, text) for _key, url, title, _pop, text in rows[:size]]
 
 
+class Searched:
+    """One step's look at a domain's searched titles (its groups asked for): the
+    query words' terms, the rare words' titles, and FTS5."""
+
+    def __init__(self, conn: sqlite3.Connection, domain_id: int, generation: int,
+                 groups: tuple[str, ...], cache: FreshCache) -> None:
+        self.conn = conn
+        self.groups = groups
+        self.generation = generation
+        self.cache = cache
+        self.low, self.high = domain_range(domain_id)
+        self.sql = MATCH_SQL.format(groups=", ".join("?" * len(groups)))
+        key_groups = tuple(sorted(set(groups)))
+        self.terms = SiteTerms(DomainWords(conn, domain_id, key_groups), cache)
+        self.titles = SearchedTitles(conn, domain_id, groups)
+        self.rare = RareRows(conn, self.terms, cache, self.sql, (self.low, self.high, *groups))
+
+    def by_fts5(self, expressions: Sequence[str | None], words: tuple[str, ...], size: int
+                ) -> list[Hit]:
+        """The best ``size`` titles of each expression in turn, until there are enough."""
+        hits: list[Hit] = []
+        for expression in expressions:
+            wanted = size - len(hits)
+            if wanted <= 0:
+                break
+            if expression is None:
+                continue
+            rows = self.conn.execute(self.sql, (expression, self.low, self.high, *self.groups))
+            hits.extend(ranked(top_matches(rows, wanted), words, wanted))
+        return hits
+
+    def in_python(self, plan: Plan, rows: RowTokens, words: tuple[str, ...], size: int
+                  ) -> list[Hit]:
+        """`by_fts5` of the plan's expressions, from the titles of its rarest word."""
+        hits: list[Hit] = []
+        for test in plan.tests:
+            wanted = size - len(hits)
+            if wanted <= 0:
+                break
+            matching = (row for row, title in rows if test(title))
+            hits.extend(ranked(top_matches(matching, wanted), words, wanted))
+        return hits
+
+    def together(self, words: list[list[str]]) -> bool:
+        """Some searched title has every word (each word's terms, none empty)."""
+        if len(words) == 1 and all(term.isascii() for term in words[0]):
+            return True  # the domain's words list it (`SiteTerms`)
+        rows = self.rare.of(words)
+        if rows is None:
+            return self.titles.matches(" AND ".join(map(str, map(any_of, words))))
+        tests = [WordTest(terms) for terms in words]
+        return any(has_all(title, tests) for _row, title in rows)
+
+
 class Fts5Engine(TieredEngine):
     """FTS5 over the file, and the domains this worker serves kept in memory
     (`embedded.memory`), which answer the same while fresh and many times faster;
@@ -340,6 +607,7 @@ class Fts5Engine(TieredEngine):
         self.db = db
         self._domain_ids: dict[str, int] = {}
         self._vocabulary = Vocabulary()
+        self._site_cache = FreshCache(SITE_CACHE_BYTES)
         self._data_version: int | None = None
         self._generations: dict[str, int] = {}
         self._looked_mark: bytes | None = None
@@ -356,37 +624,44 @@ class Fts5Engine(TieredEngine):
             self._domain_ids[domain] = row[0]  # domains are never deleted
         return self._domain_ids[domain]
 
+    def _searched(self, conn: sqlite3.Connection, query: SearchQuery) -> "Searched | None":
+        """The query's domain and groups on ``conn``, with its fresh caches; None if the
+        domain has no titles yet."""
+        domain_id = self._domain_id(conn, query.domain)
+        if domain_id is None:
+            return None
+        generation = self.generation(query.domain)
+        self._site_cache.fresh(domain_id, generation)
+        return Searched(conn, domain_id, generation, ("", *query.groups), self._site_cache)
+
     async def _matches(self, query: SearchQuery,
-                       expressions: Callable[[Terms], Sequence[str | None]], size: int
-                       ) -> list[Hit]:
+                       expressions: Callable[[Terms], Sequence[str | None]], size: int,
+                       plan: Callable[[Terms], Plan | None] | None = None,
+                       fetch: bool = True) -> list[Hit]:
         """The best ``size`` titles of each expression in turn, until there are enough;
-        ``expressions`` are made with the domain's `SiteTerms` (None: matches nothing)."""
-        groups = ("", *query.groups)
-        sql = MATCH_SQL.format(groups=", ".join("?" * len(groups)))
+        ``expressions`` are made with the domain's `SiteTerms` (None: matches nothing).
+        ``plan``: the same in Python, used when one of its words is rare (`RareRows`;
+        with ``fetch`` False, only when its titles were read before)."""
 
         def run(conn: sqlite3.Connection) -> list[Hit]:
-            hits: list[Hit] = []
-            domain_id = self._domain_id(conn, query.domain)
-            if domain_id is None:
-                return hits
-            low, high = domain_range(domain_id)
-            for expression in expressions(SiteTerms(DomainWords(conn, domain_id, groups))):
-                wanted = size - len(hits)
-                if wanted <= 0:
-                    break
-                if expression is None:
-                    continue
-                rows = conn.execute(sql, (expression, low, high, *groups))
-                hits.extend(ranked(top_matches(rows, wanted), query.words, wanted))
-            return hits
+            searched = self._searched(conn, query)
+            if searched is None:
+                return []
+            planned = plan(searched.terms) if plan else None
+            rows = searched.rare.of(planned.words, fetch) if planned else None
+            if planned is not None and rows is not None:
+                return searched.in_python(planned, rows, query.words, size)
+            return searched.by_fts5(expressions(searched.terms), query.words, size)
 
         return self.db.read_inline(run)
 
     async def exact(self, query: SearchQuery, size: int) -> list[Hit]:
         if index := self._in_memory(query):
             return index.exact(query.words, query.groups, size)
+        # One word's titles are read whole only if read before: FTS5 stops at a page.
         return await self._matches(
-            query, lambda terms: tier_expressions(query.words, terms), size)
+            query, lambda terms: tier_expressions(query.words, terms), size,
+            lambda terms: exact_plan(query.words, terms), fetch=len(query.words) > 1)
 
     async def joined(self, query: SearchQuery, readings: list[tuple[str, ...]], size: int
                      ) -> list[Hit]:
@@ -398,17 +673,15 @@ class Fts5Engine(TieredEngine):
     async def present(self, query: SearchQuery, forms: list[str]) -> set[str]:
         if index := self._in_memory(query):
             return index.present(forms, query.groups)
-        groups = ("", *query.groups)
 
         def find(conn: sqlite3.Connection) -> set[str]:
-            domain_id = self._domain_id(conn, query.domain)
-            if domain_id is None:
+            searched = self._searched(conn, query)
+            if searched is None:
                 return set()
-            terms = SiteTerms(DomainWords(conn, domain_id, groups))
-            site = SearchedTitles(conn, domain_id, groups)
             # A form FTS5 would not index as itself is asked of FTS5, as before.
-            return {form for form in forms if (terms.present(form) if form.isascii()
-                                               else site.matches(prefix_term(form)[0]))}
+            return {form for form in forms if (
+                searched.terms.present(form) if form.isascii()
+                else searched.titles.matches(prefix_term(form)[0]))}
 
         return self.db.read_inline(find)
 
@@ -416,18 +689,15 @@ class Fts5Engine(TieredEngine):
                             ) -> int:
         if index := self._in_memory(query):
             return index.leading_match(words, fixes, query.groups)
-        groups = ("", *query.groups)
 
         def count(conn: sqlite3.Connection) -> int:
-            domain_id = self._domain_id(conn, query.domain)
-            if domain_id is None:
+            searched = self._searched(conn, query)
+            if searched is None:
                 return 0
-            terms = SiteTerms(DomainWords(conn, domain_id, groups))
-            alternatives = either_terms(words, fixes, terms)
-            site = SearchedTitles(conn, domain_id, groups)
+            alternatives = either_lists(words, fixes, searched.terms)
             matched = 0  # each look stops at its first title; the first miss ends them
-            while matched < len(words) and alternatives[matched] is not None and site.matches(
-                    " AND ".join(map(str, alternatives[:matched + 1]))):
+            while matched < len(words) and alternatives[matched] and searched.together(
+                    alternatives[:matched + 1]):
                 matched += 1
             return matched
 
@@ -442,7 +712,8 @@ class Fts5Engine(TieredEngine):
             domain_id = self._domain_id(conn, query.domain)
             if domain_id is None:
                 return {}
-            return self._vocabulary.corrections(conn, query.words, domain_id, groups)
+            return self._vocabulary.corrections(conn, query.words, domain_id, groups,
+                                                self.generation(query.domain))
 
         return self.db.read_inline(find)
 
@@ -450,7 +721,8 @@ class Fts5Engine(TieredEngine):
         if index := self._in_memory(query):
             return index.corrected(query.words, fixes, query.groups, size)
         return await self._matches(
-            query, lambda terms: [typo_expression(query.words, fixes, terms)], size)
+            query, lambda terms: [typo_expression(query.words, fixes, terms)], size,
+            lambda terms: corrected_plan(query.words, fixes, terms), fetch=len(query.words) > 1)
 
     def generation(self, domain: str) -> int:
         # The WAL-index header moves with every commit, by any process: while it
