@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 from live import Site, free_port, new_site, start_scaled_server, stop_server
 
@@ -44,6 +45,10 @@ from scaled_setup.support import (
 pytestmark = [pytest.mark.scaled, pytest.mark.failover]
 
 SEARCHES = 40
+WAYS = ["post", "call"]
+"""How a search reaches the engine: the service's own searches (`ClusterClient.post`,
+straight to the transport's connection pool), or through opensearch-py's client
+(`ClusterClient.call`, as the service's other requests)."""
 
 
 def with_hosts(search_url: str, *hosts: str) -> str:
@@ -59,16 +64,20 @@ def make_index(engine_url: str) -> str:
     return index
 
 
-async def search_many(search_url: str, index: str, **options: object) -> list[object]:
-    """``SEARCHES`` searches through the service's own search client: the hit
-    counts, or the error that reached the service."""
+async def search_many(search_url: str, index: str, way: str, **options: object
+                      ) -> list[object]:
+    """``SEARCHES`` searches through the service's own search client, the ``way`` named
+    (`WAYS`): the hit counts, or the error that reached the service."""
     cluster = open_cluster(search_url, **options)
+    body = {"query": {"match_all": {}}}
     answers: list[object] = []
     try:
         for _ in range(SEARCHES):
             try:
-                found = await cluster.searcher.call("search", index=index,
-                                                    body={"query": {"match_all": {}}})
+                if way == "post":
+                    found = await cluster.searcher.post(f"/{index}/_search", orjson.dumps(body))
+                else:
+                    found = await cluster.searcher.call("search", index=index, body=body)
                 answers.append(found["hits"]["total"]["value"])
             except EngineUnavailable as error:
                 answers.append(error)
@@ -77,12 +86,13 @@ async def search_many(search_url: str, index: str, **options: object) -> list[ob
         await cluster.close()
 
 
-def test_a_search_refused_by_a_dead_host_is_answered_by_the_next() -> None:
+@pytest.mark.parametrize("way", WAYS)
+def test_a_search_refused_by_a_dead_host_is_answered_by_the_next(way: str) -> None:
     search_url = require_services()[1]
     index = make_index(http_url(search_url))
     dead = f"127.0.0.1:{free_port()}"  # nothing listens there: connection refused
     try:
-        answers = asyncio.run(search_many(with_hosts(search_url, dead), index))
+        answers = asyncio.run(search_many(with_hosts(search_url, dead), index, way))
     finally:
         httpx.delete(f"{http_url(search_url)}/{index}")
     assert answers == [1] * SEARCHES
@@ -110,13 +120,15 @@ def host_that_never_accepts() -> Iterator[str]:
                 filler.close()
 
 
-def test_a_host_that_never_accepts_costs_a_share_of_the_search_timeout_not_the_search() -> None:
+@pytest.mark.parametrize("way", WAYS)
+def test_a_host_that_never_accepts_costs_a_share_of_the_search_timeout_not_the_search(
+        way: str) -> None:
     search_url = require_services()[1]
     index = make_index(http_url(search_url))
     try:
         with host_that_never_accepts() as silent:
             started = time.monotonic()
-            answers = asyncio.run(search_many(with_hosts(search_url, silent), index,
+            answers = asyncio.run(search_many(with_hosts(search_url, silent), index, way,
                                               search_timeout=2.0))
             elapsed = time.monotonic() - started
     finally:

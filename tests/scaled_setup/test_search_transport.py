@@ -293,12 +293,14 @@ def test_a_search_goes_over_tls_with_basic_auth_and_an_unknown_certificate_is_re
     assert refused is not None and "certificate" in repr(refused).lower(), repr(refused)
 
 
-@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize(("transport", "way"),
+                         [*((transport, "call") for transport in TRANSPORTS), ("own", "post")])
 def test_a_host_that_drops_every_connection_is_tried_once_then_left_aside(
-    transport: str
+    transport: str, way: str
 ) -> None:
     """Simulated: beside the real node, a fake host that accepts each connection and
-    closes it without answering, as a node does while it dies."""
+    closes it without answering, as a node does while it dies. ``way``: through
+    opensearch-py's client, or the service's own searches (`ClusterClient.post`)."""
     url = http_url(require_services()[1])
     index = f"transport-{uuid.uuid4().hex[:8]}"
     httpx.put(f"{url}/{index}/_doc/1", params={"refresh": "true"},
@@ -315,7 +317,8 @@ def test_a_host_that_drops_every_connection_is_tried_once_then_left_aside(
             answers: list[object] = []
             for _ in range(20):
                 try:
-                    found = await client.call("search", index=index, body={})
+                    found = (await client.post(f"/{index}/_search", b"{}") if way == "post"
+                             else await client.call("search", index=index, body={}))
                     answers.append(found["hits"]["total"]["value"])
                 except EngineUnavailable as error:
                     answers.append(error)
