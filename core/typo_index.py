@@ -21,7 +21,7 @@ import sys
 from array import array
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import process
@@ -36,6 +36,8 @@ SMALL_GROUP = 32
 rapidfuzz compares 32 forms in about 3 us, and their bitsets would take more
 memory than the forms save."""
 MAX_REPEAT = 3
+PAUSE_EVERY = 16
+"""Words between two calls of a build's pause."""
 """A letter's repeats counted up to this many: fewer bitsets, still a lower bound."""
 
 
@@ -49,7 +51,7 @@ def shortest_form() -> int:
 SHORTEST = shortest_form()
 
 
-@dataclass
+@dataclass(slots=True)
 class FormGroup:
     """The distinct forms of ``length`` letters that one letter's words begin with."""
 
@@ -103,23 +105,26 @@ class TypoIndex:
     then made bitsets, then dropped), in Python loops: a reader thread that builds
     one lets the event loop run between them."""
 
-    def __init__(self, words: Sequence[str]) -> None:
+    def __init__(self, words: Sequence[str], pause: Callable[[], None] = lambda: None) -> None:
+        """``pause`` is called every few words (`embedded.indexed_titles.Pause`)."""
         self.words = words
         self.groups: dict[tuple[str, int], FormGroup] = {}
         start = 0
         while start < len(words):
             end = bisect_left(words, words[start][0] + LAST_CHARACTER, start)
-            self._add_letter(start, end)
+            self._add_letter(start, end, pause)
             start = end
         self.nbytes = self._size()
 
-    def _add_letter(self, start: int, end: int) -> None:
+    def _add_letter(self, start: int, end: int, pause: Callable[[], None]) -> None:
         """The groups of the words ``start`` to ``end``, which begin with one letter."""
         numbers: dict[int, array] = {}  # length -> the first word of each form
         wholes: dict[int, list[int]] = {}
         held_by: dict[int, defaultdict[int, list[int]]] = {}  # length -> key -> forms
         previous = ""
         for number in range(start, end):
+            if not number % PAUSE_EVERY:
+                pause()
             word = self.words[number]
             # The forms this word begins first: those longer than what it shares
             # with the word before (sorted order puts equal beginnings together).
@@ -141,6 +146,7 @@ class TypoIndex:
                     members[key].append(form)
         letter = self.words[start][0]
         for length, forms in numbers.items():
+            pause()
             group = FormGroup(forms, bitset(wholes[length]))
             if len(forms) > SMALL_GROUP:
                 group.bags = {key: bitset(members) for key, members in held_by[length].items()}
@@ -150,7 +156,7 @@ class TypoIndex:
         size = sys.getsizeof
         total = size(self) + size(self.__dict__) + size(self.groups)
         for key, group in self.groups.items():
-            total += size(key) + size(group) + size(group.__dict__) + size(group.words)
+            total += size(key) + size(group) + size(group.words)
             total += size(group.whole)
             if group.bags is not None:
                 total += size(group.bags) + sum(size(letter) + size(bits)

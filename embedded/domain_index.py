@@ -20,18 +20,18 @@ from core.engine import Hit
 from core.search import Fixes
 from core.typo_index import TypoIndex
 from core.typos import allowed_edits, chosen
-from embedded.indexed_titles import Docs, IndexedTitles
+from embedded.indexed_titles import Docs, IndexedTitles, Pause, no_pause
 
 
 class DomainIndex(IndexedTitles):
     """One domain's titles at one generation, answering the tiers of a search
     (`IndexedTitles` holds the titles and the steps the tiers are made of)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: Any, pause: Pause = no_pause, **kwargs: Any) -> None:
+        super().__init__(*args, pause=pause, **kwargs)
         # Built with the index, in its reader thread: a search never waits for the
         # typo candidates of a letter (`core.typo_index`), and they count in its bytes.
-        self.typos = TypoIndex(self.words)
+        self.typos = TypoIndex(self.words, pause)
         self.nbytes += self.typos.nbytes
 
     def exact(self, words: tuple[str, ...], groups: tuple[str, ...], size: int) -> list[Hit]:

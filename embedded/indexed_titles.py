@@ -23,9 +23,10 @@ Same answers as `embedded.engine`, by construction:
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from itertools import accumulate, groupby, islice, pairwise, repeat
-from typing import Any
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from itertools import islice, pairwise, repeat
+from typing import Any, TypeVar
 
 from core.engine import Hit
 from core.ranking import closeness_columns
@@ -51,18 +52,86 @@ MAX_BATCH = 1024
 Docs = Sequence[int]
 """Document numbers, ascending."""
 
+T = TypeVar("T")
+Pause = Callable[[], None]
+"""Called often by a build: a build in a reader thread gives way there to the event
+loop's searches (`embedded.loading.BuildTurns`). The GIL is the loop's only while the
+builder waits outside it: a search that lets go of it at each SQLite call otherwise
+waited up to `sys.getswitchinterval()` at each to get it back."""
+PACED_EVERY = 16
+"""Items of a build's loops between two calls of its pause (a call costs 0.1 us, an
+item up to 10 us)."""
+STRINGS_AT_ONCE = 1024
+"""Strings sized (or sorted) in one C call: no call of a build holds the GIL long."""
+
+
+def no_pause() -> None:
+    """A build that need not give way (tests, tools)."""
+
+
+def paced(items: Iterable[T], pause: Pause, every: int = PACED_EVERY) -> Iterator[T]:
+    """``items``, with ``pause`` called before each ``every`` of them."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, every)):
+        pause()
+        yield from chunk
+
+
+def sorted_paced(strings: Iterable[str], pause: Pause) -> list[str]:
+    """``sorted(strings)``, sorted a bucket of one beginning at a time: one sort of the
+    64k words of the Debian titles held the GIL for 27 ms. Strings in order have their
+    first two characters in order, so the buckets in order of those are in order."""
+    buckets: defaultdict[str, list[str]] = defaultdict(list)
+    for string in paced(strings, pause):
+        buckets[string[:2]].append(string)
+    ordered: list[str] = []
+    for beginning in paced(sorted(buckets), pause, every=1):
+        ordered += sorted(buckets.pop(beginning))
+    return ordered
+
+
+def strings_size(strings: Sequence[str], pause: Pause) -> int:
+    """Bytes ``strings`` hold, summed a part at a time."""
+    size = sys.getsizeof
+    total = 0
+    for start in paced(range(0, len(strings), STRINGS_AT_ONCE), pause, every=1):
+        total += sum(map(size, strings[start:start + STRINGS_AT_ONCE]))
+    return total
+
+
+EMPTY: "array[int]" = array("I")
+"""What a list of arrays holds in place of one already copied (and freed)."""
+
+
+def concatenated(parts: "list[array[int]]", typecode: str, pause: Pause
+                 ) -> "tuple[array[int], array[int]]":
+    """The ``parts`` one after another, and where each ends (0 first). Each part is
+    freed once copied: a build never holds them twice (nor a list of Python ints of
+    them all, which took 21 MB for the Debian titles' postings)."""
+    joined, ends = array(typecode), array("I", [0])
+    for number in paced(range(len(parts)), pause):
+        joined.extend(parts[number])
+        parts[number] = EMPTY
+        ends.append(len(joined))
+    return joined, ends
+
 
 class Neighbours:
     """For each word, the words next to it (on one side) and in which documents,
     sorted by neighbour, then document."""
 
-    def __init__(self, pairs_by_word: list[Sequence[int]]) -> None:
-        """``pairs_by_word``: for each word, (neighbour, document) packed in DOC_BITS each."""
-        ordered = [pair for pairs in pairs_by_word if pairs for pair in sorted(pairs)]
-        self.words = array("I", [pair >> DOC_BITS for pair in ordered])
-        self.docs = array("I", [pair & DOC_MASK for pair in ordered])
-        self.starts = array("I", accumulate(map(len, pairs_by_word), initial=0))
+    def __init__(self, pairs_by_word: "list[array[int]]", pause: Pause = no_pause) -> None:
+        """``pairs_by_word``: for each word, (neighbour, document) packed in DOC_BITS
+        each; emptied as they are read (a word at a time, each freed once copied)."""
+        self.words, self.docs = array("I"), array("I")
+        self.starts = array("I", [0])
         """The neighbours of word w are [starts[w], starts[w + 1])."""
+        for word in paced(range(len(pairs_by_word)), pause):
+            pairs = sorted(pairs_by_word[word])
+            pairs_by_word[word] = EMPTY
+            self.words.extend([pair >> DOC_BITS for pair in pairs])
+            self.docs.extend([pair & DOC_MASK for pair in pairs])
+            self.starts.append(len(self.docs))
 
     def of(self, words: tuple[int, int], neighbours: tuple[int, int]) -> list[int] | None:
         """The documents, ascending, where a word of the range ``words`` has one of the
@@ -82,6 +151,17 @@ class Neighbours:
     def nbytes(self) -> int:
         return sum(map(sys.getsizeof, (self, self.__dict__, self.words, self.docs,
                                        self.starts)))
+
+
+def tie_ends(ties: "array[int]", pause: Pause) -> "array[int]":
+    """For each document, the number past the last of its run of equal ``ties``."""
+    ends = array("I")
+    start = 0
+    for number in paced(range(1, len(ties) + 1), pause):
+        if number == len(ties) or ties[number] != ties[start]:
+            ends.extend(repeat(number, number - start))
+            start = number
+    return ends
 
 
 class TooManyForKeys(Exception):
@@ -104,52 +184,55 @@ class IndexedTitles:
     """
 
     def __init__(self, domain_id: int, generation: int, rows: Iterable[Sequence[Any]],
-                 tie_shift: int, max_tie_rows: int, caches: QueryCaches) -> None:
+                 tie_shift: int, max_tie_rows: int, caches: QueryCaches,
+                 pause: Pause = no_pause) -> None:
         """``rows`` as `embedded.loading.ROWS_SQL` reads them, read once as they come: a build
         holds little more than the index it makes, so a worker's memory stays
-        near what its indexes count."""
+        near what its indexes count. ``pause`` is called often (`Pause`)."""
         self.domain_id = domain_id
         self.generation = generation
         self.max_tie_rows = max_tie_rows
         self._caches = caches
         # Answers are made of these: URL and title in one string each, which
         # holds a title in about 100 bytes less than a Hit of two strings would.
-        self.entries: list[str] = []
+        entries: list[str] = []
         self.popularity = array("d")
         # Each title's search text with a space before and after: " w" in it
         # tells whether a word starts with w, " w " whether w is a whole word.
-        self.texts: list[str] = []
+        texts: list[str] = []
         self.group_ids: dict[str, int] = {}
         groups = array("I")
         ties = array("Q")
         vocabulary: set[str] = set()
-        for rank_key, url, title, group, popularity, search_text in rows:
+        for rank_key, url, title, group, popularity, search_text in paced(rows, pause):
             if JOINED_MARK in search_text:
                 search_text = search_text.replace(JOINED_MARK, ASCII_JOINED_MARK)
             text = f" {search_text} "
-            self.entries.append(f"{url}{ENTRY_SEPARATOR}{title}")
+            entries.append(f"{url}{ENTRY_SEPARATOR}{title}")
             self.popularity.append(popularity)
-            self.texts.append(text)
+            texts.append(text)
             groups.append(self.group_ids.setdefault(group, len(self.group_ids)))
             ties.append(rank_key >> tie_shift)
             vocabulary.update(search_text.split())
+        # Tuples of strings, which the garbage collector stops tracking: each full
+        # collection walked these lists whole (9.5 ms for the Debian titles' index).
+        self.entries: tuple[str, ...] = tuple(entries)
+        self.texts: tuple[str, ...] = tuple(texts)
+        del entries, texts
         count = len(self.entries)
         self.doc_groups: array[int] | None = groups if len(self.group_ids) > 1 else None
-        # Each document's number past the last of its popularity tie.
-        self.tie_end = array("I")
-        for _tie, members in groupby(ties):
-            length = sum(1 for _ in members)
-            self.tie_end.extend(repeat(len(self.tie_end) + length, length))
-        self.words = sorted(vocabulary)
+        self.tie_end = tie_ends(ties, pause)
+        """Each document's number past the last of its popularity tie."""
+        self.words: tuple[str, ...] = tuple(sorted_paced(vocabulary, pause))
         del vocabulary
         if max(len(self.words), count) >= MAX_DOCUMENTS:
             raise TooManyForKeys(f"{count} documents, {len(self.words)} words")
-        self._index_words()
+        self._index_words(pause)
         unusual = [word for word in self.words if not word.isascii()]
         self.changed_words = Tokenizer().changed(unusual) if unusual else set()
-        self.nbytes = self._size()
+        self.nbytes = self._size(pause)
 
-    def _index_words(self) -> None:
+    def _index_words(self, pause: Pause) -> None:
         """Each word's documents, and which word follows (and precedes) it in which.
 
         With those neighbours, tier 1 ("a b" as an in-order phrase of prefixes)
@@ -157,23 +240,24 @@ class IndexedTitles:
         a range), or per word starting with b, however many titles have both
         words apart.
         """
-        # The event loop waits for this reader thread while it holds the GIL: so
-        # built a word at a time, never in one long sort (a C call keeps the
-        # GIL), and in arrays, which the garbage collector need not walk.
-        word_ids = {word: number for number, word in enumerate(self.words)}
-        postings = [array("I") for _ in self.words]
+        # Built a word or a title at a time in Python loops that pause (`Pause`),
+        # never in one long C call (a sort, an array of a list), which keeps the GIL;
+        # and in arrays, which the garbage collector need not walk.
+        word_ids = {word: number for number, word in enumerate(paced(self.words, pause))}
+        postings = [array("I") for _ in paced(self.words, pause)]
         # Phrases of two words or more are of the titles' own words only (each
         # joined word comes after a mark, see `core.text.search_text`): only those
         # have neighbours, so a prefix's count of words that start phrases
         # (MAX_PHRASE_STARTS) is not inflated by the joined words starting with it.
-        own_words = {word for text in self.texts
+        own_words = {word for text in paced(self.texts, pause)
                      for word in text.partition(ASCII_JOINED_MARK)[0].split()}
-        self.phrase_words = [word for word in self.words if word in own_words]
+        self.phrase_words = tuple(word for word in paced(self.words, pause)
+                                  if word in own_words)
         del own_words
-        phrase_ids = {word: number for number, word in enumerate(self.phrase_words)}
-        followers = [array("Q") for _ in self.phrase_words]
-        preceders = [array("Q") for _ in self.phrase_words]
-        for number, text in enumerate(self.texts):
+        phrase_ids = {word: number for number, word in enumerate(paced(self.phrase_words, pause))}
+        followers = [array("Q") for _ in paced(self.phrase_words, pause)]
+        preceders = [array("Q") for _ in paced(self.phrase_words, pause)]
+        for number, text in enumerate(paced(self.texts, pause)):
             own = text.partition(f" {ASCII_JOINED_MARK} ")[0]
             ids = [word_ids[word] for word in text.split()]
             for word in set(ids):
@@ -181,17 +265,17 @@ class IndexedTitles:
             for first, second in pairwise([phrase_ids[word] for word in own.split()]):
                 followers[first].append(second << DOC_BITS | number)
                 preceders[second].append(first << DOC_BITS | number)
-        # Every word's documents, ascending, one word after another.
-        self.posting_docs = array("I", [doc for docs in postings for doc in docs])
+        del word_ids, phrase_ids
+        # Every word's documents, ascending, one word after another; and where each
+        # word's documents start (and the words before it end): also what a prefix's
+        # documents number at most, known without merging them.
+        self.posting_docs, self.posting_ends = concatenated(postings, "I", pause)
         self.documents_of = memoryview(self.posting_docs)
-        # Where each word's documents start (and the words before it end): also
-        # what a prefix's documents number at most, known without merging them.
-        self.posting_ends = array("I", accumulate(map(len, postings), initial=0))
         del postings
-        self.followers = Neighbours(followers)
-        self.preceders = Neighbours(preceders)
+        self.followers = Neighbours(followers, pause)
+        self.preceders = Neighbours(preceders, pause)
 
-    def _size(self) -> int:
+    def _size(self, pause: Pause = no_pause) -> int:
         """Bytes held, each object counted once."""
         size = sys.getsizeof
         containers = (self.entries, self.texts, self.popularity, self.tie_end, self.doc_groups,
@@ -199,10 +283,7 @@ class IndexedTitles:
         total = sum(map(size, containers))
         total += self.followers.nbytes() + self.preceders.nbytes()
         for strings in (self.entries, self.texts, self.words):
-            if "".join(strings).isascii():  # all the same kind: a header and a byte each
-                total += size("") * len(strings) + sum(map(len, strings))
-            else:
-                total += sum(map(size, strings))
+            total += strings_size(strings, pause)
         return total + size(self) + size(self.__dict__)
 
     def answers(self, words: Iterable[str], tokenizer: Tokenizer) -> bool:

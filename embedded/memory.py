@@ -13,6 +13,7 @@ how it is read `embedded.loading`.
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -20,7 +21,14 @@ from collections.abc import Sequence
 from embedded.caches import QueryCaches
 from embedded.database import SqliteDatabase
 from embedded.domain_index import DomainIndex
-from embedded.loading import TooBig, load, release_freed_memory
+from embedded.loading import (
+    BuildTurns,
+    SearchGate,
+    TooBig,
+    load,
+    release,
+    release_freed_memory,
+)
 from embedded.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
@@ -63,6 +71,10 @@ class MemoryIndexes:
         self._not_before: dict[str, float] = {}
         # Domains left to FTS5: the generation, and the bytes a row took then.
         self._unfit: dict[str, tuple[int, float]] = {}
+        # Builds give way to searches (`embedded.loading.BuildTurns`).
+        self.gate = SearchGate()
+        self._evicted: list[DomainIndex] = []
+        self._releases: set[asyncio.Task[None]] = set()
 
     @property
     def nbytes(self) -> int:
@@ -70,6 +82,8 @@ class MemoryIndexes:
 
     def fresh(self, domain: str, generation: int, words: tuple[str, ...]) -> DomainIndex | None:
         """The domain's index if it is at ``generation`` and can answer ``words``."""
+        if self._builds or self._releases:  # they wait while the loop searches
+            self.gate.searching()
         index = self._indexes.get(domain)
         if index is not None and index.generation == generation:
             self._indexes.move_to_end(domain)
@@ -89,9 +103,17 @@ class MemoryIndexes:
         started = time.monotonic()
         # Counted first: a domain far over the budget is never read whole.
         max_rows = int(self.budget / self._unfit.get(domain, (0, MIN_ROW_BYTES))[1])
+        turns = BuildTurns(self.gate)
+
+        def build(conn: sqlite3.Connection) -> DomainIndex | TooBig | None:
+            try:
+                return load(conn, domain, self._tie_shift, self._max_tie_rows, self.cache,
+                            max_rows, turns)
+            finally:  # here, not in the event loop: a trim takes milliseconds
+                release_freed_memory()
+
         try:
-            index = await self.db.read(lambda conn: load(
-                conn, domain, self._tie_shift, self._max_tie_rows, self.cache, max_rows))
+            index = await self.db.read(build)
         except Exception:  # the database closing, a busy file: FTS5 answers meanwhile
             log.exception("could not build the in-memory index of %s", domain)
             index = None
@@ -102,7 +124,7 @@ class MemoryIndexes:
         try:
             self._keep(domain, index)
         finally:
-            release_freed_memory()
+            self._release_evicted()
 
     def _keep(self, domain: str, index: "DomainIndex | TooBig") -> None:
         self.discard(domain)
@@ -130,9 +152,25 @@ class MemoryIndexes:
                 await self._build(domain)
 
     def discard(self, domain: str) -> None:
+        """Drop the domain's index; it is freed later in a reader thread (`released`)."""
         index = self._indexes.pop(domain, None)
         if index is not None:
             self.cache.discard_where(lambda key: key[0] == id(index))  # type: ignore[index]
+            self._evicted.append(index)
+
+    def _release_evicted(self) -> None:
+        if not self._evicted:
+            return
+        evicted, self._evicted = self._evicted, []
+        turns = BuildTurns(self.gate)
+        task = asyncio.get_running_loop().create_task(
+            self.db.read(lambda _conn: release(evicted, turns)))
+        self._releases.add(task)
+        task.add_done_callback(self._releases.discard)
+
+    async def released(self) -> None:
+        """Wait until the evicted indexes are freed (tests)."""
+        await asyncio.gather(*self._releases, return_exceptions=True)
 
     def building(self, domain: str) -> bool:
         return domain in self._builds
@@ -144,6 +182,7 @@ class MemoryIndexes:
             await asyncio.shield(task)
 
     async def close(self) -> None:
+        self.gate.open()  # a build in its thread goes on to its end: without waiting
         for task in list(self._builds.values()):
             task.cancel()
-        await asyncio.gather(*self._builds.values(), return_exceptions=True)
+        await asyncio.gather(*self._builds.values(), *self._releases, return_exceptions=True)
