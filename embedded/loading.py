@@ -24,8 +24,11 @@ from embedded.indexed_titles import Pause, TooManyForKeys, no_pause
 # it waits (outside the GIL) until the loop has not searched for QUIET seconds, at
 # most LONGEST_WAIT: under searches without end, a build still gets a twelfth of a core.
 TURN = 0.001
-QUIET = 0.001
+QUIET = 0.005
 LONGEST_WAIT = 0.011
+# Between two turns while the loop is quiet: time for it to take the GIL (a thread
+# woken takes tens of microseconds to run).
+LET_GO = 0.00005
 
 # `ranking`: the popularity plus the click bonus (core.ranking.ranking_value).
 ROWS_SQL = """
@@ -94,13 +97,17 @@ class BuildTurns:
         """Seconds this build gave way, all told."""
 
     def __call__(self) -> None:
-        now = time.perf_counter()
-        if now < self._turn_ends:
+        turn_ended = time.perf_counter()
+        if turn_ended < self._turn_ends:
             return
-        if not self.gate.quiet.is_set():
+        if self.gate.quiet.is_set():
+            # Let go of the GIL a moment all the same: a request the loop has just
+            # taken up waits for it, and asks for no search before it has it.
+            time.sleep(LET_GO)
+        else:
             self.gate.quiet.wait(self.longest_wait)
-            waited, now = now, time.perf_counter()
-            self.waited += now - waited
+        now = time.perf_counter()
+        self.waited += now - turn_ended
         self._turn_ends = now + self.turn
 
 
