@@ -228,7 +228,7 @@ class IndexedTitles:
         if max(len(self.words), count) >= MAX_DOCUMENTS:
             raise TooManyForKeys(f"{count} documents, {len(self.words)} words")
         self._index_words(pause)
-        unusual = [word for word in self.words if not word.isascii()]
+        unusual = [word for word in paced(self.words, pause) if not word.isascii()]
         self.changed_words = Tokenizer().changed(unusual) if unusual else set()
         self.nbytes = self._size(pause)
 
