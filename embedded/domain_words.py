@@ -19,6 +19,7 @@ import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterable
+from functools import cache
 
 from core.text import JOINED_MARK
 from embedded.tokenizer import Tokenizer
@@ -83,12 +84,13 @@ _TOKENS = _Tokens()
 
 def token_sequence(text: str) -> list[str]:
     """A search text's tokens in the order FTS5 indexes them (its positions): a word of
-    ASCII letters and digits is itself; another word (the joined-word mark included)
+    ASCII letters and digits is itself, and so is the joined-word mark; another word
     is what FTS5's tokenizer makes of it."""
     words = text.split()
+    plain = text.replace(JOINED_MARK, "").replace(" ", "")
+    if plain.isascii() and (plain.isalnum() or not plain):
+        return words  # told in C: most titles (FTS5 keeps the mark as a word of its own)
     others = {word for word in words if not (word.isascii() and word.isalnum())}
-    if not others:
-        return words
     tokens = _TOKENS.of(others)
     return [token for word in words
             for token in (tokens[word] if word in others else (word,))]
@@ -143,6 +145,20 @@ class WordChanges:
         self._counts.clear()
 
 
+@cache
+def _statements(groups: int) -> tuple[str, str, str, str, str]:
+    """`DomainWords`' statements for a number of searched groups."""
+    where = (f"domain_id = ? AND grp IN ({', '.join('?' * groups)})"
+             " AND word >= ? AND word < ?")
+    return (f"SELECT 1 FROM domain_words WHERE {where} LIMIT 1",
+            f"SELECT DISTINCT word FROM domain_words WHERE {where} ORDER BY word",
+            f"SELECT word, titles FROM domain_words WHERE {where} ORDER BY word LIMIT ?",
+            "SELECT count(*), sum(titles) FROM (SELECT titles FROM domain_words"
+            f" WHERE {where} LIMIT ?)",
+            f"SELECT 1 FROM domain_words WHERE domain_id = ? AND grp IN"
+            f" ({', '.join('?' * groups)}) AND word = ? LIMIT 1")
+
+
 class DomainWords:
     """One domain's words in the searched groups, read from `domain_words` by range."""
 
@@ -151,14 +167,9 @@ class DomainWords:
         self.conn = conn
         self.domain_id = domain_id
         self.groups = groups
-        where = (f"domain_id = ? AND grp IN ({', '.join('?' * len(groups))})"
-                 " AND word >= ? AND word < ?")
-        self._any = f"SELECT 1 FROM domain_words WHERE {where} LIMIT 1"
-        self._words = f"SELECT DISTINCT word FROM domain_words WHERE {where} ORDER BY word"
-        self._counted = (f"SELECT word, titles FROM domain_words WHERE {where}"
-                         " ORDER BY word LIMIT ?")
-        self._whole = (f"SELECT 1 FROM domain_words WHERE domain_id = ? AND grp IN"
-                       f" ({', '.join('?' * len(groups))}) AND word = ? LIMIT 1")
+        # Made once per number of groups: a search makes this object in every step.
+        (self._any, self._words, self._counted, self._summed, self._whole
+         ) = _statements(len(groups))
 
     def _range(self, prefix: str) -> tuple[object, ...]:
         return (self.domain_id, *self.groups, prefix, prefix + "\U0010ffff")
@@ -181,3 +192,11 @@ class DomainWords:
         of a searched group that have it (a word of several groups comes once for each);
         at most ``limit`` rows."""
         return self.conn.execute(self._counted, (*self._range(prefix), limit)).fetchall()
+
+    def titles_at_most(self, prefix: str, words: int) -> int | None:
+        """At most how many searched titles have a word that starts with ``prefix`` (the
+        sum of its words' titles), if it begins at most ``words`` words (a range of at
+        most that many rows read); else None."""
+        found, titles = self.conn.execute(self._summed, (*self._range(prefix), words + 1)
+                                          ).fetchone()
+        return None if found > words else titles or 0
