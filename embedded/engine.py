@@ -23,9 +23,11 @@ meanwhile, and for domains that do not fit the memory budget.
 import sqlite3
 import struct
 import sys
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from itertools import islice, product
 from math import prod
 from typing import Any
@@ -52,13 +54,27 @@ MAX_TIE_ROWS = 500
 VOCABULARY_CACHE_BYTES = 16 * 1024 * 1024
 """The FTS5 path's words and typo forms kept per worker (`Vocabulary`)."""
 SITE_CACHE_BYTES = 16 * 1024 * 1024
-"""The FTS5 path's query words' terms and rare words' titles kept per worker
-(`SiteTerms`, `RareRows`)."""
+"""The FTS5 path's rare words' titles kept per worker (`RareRows`)."""
 RARE_TITLES = 256
 """A word that at most this many searched titles have is rare (`RareRows`)."""
 COUNTED_WORDS = 32
-"""The domain's words read at most for a query word (`SiteTerms`): a prefix that
-begins more is not counted, so not rare."""
+"""The domain's words read at most for a query word (`SiteTerms`); of a prefix that
+begins more, only the titles are summed, over at most SUMMED_WORDS words."""
+SUMMED_WORDS = 1024
+"""A prefix that begins more words is not counted (`SiteTerms`): not rare, and
+FTS5 answers for it."""
+WORDS_CACHE_BYTES = 8 * 1024 * 1024
+"""What the FTS5 path learnt of query words, kept per worker apart from the rare words'
+titles (which would push it out): their terms (`SiteTerms`), their titles as sets
+(`TitleBits`: at least 1,000 common words of a domain of 64k titles), that no title
+has some of them together, and one word's answer."""
+STEP_BITS_TITLES = 1024
+"""A word that at most this many searched titles have may have its titles read as a
+set by any step (`TitleBits`; half a millisecond at most, once); a commoner one only
+by a miss's `leading_match`."""
+COMMON_BITS_TITLES = 16384
+"""A word that more titles have (a one- or two-letter prefix of a big domain) never
+has its titles read as a set (a read of 5 ms at most): FTS5 answers for it."""
 
 # Domains with titles, the most searched this month first, then the smallest.
 WARM_SQL = """
@@ -79,11 +95,24 @@ WHERE documents_fts MATCH ? AND f.rowid >= ? AND f.rowid < ? AND d.grp IN ({grou
 ORDER BY f.rowid
 """
 
+# A term's titles in the domain (every group), by sequence number (`TitleBits`).
+SEQUENCES_SQL = """
+SELECT rowid & ? FROM documents_fts
+WHERE documents_fts MATCH ? AND rowid >= ? AND rowid < ?
+LIMIT ?
+"""
+
 PRESENT_SQL = """
 SELECT 1 FROM documents_fts f JOIN documents d ON d.rank_key = f.rowid
 WHERE documents_fts MATCH ? AND f.rowid >= ? AND f.rowid < ? AND d.grp IN ({groups})
 LIMIT 1
 """
+
+
+@cache
+def for_groups(sql: str, groups: int) -> str:
+    """A statement of this module for a number of searched groups (made once)."""
+    return sql.format(groups=", ".join("?" * groups))
 
 
 def popularity_key(popularity: float) -> int:
@@ -284,7 +313,7 @@ class SiteTerms:
         if len(word) <= PREFIX_INDEX_LENGTH:
             if not rows:
                 return [], {}
-            return prefix_term(word), {prefix_term(word)[0]: total(rows) if complete else None}
+            return prefix_term(word), {prefix_term(word)[0]: self._titles(word, rows, complete)}
         titles: dict[str, int] = {}
         for found, count in rows:  # a word of several searched groups comes once for each
             titles[found] = titles.get(found, 0) + count
@@ -295,9 +324,14 @@ class SiteTerms:
                 return prefix_term(word), {}
             return [f'"{found}"' for found in begun], {}
         if len(titles) > MAX_EXPANDED:
-            return prefix_term(word), {prefix_term(word)[0]: total(rows) if complete else None}
+            return prefix_term(word), {prefix_term(word)[0]: self._titles(word, rows, complete)}
         return [f'"{found}"' for found in titles], {f'"{found}"': count
                                                   for found, count in titles.items()}
+
+    def _titles(self, word: str, rows: list[tuple[str, int]], complete: bool) -> int | None:
+        """At most how many searched titles have a word starting with ``word``, whose
+        first ``rows`` were read (all of them if ``complete``)."""
+        return total(rows) if complete else self.words.titles_at_most(word, SUMMED_WORDS)
 
     def present(self, form: str) -> bool:
         """Some searched title has a word that starts with ``form``."""
@@ -327,7 +361,11 @@ class WordTest:
         self.starts = tuple(term[1:-2] for term in terms if term.endswith("*"))
 
     def in_title(self, spaced: str) -> bool:
-        return any(needle in spaced for needle in self.needles)
+        # A loop, not any(): a generator costs more than the search (per title).
+        for needle in self.needles:  # noqa: SIM110
+            if needle in spaced:
+                return True
+        return False
 
     def __call__(self, token: str) -> bool:
         return token in self.whole or token.startswith(self.starts)
@@ -341,7 +379,10 @@ def spaced_tokens(search_text: str) -> str:
 
 def has_all(spaced: str, tests: list[WordTest]) -> bool:
     """Every word matches some token: FTS5's `a AND b`."""
-    return all(test.in_title(spaced) for test in tests)
+    for test in tests:  # noqa: SIM110 (see WordTest.in_title)
+        if not test.in_title(spaced):
+            return False
+    return True
 
 
 def in_order(spaced: str, tests: list[WordTest]) -> bool:
@@ -358,15 +399,19 @@ TitleTest = Callable[[str], bool]
 @dataclass
 class Plan:
     """A step answered in Python from the titles of its rarest word (`RareRows`): the
-    words' terms, all of which a title must have, and one test per FTS5 expression of
-    the step (the same titles, in the same order)."""
+    words' terms, all of which a title must have (``together`` tells), and one test
+    per FTS5 expression of the step of the titles that have them (the same titles, in
+    the same order)."""
 
     words: list[list[str]]
+    together: TitleTest
     tests: list[TitleTest]
 
 
-RowTokens = list[tuple[Row, str]]
-"""Titles with their `spaced_tokens`."""
+RowTokens = tuple[tuple[Row, str], ...]
+"""Titles with their `spaced_tokens`: a tuple of tuples of strings and numbers, which
+the garbage collector stops tracking, so that a full collection does not walk every
+cached title (a pause of 10-20 ms in a search)."""
 
 
 class RareRows:
@@ -398,15 +443,127 @@ class RareRows:
         found: RowTokens | None = self.cache.get(key)
         if found is None and fetch:
             rows = self.conn.execute(self.sql, (any_of(terms), *self.bounds))
-            found = [(row, spaced_tokens(row[4])) for row in rows]
+            found = tuple([(row, spaced_tokens(row[4])) for row in rows])
             self.cache.put(key, found, rows_size(found))
         return found
+
+
+TitleSet = array | bytes | None
+"""The titles that have a word, by sequence number (`TitleBits`): few, as an array of
+them; many, as a bit set; None: not read (too many), so any title may have it."""
+
+
+class TitleBits:
+    """The titles of a domain that have a word, by sequence number (the rank key's last
+    bits, unique in a domain), kept for the domain's generation (``cache``): an array
+    of the numbers when that is smaller than a bit set over them all (8 KiB for 64k
+    titles), else the bit set. A step whose words are all common makes FTS5 walk every
+    word's doclist to the end to learn that no title has them together (1-4 ms a
+    statement on 16 domains of 64k titles); the sets tell it in microseconds. They hold
+    every group's titles (reading the groups too costs three times as much), so no
+    title in common proves the searched titles have none; a title in common proves
+    nothing (it may be private), and FTS5 or `RareRows` answer as before.
+
+    A word's titles are read (rowids, no text) only within bounds, so that no search
+    pays much for the searches after it: a miss's `leading_match` of words that are
+    all common reads those met in such a miss before, up to COMMON_BITS_TITLES titles
+    each (a word met once costs its miss only the FTS5 walk); any step reads a word of
+    at most STEP_BITS_TITLES titles when another of its words is cached, which then
+    decides it. A word found to have more titles is not read again this generation."""
+
+    def __init__(self, conn: sqlite3.Connection, site: SiteTerms, cache: FreshCache,
+                 bounds: tuple[int, int]) -> None:
+        self.conn, self.site, self.cache, self.bounds = conn, site, cache, bounds
+
+    def none_together(self, words: list[list[str]], common: bool = False) -> bool:
+        """The sets prove that no title has every word (each word's terms, none empty):
+        those cached and those that may be read (see the class; ``common``: for a
+        miss's `leading_match`) are compared, the cached and the fewest titles first."""
+        if len(words) < 2:
+            return False
+        costs = [(self._cost(terms), terms) for terms in words]
+        bound = COMMON_BITS_TITLES if common else STEP_BITS_TITLES
+        if not common and all(cost >= 0 for cost, _terms in costs):
+            # None cached: a step that may well be a hit reads none (a word read, a
+            # rare one included, is decided against a cached common one).
+            bound = -1
+        if common:
+            # A miss reads a common word's titles the second time it is in one: a
+            # word met once costs its miss no more than the FTS5 walk.
+            costs = [(cost if cost < 0 or self._met_again(terms) else sys.maxsize, terms)
+                     for cost, terms in costs]
+        usable = sorted((cost, terms) for cost, terms in costs if cost <= bound)
+        if len(usable) < 2:
+            return False
+        found = [titles for _cost, terms in usable if (titles := self.word(terms)) is not None]
+        return len(found) > 1 and not shared(found)
+
+    def _met_again(self, terms: list[str]) -> bool:
+        key = (self.site.words.domain_id, "met", *terms)
+        if self.cache.get(key) is not None:
+            return True
+        self.cache.put(key, True, strings_size(terms) + 150)
+        return False
+
+    def _cost(self, terms: list[str]) -> int:
+        """-1 if the word's set is cached, else at most how many titles it reads."""
+        if self.cache.get(self._key(terms)) is not None:
+            return -1
+        titles = self.site.at_most(terms)
+        return sys.maxsize if titles is None else titles
+
+    def word(self, terms: list[str]) -> TitleSet:
+        """The titles that have one of a word's terms (one read for all of them)."""
+        key = self._key(terms)
+        found: tuple[TitleSet] | None = self.cache.get(key)
+        if found is None:
+            found = (self._read(str(any_of(terms))),)
+            self.cache.put(key, found, sys.getsizeof(found[0]) + strings_size(terms) + 150)
+        return found[0]
+
+    def _key(self, terms: list[str]) -> tuple[Any, ...]:
+        return (self.site.words.domain_id, "bits", *terms)
+
+    def _read(self, term: str) -> TitleSet:
+        rows = self.conn.execute(SEQUENCES_SQL, (MAX_SEQUENCE - 1, term, *self.bounds,
+                                                 COMMON_BITS_TITLES + 1)).fetchall()
+        if len(rows) > COMMON_BITS_TITLES:
+            return None
+        numbers = array("l", [number for (number,) in rows])
+        last = max(numbers, default=0)
+        if numbers.itemsize * len(numbers) < last // 8:
+            return numbers
+        bits = bytearray(last // 8 + 1)
+        for number in numbers:
+            bits[number >> 3] |= 1 << (number & 7)
+        return bytes(bits)
+
+
+def shared(sets: list[array | bytes]) -> bool:
+    """Some title is in every one of ``sets``: the fewest numbers tested against the
+    others, or the bit sets ANDed."""
+    numbers = sorted((found for found in sets if isinstance(found, array)), key=len)
+    bit_sets = [found for found in sets if isinstance(found, bytes)]
+    if not numbers:
+        together = -1
+        for bits in bit_sets:
+            together &= int.from_bytes(bits, "little")
+        return together != 0
+    left = set(numbers[0]).intersection(*numbers[1:])
+    return any(all(number >> 3 < len(bits) and bits[number >> 3] >> (number & 7) & 1
+                   for bits in bit_sets) for number in left)
 
 
 def rows_size(rows: RowTokens) -> int:
     return sys.getsizeof(rows) + sum(
         200 + sum(map(sys.getsizeof, row[1:3])) + sys.getsizeof(row[4]) + sys.getsizeof(spaced)
         for row, spaced in rows)
+
+
+def hits_size(hits: tuple[Hit, ...]) -> int:
+    return sys.getsizeof(hits) + sum(
+        100 + sys.getsizeof(hit.url) + sys.getsizeof(hit.title) + sys.getsizeof(hit.search_text)
+        for hit in hits)
 
 
 def exact_plan(words: tuple[str, ...], terms: Terms) -> Plan | None:
@@ -416,9 +573,10 @@ def exact_plan(words: tuple[str, ...], terms: Terms) -> Plan | None:
         return None
     tests = [WordTest(each) for each in found]
     if len(words) == 1:
-        return Plan(found, [lambda _title: True])
-    return Plan(found, [lambda title: has_all(title, tests) and in_order(title, tests),
-                        lambda title: has_all(title, tests) and not in_order(title, tests)])
+        return Plan(found, lambda _title: True, [lambda _title: True])
+    return Plan(found, lambda title: has_all(title, tests),
+                [lambda title: in_order(title, tests),
+                 lambda title: not in_order(title, tests)])
 
 
 def corrected_plan(words: tuple[str, ...], fixes: Fixes, terms: Terms) -> Plan | None:
@@ -429,7 +587,7 @@ def corrected_plan(words: tuple[str, ...], fixes: Fixes, terms: Terms) -> Plan |
     typed = [terms(word) for word in words]
     either_tests = [WordTest(each) for each in either]
     typed_tests = [WordTest(each) for each in typed] if all(typed) else None
-    return Plan(either, [lambda title: has_all(title, either_tests) and not (
+    return Plan(either, lambda title: has_all(title, either_tests), [lambda title: not (
         typed_tests is not None and has_all(title, typed_tests))])
 
 
@@ -515,7 +673,7 @@ class SearchedTitles:
         self.conn = conn
         self.low, self.high = domain_range(domain_id)
         self.groups = groups
-        self.sql = PRESENT_SQL.format(groups=", ".join("?" * len(groups)))
+        self.sql = for_groups(PRESENT_SQL, len(groups))
 
     def matches(self, expression: str) -> bool:
         """Some searched title matches the FTS5 ``expression``."""
@@ -548,17 +706,21 @@ class Searched:
     query words' terms, the rare words' titles, and FTS5."""
 
     def __init__(self, conn: sqlite3.Connection, domain_id: int, generation: int,
-                 groups: tuple[str, ...], cache: FreshCache) -> None:
+                 groups: tuple[str, ...], cache: FreshCache, words_cache: FreshCache
+                 ) -> None:
+        """``cache``: the rare words' titles; ``words_cache``: the rest (see
+        WORDS_CACHE_BYTES)."""
         self.conn = conn
         self.groups = groups
         self.generation = generation
-        self.cache = cache
+        self.cache = words_cache
         self.low, self.high = domain_range(domain_id)
-        self.sql = MATCH_SQL.format(groups=", ".join("?" * len(groups)))
+        self.sql = for_groups(MATCH_SQL, len(groups))
         key_groups = tuple(sorted(set(groups)))
-        self.terms = SiteTerms(DomainWords(conn, domain_id, key_groups), cache)
+        self.terms = SiteTerms(DomainWords(conn, domain_id, key_groups), words_cache)
         self.titles = SearchedTitles(conn, domain_id, groups)
         self.rare = RareRows(conn, self.terms, cache, self.sql, (self.low, self.high, *groups))
+        self.bits = TitleBits(conn, self.terms, words_cache, (self.low, self.high))
 
     def by_fts5(self, expressions: Sequence[str | None], words: tuple[str, ...], size: int
                 ) -> list[Hit]:
@@ -578,6 +740,7 @@ class Searched:
                   ) -> list[Hit]:
         """`by_fts5` of the plan's expressions, from the titles of its rarest word."""
         hits: list[Hit] = []
+        rows = tuple([pair for pair in rows if plan.together(pair[1])])  # a miss: none
         for test in plan.tests:
             wanted = size - len(hits)
             if wanted <= 0:
@@ -590,11 +753,37 @@ class Searched:
         """Some searched title has every word (each word's terms, none empty)."""
         if len(words) == 1 and all(term.isascii() for term in words[0]):
             return True  # the domain's words list it (`SiteTerms`)
+        if self.bits.none_together(words):
+            return False
         rows = self.rare.of(words)
         if rows is None:
-            return self.titles.matches(" AND ".join(map(str, map(any_of, words))))
+            # No rare word: FTS5 would walk every word's doclist, and would again in
+            # the next miss of these words; their sets are read instead (see
+            # `TitleBits`), even when the exact step noted the answer, for that miss.
+            if self.bits.none_together(words, common=True):
+                return False
+            return self.any_together(words)
         tests = [WordTest(terms) for terms in words]
         return any(has_all(title, tests) for _row, title in rows)
+
+    def any_together(self, words: list[list[str]]) -> bool:
+        """Some searched title has every word, as FTS5 finds (one walk of the words'
+        doclists when none has), kept for the domain's generation: the exact step of
+        a miss learns it, and the miss's `leading_match` asks it again."""
+        key = self._together_key(words)
+        found: bool | None = self.cache.get(key)
+        if found is None:
+            found = self.titles.matches(" AND ".join(map(str, map(any_of, words))))
+            self.cache.put(key, found, sum(map(strings_size, words)) + 200)
+        return found
+
+    def note_none(self, words: list[list[str]]) -> None:
+        """No searched title has every word (learnt by a step): `any_together` knows."""
+        self.cache.put(self._together_key(words), False, sum(map(strings_size, words)) + 200)
+
+    def _together_key(self, words: list[list[str]]) -> tuple[Any, ...]:
+        return (self.terms.words.domain_id, self.groups, "together",
+                *(tuple(terms) for terms in words))
 
 
 class Fts5Engine(TieredEngine):
@@ -608,6 +797,7 @@ class Fts5Engine(TieredEngine):
         self._domain_ids: dict[str, int] = {}
         self._vocabulary = Vocabulary()
         self._site_cache = FreshCache(SITE_CACHE_BYTES)
+        self._words_cache = FreshCache(WORDS_CACHE_BYTES)
         self._data_version: int | None = None
         self._generations: dict[str, int] = {}
         self._looked_mark: bytes | None = None
@@ -632,26 +822,49 @@ class Fts5Engine(TieredEngine):
             return None
         generation = self.generation(query.domain)
         self._site_cache.fresh(domain_id, generation)
-        return Searched(conn, domain_id, generation, ("", *query.groups), self._site_cache)
+        self._words_cache.fresh(domain_id, generation)
+        return Searched(conn, domain_id, generation, ("", *query.groups), self._site_cache,
+                        self._words_cache)
 
     async def _matches(self, query: SearchQuery,
                        expressions: Callable[[Terms], Sequence[str | None]], size: int,
                        plan: Callable[[Terms], Plan | None] | None = None,
-                       fetch: bool = True) -> list[Hit]:
+                       fetch: bool = True, kept: bool = False, all_words: bool = False
+                       ) -> list[Hit]:
         """The best ``size`` titles of each expression in turn, until there are enough;
         ``expressions`` are made with the domain's `SiteTerms` (None: matches nothing).
         ``plan``: the same in Python, used when one of its words is rare (`RareRows`;
-        with ``fetch`` False, only when its titles were read before)."""
+        with ``fetch`` False, only when its titles were read before). ``kept``: the
+        answer is kept for the domain's generation (`FreshCache`). ``all_words``: the
+        expressions are tiers 1 and 2 of the plan's words, so finding nothing proves
+        no title has them all (`Searched.note_none`)."""
 
         def run(conn: sqlite3.Connection) -> list[Hit]:
             searched = self._searched(conn, query)
             if searched is None:
                 return []
+            if not kept:
+                return answer(searched)
+            key = (searched.terms.words.domain_id, searched.groups, "hits", query.words, size)
+            found: tuple[Hit, ...] | None = self._words_cache.get(key)
+            if found is None:
+                found = tuple(answer(searched))
+                self._words_cache.put(key, found, hits_size(found))
+            return list(found)
+
+        def answer(searched: Searched) -> list[Hit]:
             planned = plan(searched.terms) if plan else None
+            if planned is not None and searched.bits.none_together(planned.words):
+                return []
             rows = searched.rare.of(planned.words, fetch) if planned else None
             if planned is not None and rows is not None:
                 return searched.in_python(planned, rows, query.words, size)
-            return searched.by_fts5(expressions(searched.terms), query.words, size)
+            hits = searched.by_fts5(expressions(searched.terms), query.words, size)
+            if not hits and all_words and planned is not None:
+                # Tiers 1 and 2 found nothing: no title has every word. A miss's
+                # `leading_match` asks it again; it need not walk the doclists again.
+                searched.note_none(planned.words)
+            return hits
 
         return self.db.read_inline(run)
 
@@ -659,9 +872,12 @@ class Fts5Engine(TieredEngine):
         if index := self._in_memory(query):
             return index.exact(query.words, query.groups, size)
         # One word's titles are read whole only if read before: FTS5 stops at a page.
+        # Its answer is kept: a miss of several words ends with its first word alone
+        # (`core.search`), the same few common words again and again.
         return await self._matches(
             query, lambda terms: tier_expressions(query.words, terms), size,
-            lambda terms: exact_plan(query.words, terms), fetch=len(query.words) > 1)
+            lambda terms: exact_plan(query.words, terms), fetch=len(query.words) > 1,
+            kept=len(query.words) == 1, all_words=len(query.words) > 1)
 
     async def joined(self, query: SearchQuery, readings: list[tuple[str, ...]], size: int
                      ) -> list[Hit]:
