@@ -72,6 +72,11 @@ STEP_BITS_TITLES = 1024
 """A word that at most this many searched titles have may have its titles read as a
 set by any step (`TitleBits`; half a millisecond at most, once); a commoner one only
 by a miss's `leading_match`."""
+FEW_EXPECTED = 256
+"""Words of which fewer titles are expected to have all (were they drawn independently,
+from their counts) have those titles read in one walk (`Searched.few_together`)..."""
+FEW_TOGETHER = 256
+"""... if there are at most this many; else FTS5 answers the tiers as before."""
 COMMON_BITS_TITLES = 16384
 """A word that more titles have (a one- or two-letter prefix of a big domain) never
 has its titles read as a set (a read of 5 ms at most): FTS5 answers for it."""
@@ -777,6 +782,34 @@ class Searched:
             self.cache.put(key, found, sum(map(strings_size, words)) + 200)
         return found
 
+    def few_together(self, words: list[list[str]]) -> RowTokens | None:
+        """The searched titles that have every word, when they are expected to be few
+        (fewer than FEW_EXPECTED were the words drawn independently) and are (at most
+        FEW_TOGETHER): read in one walk of the words' doclists, where tiers 1 and 2
+        walk them twice when they find nothing. None otherwise (a partial read lost)."""
+        if not all(term.isascii() for terms in words for term in terms):
+            return None
+        counts = [self.terms.at_most(terms) for terms in words]
+        if None in counts or prod(counts) >= (  # type: ignore[arg-type]
+                FEW_EXPECTED * self.domain_titles() ** (len(words) - 1)):
+            return None
+        expression = " AND ".join(map(str, map(any_of, words)))
+        found = self.conn.execute(self.sql, (expression, self.low, self.high, *self.groups))
+        rows = list(islice(found, FEW_TOGETHER + 1))
+        if len(rows) > FEW_TOGETHER:
+            return None
+        return tuple([(row, spaced_tokens(row[4])) for row in rows])
+
+    def domain_titles(self) -> int:
+        """At most how many titles the domain has (its sequence numbers given out)."""
+        key = (self.terms.words.domain_id, "titles")
+        found: int | None = self.cache.get(key)
+        if found is None:
+            (found,) = self.conn.execute("SELECT next_sequence FROM domains WHERE id = ?",
+                                         (self.terms.words.domain_id,)).fetchone()
+            self.cache.put(key, found, 100)
+        return max(1, found)  # type: ignore[type-var]
+
     def note_none(self, words: list[list[str]]) -> None:
         """No searched title has every word (learnt by a step): `any_together` knows."""
         self.cache.put(self._together_key(words), False, sum(map(strings_size, words)) + 200)
@@ -857,8 +890,13 @@ class Fts5Engine(TieredEngine):
             if planned is not None and searched.bits.none_together(planned.words):
                 return []
             rows = searched.rare.of(planned.words, fetch) if planned else None
+            if planned is not None and rows is None and all_words:
+                rows = searched.few_together(planned.words)
             if planned is not None and rows is not None:
-                return searched.in_python(planned, rows, query.words, size)
+                hits = searched.in_python(planned, rows, query.words, size)
+                if not hits and all_words:
+                    searched.note_none(planned.words)
+                return hits
             hits = searched.by_fts5(expressions(searched.terms), query.words, size)
             if not hits and all_words and planned is not None:
                 # Tiers 1 and 2 found nothing: no title has every word. A miss's

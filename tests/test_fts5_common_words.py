@@ -85,11 +85,23 @@ def walks_of_both(statements: list[str], first: str = "alpha", second: str = "be
             and f'"{first}"' in sql and f'"{second}"' in sql]
 
 
-def test_a_miss_of_two_common_words_walks_them_once_per_tier(database: Path) -> None:
+def test_a_miss_of_two_common_words_walks_them_once(database: Path) -> None:
     with engine_on(database) as (engine, statements):
         result = search(engine, ("alpha", "beta"))
     assert result.tier == "fewer words" and result.terms == ["alpha"]
-    # Was 3: the phrase, the words in any order, and leading_match's look.
+    # Was 3: the phrase, the words in any order, and leading_match's look. Now the
+    # titles with both (few are expected: 300 each of 600) are read in one walk.
+    assert len(walks_of_both(statements)) == 1, walks_of_both(statements)
+
+
+def test_common_words_expected_together_are_left_to_fts5(
+        database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Many titles expected with both: tiers 1 and 2 walk them (a hit stops early), and
+    # leading_match reads what they learnt.
+    monkeypatch.setattr(engine_module, "FEW_EXPECTED", 1)
+    with engine_on(database) as (engine, statements):
+        result = search(engine, ("alpha", "beta"))
+    assert result.tier == "fewer words"
     assert len(walks_of_both(statements)) == 2, walks_of_both(statements)
 
 
@@ -107,15 +119,15 @@ def test_a_miss_of_common_words_met_again_walks_none(database: Path) -> None:
 
 def test_a_private_title_with_both_words_leaves_it_to_fts5(database: Path) -> None:
     # "Alpha beta staff notes" is in a group not searched: the title sets, which hold
-    # every group's titles, cannot tell, and FTS5 answers (the same walks as the
-    # first miss, with no look of leading_match).
+    # every group's titles, cannot tell, and FTS5 answers (the same walk as the first
+    # miss, with no look of leading_match).
     with engine_on(database) as (engine, statements):
         for _round in range(2):
             search(engine, ("alpha", "beta"))
         statements.clear()
         again = search(engine, ("alpha", "beta"))
     assert again.tier == "fewer words"
-    assert len(walks_of_both(statements)) == 2
+    assert len(walks_of_both(statements)) == 1
 
 
 QUERIES = [("alpha", "beta"), ("beta", "alpha"), ("alpha", "be"), ("alp", "beta", "number"),
@@ -142,6 +154,7 @@ def test_the_answers_are_those_of_fts5(database: Path, groups: tuple[str, ...],
     monkeypatch.setattr(engine_module, "RARE_TITLES", 0)
     monkeypatch.setattr(engine_module, "STEP_BITS_TITLES", -2)
     monkeypatch.setattr(engine_module, "COMMON_BITS_TITLES", -2)
+    monkeypatch.setattr(engine_module, "FEW_EXPECTED", 0)
     assert found == answers(database, groups, rounds=1) * 3
 
 

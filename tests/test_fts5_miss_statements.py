@@ -106,7 +106,11 @@ QUERIES = [("gnome", "sx"), ("gnome", "applet"), ("applet", "gnome"), ("gnome", 
 def test_the_answers_are_those_of_fts5(database: Path, groups: tuple[str, ...],
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     found = {words: search_counting(database, words, groups)[0] for words in QUERIES}
+    # FTS5 alone: no rare word's titles, no title sets, no titles of words together.
     monkeypatch.setattr(engine_module, "RARE_TITLES", 0)
+    monkeypatch.setattr(engine_module, "STEP_BITS_TITLES", -2)
+    monkeypatch.setattr(engine_module, "COMMON_BITS_TITLES", -2)
+    monkeypatch.setattr(engine_module, "FEW_EXPECTED", 0)
     for words in QUERIES:
         expected = search_counting(database, words, groups)[0]
         assert [hit.url for hit in found[words].hits] == [hit.url for hit in expected.hits], words
