@@ -76,6 +76,11 @@ FEW_EXPECTED = 256
 """Words of which fewer titles are expected to have all (were they drawn independently,
 from their counts) have those titles read in one walk (`Searched.few_together`)..."""
 FEW_TOGETHER = 256
+WALK_RATIO = 10
+"""A step with a rare word has the titles of all its words read in one walk only when
+the other words have at most this many times its titles: a walk of their doclists
+(about 0.15 us a title) then costs less than reading the rare word's titles with their
+text (about 5 us a title, `RareRows`)."""
 """... if there are at most this many; else FTS5 answers the tiers as before."""
 COMMON_BITS_TITLES = 16384
 """A word that more titles have (a one- or two-letter prefix of a big domain) never
@@ -432,9 +437,9 @@ class RareRows:
         self.conn, self.site, self.cache = conn, site, cache
         self.sql, self.bounds = sql, bounds
 
-    def of(self, words: list[list[str]], fetch: bool = True) -> RowTokens | None:
-        """The titles of the rarest of ``words`` (each word's terms; none empty), if one
-        is rare; with ``fetch`` False, only if they were read before."""
+    def rarest(self, words: list[list[str]]) -> list[str] | None:
+        """The terms of the rarest of ``words`` (each word's terms; none empty), if one
+        is rare and all are ASCII."""
         if not all(term.isascii() for terms in words for term in terms):
             return None
         counted = [(titles, terms) for terms in words
@@ -442,7 +447,13 @@ class RareRows:
         if not counted:
             return None
         titles, terms = min(counted, key=lambda found: found[0])
-        if titles > RARE_TITLES:
+        return terms if titles <= RARE_TITLES else None
+
+    def of(self, words: list[list[str]], fetch: bool = True) -> RowTokens | None:
+        """The titles of the rarest of ``words`` (each word's terms; none empty), if one
+        is rare; with ``fetch`` False, only if they were read before."""
+        terms = self.rarest(words)
+        if terms is None:
             return None
         key = (self.site.words.domain_id, self.site.words.groups, "rows", tuple(terms))
         found: RowTokens | None = self.cache.get(key)
@@ -711,11 +722,12 @@ class Searched:
     query words' terms, the rare words' titles, and FTS5."""
 
     def __init__(self, conn: sqlite3.Connection, domain_id: int, generation: int,
-                 groups: tuple[str, ...], cache: FreshCache, words_cache: FreshCache
-                 ) -> None:
+                 groups: tuple[str, ...], cache: FreshCache, words_cache: FreshCache,
+                 titles: int) -> None:
         """``cache``: the rare words' titles; ``words_cache``: the rest (see
-        WORDS_CACHE_BYTES)."""
+        WORDS_CACHE_BYTES); ``titles``: at most how many titles the domain has."""
         self.conn = conn
+        self.domain_titles = max(1, titles)
         self.groups = groups
         self.generation = generation
         self.cache = words_cache
@@ -760,7 +772,10 @@ class Searched:
             return True  # the domain's words list it (`SiteTerms`)
         if self.bits.none_together(words):
             return False
-        rows = self.rare.of(words)
+        rare = self.rare.rarest(words) is not None
+        if rare and self.cache.get(self._together_key(words)) is False:
+            return False  # noted by the exact step, which read no rare titles
+        rows = self.rare.of(words) if rare else None
         if rows is None:
             # No rare word: FTS5 would walk every word's doclist, and would again in
             # the next miss of these words; their sets are read instead (see
@@ -786,29 +801,23 @@ class Searched:
         """The searched titles that have every word, when they are expected to be few
         (fewer than FEW_EXPECTED were the words drawn independently) and are (at most
         FEW_TOGETHER): read in one walk of the words' doclists, where tiers 1 and 2
-        walk them twice when they find nothing. None otherwise (a partial read lost)."""
+        walk them twice when they find nothing, and a rare word's titles are read
+        whole (see WALK_RATIO). None otherwise (a partial read lost)."""
         if not all(term.isascii() for terms in words for term in terms):
             return None
         counts = [self.terms.at_most(terms) for terms in words]
         if None in counts or prod(counts) >= (  # type: ignore[arg-type]
-                FEW_EXPECTED * self.domain_titles() ** (len(words) - 1)):
+                FEW_EXPECTED * self.domain_titles ** (len(words) - 1)):
             return None
+        fewest: int = min(counts)  # type: ignore[type-var, assignment]
+        if fewest <= RARE_TITLES and sum(counts) - fewest > WALK_RATIO * fewest:  # type: ignore[arg-type]
+            return None  # reading the rare word's titles costs less than the walk
         expression = " AND ".join(map(str, map(any_of, words)))
         found = self.conn.execute(self.sql, (expression, self.low, self.high, *self.groups))
         rows = list(islice(found, FEW_TOGETHER + 1))
         if len(rows) > FEW_TOGETHER:
             return None
         return tuple([(row, spaced_tokens(row[4])) for row in rows])
-
-    def domain_titles(self) -> int:
-        """At most how many titles the domain has (its sequence numbers given out)."""
-        key = (self.terms.words.domain_id, "titles")
-        found: int | None = self.cache.get(key)
-        if found is None:
-            (found,) = self.conn.execute("SELECT next_sequence FROM domains WHERE id = ?",
-                                         (self.terms.words.domain_id,)).fetchone()
-            self.cache.put(key, found, 100)
-        return max(1, found)  # type: ignore[type-var]
 
     def note_none(self, words: list[list[str]]) -> None:
         """No searched title has every word (learnt by a step): `any_together` knows."""
@@ -833,6 +842,9 @@ class Fts5Engine(TieredEngine):
         self._words_cache = FreshCache(WORDS_CACHE_BYTES)
         self._data_version: int | None = None
         self._generations: dict[str, int] = {}
+        self._sequences: dict[str, int] = {}
+        """Each domain's sequence numbers given out, as of its generation: at most how
+        many titles it has (`Searched.few_together`)."""
         self._looked_mark: bytes | None = None
         self.memory = MemoryIndexes(db, memory_budget_bytes, SEQUENCE_BITS, MAX_TIE_ROWS)
 
@@ -857,7 +869,7 @@ class Fts5Engine(TieredEngine):
         self._site_cache.fresh(domain_id, generation)
         self._words_cache.fresh(domain_id, generation)
         return Searched(conn, domain_id, generation, ("", *query.groups), self._site_cache,
-                        self._words_cache)
+                        self._words_cache, self._sequences.get(query.domain, 0))
 
     async def _matches(self, query: SearchQuery,
                        expressions: Callable[[Terms], Sequence[str | None]], size: int,
@@ -889,9 +901,12 @@ class Fts5Engine(TieredEngine):
             planned = plan(searched.terms) if plan else None
             if planned is not None and searched.bits.none_together(planned.words):
                 return []
-            rows = searched.rare.of(planned.words, fetch) if planned else None
+            rows = searched.rare.of(planned.words, fetch=False) if planned else None
             if planned is not None and rows is None and all_words:
+                # Fewer rows than the rare word's, and the same tests.
                 rows = searched.few_together(planned.words)
+            if planned is not None and rows is None:
+                rows = searched.rare.of(planned.words, fetch)
             if planned is not None and rows is not None:
                 hits = searched.in_python(planned, rows, query.words, size)
                 if not hits and all_words:
@@ -995,9 +1010,10 @@ class Fts5Engine(TieredEngine):
                 self._generations.clear()
             if domain not in self._generations:
                 row = conn.execute(
-                    "SELECT generation FROM domains WHERE name = ?", (domain,)
+                    "SELECT generation, next_sequence FROM domains WHERE name = ?", (domain,)
                 ).fetchone()
                 self._generations[domain] = row[0] if row else 0
+                self._sequences[domain] = row[1] if row else 0
             return self._generations[domain]
 
         generation = self.db.read_inline(read)

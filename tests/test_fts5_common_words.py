@@ -36,7 +36,8 @@ def titles() -> list[Document]:
              for n in range(300)]
     beta = [Document(f"/beta{n}", f"Beta widget number {n}", popularity=n % 3)
             for n in range(300)]
-    others = [Document("/staff", "Alpha beta staff notes", group="staff"),
+    delta = [Document(f"/delta{n}", f"Delta gizmo {n}") for n in range(30)]
+    others = [*delta, Document("/staff", "Alpha beta staff notes", group="staff"),
               Document("/gamma", "Gamma alpha", popularity=7),
               Document("/node", "Node.js alpha streams")]
     return alpha + beta + others
@@ -130,7 +131,22 @@ def test_a_private_title_with_both_words_leaves_it_to_fts5(database: Path) -> No
     assert len(walks_of_both(statements)) == 1
 
 
-QUERIES = [("alpha", "beta"), ("beta", "alpha"), ("alpha", "be"), ("alp", "beta", "number"),
+def test_a_rare_word_beside_a_few_times_commoner_one_is_not_read_whole(database: Path
+                                                                      ) -> None:
+    # "delta" (30 titles) beside "widget" (300): one walk of both doclists reads only
+    # the titles with both, where reading delta's titles with their text cost more.
+    with engine_on(database) as (engine, statements):
+        result = search(engine, ("delta", "widget"))
+    assert result.tier == "fewer words" and result.terms == ["delta"]
+    read_alone = [sql for sql in statements if "MATCH '\"delta\"*' AND" in sql]
+    # Was no walk: delta's titles read whole with their text ("delta"* alone), widget
+    # tested in Python. Now one walk, and "delta"* alone only for the first word's step.
+    assert len(walks_of_both(statements, "delta", "widget")) == 1, statements
+    assert len(read_alone) == 1, read_alone
+
+
+QUERIES = [("alpha", "beta"), ("delta", "widget"), ("widget", "delta"), ("beta", "alpha"),
+           ("alpha", "be"), ("alp", "beta", "number"),
            ("alpha", "number"), ("widget", "tool"), ("gamma", "beta"), ("beta", "widget"),
            ("alpha", "staff"), ("node", "beta"), ("nodejs", "alpha"), ("alpha",)]
 
