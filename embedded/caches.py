@@ -4,7 +4,7 @@ Why: a worker's memory is a budget in bytes (`embedded.memory.MemoryIndexes`), s
 what searches leave behind counts in bytes too, not in entries: the merged
 prefixes and typo corrections of the in-memory indexes (`QueryCaches`,
 `embedded.domain_index`), and the FTS5 path's words and typo forms
-(`embedded.engine.Vocabulary`).
+(`embedded.fts5_vocabulary.Vocabulary`).
 """
 
 import sys

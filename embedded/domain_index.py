@@ -118,7 +118,7 @@ class DomainIndex(IndexedTitles):
         return hits
 
     def corrections(self, words: tuple[str, ...], groups: tuple[str, ...]) -> Fixes:
-        """As `embedded.engine.Vocabulary.corrections`, from this domain's words."""
+        """As `embedded.fts5_vocabulary.Vocabulary.corrections`, from this domain's words."""
         allowed = self.allowed_groups(groups)
         site = SearchedWords(self, allowed)
         fixes = {}
@@ -181,7 +181,7 @@ class DomainIndex(IndexedTitles):
 
     def joined(self, words: tuple[str, ...], readings: list[tuple[str, ...]],
                groups: tuple[str, ...], size: int) -> list[Hit]:
-        """Tier 3a, as `embedded.engine.joined_expression`: every word of one of the
+        """Tier 3a, as `embedded.fts5_expressions.joined_expression`: every word of one of the
         readings as a prefix; ranked for the query's ``words``."""
         allowed = self.allowed_groups(groups)
         streams = [self._having(*self._shortest(reading), allowed) for reading in readings]

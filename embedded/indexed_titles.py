@@ -15,8 +15,8 @@ Same answers as `embedded.engine`, by construction:
   word starts with, is ASCII_JOINED_MARK here, which no query word starts with either);
 - a prefix ``"w"*`` matches the documents of every vocabulary word starting
   with ``w``: a range of the sorted vocabulary;
-- the cut-off tie rule and the ranking are those of `embedded.engine.top_matches`
-  and `embedded.engine.ranked` (`core.ranking`), the rank key's place in the
+- the cut-off tie rule and the ranking are those of `embedded.fts5_searched.top_matches`
+  and `embedded.fts5_searched.ranked` (`core.ranking`), the rank key's place in the
   order taken by the document number.
 """
 
@@ -180,7 +180,7 @@ class IndexedTitles:
     """One domain's titles at one generation; see the module docstring.
 
     ``tie_shift`` and ``max_tie_rows`` are the FTS5 path's tie rule
-    (`embedded.engine.SEQUENCE_BITS`, `embedded.engine.MAX_TIE_ROWS`).
+    (`embedded.rank_keys.SEQUENCE_BITS`, `embedded.rank_keys.MAX_TIE_ROWS`).
     """
 
     def __init__(self, domain_id: int, generation: int, rows: Iterable[Sequence[Any]],
@@ -318,7 +318,7 @@ class IndexedTitles:
         return docs
 
     def _select(self, docs: Iterable[int], size: int) -> list[int]:
-        """`embedded.engine.top_matches`: the first ``size``, plus the rest of the tie."""
+        """`embedded.fts5_searched.top_matches`: the first ``size``, plus the rest of the tie."""
         if isinstance(docs, (array, list, memoryview)):
             best = list(docs[:size])
             if len(best) == size:
@@ -337,7 +337,7 @@ class IndexedTitles:
         return best
 
     def _ranked(self, docs: list[int], words: tuple[str, ...], size: int) -> list[Hit]:
-        """`embedded.engine.ranked`, sorting only what needs it: titles of different
+        """`embedded.fts5_searched.ranked`, sorting only what needs it: titles of different
         popularity ties are in order already (more popular first), so only each
         run of one tie is sorted, and runs from the ``size``-th title on dropped."""
         tie_end, popularity, texts, entries = (self.tie_end, self.popularity, self.texts,

@@ -24,7 +24,7 @@ from core.store import Document, last_wins
 from core.text import search_text
 from embedded.database import SqliteDatabase
 from embedded.domain_words import FILL_FROM_INDEX, FLUSH_WORDS, REPLACED, WordChanges
-from embedded.engine import MAX_SEQUENCE, SEQUENCE_BITS, rank_key
+from embedded.rank_keys import MAX_SEQUENCE, SEQUENCE_BITS, rank_key
 
 SEQUENCE_MASK = (1 << SEQUENCE_BITS) - 1
 """The order-of-writing part of a rank key, which a new ranking value keeps."""

@@ -166,7 +166,7 @@ def exact_request(query: SearchQuery) -> tuple[str, bytes]:
 def typo_body(query: SearchQuery, fixes: dict[str, list[str]], size: int) -> dict[str, Any]:
     """Tier 3: each word or one of its corrections as a prefix, not tier 2's titles.
 
-    As `embedded.engine.typo_expression`.
+    As `embedded.fts5_expressions.typo_expression`.
     """
     matching = {"bool": {"filter": either_prefixes(query.words, fixes),
                          "must_not": [all_prefixes(query.words)]}}
@@ -183,7 +183,7 @@ def joined_body(query: SearchQuery, readings: list[tuple[str, ...]], size: int
                 ) -> dict[str, Any]:
     """Tier 3a: every word of one of the readings as a prefix, in any order.
 
-    As `embedded.engine.joined_expression`.
+    As `embedded.fts5_expressions.joined_expression`.
     """
     return _tier_search(query, any_of([all_prefixes(reading) for reading in readings]), size)
 

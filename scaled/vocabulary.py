@@ -1,6 +1,6 @@
 """The typo tier's vocabulary on ES/OpenSearch: a domain's words by first letter.
 
-The embedded engine reads the FTS5 vocabulary (`embedded.engine.Vocabulary`);
+The embedded engine reads the FTS5 vocabulary (`embedded.fts5_vocabulary.Vocabulary`);
 here each document carries its title's distinct folded words in the `words`
 field (`scaled.mapping.source`), and a terms aggregation over the documents
 of the domain and the groups searched lists those starting with a letter. The

@@ -17,7 +17,8 @@ from relevance.corpora import CORPORA
 from core.store import Document
 from embedded.caches import ByteBoundedCache, QueryCaches
 from embedded.domain_index import DomainIndex
-from embedded.engine import MAX_TIE_ROWS, Fts5Engine
+from embedded.engine import Fts5Engine
+from embedded.rank_keys import MAX_TIE_ROWS
 from embedded.store import SqliteStore
 
 

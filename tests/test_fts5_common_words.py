@@ -6,7 +6,7 @@ words' doclists to the end three times: the phrase, the words in any order (tier
 and 2), then `leading_match`'s look for both words. Now the exact step's finding
 nothing is noted for the domain's generation, so `leading_match` does not look again;
 and a common word met in such a miss again has its titles read once as a set
-(`embedded.engine.TitleBits`), so later misses with it walk nothing. The statements are
+(`embedded.fts5_shortcuts.TitleBits`), so later misses with it walk nothing. The statements are
 counted with `set_trace_callback` on the engine's own connection (a real SQLite file);
 the answers are compared with the FTS5 path's with those shortcuts turned off.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-import embedded.engine as engine_module
+import embedded.fts5_shortcuts as shortcuts_module
 from core.engine import SearchQuery, SearchResult
 from core.store import Document
 from core.text import search_text
@@ -99,7 +99,7 @@ def test_common_words_expected_together_are_left_to_fts5(
         database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Many titles expected with both: tiers 1 and 2 walk them (a hit stops early), and
     # leading_match reads what they learnt.
-    monkeypatch.setattr(engine_module, "FEW_EXPECTED", 1)
+    monkeypatch.setattr(shortcuts_module, "FEW_EXPECTED", 1)
     with engine_on(database) as (engine, statements):
         result = search(engine, ("alpha", "beta"))
     assert result.tier == "fewer words"
@@ -167,10 +167,10 @@ def test_the_answers_are_those_of_fts5(database: Path, groups: tuple[str, ...],
     found = answers(database, groups)
     # The private title has both words: with it searched, "alpha beta" finds it.
     assert groups != ("staff",) or found[0][0] == ["/staff"]
-    monkeypatch.setattr(engine_module, "RARE_TITLES", 0)
-    monkeypatch.setattr(engine_module, "STEP_BITS_TITLES", -2)
-    monkeypatch.setattr(engine_module, "COMMON_BITS_TITLES", -2)
-    monkeypatch.setattr(engine_module, "FEW_EXPECTED", 0)
+    monkeypatch.setattr(shortcuts_module, "RARE_TITLES", 0)
+    monkeypatch.setattr(shortcuts_module, "STEP_BITS_TITLES", -2)
+    monkeypatch.setattr(shortcuts_module, "COMMON_BITS_TITLES", -2)
+    monkeypatch.setattr(shortcuts_module, "FEW_EXPECTED", 0)
     assert found == answers(database, groups, rounds=1) * 3
 
 
@@ -194,7 +194,7 @@ def test_what_a_miss_learnt_follows_a_write(database: Path) -> None:
 
 def test_the_title_sets_stay_within_their_bytes(database: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine_module, "WORDS_CACHE_BYTES", 16384)
+    monkeypatch.setattr(shortcuts_module, "WORDS_CACHE_BYTES", 16384)
     with engine_on(database) as (engine, _statements):
         for words in [("alpha", "beta"), ("beta", "alpha"), ("widget", "tool"),
                       ("tool", "widget")] * 2:

@@ -4,7 +4,7 @@ A domain outside the in-memory index is answered by FTS5. A two-word query whose
 each match but no title has both ("gnome sx") used to cost 14 SQLite statements, five
 of them FTS5 walks of both words' doclists (the phrase, the words in any order, two
 looks for the leading words, then the first word alone). Now a word that few titles
-have is read once and the other words are tested in Python (`embedded.engine.RareRows`),
+have is read once and the other words are tested in Python (`embedded.fts5_shortcuts.RareRows`),
 and the domain's words say that one word alone matches. The statements are counted with
 `set_trace_callback` on the engine's own connection (a real SQLite file); the answers
 are compared with the FTS5 path's, the rare-word path turned off (RARE_TITLES = 0).
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import embedded.engine as engine_module
+import embedded.fts5_shortcuts as shortcuts_module
 from core.engine import SearchQuery, SearchResult
 from core.store import Document
 from embedded.database import SqliteDatabase
@@ -107,10 +107,10 @@ def test_the_answers_are_those_of_fts5(database: Path, groups: tuple[str, ...],
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     found = {words: search_counting(database, words, groups)[0] for words in QUERIES}
     # FTS5 alone: no rare word's titles, no title sets, no titles of words together.
-    monkeypatch.setattr(engine_module, "RARE_TITLES", 0)
-    monkeypatch.setattr(engine_module, "STEP_BITS_TITLES", -2)
-    monkeypatch.setattr(engine_module, "COMMON_BITS_TITLES", -2)
-    monkeypatch.setattr(engine_module, "FEW_EXPECTED", 0)
+    monkeypatch.setattr(shortcuts_module, "RARE_TITLES", 0)
+    monkeypatch.setattr(shortcuts_module, "STEP_BITS_TITLES", -2)
+    monkeypatch.setattr(shortcuts_module, "COMMON_BITS_TITLES", -2)
+    monkeypatch.setattr(shortcuts_module, "FEW_EXPECTED", 0)
     for words in QUERIES:
         expected = search_counting(database, words, groups)[0]
         assert [hit.url for hit in found[words].hits] == [hit.url for hit in expected.hits], words
@@ -139,7 +139,7 @@ def test_a_cached_rare_word_follows_a_write(database: Path) -> None:
 
 def test_the_cache_stays_within_its_bytes(database: Path, monkeypatch: pytest.MonkeyPatch
                                           ) -> None:
-    monkeypatch.setattr(engine_module, "SITE_CACHE_BYTES", 64 * 1024)
+    monkeypatch.setattr(shortcuts_module, "SITE_CACHE_BYTES", 64 * 1024)
 
     async def run() -> int:
         db = SqliteDatabase(database)

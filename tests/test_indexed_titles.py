@@ -10,8 +10,9 @@ from relevance.corpora import CORPORA
 
 from embedded.caches import QueryCaches
 from embedded.domain_index import DomainIndex
-from embedded.engine import MAX_TIE_ROWS, SEQUENCE_BITS, Fts5Engine
+from embedded.engine import Fts5Engine
 from embedded.loading import load
+from embedded.rank_keys import MAX_TIE_ROWS, SEQUENCE_BITS
 from embedded.store import SqliteStore
 
 

@@ -8,7 +8,8 @@ import embedded.store
 from core.engine import SearchQuery
 from core.store import Document
 from embedded.database import SqliteDatabase
-from embedded.engine import Fts5Engine, popularity_key, rank_key
+from embedded.engine import Fts5Engine
+from embedded.rank_keys import popularity_key, rank_key
 from embedded.store import SqliteStore
 
 

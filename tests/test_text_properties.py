@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.text import fold, joined_words, search_text, words
-from embedded.engine import prefix_terms, tier_expressions
+from embedded.fts5_expressions import prefix_terms, tier_expressions
 
 ANY_TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]))
 

@@ -1,4 +1,4 @@
-"""The FTS5 path's typo vocabulary (`embedded.engine.Vocabulary`) stays within its
+"""The FTS5 path's typo vocabulary (`embedded.fts5_vocabulary.Vocabulary`) stays within its
 bytes however many first letters strangers type: each CJK letter is a key of its own."""
 
 import asyncio
@@ -6,7 +6,7 @@ import tracemalloc
 
 from core.store import Document
 from embedded.database import SqliteDatabase
-from embedded.engine import Vocabulary
+from embedded.fts5_vocabulary import Vocabulary
 from embedded.store import SqliteStore
 
 LETTERS = [chr(0x4E00 + number) for number in range(400)]
