@@ -75,6 +75,15 @@ class FreshCache:
             self._generations[domain_id] = generation
             self._cache.discard_where(lambda key: key[0] == domain_id)  # type: ignore[index]
 
+    def holds(self, domain_id: int) -> bool:
+        """Whether the domain may have entries (it was looked at since `forget`)."""
+        return domain_id in self._generations
+
+    def forget(self, domain_id: int) -> None:
+        """Drop the domain's entries: its in-memory index answers for it now."""
+        if self._generations.pop(domain_id, None) is not None:
+            self._cache.discard_where(lambda key: key[0] == domain_id)  # type: ignore[index]
+
     def get(self, key: tuple[Any, ...]) -> Any:
         return self._cache.get(key)
 

@@ -29,6 +29,19 @@ class Vocabulary:
         self._generations: dict[int, int] = {}
         self._cache = ByteBoundedCache(limit_bytes)
 
+    @property
+    def size(self) -> int:
+        return self._cache.size
+
+    def holds(self, domain_id: int) -> bool:
+        """Whether the domain may have entries (it was looked at since `forget`)."""
+        return domain_id in self._generations
+
+    def forget(self, domain_id: int) -> None:
+        """Drop the domain's entries: its in-memory index answers for it now."""
+        if self._generations.pop(domain_id, None) is not None:
+            self._cache.discard_where(lambda key: key[0] == domain_id)  # type: ignore[index]
+
     def _fresh(self, conn: sqlite3.Connection, domain_id: int, generation: int | None
                ) -> None:
         if generation is None:
