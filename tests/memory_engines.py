@@ -38,6 +38,20 @@ def widgets(count: int, prefix: str = "/") -> list[Document]:
                      popularity=float(number % 7)) for number in range(count)]
 
 
+def write_domains(path: Path, domains: dict[str, list[Document]]) -> Path:
+    """A SQLite file at ``path`` holding ``domains``, as the store writes them."""
+
+    async def write() -> None:
+        store = SqliteStore(SqliteDatabase(path))
+        await store.migrate()
+        for domain, documents in domains.items():
+            await store.upsert(domain, documents)
+        await store.close()
+
+    asyncio.run(write())
+    return path
+
+
 def with_engines(path: Path, domains: dict[str, list[Document]],
                  test: Callable[[SqliteStore, Fts5Engine, Fts5Engine], Awaitable[T]],
                  budget: int = 64 * MiB) -> T:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from memory_engines import write_domains
 
 import embedded.fts5_shortcuts as shortcuts_module
 from core.engine import SearchQuery, SearchResult
@@ -43,20 +44,11 @@ def titles() -> list[Document]:
     return alpha + beta + others
 
 
-async def make_file(path: Path) -> None:
-    store = SqliteStore(SqliteDatabase(path))
-    await store.migrate()
-    await store.upsert(SITE, titles())
-    for other in range(2):  # other domains with the same words
-        await store.upsert(f"other{other}.example", titles())
-    await store.close()
-
-
 @pytest.fixture
 def database(tmp_path: Path) -> Path:
-    path = tmp_path / "common.db"
-    asyncio.run(make_file(path))
-    return path
+    # Other domains with the same words: the searched one must be told apart.
+    return write_domains(tmp_path / "common.db", {
+        SITE: titles(), **{f"other{other}.example": titles() for other in range(2)}})
 
 
 @contextmanager

@@ -14,6 +14,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from memory_engines import write_domains
 
 import embedded.fts5_shortcuts as shortcuts_module
 from core.engine import SearchQuery, SearchResult
@@ -38,20 +39,11 @@ def titles() -> list[Document]:
     return common + rare
 
 
-async def make_file(path: Path) -> None:
-    store = SqliteStore(SqliteDatabase(path))
-    await store.migrate()
-    await store.upsert(SITE, titles())
-    for other in range(3):  # other domains with the same words
-        await store.upsert(f"other{other}.example", titles())
-    await store.close()
-
-
 @pytest.fixture
 def database(tmp_path: Path) -> Path:
-    path = tmp_path / "many.db"
-    asyncio.run(make_file(path))
-    return path
+    # Other domains with the same words: the searched one must be told apart.
+    return write_domains(tmp_path / "many.db", {
+        SITE: titles(), **{f"other{other}.example": titles() for other in range(3)}})
 
 
 def search_counting(path: Path, words: tuple[str, ...], groups: tuple[str, ...] = ()
