@@ -137,11 +137,34 @@ class SearchConnection(AIOHttpConnection):
             return await super().perform_request(method, url, params, body, timeout, ignore,
                                                  headers)
         path = self.url_prefix + url + (f"?{query_string(tuple(params.items()))}" if params else "")
+        status, answer_headers, data, duration = await self._checked(
+            method, path, body, headers, timeout or self.timeout, ignore)
+        text = data.decode("utf-8", "surrogatepass")
+        self.log_request_success(method, self.host + path, path, body, status, text, duration)
+        return status, answer_headers, text
+
+    async def post(self, path: str, body: bytes) -> bytes:
+        """POST ``body`` to ``path`` (with its query string); the answer's body.
+
+        `perform_request` without what a search does not need: no parameters to encode,
+        no text to decode for a serializer, no log line for a success. The caller's
+        deadline bounds it (`scaled.clients.ClusterClient.post`); errors are raised as
+        `perform_request` raises them, so the client's pool treats them alike."""
+        _status, _headers, data, _duration = await self._checked(
+            "POST", self.url_prefix + path, body, None)
+        return data
+
+    async def _checked(self, method: str, path: str, body: bytes | None,
+                       headers: Mapping[str, str] | None, timeout: float | None = None,
+                       ignore: Collection[int] = ()
+                       ) -> tuple[int, dict[str, str], bytes, float]:
+        """One exchange (within ``timeout``, if given), failures logged and raised as
+        opensearch-py raises them; its status, headers, body and duration."""
         full_url = self.host + path
         loop = asyncio.get_running_loop()
         start = loop.time()
         try:
-            async with asyncio.timeout(timeout or self.timeout), self._slots:
+            async with asyncio.timeout(timeout), self._slots:
                 status, answer_headers, data = await self._send(
                     self._request(method, path, body, headers))
         except Exception as error:
@@ -151,41 +174,14 @@ class SearchConnection(AIOHttpConnection):
                 raise ConnectionTimeout("TIMEOUT", str(error), error) from error
             raise OsConnectionError("N/A", str(error), error) from error
         duration = loop.time() - start
-        text = data.decode("utf-8", "surrogatepass")
         if "warning" in answer_headers:
             self._raise_warnings([answer_headers["warning"]])
         if not 200 <= status < 300 and status not in ignore:
+            text = data.decode("utf-8", "surrogatepass")
             self.log_request_fail(method, full_url, path, body, duration,
                                   status_code=status, response=text)
             self._raise_error(status, text, answer_headers.get("content-type"))
-        self.log_request_success(method, full_url, path, body, status, text, duration)
-        return status, answer_headers, text
-
-    async def post(self, path: str, body: bytes) -> bytes:
-        """POST ``body`` to ``path`` (with its query string); the answer's body.
-
-        `perform_request` without what a search does not need: no parameters to encode,
-        no text to decode for a serializer, no log line for a success. The caller's
-        deadline bounds it (`scaled.clients.ClusterClient.search`); errors are raised as
-        `perform_request` raises them, so the client's pool treats them alike."""
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        try:
-            async with self._slots:
-                status, answer_headers, data = await self._send(
-                    self._request("POST", path, body, None))
-        except Exception as error:
-            self.log_request_fail("POST", self.host + path, path, body, loop.time() - start,
-                                  exception=error)
-            raise OsConnectionError("N/A", str(error), error) from error
-        if "warning" in answer_headers:
-            self._raise_warnings([answer_headers["warning"]])
-        if not 200 <= status < 300:
-            text = data.decode("utf-8", "surrogatepass")
-            self.log_request_fail("POST", self.host + path, path, body, loop.time() - start,
-                                  status_code=status, response=text)
-            self._raise_error(status, text, answer_headers.get("content-type"))
-        return data
+        return status, answer_headers, data, duration
 
     def _request(self, method: str, path: str, body: bytes | str | None,
                  headers: Mapping[str, str] | None) -> bytes:
