@@ -4,7 +4,8 @@ Why: a worker's memory is a budget in bytes (`embedded.memory.MemoryIndexes`), s
 what searches leave behind counts in bytes too, not in entries: the merged
 prefixes and typo corrections of the in-memory indexes (`QueryCaches`,
 `embedded.domain_index`), and the FTS5 path's words and typo forms
-(`embedded.fts5_vocabulary.Vocabulary`).
+(`embedded.fts5_vocabulary.Vocabulary`); those of the FTS5 path are kept per domain
+while its generation stands (`FreshCache`).
 """
 
 import sys
@@ -85,3 +86,38 @@ class QueryCaches:
     def discard_where(self, test: Callable[[Hashable], bool]) -> None:
         self.prefixes.discard_where(test)
         self.forms.discard_where(test)
+
+
+class FreshCache:
+    """Entries of each domain, kept while its generation stands, within ``limit_bytes``:
+    keys start with the domain's id. Keys come from what strangers type, so the bound
+    is in bytes."""
+
+    def __init__(self, limit_bytes: int) -> None:
+        self._generations: dict[int, int] = {}
+        self._cache = ByteBoundedCache(limit_bytes)
+
+    def fresh(self, domain_id: int, generation: int) -> None:
+        """Drops the domain's entries if its generation moved since they were made."""
+        if self._generations.get(domain_id) != generation:
+            self._generations[domain_id] = generation
+            self._cache.discard_where(lambda key: key[0] == domain_id)  # type: ignore[index]
+
+    def holds(self, domain_id: int) -> bool:
+        """Whether the domain may have entries (it was looked at since `forget`)."""
+        return domain_id in self._generations
+
+    def forget(self, domain_id: int) -> None:
+        """Drop the domain's entries: its in-memory index answers for it now."""
+        if self._generations.pop(domain_id, None) is not None:
+            self._cache.discard_where(lambda key: key[0] == domain_id)  # type: ignore[index]
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        return self._cache.get(key)
+
+    def put(self, key: tuple[Any, ...], value: Any, size: int) -> None:
+        self._cache.put(key, value, size)
+
+    @property
+    def size(self) -> int:
+        return self._cache.size

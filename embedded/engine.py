@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from core.engine import Hit, SearchQuery
 from core.search import Fixes, TieredEngine
 from embedded import fts5_shortcuts as shortcuts
+from embedded.caches import FreshCache
 from embedded.database import SqliteDatabase
 from embedded.domain_index import DomainIndex
 from embedded.fts5_expressions import (
@@ -42,7 +43,6 @@ from embedded.fts5_expressions import (
 )
 from embedded.fts5_searched import Searched
 from embedded.fts5_shortcuts import (
-    FreshCache,
     Plan,
     corrected_plan,
     exact_plan,
@@ -83,7 +83,7 @@ class Fts5Engine(TieredEngine):
         """Each domain's sequence numbers given out, as of its generation: at most how
         many titles it has (`Searched.few_together`)."""
         self._looked_mark: bytes | None = None
-        self.fts5_caches = (self._vocabulary, self._site_cache, self._words_cache)
+        self.fts5_caches = (self._vocabulary.cache, self._site_cache, self._words_cache)
         """What the FTS5 path keeps per domain, dropped once memory answers for it."""
         self._trims: set[asyncio.Task[None]] = set()
         self.memory = MemoryIndexes(db, memory_budget_bytes, SEQUENCE_BITS, MAX_TIE_ROWS)

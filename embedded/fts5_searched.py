@@ -10,11 +10,10 @@ from typing import Any
 from core.engine import Hit
 from core.ranking import order_key
 from embedded import fts5_shortcuts as shortcuts
-from embedded.caches import strings_size
+from embedded.caches import FreshCache, strings_size
 from embedded.domain_words import DomainWords
 from embedded.fts5_expressions import MATCH_SQL, PRESENT_SQL, Row, any_of, for_groups
 from embedded.fts5_shortcuts import (
-    FreshCache,
     Plan,
     RareRows,
     RowTokens,

@@ -1,7 +1,7 @@
 """What the FTS5 path learns of a domain's words to ask FTS5 less (issue 24, many
 sites): the titles each term has (`SiteTerms`), a rare word's titles read once and the
 other words tested in Python (`RareRows`), a common word's titles as a set
-(`TitleBits`), each kept while the domain's generation stands (`FreshCache`)."""
+(`TitleBits`), each kept while the domain's generation stands (`embedded.caches.FreshCache`)."""
 
 import sqlite3
 import sys
@@ -12,7 +12,7 @@ from typing import Any
 
 from core.engine import Hit
 from core.search import Fixes
-from embedded.caches import ByteBoundedCache, strings_size
+from embedded.caches import FreshCache, strings_size
 from embedded.domain_words import DomainWords, token_sequence
 from embedded.fts5_expressions import (
     MAX_EXPANDED,
@@ -58,41 +58,6 @@ text (about 5 us a title, `RareRows`)."""
 COMMON_BITS_TITLES = 16384
 """A word that more titles have (a one- or two-letter prefix of a big domain) never
 has its titles read as a set (a read of 5 ms at most): FTS5 answers for it."""
-
-
-class FreshCache:
-    """Entries of each domain, kept while its generation stands, within ``limit_bytes``:
-    keys start with the domain's id. Keys come from what strangers type, so the bound
-    is in bytes."""
-
-    def __init__(self, limit_bytes: int) -> None:
-        self._generations: dict[int, int] = {}
-        self._cache = ByteBoundedCache(limit_bytes)
-
-    def fresh(self, domain_id: int, generation: int) -> None:
-        """Drops the domain's entries if its generation moved since they were made."""
-        if self._generations.get(domain_id) != generation:
-            self._generations[domain_id] = generation
-            self._cache.discard_where(lambda key: key[0] == domain_id)  # type: ignore[index]
-
-    def holds(self, domain_id: int) -> bool:
-        """Whether the domain may have entries (it was looked at since `forget`)."""
-        return domain_id in self._generations
-
-    def forget(self, domain_id: int) -> None:
-        """Drop the domain's entries: its in-memory index answers for it now."""
-        if self._generations.pop(domain_id, None) is not None:
-            self._cache.discard_where(lambda key: key[0] == domain_id)  # type: ignore[index]
-
-    def get(self, key: tuple[Any, ...]) -> Any:
-        return self._cache.get(key)
-
-    def put(self, key: tuple[Any, ...], value: Any, size: int) -> None:
-        self._cache.put(key, value, size)
-
-    @property
-    def size(self) -> int:
-        return self._cache.size
 
 
 TermTitles = dict[str, int | None]

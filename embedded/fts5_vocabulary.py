@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core.typos import WordList, allowed_edits, corrections, form_parts, length_forms
-from embedded.caches import ByteBoundedCache, strings_size
+from embedded.caches import FreshCache, strings_size
 from embedded.domain_words import DomainWords
 
 VOCABULARY_CACHE_BYTES = 16 * 1024 * 1024
@@ -26,37 +26,21 @@ class Vocabulary:
     """
 
     def __init__(self, limit_bytes: int = VOCABULARY_CACHE_BYTES) -> None:
-        self._generations: dict[int, int] = {}
-        self._cache = ByteBoundedCache(limit_bytes)
-
-    @property
-    def size(self) -> int:
-        return self._cache.size
-
-    def holds(self, domain_id: int) -> bool:
-        """Whether the domain may have entries (it was looked at since `forget`)."""
-        return domain_id in self._generations
-
-    def forget(self, domain_id: int) -> None:
-        """Drop the domain's entries: its in-memory index answers for it now."""
-        if self._generations.pop(domain_id, None) is not None:
-            self._cache.discard_where(lambda key: key[0] == domain_id)  # type: ignore[index]
+        self.cache = FreshCache(limit_bytes)
 
     def _fresh(self, conn: sqlite3.Connection, domain_id: int, generation: int | None
                ) -> None:
         if generation is None:
             row = conn.execute("SELECT generation FROM domains WHERE id = ?", (domain_id,))
             (generation,) = row.fetchone()
-        if self._generations.get(domain_id) != generation:
-            self._generations[domain_id] = generation
-            self._cache.discard_where(lambda key: key[0] == domain_id)  # type: ignore[index]
+        self.cache.fresh(domain_id, generation)
 
     def _cached(self, key: tuple[Any, ...], make: Callable[[], Any],
                 size: Callable[[Any], int]) -> Any:
-        found = self._cache.get(key)
+        found = self.cache.get(key)
         if found is None:
             found = make()
-            self._cache.put(key, found, size(found))
+            self.cache.put(key, found, size(found))
         return found
 
     def starting_with(self, words: DomainWords, letter: str) -> WordList:

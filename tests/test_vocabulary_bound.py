@@ -37,7 +37,7 @@ def test_the_vocabulary_cache_stays_within_its_bytes(tmp_path):
         finally:
             tracemalloc.stop()
             await store.close()
-        return vocabulary._cache.size, peak, found
+        return vocabulary.cache.size, peak, found
 
     size, peak, found = asyncio.run(run())
     assert size <= 64 * 1024
