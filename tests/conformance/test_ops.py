@@ -57,9 +57,35 @@ def test_readyz_checks_store_and_engine(any_server: LiveServer) -> None:
 # -- metrics --------------------------------------------------------------------------
 
 
+FLUSH_SECONDS = 0.2
+"""tests/live.py's STATS_FLUSH_SECONDS: how often a worker writes its tally."""
+
+
+def settled_metrics(base: str) -> str:
+    """/metrics once every worker has written what earlier tests' requests counted: the
+    same counts (the scrapes of /metrics aside) over more than a flush interval.
+
+    Why: a worker other than the one that answers writes its tally every flush; a
+    snapshot taken before it did counted an earlier test's searches in this test's."""
+    def counts(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        return {key: value for key, value in samples(text).items()
+                if key[0].endswith(("_total", "_count"))
+                and not dict(key[1]).get("endpoint", "").startswith("ops.")}
+
+    text = httpx.get(f"{base}/metrics").text
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        time.sleep(FLUSH_SECONDS * 1.5)
+        again = httpx.get(f"{base}/metrics").text
+        if counts(again) == counts(text):
+            return again
+        text = again
+    return text
+
+
 def test_metrics_count_requests_by_route_and_status(any_site: Site) -> None:
     base = any_site.server.base_url
-    before = httpx.get(f"{base}/metrics").text
+    before = settled_metrics(base)
     any_site.add("/m", "Metered title")
     for _ in range(3):
         assert any_site.search("metered").status_code == 200
@@ -70,7 +96,7 @@ def test_metrics_count_requests_by_route_and_status(any_site: Site) -> None:
         return metric(after, name, **labels) - metric(before, name, **labels)
 
     # Both workers' counts are in the answer, whichever worker gave it, once the
-    # other worker has written its tally (every STATS_FLUSH_SECONDS, 0.2 s here).
+    # other worker has written its tally (every FLUSH_SECONDS).
     deadline = time.monotonic() + 10
     while True:
         response = httpx.get(f"{base}/metrics")
