@@ -86,19 +86,19 @@ class Fts5Engine(TieredEngine):
         self.fts5_caches = (self._vocabulary.cache, self._site_cache, self._words_cache)
         """What the FTS5 path keeps per domain, dropped once memory answers for it."""
         self._trims: set[asyncio.Task[None]] = set()
-        self.memory = MemoryIndexes(db, memory_budget_bytes, SEQUENCE_BITS, MAX_TIE_ROWS)
+        self.memory = MemoryIndexes(db, memory_budget_bytes, SEQUENCE_BITS, MAX_TIE_ROWS,
+                                    on_kept=self._leave_to_memory)
 
     def _in_memory(self, query: SearchQuery) -> DomainIndex | None:
-        index = self.memory.fresh(query.domain, self.generation(query.domain), query.words)
-        if index is not None and any(cache.holds(index.domain_id) for cache in self.fts5_caches):
-            self._leave_to_memory(index.domain_id)
-        return index
+        return self.memory.fresh(query.domain, self.generation(query.domain), query.words)
 
     def _leave_to_memory(self, domain_id: int) -> None:
-        """Drop what the FTS5 path kept for a domain its in-memory index answers now, and
-        give the memory back in a reader thread (a trim takes milliseconds): a worker that
-        served a domain by FTS5 while its index built held both (RSS 169 MB, issue 24's
-        bound is 150 MB)."""
+        """Drop what the FTS5 path kept for a domain whose in-memory index was just kept,
+        and give the memory back in a reader thread (a trim takes milliseconds): a worker
+        that served a domain by FTS5 while its index built held both (RSS 169 MB, issue
+        24's bound is 150 MB)."""
+        if not any(cache.holds(domain_id) for cache in self.fts5_caches):
+            return
         for cache in self.fts5_caches:
             cache.forget(domain_id)
         trim = asyncio.get_running_loop().create_task(

@@ -16,7 +16,7 @@ import logging
 import sqlite3
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from embedded.caches import QueryCaches
 from embedded.database import SqliteDatabase
@@ -59,8 +59,11 @@ class MemoryIndexes:
     """
 
     def __init__(self, db: SqliteDatabase, budget_bytes: int, tie_shift: int,
-                 max_tie_rows: int) -> None:
+                 max_tie_rows: int, on_kept: Callable[[int], None] = lambda _domain_id: None
+                 ) -> None:
+        """``on_kept``: called with a domain's id when its index is kept (it answers now)."""
         self.db = db
+        self.on_kept = on_kept
         self.cache = QueryCaches.within(budget_bytes // QUERY_CACHE_SHARE)
         self.budget = budget_bytes - self.cache.limit
         self.tokenizer = Tokenizer()
@@ -139,6 +142,7 @@ class MemoryIndexes:
         while self._indexes and self.nbytes + index.nbytes > self.budget:
             self.discard(next(iter(self._indexes)))
         self._indexes[domain] = index
+        self.on_kept(index.domain_id)
 
     async def warm(self, domains: Sequence[tuple[str, int]]) -> None:
         """Build the indexes of ``domains`` (name, titles), in the order given, each
