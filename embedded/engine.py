@@ -154,21 +154,20 @@ class Fts5Engine(TieredEngine):
 
         def answer(searched: Searched) -> list[Hit]:
             planned = plan(searched.terms) if plan else None
-            if planned is not None and searched.bits.none_together(planned.words):
+            if planned is None:
+                return searched.by_fts5(expressions(searched.terms), query.words, size)
+            if searched.bits.none_together(planned.words):
                 return []
-            rows = searched.rare.of(planned.words, fetch=False) if planned else None
-            if planned is not None and rows is None and all_words:
-                # Fewer rows than the rare word's, and the same tests.
+            rows = searched.rare.of(planned.words, fetch=False)
+            if rows is None and all_words:  # fewer rows than the rare word's, same tests
                 rows = searched.few_together(planned.words)
-            if planned is not None and rows is None:
+            if rows is None:
                 rows = searched.rare.of(planned.words, fetch)
-            if planned is not None and rows is not None:
+            if rows is not None:
                 hits = searched.in_python(planned, rows, query.words, size)
-                if not hits and all_words:
-                    searched.note_none(planned.words)
-                return hits
-            hits = searched.by_fts5(expressions(searched.terms), query.words, size)
-            if not hits and all_words and planned is not None:
+            else:
+                hits = searched.by_fts5(expressions(searched.terms), query.words, size)
+            if not hits and all_words:
                 # Tiers 1 and 2 found nothing: no title has every word. A miss's
                 # `leading_match` asks it again; it need not walk the doclists again.
                 searched.note_none(planned.words)
