@@ -90,8 +90,9 @@ def sorted_paced(strings: Iterable[str], pause: Pause) -> list[str]:
     return ordered
 
 
-def strings_size(strings: Sequence[str], pause: Pause) -> int:
-    """Bytes ``strings`` hold, summed a part at a time."""
+def strings_only_size(strings: Sequence[str], pause: Pause) -> int:
+    """Bytes the strings themselves hold (not the sequence: `embedded.caches.strings_size`
+    counts a list with its strings), summed a part at a time."""
     size = sys.getsizeof
     total = 0
     for start in paced(range(0, len(strings), STRINGS_AT_ONCE), pause, every=1):
@@ -283,7 +284,7 @@ class IndexedTitles:
         total = sum(map(size, containers))
         total += self.followers.nbytes() + self.preceders.nbytes()
         for strings in (self.entries, self.texts, self.words):
-            total += strings_size(strings, pause)
+            total += strings_only_size(strings, pause)
         return total + size(self) + size(self.__dict__)
 
     def answers(self, words: Iterable[str], tokenizer: Tokenizer) -> bool:
